@@ -1,0 +1,48 @@
+"""Kafka helpers every process uses: topic creation and producer/consumer settings."""
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, attempts: int = 30) -> None:
+    """Create the topics in ``partitions`` (name → partition count) that do not exist yet.
+
+    Retries while the broker is unreachable, so processes can start before Kafka.
+    """
+    for attempt in range(1, attempts + 1):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                    log.info("created topics %s", [t.name for t in missing])
+                except TopicAlreadyExistsError:
+                    pass  # another process won the race
+            return
+        except KafkaConnectionError:
+            if attempt == attempts:
+                raise
+            log.warning("Kafka at %s not reachable (attempt %d), retrying", bootstrap, attempt)
+            await asyncio.sleep(min(attempt, 5))
+        finally:
+            await admin.close()
+
+
+def producer_options() -> dict[str, Any]:
+    """Producer settings for messages we must not lose or duplicate: idempotent, acks from all."""
+    return {"enable_idempotence": True, "acks": "all", "linger_ms": 2, "request_timeout_ms": 15_000}
+
+
+def make_producer(bootstrap: str, client_id: str) -> AIOKafkaProducer:
+    """An idempotent producer (not started)."""
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, **producer_options())

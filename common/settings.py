@@ -1,0 +1,36 @@
+"""Settings fragments shared by the processes. Each process composes its own single ``Settings`` class
+from these (environment variables with the ``EXECUTIONER_`` prefix) and loads it once at start-up."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.topics import JOBS_PARTITIONS_DEFAULT, Topics
+
+
+class BaseProcessSettings(BaseSettings):
+    """Common configuration: read from ``EXECUTIONER_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="EXECUTIONER_", extra="ignore")
+
+    log_level: str = "INFO"
+
+
+class KafkaSettings(BaseProcessSettings):
+    """Where Kafka is and how topics are named."""
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    """Comma-separated ``host:port`` list."""
+    topic_prefix: str = ""
+    """Prefix for every topic and consumer group name, so clusters can share one Kafka."""
+    jobs_partitions: int = JOBS_PARTITIONS_DEFAULT
+
+    @property
+    def topics(self) -> Topics:
+        """Topic and group names of this cluster."""
+        return Topics(self.topic_prefix)
+
+
+class DatabaseSettings(BaseProcessSettings):
+    """Where MySQL is."""
+
+    database_url: str = "mysql+asyncmy://executioner:executioner@127.0.0.1:3306/executioner"
+    """SQLAlchemy URL; the driver must be asyncmy."""

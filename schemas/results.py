@@ -1,0 +1,113 @@
+"""Result messages: what workers publish about a job while and after it runs.
+
+Topic ``results``, key = submission id, value = one of the JSON events below, told apart by ``event``.
+``seq`` orders one submission's events and is deterministic (the same run publishes the same seqs), so a
+consumer can drop duplicates, and it is the SSE event id: ``queued`` is 0 (the API's own), ``running`` 1,
+test ``i`` ``2 + i``, the final ``result`` one more than the last event before it.
+"""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.jobs import Limits
+from schemas.verdicts import Status, Verdict
+
+SEQ_QUEUED = 0
+SEQ_RUNNING = 1
+
+
+def seq_for_test(index: int) -> int:
+    """The ``seq`` of test ``index``'s event."""
+    return 2 + index
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class RunReport(_Wire):
+    """How one execution of the program (or the compiler) went."""
+
+    verdict: Verdict
+    exit_code: int | None = None
+    """Exit status, or None when killed by a signal or never started."""
+    signal: str | None = None
+    """Name of the signal that ended it, e.g. ``SIGKILL``."""
+    time_ms: int = 0
+    """CPU time, milliseconds."""
+    wall_ms: int = 0
+    memory_kb: int = 0
+    """Peak resident memory, KiB."""
+    stdout: str = ""
+    stderr: str = ""
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+
+
+class TestReport(RunReport):
+    """One test's run; ``index`` is its position in the job's ``tests``."""
+
+    __test__ = False
+
+    index: int
+
+
+class Outcome(_Wire):
+    """The full outcome of a job. ``verdict`` is the first test that was not accepted, else accepted."""
+
+    verdict: Verdict
+    run: RunReport | None = None
+    """The single run when the job had no ``tests``."""
+    compile: RunReport | None = None
+    """The compiler's run, for compiled languages."""
+    tests: list[TestReport] = Field(default_factory=list)
+    limits: Limits
+    """The effective limits the job ran under."""
+    message: str | None = None
+    """For ``internal_error``: what went wrong on our side."""
+    worker: str | None = None
+
+
+class StatusEvent(_Wire):
+    """The job changed status (a worker took it: ``running``)."""
+
+    v: Literal[1] = 1
+    id: UUID
+    event: Literal["status"] = "status"
+    seq: int
+    status: Status
+    worker: str | None = None
+    at: datetime
+
+
+class TestEvent(_Wire):
+    """One test finished. Published in test order."""
+
+    __test__ = False
+
+    v: Literal[1] = 1
+    id: UUID
+    event: Literal["test"] = "test"
+    seq: int
+    test: TestReport
+    at: datetime
+
+
+class ResultEvent(_Wire):
+    """The job finished: the last event of a submission."""
+
+    v: Literal[1] = 1
+    id: UUID
+    event: Literal["result"] = "result"
+    seq: int
+    outcome: Outcome
+    at: datetime
+
+
+ResultMessage = Annotated[StatusEvent | TestEvent | ResultEvent, Field(discriminator="event")]
+"""Any message on the ``results`` topic."""
+
+RESULT_MESSAGE_ADAPTER: TypeAdapter[StatusEvent | TestEvent | ResultEvent] = TypeAdapter(ResultMessage)

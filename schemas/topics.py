@@ -1,0 +1,41 @@
+"""Kafka topic names. Every name takes the same optional prefix (``EXECUTIONER_TOPIC_PREFIX``)."""
+
+from dataclasses import dataclass
+
+JOBS_PARTITIONS_DEFAULT = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The topic names of one Executioner cluster.
+
+    * ``jobs.<language>``: job messages (:class:`schemas.jobs.JobMessage`), key = submission id.
+    * ``results``: result messages (:data:`schemas.results.ResultMessage`), key = submission id.
+    * ``dead-letter``: messages a worker could not accept, original key and bytes, reason in headers
+      (:class:`schemas.deadletter.DeadLetterHeaders`).
+    """
+
+    prefix: str = ""
+
+    def jobs(self, language: str) -> str:
+        """The topic one language's workers consume."""
+        return f"{self.prefix}jobs.{language}"
+
+    @property
+    def results(self) -> str:
+        """The topic every worker publishes results to."""
+        return f"{self.prefix}results"
+
+    @property
+    def dead_letter(self) -> str:
+        """The topic rejected messages go to, with the reason."""
+        return f"{self.prefix}dead-letter"
+
+    def worker_group(self, language: str) -> str:
+        """The consumer group shared by all workers of one language."""
+        return f"{self.prefix}executioner-workers-{language}"
+
+    @property
+    def recorder_group(self) -> str:
+        """The consumer group shared by all API replicas that record results in MySQL."""
+        return f"{self.prefix}executioner-api-recorder"
