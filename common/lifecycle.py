@@ -25,7 +25,9 @@ class TaskGroup:
         self._tasks[name] = task
         return task
 
-    async def _guard(self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], restart: bool) -> None:
+    async def _guard(
+        self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], restart: bool
+    ) -> None:
         delay = 0.5
         while True:
             try:

@@ -1,7 +1,7 @@
 """Write (or, with ``--check``, verify) the JSON Schema files of the wire formats.
 
-    python -m schemas.generate          # rewrite schemas/jsonschema/*.json
-    python -m schemas.generate --check  # exit 1 when a checked-in file differs from the models
+python -m schemas.generate          # rewrite schemas/jsonschema/*.json
+python -m schemas.generate --check  # exit 1 when a checked-in file differs from the models
 """
 
 import sys
@@ -43,7 +43,9 @@ def main(argv: list[str]) -> int:
         else:
             path.write_bytes(render(doc))
     if drift:
-        print(f"JSON Schema out of date: {', '.join(drift)}; run: python -m schemas.generate", file=sys.stderr)
+        print(
+            f"JSON Schema out of date: {', '.join(drift)}; run: python -m schemas.generate", file=sys.stderr
+        )
         return 1
     return 0
 

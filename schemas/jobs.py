@@ -36,7 +36,7 @@ class Limits(_Wire):
     time_ms: Annotated[int, Field(ge=1, le=MAX_TIME_MS)] = 2000
     """CPU time per test, milliseconds."""
     wall_ms: Annotated[int, Field(ge=1, le=3 * MAX_TIME_MS)] | None = None
-    """Wall-clock time per test, milliseconds; defaults to 3 × ``time_ms``."""
+    """Wall-clock time per test, milliseconds; defaults to 3 * ``time_ms``."""
     memory_mb: Annotated[int, Field(ge=1, le=MAX_MEMORY_MB)] = 256
     """Peak memory of the program's whole process tree, MiB."""
     output_kb: Annotated[int, Field(ge=1, le=MAX_OUTPUT_KB)] = 64

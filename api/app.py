@@ -1,0 +1,49 @@
+"""The Litestar application factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+
+from api.events.controller import stream_submission_events
+from api.health.controller import healthz, readyz
+from api.languages.controller import list_languages
+from api.lib.errors import exception_handlers
+from api.lib.responses import OrjsonResponse
+from api.services import Services
+from api.settings import ApiSettings
+from api.submissions.controller import SubmissionController
+
+
+def _provide_services(state: State) -> Services:
+    services: Services = state.services
+    return services
+
+
+def create_app(settings: ApiSettings) -> Litestar:
+    """The API as an ASGI app. Its lifespan starts the services (migrations, relay, recorder, fan-out)
+    and stops them on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        services = await Services.start(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    return Litestar(
+        route_handlers=[SubmissionController, stream_submission_events, list_languages, healthz, readyz],
+        dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers(),
+        response_class=OrjsonResponse,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="Executioner", version="1", path="/schema"),
+        # The process configures logging once (common.lifecycle.configure_logging); Litestar must not.
+        logging_config=None,
+    )

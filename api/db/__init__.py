@@ -1,0 +1,1 @@
+"""MySQL access: table definitions, the async engine and start-up migrations."""

@@ -1,0 +1,76 @@
+"""SQLAlchemy Core tables, column for column as ``deploy/mysql/versions/0001_initial.py`` creates them.
+
+The migration owns the schema; these definitions only let the API build statements against it.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+DT = sa.DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql")
+LONGTEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql")
+LONGBLOB = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql")
+
+metadata = sa.MetaData()
+
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.CHAR(36), primary_key=True),
+    sa.Column("language", sa.String(32), nullable=False),
+    sa.Column("source", LONGTEXT, nullable=False),
+    sa.Column("stdin", LONGTEXT, nullable=False),
+    sa.Column("spec", LONGTEXT, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("verdict", sa.String(32), nullable=True),
+    sa.Column("outcome", LONGTEXT, nullable=True),
+    sa.Column("last_seq", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("worker", sa.String(128), nullable=True),
+    sa.Column("origin", sa.String(16), nullable=False, server_default="http"),
+    sa.Column("created_at", DT, nullable=False),
+    sa.Column("started_at", DT, nullable=True),
+    sa.Column("finished_at", DT, nullable=True),
+    sa.Index("ix_submissions_status_created", "status", "created_at"),
+    mysql_charset="utf8mb4",
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("topic", sa.String(255), nullable=False),
+    sa.Column("msg_key", sa.VARBINARY(64), nullable=False),
+    sa.Column("payload", LONGBLOB, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+pools = sa.Table(
+    "pools",
+    metadata,
+    sa.Column("language", sa.String(32), primary_key=True),
+    sa.Column("replicas", sa.Integer, nullable=False),
+    sa.Column("min_replicas", sa.Integer, nullable=True),
+    sa.Column("max_replicas", sa.Integer, nullable=True),
+    sa.Column("autoscale", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+pool_status = sa.Table(
+    "pool_status",
+    metadata,
+    sa.Column("language", sa.String(32), primary_key=True),
+    sa.Column("observed", LONGTEXT, nullable=False),
+    sa.Column("updated_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+runtime_versions = sa.Table(
+    "runtime_versions",
+    metadata,
+    sa.Column("language", sa.String(32), primary_key=True),
+    sa.Column("image_id", sa.String(100), nullable=False),
+    sa.Column("version", sa.String(255), nullable=False),
+    sa.Column("updated_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)

@@ -1,0 +1,1 @@
+"""Live results: one group-less Kafka consumer per replica fans result events out to SSE streams."""

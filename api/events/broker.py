@@ -1,0 +1,104 @@
+"""In-process fan-out of result events to the SSE streams waiting for them, by submission id."""
+
+import asyncio
+import logging
+from collections import OrderedDict
+from uuid import UUID
+
+from schemas import ResultEvent, StatusEvent, TestEvent
+
+log = logging.getLogger(__name__)
+
+ResultMessage = StatusEvent | TestEvent | ResultEvent
+
+
+class Subscription:
+    """One stream's view of one submission's events. Iterate with :meth:`next`; close when done."""
+
+    def __init__(self, broker: "Broker", submission_id: UUID, capacity: int) -> None:
+        self.submission_id = submission_id
+        self._broker = broker
+        self._queue: asyncio.Queue[ResultMessage | None] = asyncio.Queue(capacity)
+        self.closed = False
+
+    def _offer(self, event: ResultMessage | None) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A stream this far behind is stuck; its periodic MySQL re-read still delivers the result.
+            log.warning("dropping an event for a stalled stream of %s", self.submission_id)
+
+    async def next(self, wait_s: float) -> ResultMessage | None:
+        """The next event, or None after ``wait_s`` seconds or once closed (then :attr:`closed` is set)."""
+        if self.closed:
+            return None
+        try:
+            event = await asyncio.wait_for(self._queue.get(), wait_s)
+        except TimeoutError:
+            return None
+        if event is None:
+            self.closed = True
+        return event
+
+    def close(self) -> None:
+        """Stop receiving events; a stream waiting in :meth:`next` wakes up (idempotent)."""
+        if not self.closed:
+            self.closed = True
+            self._offer(None)
+        self._broker.unsubscribe(self)
+
+
+class Broker:
+    """Routes each result event to the subscriptions of its submission and remembers recent finals."""
+
+    def __init__(self, recent_results: int = 1024, queue_capacity: int = 512) -> None:
+        self._subscriptions: dict[UUID, set[Subscription]] = {}
+        self._recent: OrderedDict[UUID, ResultEvent] = OrderedDict()
+        self._recent_capacity = recent_results
+        self._queue_capacity = queue_capacity
+        self._closed = False
+
+    def subscribe(self, submission_id: UUID) -> Subscription:
+        """Start receiving ``submission_id``'s events."""
+        subscription = Subscription(self, submission_id, self._queue_capacity)
+        if self._closed:
+            subscription.closed = True
+        else:
+            self._subscriptions.setdefault(submission_id, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Forget ``subscription`` (idempotent)."""
+        subscribers = self._subscriptions.get(subscription.submission_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscriptions[subscription.submission_id]
+
+    def publish(self, event: ResultMessage) -> None:
+        """Hand ``event`` to every subscription of its submission; never blocks."""
+        if isinstance(event, ResultEvent) and self._recent_capacity:
+            self._recent[event.id] = event
+            self._recent.move_to_end(event.id)
+            while len(self._recent) > self._recent_capacity:
+                self._recent.popitem(last=False)
+        for subscription in self._subscriptions.get(event.id, ()):
+            subscription._offer(event)
+
+    def recent_result(self, submission_id: UUID) -> ResultEvent | None:
+        """The final result of ``submission_id`` if it went by recently."""
+        return self._recent.get(submission_id)
+
+    @property
+    def subscriber_count(self) -> int:
+        """Open subscriptions, over all submissions."""
+        return sum(len(s) for s in self._subscriptions.values())
+
+    def close(self) -> None:
+        """End every subscription (shutdown): their streams finish instead of waiting for events."""
+        self._closed = True
+        for subscribers in list(self._subscriptions.values()):
+            for subscription in list(subscribers):
+                subscription.closed = True
+                subscription._offer(None)  # wakes a stream blocked in next()
+        self._subscriptions.clear()

@@ -1,0 +1,86 @@
+"""``GET /api/v1/submissions/{id}/events``: a submission's live events as Server-Sent Events."""
+
+from typing import Annotated
+
+import anyio
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter
+from sse_starlette import EventSourceResponse
+from starlette.background import BackgroundTask
+from starlette.responses import Response as StarletteResponse
+
+from api.events.stream import submission_events
+from api.lib.errors import documented_errors, not_found
+from api.services import Services
+from api.submissions.repository import fetch_submission
+from api.submissions.requests import parse_submission_id
+from schemas import Status
+
+SHUTDOWN_GRACE_S = 2.0
+"""How long open streams get to end by themselves when the server shuts down."""
+
+
+def _event_id(header: str | None) -> int | None:
+    # A malformed Last-Event-ID is treated as absent: the client gets the full stream.
+    if header is None or not header.strip().isdigit():
+        return None
+    return int(header)
+
+
+@get(
+    "/api/v1/submissions/{submission_id:str}/events",
+    name="submission-events",
+    media_type="text/event-stream",
+    tags=["submissions"],
+    summary="Live events of a submission (SSE)",
+    responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
+)
+async def stream_submission_events(
+    submission_id: FromPath[str],
+    services: NamedDependency[Services],
+    last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
+) -> StarletteResponse:
+    """Server-Sent Events: ``status`` (the current state first), ``test`` per finished test, and
+    ``result`` (data = ``GET /api/v1/submissions/{id}``), after which the stream ends. Event ids are
+    sequence numbers; reconnecting with ``Last-Event-ID`` skips what was seen. 204 when the submission
+    is finished and the client has seen its result (EventSource then stops reconnecting)."""
+    sid = parse_submission_id(submission_id)
+    # Subscribe before reading the row: an event published in between is queued, not lost.
+    subscription = services.broker.subscribe(sid)
+    try:
+        row = await fetch_submission(services.engine, sid)
+    except BaseException:
+        subscription.close()
+        raise
+    resume_after = _event_id(last_event_id)
+    if row is None:
+        subscription.close()
+        raise not_found("submission")
+    if row.status is Status.FINISHED and resume_after is not None and resume_after >= row.last_seq:
+        subscription.close()
+        return StarletteResponse(status_code=204)
+    events = submission_events(
+        subscription=subscription,
+        row=row,
+        recent=services.broker.recent_result(sid),
+        last_event_id=resume_after,
+        reload=lambda: fetch_submission(services.engine, sid),
+        recheck_s=services.settings.sse_recheck_s,
+    )
+    shutdown = anyio.Event()
+
+    async def end_on_shutdown() -> None:
+        # Server shutdown: end the stream cleanly (the client reconnects, to another replica).
+        await shutdown.wait()
+        subscription.close()
+
+    return EventSourceResponse(
+        events,
+        ping=services.settings.sse_ping_s,
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_S,
+        data_sender_callable=end_on_shutdown,
+        # Covers a stream that never started iterating (its own finally would not run then).
+        background=BackgroundTask(subscription.close),
+    )

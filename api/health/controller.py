@@ -1,0 +1,29 @@
+"""``/healthz`` (the process is alive) and ``/readyz`` (MySQL and Kafka answer)."""
+
+import asyncio
+from typing import Any
+
+from litestar import Response, get
+from litestar.di import NamedDependency
+
+from api.db.engine import database_ok
+from api.lib.responses import json_response
+from api.services import Services
+
+
+@get("/healthz", tags=["health"], summary="Liveness")
+async def healthz() -> dict[str, str]:
+    """200 as long as the process serves requests."""
+    return {"status": "ok"}
+
+
+@get("/readyz", tags=["health"], summary="Readiness: MySQL and Kafka reachable")
+async def readyz(services: NamedDependency[Services]) -> Response[Any]:
+    """200 when MySQL answers ``SELECT 1`` and a Kafka broker answers a metadata request (each within
+    about 2 s), else 503 naming what is down. Submissions are still accepted while Kafka is down."""
+    mysql, kafka = await asyncio.gather(database_ok(services.engine), services.kafka_probe.ok())
+    checks = {"mysql": "ok" if mysql else "down", "kafka": "ok" if kafka else "down"}
+    ready = mysql and kafka
+    return json_response(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, 200 if ready else 503
+    )

@@ -1,0 +1,1 @@
+"""The languages this cluster runs."""

@@ -1,0 +1,1 @@
+"""Pieces every API feature uses: JSON responses, the error shape, time conversions."""

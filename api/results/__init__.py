@@ -1,0 +1,1 @@
+"""Recording results: the consumer group that writes every result event to MySQL, idempotently."""

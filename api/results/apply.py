@@ -1,0 +1,112 @@
+"""Apply result events to the ``submissions`` table, idempotently.
+
+Every statement is guarded so that applying an event twice, or an older event after a newer one,
+changes nothing: a status or test event only moves ``last_seq`` forward, and nothing changes a
+finished submission.
+"""
+
+import logging
+from collections.abc import Iterable
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.db.tables import submissions
+from api.lib.clock import to_db_time
+from schemas import ResultEvent, Status, StatusEvent, TestEvent
+
+log = logging.getLogger(__name__)
+
+ResultMessage = StatusEvent | TestEvent | ResultEvent
+
+_c = submissions.c
+WORKER_COLUMN_LENGTH = 128  # submissions.worker is VARCHAR(128)
+
+
+def _worker(name: str | None) -> str | None:
+    """A worker name as the column can hold it."""
+    return name[:WORKER_COLUMN_LENGTH] if name else name
+
+
+def _statement(event: ResultMessage) -> sa.Update | None:
+    at = to_db_time(event.at)
+    unfinished = sa.and_(_c.id == str(event.id), _c.status != Status.FINISHED.value)
+    if isinstance(event, ResultEvent):
+        outcome = event.outcome
+        return (
+            submissions.update()
+            .where(unfinished)
+            .values(
+                status=Status.FINISHED.value,
+                verdict=outcome.verdict.value,
+                outcome=orjson.dumps(outcome.model_dump(mode="json")).decode(),
+                finished_at=at,
+                started_at=sa.func.coalesce(_c.started_at, at),
+                worker=sa.func.coalesce(_worker(outcome.worker), _c.worker),
+                last_seq=sa.func.greatest(_c.last_seq, event.seq),
+            )
+        )
+    newer = sa.and_(unfinished, _c.last_seq < event.seq)
+    if isinstance(event, TestEvent):
+        # A test result implies the job is running, even if its status event was lost.
+        return (
+            submissions.update()
+            .where(newer)
+            .values(
+                last_seq=event.seq,
+                status=Status.RUNNING.value,
+                started_at=sa.func.coalesce(_c.started_at, at),
+            )
+        )
+    if event.status is not Status.RUNNING:
+        log.warning(
+            "ignoring status event %r for %s: only 'running' comes from workers", event.status, event.id
+        )
+        return None
+    return (
+        submissions.update()
+        .where(newer)
+        .values(
+            status=Status.RUNNING.value,
+            last_seq=event.seq,
+            started_at=sa.func.coalesce(_c.started_at, at),
+            worker=sa.func.coalesce(_worker(event.worker), _c.worker),
+        )
+    )
+
+
+async def _insert_unknown(conn: AsyncConnection, event: ResultMessage) -> bool:
+    """Create the row of a submission the API never saw (a batch grader produced the job straight to
+    Kafka); False when it exists after all. Its source and language are unknown here."""
+    exists = await conn.scalar(sa.select(sa.literal(1)).where(_c.id == str(event.id)))
+    if exists:
+        return False
+    await conn.execute(
+        submissions.insert()
+        .prefix_with("IGNORE")
+        .values(
+            id=str(event.id),
+            language="",
+            source="",
+            stdin="",
+            spec="{}",
+            status=Status.QUEUED.value,
+            last_seq=0,
+            origin="kafka",
+            created_at=to_db_time(event.at),
+        )
+    )
+    return True
+
+
+async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -> None:
+    """Apply ``events`` in order within the caller's transaction."""
+    for event in events:
+        statement = _statement(event)
+        if statement is None:
+            continue
+        result = await conn.execute(statement)
+        # rowcount counts matched rows (asyncmy sets CLIENT_FOUND_ROWS): 0 means a stale event or no row.
+        if result.rowcount == 0 and await _insert_unknown(conn, event):
+            await conn.execute(statement)

@@ -1,0 +1,107 @@
+"""Everything the API process runs besides request handlers, with one explicit lifecycle:
+:meth:`Services.start` (migrate, start background tasks), then :meth:`Services.stop` (drain the relay,
+end SSE streams, stop consumers, release connections)."""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.db.engine import make_engine
+from api.db.migrate import migrate, wait_for_database
+from api.events.broker import Broker
+from api.events.fanout import ResultsFanout
+from api.health.probes import KafkaProbe
+from api.lib.topics import create_topics
+from api.outbox.relay import OutboxRelay
+from api.results.recorder import ResultsRecorder
+from api.settings import ApiSettings
+from api.submissions.requests import SubmissionRules
+from common.lifecycle import TaskGroup
+from common.runtimes import Runtime, load_runtimes
+
+log = logging.getLogger(__name__)
+
+RELAY_DRAIN_TIMEOUT_S = 20.0
+
+
+@dataclass
+class Services:
+    """The process's long-lived objects, shared by the request handlers."""
+
+    settings: ApiSettings
+    engine: AsyncEngine
+    runtimes: dict[str, Runtime]
+    rules: SubmissionRules
+    broker: Broker
+    relay: OutboxRelay
+    kafka_probe: KafkaProbe
+    tasks: TaskGroup
+    relay_task: asyncio.Task[None]
+
+    @classmethod
+    async def start(cls, settings: ApiSettings) -> "Services":
+        """Migrate MySQL and start the background tasks. Kafka may be down: its tasks wait for it."""
+        runtimes = load_runtimes(settings.runtimes_dir)
+        if not runtimes:
+            raise RuntimeError(f"no runtimes under {settings.runtimes_dir}")
+        engine = make_engine(settings)
+        try:
+            await wait_for_database(engine)
+            await migrate(engine, settings.migrations_dir)
+        except BaseException:
+            await engine.dispose()
+            raise
+        topics = settings.topics
+        topics_ready = asyncio.Event()
+        broker = Broker(recent_results=settings.recent_results)
+        relay = OutboxRelay(
+            engine=engine,
+            bootstrap=settings.kafka_bootstrap,
+            topics_ready=topics_ready,
+            batch_size=settings.relay_batch,
+            poll_interval_s=settings.relay_poll_interval_s,
+        )
+        recorder = ResultsRecorder(
+            engine=engine,
+            bootstrap=settings.kafka_bootstrap,
+            topic=topics.results,
+            group_id=topics.recorder_group,
+            topics_ready=topics_ready,
+        )
+        fanout = ResultsFanout(
+            bootstrap=settings.kafka_bootstrap, topic=topics.results, broker=broker, topics_ready=topics_ready
+        )
+        tasks = TaskGroup()
+        tasks.start("kafka-topics", lambda: create_topics(settings, runtimes, topics_ready))
+        relay_task = tasks.start("outbox-relay", relay.run)
+        tasks.start("results-recorder", recorder.run)
+        tasks.start("results-fanout", fanout.run)
+        log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))
+        return cls(
+            settings=settings,
+            engine=engine,
+            runtimes=runtimes,
+            rules=SubmissionRules.from_settings(settings, runtimes.keys()),
+            broker=broker,
+            relay=relay,
+            kafka_probe=KafkaProbe(settings.kafka_bootstrap),
+            tasks=tasks,
+            relay_task=relay_task,
+        )
+
+    async def stop(self) -> None:
+        """Drain and release everything :meth:`start` started."""
+        self.relay.request_stop()
+        done, _ = await asyncio.wait({self.relay_task}, timeout=RELAY_DRAIN_TIMEOUT_S)
+        if not done:
+            log.warning(
+                "the outbox relay did not finish its batch in %ss; its rows stay for later",
+                RELAY_DRAIN_TIMEOUT_S,
+            )
+        self.broker.close()
+        await self.tasks.stop()
+        await self.kafka_probe.close()
+        await self.engine.dispose()
+        log.info("API services stopped")

@@ -1,0 +1,55 @@
+"""The API process's one settings object, read from ``EXECUTIONER_*`` environment variables."""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+
+from common.runtimes import default_runtimes_dir
+from common.settings import DatabaseSettings, KafkaSettings
+
+
+def default_migrations_dir() -> Path:
+    """``deploy/mysql`` of the source checkout the ``api`` package lives in (holds ``alembic.ini``)."""
+    return Path(__file__).resolve().parent.parent / "deploy" / "mysql"
+
+
+class ApiSettings(KafkaSettings, DatabaseSettings):
+    """Everything the API process is configured with. Load it once, at start-up."""
+
+    api_host: str = "127.0.0.1"
+    """Interface uvicorn listens on (``EXECUTIONER_API_HOST``)."""
+    api_port: int = 8000
+    """TCP port uvicorn listens on (``EXECUTIONER_API_PORT``)."""
+    runtimes_dir: Path = Field(default_factory=default_runtimes_dir)
+    """Folder of ``<language>/runtime.toml`` files: the languages this cluster accepts."""
+    migrations_dir: Path = Field(default_factory=default_migrations_dir)
+    """Folder holding Alembic's ``alembic.ini``; migrations are applied to ``database_url`` at start-up."""
+
+    max_source_bytes: int = Field(default=65_536, ge=1)
+    """Largest accepted ``source``, in UTF-8 bytes."""
+    max_stdin_bytes: int = Field(default=1_048_576, ge=0)
+    """Largest accepted ``stdin``, and each test's ``stdin`` and ``expected_output``, in UTF-8 bytes."""
+    max_tests: int = Field(default=100, ge=1)
+    """Most ``tests`` one submission may carry."""
+    max_job_bytes: int = Field(default=1_000_000, ge=1024)
+    """Largest encoded job message. Keep it below the broker's ``message.max.bytes`` and the producer's
+    ``max_request_size`` (both 1 MiB by default), or accepted jobs could never be published."""
+    max_body_bytes: int = Field(default=4_194_304, ge=1024)
+    """Largest request body Litestar reads at all (JSON escaping can make a body larger than its job)."""
+    admin_token: SecretStr | None = None
+    """Bearer token the admin endpoints (not there yet) will require; unset keeps them disabled."""
+
+    relay_batch: int = Field(default=100, ge=1)
+    """Outbox rows published per relay round (one transaction, one round of Kafka acks)."""
+    relay_poll_interval_s: float = Field(default=1.0, gt=0)
+    """How often the relay looks for outbox rows when no POST woke it (rows left by another replica)."""
+    sse_ping_s: float = Field(default=15.0, gt=0)
+    """Seconds between SSE ping comments, which keep proxies from closing idle streams."""
+    sse_recheck_s: float = Field(default=5.0, gt=0)
+    """While a stream waits, re-read the submission from MySQL this often (results another replica saw)."""
+    recent_results: int = Field(default=1024, ge=0)
+    """Final results the SSE fan-out remembers, for subscribers arriving just after a result went by."""
+    db_pool_size: int = Field(default=10, ge=1)
+    """MySQL connections kept open per API process."""
+    shutdown_grace_s: float = Field(default=10.0, ge=0)
+    """On SIGTERM: how long open requests and SSE streams get to finish before they are cut."""

@@ -1,0 +1,1 @@
+"""Submissions: accept (``POST``), look up (``GET``)."""

@@ -1,0 +1,63 @@
+"""``POST /api/v1/submissions`` and ``GET /api/v1/submissions/{id}``."""
+
+from typing import Any, TypedDict
+from uuid import uuid4
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from api.lib.errors import documented_errors, not_found
+from api.services import Services
+from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
+from api.submissions.repository import fetch_submission, insert_submission
+from api.submissions.requests import parse_submission, parse_submission_id
+from api.submissions.views import submission_view
+
+
+class SubmissionAccepted(TypedDict):
+    """The answer to an accepted submission."""
+
+    id: str
+    status: str
+    events: str
+    """Absolute URL of the submission's SSE event stream."""
+
+
+class SubmissionController(Controller):
+    """Accepting and reading submissions."""
+
+    path = "/api/v1/submissions"
+    tags = ["submissions"]
+
+    @post(
+        "/",
+        status_code=202,
+        summary="Submit a program",
+        operation_class=SubmissionRequestOperation,
+        responses=ERROR_RESPONSES,
+    )
+    async def create(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> SubmissionAccepted:
+        """Validate, then store the submission and its job durably (one MySQL transaction) and answer
+        202; the outbox relay publishes the job to Kafka in the background."""
+        accepted = parse_submission(await request.body(), services.rules, uuid4())
+        job = accepted.job
+        topic = services.settings.topics.jobs(job.language)
+        await insert_submission(services.engine, job, accepted.payload, topic)
+        services.relay.wake()
+        events = request.url_for("submission-events", submission_id=str(job.id))
+        return {"id": str(job.id), "status": "queued", "events": events}
+
+    @get(
+        "/{submission_id:str}",
+        summary="A submission and, once finished, its result",
+        responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
+    )
+    async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
+        """The submission's status, verdict, output and per-test reports."""
+        row = await fetch_submission(services.engine, parse_submission_id(submission_id))
+        if row is None:
+            raise not_found("submission")
+        return submission_view(row)

@@ -1,0 +1,87 @@
+"""OpenAPI documentation of ``POST /api/v1/submissions``.
+
+The handler reads the raw body itself (so every validation error has the API's error shape), which
+leaves Litestar nothing to infer the request schema from; it is described here instead. The wire-level
+truth is :class:`schemas.JobMessage` (``schemas/jsonschema/job.v1.json``).
+"""
+
+from dataclasses import dataclass
+
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
+
+from api.lib.errors import documented_errors
+from schemas.jobs import MAX_MEMORY_MB, MAX_OUTPUT_KB, MAX_TIME_MS
+
+_STRING = Schema(type=OpenAPIType.STRING)
+
+
+def _int(maximum: int, description: str) -> Schema:
+    return Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=maximum, description=description)
+
+
+SUBMISSION_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["language", "source"],
+    additional_properties=False,
+    properties={
+        "language": Schema(type=OpenAPIType.STRING, description="A language id from GET /api/v1/languages."),
+        "source": Schema(type=OpenAPIType.STRING, min_length=1, description="The program."),
+        "stdin": Schema(type=OpenAPIType.STRING, description="Input of the single run (no tests)."),
+        "tests": Schema(
+            type=OpenAPIType.ARRAY,
+            min_items=1,
+            description="Run once per test and compare the output; the verdict is the first failure.",
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["expected_output"],
+                properties={"stdin": _STRING, "expected_output": _STRING},
+            ),
+        ),
+        "limits": Schema(
+            type=OpenAPIType.OBJECT,
+            properties={
+                "time_ms": _int(MAX_TIME_MS, "CPU time per test (default 2000)."),
+                "wall_ms": _int(3 * MAX_TIME_MS, "Wall-clock time per test (default 3 * time_ms)."),
+                "memory_mb": _int(MAX_MEMORY_MB, "Peak memory of the process tree (default 256)."),
+                "output_kb": _int(MAX_OUTPUT_KB, "stdout and stderr, each (default 64)."),
+            },
+        ),
+        "compare": Schema(
+            description="How outputs are compared (default trim).",
+            one_of=[
+                Schema(type=OpenAPIType.STRING, enum=["exact", "trim", "tokens"]),
+                Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["mode"],
+                    properties={
+                        "mode": Schema(type=OpenAPIType.STRING, const="float"),
+                        "tolerance": Schema(type=OpenAPIType.NUMBER, exclusive_minimum=0, maximum=1),
+                    },
+                ),
+            ],
+        ),
+        "stop_on_first_failure": Schema(type=OpenAPIType.BOOLEAN),
+    },
+)
+
+
+@dataclass
+class SubmissionRequestOperation(Operation):
+    """The POST operation, with its request body described."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            content={"application/json": OpenAPIMediaType(schema=SUBMISSION_SCHEMA)},
+            required=True,
+            description="The program to run, with its input or tests.",
+        )
+
+
+ERROR_RESPONSES = documented_errors(
+    {
+        400: "The body is not JSON.",
+        413: "source, stdin, a test or the whole job is too large.",
+        422: "A field is missing or invalid (see error.field).",
+    }
+)

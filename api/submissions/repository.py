@@ -1,0 +1,102 @@
+"""Reading and writing submission rows (and their outbox rows)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from api.db.tables import outbox, submissions
+from api.lib.clock import utcnow
+from schemas import JobMessage, Status
+
+_SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRow:
+    """A submission as stored, without its (possibly large) source and stdin."""
+
+    id: str
+    language: str
+    status: Status
+    verdict: str | None
+    spec: dict[str, Any]
+    """``tests``, ``limits``, ``compare``, ``stop_on_first_failure`` as the job had them."""
+    outcome: dict[str, Any] | None
+    """The final result's :class:`~schemas.Outcome` as JSON, once finished."""
+    last_seq: int
+    worker: str | None
+    origin: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+_COLUMNS = [
+    submissions.c.id,
+    submissions.c.language,
+    submissions.c.status,
+    submissions.c.verdict,
+    submissions.c.spec,
+    submissions.c.outcome,
+    submissions.c.last_seq,
+    submissions.c.worker,
+    submissions.c.origin,
+    submissions.c.created_at,
+    submissions.c.started_at,
+    submissions.c.finished_at,
+]
+
+
+def job_spec(job: JobMessage) -> bytes:
+    """The ``spec`` column: the job's options, as the job message has them."""
+    return orjson.dumps(job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True))
+
+
+async def insert_submission(engine: AsyncEngine, job: JobMessage, payload: bytes, topic: str) -> None:
+    """Store a new submission and its outbox row in one transaction: once this returns, it is durable."""
+    now = utcnow()
+    async with engine.begin() as conn:
+        await conn.execute(
+            submissions.insert().values(
+                id=str(job.id),
+                language=job.language,
+                source=job.source,
+                stdin=job.stdin,
+                spec=job_spec(job).decode(),
+                status=Status.QUEUED.value,
+                last_seq=0,
+                origin="http",
+                created_at=now,
+            )
+        )
+        await conn.execute(
+            outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
+        )
+
+
+async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> SubmissionRow | None:
+    """The submission ``submission_id``, or None when there is none."""
+    query = sa.select(*_COLUMNS).where(submissions.c.id == str(submission_id))
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return SubmissionRow(
+        id=row.id,
+        language=row.language,
+        status=Status(row.status),
+        verdict=row.verdict,
+        spec=orjson.loads(row.spec) if row.spec else {},
+        outcome=orjson.loads(row.outcome) if row.outcome else None,
+        last_seq=row.last_seq,
+        worker=row.worker,
+        origin=row.origin,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+    )

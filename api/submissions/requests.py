@@ -1,0 +1,136 @@
+"""Turn a ``POST /api/v1/submissions`` body into a :class:`~schemas.JobMessage`, or refuse it with an
+:class:`~api.lib.errors.ApiError` naming the offending field."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import orjson
+from pydantic import ValidationError
+
+from api.lib.errors import ApiError
+from api.settings import ApiSettings
+from schemas import JobMessage, encode
+
+ALLOWED_FIELDS = frozenset(
+    {"language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionRules:
+    """The size limits a submission must respect (from the settings) and the languages on offer."""
+
+    languages: Collection[str]
+    max_source_bytes: int
+    max_stdin_bytes: int
+    max_tests: int
+    max_job_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: ApiSettings, languages: Collection[str]) -> "SubmissionRules":
+        """The rules ``settings`` configure, for ``languages``."""
+        return cls(
+            languages=languages,
+            max_source_bytes=settings.max_source_bytes,
+            max_stdin_bytes=settings.max_stdin_bytes,
+            max_tests=settings.max_tests,
+            max_job_bytes=settings.max_job_bytes,
+        )
+
+
+def _invalid(field: str | None, message: str) -> ApiError:
+    return ApiError(422, "validation_error", message, field)
+
+
+def _too_large(field: str | None, size: int, limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"{field or 'the job'} is {size} bytes; the limit is {limit}", field)
+
+
+def _check_size(field: str, value: str, limit: int) -> None:
+    size = len(value.encode())
+    if size > limit:
+        raise _too_large(field, size, limit)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    # Pydantic puts union members in locations ("compare", "FloatCompare", "tolerance"); request fields
+    # are snake_case identifiers or list indexes, so member tags are the other parts.
+    return ".".join(str(p) for p in loc if isinstance(p, int) or (p.isidentifier() and p.islower()))
+
+
+def _explain(exc: ValidationError) -> ApiError:
+    """The most specific error about the first field pydantic complained about."""
+    found = [(_dotted(e["loc"]), e["msg"]) for e in exc.errors()]
+    first_field = found[0][0].split(".")[0]
+    field, message = max((f for f in found if f[0].split(".")[0] == first_field), key=lambda f: len(f[0]))
+    return _invalid(field or None, f"{field}: {message}" if field else message)
+
+
+def _load_object(raw: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _invalid(None, "the body must be a JSON object")
+    return data
+
+
+def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
+    """The checks that must run before pydantic: cheap, and with the messages clients need most."""
+    for name in data:
+        if name not in ALLOWED_FIELDS:
+            raise _invalid(name, f"unknown field {name!r}")
+    language = data.get("language")
+    if not isinstance(language, str) or not language:
+        raise _invalid("language", "language is required (a string)")
+    if language not in rules.languages:
+        raise ApiError(
+            422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
+        )
+    source = data.get("source")
+    if not isinstance(source, str) or not source:
+        raise _invalid("source", "source is required (a non-empty string)")
+    _check_size("source", source, rules.max_source_bytes)
+    stdin = data.get("stdin", "")
+    if not isinstance(stdin, str):
+        raise _invalid("stdin", "stdin must be a string")
+    _check_size("stdin", stdin, rules.max_stdin_bytes)
+    tests = data.get("tests")
+    if isinstance(tests, list) and len(tests) > rules.max_tests:
+        raise _invalid("tests", f"{len(tests)} tests; the limit is {rules.max_tests}")
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedJob:
+    """A valid submission: the job message and its encoded bytes (the outbox payload)."""
+
+    job: JobMessage
+    payload: bytes
+
+
+def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) -> AcceptedJob:
+    """Validate a request body and build the job it asks for, with id ``submission_id``."""
+    data = _load_object(raw)
+    _check_fields(data, rules)
+    try:
+        job = JobMessage.model_validate({**data, "v": 1, "id": submission_id})
+    except ValidationError as exc:
+        raise _explain(exc) from None
+    for index, test in enumerate(job.tests or ()):
+        _check_size(f"tests.{index}.stdin", test.stdin, rules.max_stdin_bytes)
+        _check_size(f"tests.{index}.expected_output", test.expected_output, rules.max_stdin_bytes)
+    payload = encode(job)
+    if len(payload) > rules.max_job_bytes:
+        raise _too_large(None, len(payload), rules.max_job_bytes)
+    return AcceptedJob(job, payload)
+
+
+def parse_submission_id(text: str) -> UUID:
+    """The submission id in a URL; a malformed one names no submission (404)."""
+    try:
+        return UUID(text)
+    except ValueError:
+        raise ApiError(404, "not_found", "submission not found (malformed id)") from None

@@ -1,0 +1,75 @@
+"""The public JSON of a submission: ``GET /api/v1/submissions/{id}`` and the SSE ``result`` event's data."""
+
+from datetime import datetime
+from typing import Any
+
+from api.lib.clock import iso, to_db_time
+from api.submissions.repository import SubmissionRow
+from schemas import Limits, Outcome, ResultEvent, RunReport, Status
+
+_RUN_FIELDS = (
+    "stdout",
+    "stderr",
+    "exit_code",
+    "signal",
+    "time_ms",
+    "wall_ms",
+    "memory_kb",
+    "stdout_truncated",
+    "stderr_truncated",
+)
+
+
+def _run_fields(run: RunReport | None) -> dict[str, Any]:
+    if run is None:
+        return dict.fromkeys(_RUN_FIELDS)
+    return {name: getattr(run, name) for name in _RUN_FIELDS}
+
+
+def _tests_summary(outcome: Outcome) -> dict[str, Any]:
+    """Top-level figures of a job with tests: the worst test's time and memory, no single output."""
+    fields = dict.fromkeys(_RUN_FIELDS)
+    if outcome.tests:
+        fields["time_ms"] = max(t.time_ms for t in outcome.tests)
+        fields["wall_ms"] = max(t.wall_ms for t in outcome.tests)
+        fields["memory_kb"] = max(t.memory_kb for t in outcome.tests)
+    return fields
+
+
+def submission_view(row: SubmissionRow, final: ResultEvent | None = None) -> dict[str, Any]:
+    """The submission as the API shows it.
+
+    With ``final`` (a result event not recorded yet), the view is the one GET will return once the
+    recorder has stored it: same fields, same values.
+    """
+    outcome: Outcome | None
+    finished_at: datetime | None
+    if final is not None:
+        status, outcome, finished_at = Status.FINISHED, final.outcome, to_db_time(final.at)
+    else:
+        status, finished_at = row.status, row.finished_at
+        outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
+    has_tests = "tests" in row.spec or (outcome is not None and outcome.run is None and bool(outcome.tests))
+
+    view: dict[str, Any] = {
+        "id": row.id,
+        "language": row.language,
+        "status": status.value,
+        "verdict": outcome.verdict.value if outcome else None,
+        "origin": row.origin,
+        "worker": outcome.worker if outcome else row.worker,
+        "created_at": iso(row.created_at),
+        "finished_at": iso(finished_at),
+    }
+    if outcome is None:
+        view.update(_run_fields(None))
+    elif has_tests:
+        view.update(_tests_summary(outcome))
+    else:
+        view.update(_run_fields(outcome.run))
+    view["compile"] = outcome.compile.model_dump(mode="json") if outcome and outcome.compile else None
+    view["tests"] = [t.model_dump(mode="json") for t in outcome.tests] if outcome and has_tests else None
+    limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
+    view["limits"] = limits.model_dump(mode="json")
+    view["message"] = outcome.message if outcome else None
+    return view

@@ -1,0 +1,134 @@
+"""``python -m devstack``: the local stack from the command line.
+
+  up        install what is missing, start everything, print where it is; stays in the foreground and
+            Ctrl-C (or SIGTERM, or ``down`` from another shell) stops it all again
+  down      stop what ``up`` or ``services`` started (the data stays in .state/<profile>/)
+  services  only Docker, MariaDB, Kafka and the images; prints their addresses as KEY=VALUE on stdout
+  images    only build the images that are out of date
+
+Progress goes to stderr, one line per step with its duration.
+"""
+
+import argparse
+import os
+import signal
+import sys
+import time
+from types import FrameType
+
+from devstack import stack
+from devstack.console import DevstackError, say, step
+from devstack.docker_engine import ensure_engine
+from devstack.processes import log_tail
+from devstack.profile import PROFILES, Profile, cache_dir, load_profile
+
+TRY_IT = (
+    "curl -s -X POST {api}/api/v1/submissions -H 'content-type: application/json' "
+    """-d '{{"language":"python","source":"print(input()[::-1])","stdin":"hello"}}' """
+    """| python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' | xargs curl -sN"""
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("command", choices=("up", "down", "services", "images"))
+    parser.add_argument("--profile", choices=PROFILES, default="dev", help="which stack (default: dev)")
+    args = parser.parse_args(argv)
+    try:
+        profile = load_profile(args.profile)
+        if args.command == "up":
+            return up(profile)
+        if args.command == "down":
+            stack.stop_stack(profile)
+        elif args.command == "services":
+            services(profile)
+        else:
+            images()
+    except DevstackError as exc:
+        say(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+    return 0
+
+
+def up(profile: Profile) -> int:
+    """Start the whole stack, wait in the foreground, stop it all when told to or when a process dies."""
+    started = time.monotonic()
+    # Also SIGINT: a shell that starts us in the background hands us SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    stack.claim_foreground(profile)
+    try:
+        services = stack.start_services(profile)
+        stack.start_app(profile, services)
+        _print_ready(profile, time.monotonic() - started)
+        return _wait_for_the_end(profile)
+    except KeyboardInterrupt:
+        say("stopping everything")
+        return 0
+    finally:
+        # A second Ctrl-C must not leave half of the stack running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop_services(profile)
+        stack.release_foreground(profile)
+
+
+def services(profile: Profile) -> None:
+    """Start the services and print their addresses for tests and CI (``KEY=VALUE`` lines on stdout)."""
+    found = stack.start_services(profile)
+    lines = [f"{key}={value}" for key, value in found.environment().items()]
+    lines.append(f"EXECUTIONER_WORKER_IMAGES={','.join(found.images)}")
+    print("\n".join(lines), flush=True)
+
+
+def images() -> None:
+    """Build the images that are out of date (starting the Docker engine if needed)."""
+    with step("docker", "connecting to the engine") as current:
+        engine, started = ensure_engine(cache_dir())
+        current.result = "started dockerd" if started else "running"
+    stack.ensure_images(engine)
+
+
+def _wait_for_the_end(profile: Profile) -> int:
+    """Block until one of the stack's processes that we started exits (Ctrl-C, SIGTERM and ``down``
+    interrupt the wait instead); that is a failure."""
+    watched = stack.watched_processes(profile)
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, 0)  # wakes when a child exits; Ctrl-C interrupts it
+        except ChildProcessError:
+            return 1  # nothing of ours is left to watch: they all died
+        name = next((n for n, (p, _log) in watched.items() if p == pid), None)
+        if name is None:
+            continue
+        log = watched[name][1]
+        say(f"{name} exited unexpectedly; end of {log}:\n{log_tail(log, lines=25)}")
+        return 1
+
+
+def _print_ready(profile: Profile, elapsed: float) -> None:
+    api = stack.api_url(profile)
+    state = os.path.relpath(profile.state_dir)
+    say(f"ready in {elapsed:.1f} s")
+    print(
+        f"\n  API        {api}\n"
+        f"  web page   {api}/\n"
+        f"  logs       {state}/logs/   admin token: {state}/admin-token\n\n"
+        f"  try it from another shell:\n\n    {TRY_IT.format(api=api)}\n\n"
+        "  Ctrl-C stops everything (or `make down` from another shell).\n",
+        flush=True,
+    )
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

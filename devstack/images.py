@@ -1,0 +1,149 @@
+"""The images the workers run in: ``executioner/worker-base`` (the worker on Debian) and one
+``executioner/worker-<language>`` per ``runtimes/<language>/Dockerfile``.
+
+A build is skipped when the image's ``org.executioner.inputs`` label already equals the hash of what it is
+made of: its Dockerfile, its context files and its parent image's id (so a rebuilt parent rebuilds it).
+"""
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+from docker.errors import APIError, BuildError, ImageNotFound
+
+from devstack.base_image import BASE_IMAGE, ensure_base_image
+from devstack.console import DevstackError, say
+from devstack.wheels import core_requirements, fill_wheelhouse, platform_tags, project_files
+
+WORKER_BASE = "executioner/worker-base:latest"
+INPUTS_LABEL = "org.executioner.inputs"
+LANGUAGE_LABEL = "org.executioner.language"
+BUILD_TIMEOUT_S = 1800
+
+
+def runtime_image(language: str) -> str:
+    """The image of the workers for ``language``."""
+    return f"executioner/worker-{language}:latest"
+
+
+def runtime_languages(repo: Path) -> list[str]:
+    """Every language with an image recipe (``runtimes/<language>/Dockerfile``)."""
+    return sorted(path.parent.name for path in (repo / "runtimes").glob("*/Dockerfile"))
+
+
+def inputs_hash(files: Mapping[str, bytes], *, parent_id: str, build_args: Mapping[str, str]) -> str:
+    """A digest of everything an image is made of; independent of the order ``files`` are listed in."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        content = files[name]
+        digest.update(f"file {name} {len(content)}\n".encode())
+        digest.update(content)
+    for key in sorted(build_args):
+        digest.update(f"arg {key}={build_args[key]}\n".encode())
+    digest.update(f"parent {parent_id}\n".encode())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ImagesReport:
+    """What :func:`build_images` made sure of."""
+
+    runtime_images: tuple[str, ...]
+    built: tuple[str, ...]
+    """The images that were out of date and (re)built."""
+
+
+def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages: list[str]) -> ImagesReport:
+    """Make sure the base, worker-base and the ``languages``' runtime images are current. Prints one
+    line per build step of every image it (re)builds."""
+    base_id = ensure_base_image(engine, cache)
+    built = [WORKER_BASE] if _build_worker_base(engine, repo, cache, base_id) else []
+    worker_base_id = str(engine.images.get(WORKER_BASE).id)
+    tags = []
+    for language in languages:
+        context = repo / "runtimes" / language
+        if not (context / "Dockerfile").is_file():
+            raise DevstackError(f"runtimes/{language}/Dockerfile does not exist")
+        tag = runtime_image(language)
+        args = {"WORKER_BASE": WORKER_BASE}
+        inputs = inputs_hash(_context_files(context), parent_id=worker_base_id, build_args=args)
+        if not _up_to_date(engine, tag, inputs):
+            _build(engine, context, tag, args, {INPUTS_LABEL: inputs, LANGUAGE_LABEL: language})
+            built.append(tag)
+        tags.append(tag)
+    return ImagesReport(tuple(tags), tuple(built))
+
+
+def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, base_id: str) -> bool:
+    """Build ``executioner/worker-base`` if it is out of date; returns whether it was built."""
+    dockerfile = repo / "worker" / "Dockerfile"
+    pyproject = repo / "pyproject.toml"
+    files = {f"project/{name}": content for name, content in project_files(repo).items()}
+    files["Dockerfile"] = dockerfile.read_bytes()
+    files["wheel-target"] = "\n".join(core_requirements(pyproject) + platform_tags()).encode()
+    args = {"BASE_IMAGE": BASE_IMAGE}
+    inputs = inputs_hash(files, parent_id=base_id, build_args=args)
+    if _up_to_date(engine, WORKER_BASE, inputs):
+        return False
+    with tempfile.TemporaryDirectory(prefix="executioner-worker-base-") as tmp:
+        context = Path(tmp)
+        shutil.copy2(dockerfile, context / "Dockerfile")
+        fill_wheelhouse(repo, cache, context / "wheels")
+        _build(engine, context, WORKER_BASE, args, {INPUTS_LABEL: inputs})
+    return True
+
+
+def _context_files(context: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(context).as_posix(): path.read_bytes()
+        for path in sorted(context.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def _up_to_date(engine: docker.DockerClient, tag: str, inputs: str) -> bool:
+    try:
+        image = engine.images.get(tag)
+    except ImageNotFound:
+        return False
+    return bool(image.labels.get(INPUTS_LABEL) == inputs)
+
+
+def _build(
+    engine: docker.DockerClient, context: Path, tag: str, args: Mapping[str, str], labels: Mapping[str, str]
+) -> None:
+    """Build ``context`` with the legacy builder, printing each ``Step n/m`` line as it starts."""
+    say(f"images: building {tag}")
+    recent: list[str] = []  # the end of the build output, quoted when the build fails
+    try:
+        for chunk in engine.api.build(
+            path=str(context),
+            tag=tag,
+            buildargs=dict(args),
+            labels=dict(labels),
+            rm=True,
+            forcerm=True,
+            pull=False,
+            decode=True,
+            timeout=BUILD_TIMEOUT_S,
+        ):
+            if "error" in chunk:
+                raise BuildError(str(chunk["error"]).strip(), build_log=recent)
+            for line in str(chunk.get("stream", "")).splitlines():
+                recent = [*recent[-29:], line]
+                if line.startswith("Step "):
+                    say(f"images: {tag}: {_shorten(line)}")
+    except (BuildError, APIError) as exc:
+        output = "\n".join(recent)
+        raise DevstackError(f"building {tag} failed: {exc}\n{output}") from exc
+    # The image this build replaced is now untagged: remove it (and only ours: they carry the label).
+    engine.images.prune(filters={"dangling": True, "label": INPUTS_LABEL})
+
+
+def _shorten(line: str, width: int = 110) -> str:
+    line = " ".join(line.split())
+    return line if len(line) <= width else line[: width - 3] + "..."

@@ -1,0 +1,169 @@
+"""A thin asynchronous adapter over the (synchronous) docker SDK: the few operations the master needs.
+
+Every call runs on the adapter's own thread pool rather than asyncio's default one: stopping a worker
+blocks a thread for up to the grace period, and a dozen of those must not starve the reconcile loop.
+"""
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import docker
+from docker.errors import ImageNotFound, NotFound
+
+from master.model import ObservedContainer
+from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, ROLE_VERSION_PROBE, cluster_filter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+VERSION_TIMEOUT_S = 60
+LOG_TAIL_LINES = 20
+
+
+class VersionCommandFailed(RuntimeError):
+    """A runtime's ``version`` command did not succeed in its image."""
+
+
+def connect(docker_url: str | None) -> Any:
+    """A Docker client for ``docker_url``, or configured from the environment like the docker CLI
+    (``DOCKER_HOST``...). Blocking: it asks the daemon for its API version."""
+    if docker_url:
+        return docker.DockerClient(base_url=docker_url)
+    return docker.from_env()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """A Docker timestamp (RFC 3339, nanoseconds) as an aware datetime; None for Docker's zero time."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def observed_from_attrs(attrs: dict[str, Any]) -> ObservedContainer:
+    """An :class:`ObservedContainer` from Docker's ``inspect`` document."""
+    state = attrs["State"]
+    labels = attrs["Config"].get("Labels") or {}
+    status = state["Status"]
+    created = parse_time(attrs["Created"])
+    assert created is not None  # every container has a creation time
+    return ObservedContainer(
+        id=attrs["Id"],
+        name=attrs["Name"].lstrip("/"),
+        cluster=labels.get(LABEL_CLUSTER, ""),
+        language=labels.get(LABEL_LANGUAGE, ""),
+        state=status,
+        created_at=created,
+        started_at=parse_time(state.get("StartedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
+        exit_code=state.get("ExitCode") if status in ("exited", "dead") else None,
+        oom_killed=bool(state.get("OOMKilled")),
+        error=state.get("Error") or None,
+    )
+
+
+class DockerAdapter:
+    """The master's view of one Docker daemon, limited to one cluster's containers."""
+
+    def __init__(self, client: Any, cluster: str, threads: int = 16) -> None:
+        self._client = client
+        self._cluster = cluster
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
+
+    async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+
+    async def observe(self) -> list[ObservedContainer]:
+        """Every worker container of this cluster, whatever its state."""
+        containers = await self._call(
+            self._client.containers.list, all=True, filters=cluster_filter(self._cluster), ignore_removed=True
+        )
+        return [observed_from_attrs(c.attrs) for c in containers]
+
+    async def image_id(self, image: str) -> str | None:
+        """The id of ``image``, or None when it does not exist locally."""
+        try:
+            found = await self._call(self._client.images.get, image)
+        except ImageNotFound:
+            return None
+        return str(found.id)
+
+    async def start(self, run_args: dict[str, Any]) -> str:
+        """Create and start a container (``containers.run`` arguments); returns its id.
+
+        A container that was created but could not start is removed again, so the failure is reported
+        once, as the error raised here.
+        """
+        return await self._call(self._start_sync, run_args)
+
+    def _start_sync(self, run_args: dict[str, Any]) -> str:
+        args = {k: v for k, v in run_args.items() if k != "detach"}
+        container = self._client.containers.create(**args)
+        try:
+            container.start()
+        except Exception:
+            container.remove(force=True)
+            raise
+        return str(container.id)
+
+    async def stop_and_remove(self, container_id: str, grace_s: float) -> None:
+        """SIGTERM, up to ``grace_s`` to exit (then SIGKILL), remove. A vanished container is fine."""
+        await self._call(self._stop_and_remove_sync, container_id, grace_s)
+
+    def _stop_and_remove_sync(self, container_id: str, grace_s: float) -> None:
+        try:
+            container = self._client.containers.get(container_id)
+            container.stop(timeout=round(grace_s))
+            container.remove(force=True)
+        except NotFound:
+            log.debug("container %s was already gone", container_id[:12])
+
+    async def remove_dead(self, container_id: str) -> str:
+        """Remove an ended container; returns its last log lines (kept for the report)."""
+        return await self._call(self._remove_dead_sync, container_id)
+
+    def _remove_dead_sync(self, container_id: str) -> str:
+        try:
+            container = self._client.containers.get(container_id)
+        except NotFound:
+            return ""
+        logs = container.logs(stdout=True, stderr=True, tail=LOG_TAIL_LINES)
+        with contextlib.suppress(NotFound):
+            container.remove(force=True)
+        return bytes(logs).decode(errors="replace")
+
+    async def run_version(self, image_id: str, command: Sequence[str]) -> str:
+        """The first line a runtime's ``version`` command prints in ``image_id``, run without network."""
+        return await self._call(self._run_version_sync, image_id, list(command))
+
+    def _run_version_sync(self, image_id: str, command: list[str]) -> str:
+        container = self._client.containers.create(
+            image_id,
+            entrypoint=command[:1],
+            command=command[1:],
+            network_mode="none",
+            labels={LABEL_CLUSTER: self._cluster, LABEL_ROLE: ROLE_VERSION_PROBE},
+        )
+        try:
+            container.start()
+            status = container.wait(timeout=VERSION_TIMEOUT_S)
+            output = bytes(container.logs(stdout=True, stderr=True)).decode(errors="replace")
+        finally:
+            container.remove(force=True)
+        if status.get("StatusCode") != 0:
+            raise VersionCommandFailed(f"{command} exited with {status.get('StatusCode')}: {output[-500:]}")
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        if not lines:
+            raise VersionCommandFailed(f"{command} printed nothing")
+        return lines[0][:255]
+
+    async def close(self) -> None:
+        """Wait for calls in flight, then close the client."""
+        await asyncio.to_thread(self._pool.shutdown, wait=True)
+        self._client.close()

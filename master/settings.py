@@ -1,0 +1,62 @@
+"""The master's settings: ``EXECUTIONER_*`` environment variables, loaded once at start-up."""
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from common.runtimes import default_runtimes_dir
+from common.settings import DatabaseSettings, KafkaSettings
+
+# Docker allows these characters in label values and, after the first, in container names.
+_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
+
+
+class MasterSettings(KafkaSettings, DatabaseSettings):
+    """Configuration of the master of one cluster."""
+
+    cluster: Annotated[str, Field(pattern=_NAME, max_length=64)] = "dev"
+    """Value of the ``org.executioner.cluster`` label; the master touches no container without it."""
+    runtimes_dir: Path = Field(default_factory=default_runtimes_dir)
+    languages: list[str] | None = None
+    """Languages to manage (a JSON list); default: every runtime whose worker image exists at start-up."""
+    default_replicas: Annotated[int, Field(ge=0)] = 1
+    """Desired workers of a language that has no ``pools`` row yet (existing rows are never changed)."""
+
+    worker_image: str = "executioner/worker-{language}:latest"
+    """Image of a language's workers; ``{language}`` is replaced by the language id."""
+    worker_command: list[str] | None = None
+    """Overrides the image's command (a JSON list); for tests with stand-in images."""
+    worker_kafka_bootstrap: str | None = None
+    """Kafka as seen from inside the worker containers; default: ``kafka_bootstrap``."""
+    worker_network: str = "bridge"
+    worker_pool_size: Annotated[int, Field(ge=1)] = 1
+    worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
+    worker_cpus: Annotated[float, Field(gt=0)] = 1.0
+    worker_pids_limit: Annotated[int, Field(ge=16)] = 512
+    worker_tmp_mb: Annotated[int, Field(ge=16)] = 256
+    """Size of the writable tmpfs at ``/tmp`` (the root file system is read-only); counts as memory."""
+
+    resync_s: Annotated[float, Field(gt=0)] = 5.0
+    """Longest time between two reconcile passes when Docker reports nothing."""
+    stop_grace_s: Annotated[float, Field(ge=0)] = 30.0
+    """How long a stopping worker may drain after SIGTERM before Docker kills it."""
+    stop_workers_on_exit: bool = False
+    """Stop and remove this cluster's workers when the master exits (by default they keep running and a
+    restarted master adopts them)."""
+    crash_backoff_s: Annotated[float, Field(gt=0)] = 1.0
+    """Wait before replacing a worker after one recent failure; doubles with each further failure."""
+    crash_backoff_max_s: Annotated[float, Field(gt=0)] = 300.0
+    crash_window_s: Annotated[float, Field(gt=0)] = 600.0
+    """Failures older than this are forgotten, so a pool that has been healthy starts fresh."""
+    docker_url: str | None = None
+    """Docker daemon URL; default: ``DOCKER_HOST`` and friends, as the docker CLI reads them."""
+
+    @property
+    def worker_bootstrap(self) -> str:
+        """The Kafka bootstrap list handed to workers."""
+        return self.worker_kafka_bootstrap or self.kafka_bootstrap
+
+    def image_for(self, language: str) -> str:
+        """The worker image of ``language``."""
+        return self.worker_image.format(language=language)

@@ -1,0 +1,50 @@
+"""Liveness, readiness, the languages list and the OpenAPI document."""
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+async def test_healthz_says_ok(client: httpx.AsyncClient) -> None:
+    reply = await client.get("/healthz")
+    assert reply.status_code == 200
+    assert reply.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_mysql_and_kafka(client: httpx.AsyncClient) -> None:
+    reply = await client.get("/readyz")
+    assert reply.status_code == 200
+    assert reply.json() == {"status": "ok", "checks": {"mysql": "ok", "kafka": "ok"}}
+
+
+async def test_languages_come_from_the_runtimes_with_versions_from_mysql(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    before = (await client.get("/api/v1/languages")).json()
+    assert {"id": "python", "name": "Python 3", "version": None} in before
+
+    async with engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "INSERT INTO runtime_versions (language, image_id, version, updated_at)"
+                " VALUES ('python', 'sha256:feed', 'Python 3.11.2', NOW(6))"
+            )
+        )
+    try:
+        after = (await client.get("/api/v1/languages")).json()
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(sa.text("DELETE FROM runtime_versions"))
+    assert {"id": "python", "name": "Python 3", "version": "Python 3.11.2"} in after
+
+
+async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> None:
+    reply = await client.get("/schema/openapi.json")
+    assert reply.status_code == 200
+    paths = reply.json()["paths"]
+    post = paths["/api/v1/submissions"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    assert body["required"] == ["language", "source"]
+    assert {"202", "400", "413", "422"} <= set(post["responses"])
+    assert "/api/v1/submissions/{submission_id}/events" in paths
+    assert "/readyz" in paths

@@ -1,0 +1,78 @@
+"""Real services for the whole suite: before collection, the test profile's Docker engine, MariaDB, Kafka
+and worker images are started (or reused) by devstack, exactly as `make up` starts the dev profile's.
+
+Their addresses are exported as ``EXECUTIONER_DATABASE_URL`` / ``EXECUTIONER_KAFKA_BOOTSTRAP`` /
+``EXECUTIONER_WORKER_KAFKA_BOOTSTRAP`` for every test module. A service that cannot start aborts the run
+with devstack's message; nothing is skipped. ``EXECUTIONER_TEST_KEEP_SERVICES=1`` leaves Kafka and MariaDB
+running afterwards (faster local re-runs); by default they are stopped at the end.
+"""
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.console import DevstackError
+from devstack.profile import load_profile
+from devstack.stack import start_services, stop_services
+from tests.fixtures.cluster import Cluster, new_cluster
+from tests.fixtures.services import Services, attach
+
+_started: dict[str, Services] = {}  # filled by pytest_sessionstart
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the services before any test module is imported (some read the addresses at import)."""
+    profile = load_profile("test")
+    try:
+        started = start_services(profile)
+    except DevstackError as exc:
+        raise pytest.UsageError(f"the test services could not start: {exc}") from exc
+    _started["services"] = attach(profile, started)
+    os.environ.update(started.environment())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Stop Kafka and MariaDB unless asked to keep them (the Docker engine and images stay)."""
+    if "services" in _started and os.environ.get("EXECUTIONER_TEST_KEEP_SERVICES") != "1":
+        stop_services(_started["services"].profile)
+
+
+@pytest.fixture(scope="session")
+def services() -> Services:
+    """The running test services."""
+    return _started["services"]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests leave logs and screenshots for a person to look at (kept after the run)."""
+    path = Path(__file__).resolve().parents[1] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+async def cluster(services: Services, artifacts: Path) -> AsyncIterator[Cluster]:
+    """A running API + master (with its worker containers) on the test services, in a fresh database
+    with its own topic prefix and container label."""
+    database = f"executioner_e2e_{os.getpid()}"
+    url = services.mysql.create_database(database)
+    logs = artifacts / "cluster-logs"
+    logs.mkdir(exist_ok=True)
+    running = new_cluster(services, url, logs)
+    try:
+        await running.start()
+        yield running
+    finally:
+        await running.stop()
+        services.mysql.drop_database(database)
+
+
+@pytest.fixture
+async def client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client for the cluster's API."""
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as http:
+        yield http

@@ -1,0 +1,66 @@
+"""Worker container arguments, names and the master's settings."""
+
+import re
+
+import pytest
+
+from master.settings import MasterSettings
+from master.spec import worker_name, worker_run_args
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> MasterSettings:
+    for variable in ("CLUSTER", "LANGUAGES", "WORKER_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP", "TOPIC_PREFIX"):
+        monkeypatch.delenv(f"EXECUTIONER_{variable}", raising=False)
+    monkeypatch.setenv("EXECUTIONER_CLUSTER", "prod")
+    monkeypatch.setenv("EXECUTIONER_LANGUAGES", '["python", "cpp"]')
+    monkeypatch.setenv("EXECUTIONER_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    monkeypatch.setenv("EXECUTIONER_TOPIC_PREFIX", "t.")
+    monkeypatch.setenv("EXECUTIONER_WORKER_CPUS", "1.5")
+    return MasterSettings()
+
+
+def test_settings_come_from_the_environment(settings: MasterSettings) -> None:
+    assert settings.cluster == "prod"
+    assert settings.languages == ["python", "cpp"]
+    assert settings.worker_bootstrap == "127.0.0.1:9092"  # defaults to the master's own
+    assert settings.image_for("cpp") == "executioner/worker-cpp:latest"
+    assert settings.stop_workers_on_exit is False
+    assert settings.runtimes_dir.name == "runtimes"
+
+
+def test_a_cluster_name_docker_would_reject_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXECUTIONER_CLUSTER", "my cluster")
+    with pytest.raises(ValueError, match="cluster"):
+        MasterSettings()
+
+
+def test_worker_names_are_unique_and_docker_safe() -> None:
+    names = {worker_name("dev", "c++") for _ in range(50)}
+    assert len(names) == 50
+    assert all(re.fullmatch(r"executioner-dev-c---[0-9a-f]{6}", n) for n in names)
+
+
+def test_worker_run_args(settings: MasterSettings) -> None:
+    args = worker_run_args(
+        settings.model_copy(update={"worker_kafka_bootstrap": "172.17.0.1:9094"}), "cpp", "w-1"
+    )
+    assert args["image"] == "executioner/worker-cpp:latest"
+    assert args["labels"] == {
+        "org.executioner.cluster": "prod",
+        "org.executioner.language": "cpp",
+        "org.executioner.role": "worker",
+    }
+    assert args["environment"] == {
+        "EXECUTIONER_KAFKA_BOOTSTRAP": "172.17.0.1:9094",
+        "EXECUTIONER_TOPIC_PREFIX": "t.",
+        "EXECUTIONER_LANGUAGE": "cpp",
+        "EXECUTIONER_WORKER_ID": "w-1",
+        "EXECUTIONER_POOL_SIZE": "1",
+        "EXECUTIONER_LOG_LEVEL": settings.log_level,
+    }
+    assert (args["mem_limit"], args["nano_cpus"], args["pids_limit"]) == ("1024m", 1_500_000_000, 512)
+    assert (args["cap_drop"], args["security_opt"], args["user"]) == (["ALL"], ["no-new-privileges"], "10001")
+    assert args["read_only"] is True
+    assert args["tmpfs"] == {"/tmp": "rw,exec,nosuid,nodev,size=256m"}
+    assert (args["network"], args["restart_policy"], args["command"]) == ("bridge", {"Name": "no"}, None)

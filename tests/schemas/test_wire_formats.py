@@ -1,0 +1,105 @@
+"""The wire formats are a public contract: round trips, strict decoding and the checked-in JSON Schema."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import orjson
+import pytest
+
+from schemas import (
+    DecodeError,
+    JobMessage,
+    Limits,
+    Outcome,
+    ResultEvent,
+    RunReport,
+    Status,
+    StatusEvent,
+    Verdict,
+    decode_job,
+    decode_result,
+    encode,
+)
+from schemas.generate import OUT_DIR, documents, render
+
+
+def test_checked_in_json_schema_matches_the_models() -> None:
+    for name, doc in documents().items():
+        assert (OUT_DIR / name).read_bytes() == render(doc), f"{name} drifted: run `make schemas`"
+
+
+def test_minimal_job_round_trips_with_defaults() -> None:
+    job_id = uuid4()
+    raw = orjson.dumps({"v": 1, "id": str(job_id), "language": "python", "source": "print(1)"})
+    job = decode_job(raw)
+    assert job.id == job_id
+    assert job.stdin == "" and job.tests is None and job.compare == "trim"
+    assert job.limits.effective().wall_ms == 3 * job.limits.time_ms
+    assert decode_job(encode(job)) == job
+
+
+def test_unknown_fields_are_ignored_within_v1() -> None:
+    raw = orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "priority": "high"})
+    assert decode_job(raw).language == "c"
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b"not json", None),
+        (b"[1, 2]", None),
+        (orjson.dumps({"v": 2, "id": str(uuid4()), "language": "c", "source": "x"}), "v"),
+        (orjson.dumps({"v": 1, "language": "c", "source": "x"}), "id"),
+        (orjson.dumps({"v": 1, "id": "nope", "language": "c", "source": "x"}), "id"),
+        (orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": ""}), "source"),
+        (orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": 5}), "source"),
+        (
+            orjson.dumps(
+                {"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "limits": {"time_ms": 10**6}}
+            ),
+            "limits.time_ms",
+        ),
+        (
+            orjson.dumps(
+                {"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "compare": {"mode": "regex"}}
+            ),
+            "compare",
+        ),
+    ],
+)
+def test_invalid_jobs_name_the_field(raw: bytes, field: str | None) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_job(raw)
+    if field is None:
+        assert caught.value.field is None
+    else:
+        assert caught.value.field is not None and caught.value.field.startswith(field)
+    assert caught.value.reason
+
+
+def test_result_messages_decode_by_event_kind() -> None:
+    job_id = uuid4()
+    now = datetime.now(UTC)
+    status = StatusEvent(id=job_id, seq=1, status=Status.RUNNING, worker="w1", at=now)
+    result = ResultEvent(
+        id=job_id,
+        seq=2,
+        at=now,
+        outcome=Outcome(
+            verdict=Verdict.ACCEPTED,
+            run=RunReport(verdict=Verdict.ACCEPTED, exit_code=0, stdout="hi\n"),
+            limits=Limits().effective(),
+        ),
+    )
+    assert decode_result(encode(status)) == status
+    decoded = decode_result(encode(result))
+    assert isinstance(decoded, ResultEvent)
+    assert decoded.outcome.run is not None and decoded.outcome.run.stdout == "hi\n"
+    with pytest.raises(DecodeError):
+        decode_result(orjson.dumps({"v": 1, "id": str(job_id), "event": "bogus", "seq": 3}))
+
+
+def test_job_message_is_the_model_the_schema_documents() -> None:
+    schema = documents()["job.v1.json"]
+    assert set(schema["required"]) == {"id", "language", "source"}
+    assert set(schema["properties"]) == set(JobMessage.model_fields)

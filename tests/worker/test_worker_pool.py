@@ -1,0 +1,121 @@
+"""The process pool, job retries and the start-up self-test (real pool processes)."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from common.runtimes import Runtime
+from schemas.jobs import JobMessage
+from schemas.results import Outcome, TestReport
+from schemas.verdicts import Verdict
+from worker.errors import PoolProcessLost, StartupError
+from worker.execute import ExecConfig
+from worker.handler import Admission, JobHandler
+from worker.pool import Pool
+from worker.publisher import Ack
+from worker.selftest import run_selftest
+
+KILL_MY_POOL_PROCESS = "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"
+
+
+def job(source: str, **fields: Any) -> JobMessage:
+    return JobMessage.model_validate({"id": uuid.uuid4(), "language": "python", "source": source, **fields})
+
+
+@pytest.fixture
+async def pool(python_runtime: Runtime, exec_config: ExecConfig) -> AsyncIterator[Pool]:
+    pool = Pool(2, python_runtime, exec_config)
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+class RecordingPublisher:
+    """Stands in for the Kafka publisher: records events, acknowledges at once."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+        self.outcome: Outcome | None = None
+
+    def _ack(self) -> Ack:
+        ack: Ack = asyncio.get_running_loop().create_future()
+        ack.set_result(None)
+        return ack
+
+    async def running(self, job: JobMessage) -> Ack:
+        self.events.append(("running", 1))
+        return self._ack()
+
+    async def test(self, job: JobMessage, report: TestReport) -> Ack:
+        self.events.append(("test", 2 + report.index))
+        return self._ack()
+
+    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> Ack:
+        self.events.append(("result", seq))
+        self.outcome = outcome
+        return self._ack()
+
+
+async def no_reports(_: TestReport) -> None:
+    return None
+
+
+async def test_jobs_run_concurrently_and_stream_their_tests(pool: Pool) -> None:
+    reports: list[int] = []
+
+    async def on_test(report: TestReport) -> None:
+        reports.append(report.index)
+
+    the_job = job("print(input())", tests=[{"stdin": str(i), "expected_output": str(i)} for i in range(3)])
+    outcomes = await asyncio.gather(*(pool.run(the_job, on_test) for _ in range(4)))
+    assert [o.verdict for o in outcomes] == [Verdict.ACCEPTED] * 4
+    assert sorted(reports) == [0] * 4 + [1] * 4 + [2] * 4
+
+
+async def test_a_dead_pool_process_is_replaced(pool: Pool) -> None:
+    with pytest.raises(PoolProcessLost):
+        await pool.run(job(KILL_MY_POOL_PROCESS), no_reports)
+    for _ in range(3):  # both slots work again, one of them with a fresh process
+        outcome = await pool.run(job("print('ok')"), no_reports)
+        assert outcome.verdict is Verdict.ACCEPTED
+
+
+async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Pool) -> None:
+    publisher = RecordingPublisher()
+    handler = JobHandler(
+        Admission("python", 65_536, 65_536),
+        pool,
+        publisher,  # type: ignore[arg-type]
+        worker_id="w",
+        max_attempts=2,
+    )
+    the_job = job("print(input())\n" + KILL_MY_POOL_PROCESS, tests=[{"stdin": "a", "expected_output": "a"}])
+    outcome = await handler.run(the_job)
+    assert outcome.verdict is Verdict.INTERNAL_ERROR
+    assert outcome.message is not None and "2 attempts" in outcome.message
+    assert publisher.events[0] == ("running", 1)
+    assert publisher.events[-1] == ("result", 2)  # after the last event of any attempt
+
+
+async def test_the_result_follows_the_last_test(pool: Pool) -> None:
+    publisher = RecordingPublisher()
+    handler = JobHandler(Admission("python", 65_536, 65_536), pool, publisher, worker_id="w", max_attempts=1)  # type: ignore[arg-type]
+    the_job = job("print(input())", tests=[{"stdin": "a", "expected_output": "a"}] * 2)
+    outcome = await handler.run(the_job)
+    assert outcome.verdict is Verdict.ACCEPTED
+    assert publisher.events == [("running", 1), ("test", 2), ("test", 3), ("result", 4)]
+
+
+async def test_selftest_passes_with_the_python_runtime(pool: Pool, python_runtime: Runtime) -> None:
+    await run_selftest(pool, python_runtime, "python")
+
+
+async def test_selftest_fails_when_the_echo_is_wrong(pool: Pool, python_runtime: Runtime) -> None:
+    broken = python_runtime.model_copy(
+        update={"selftest": python_runtime.selftest.model_copy(update={"source": "print('no')"})}
+    )
+    with pytest.raises(StartupError, match="wrong_answer"):
+        await run_selftest(pool, broken, "python")

@@ -1,0 +1,169 @@
+"""Run one job in a pool process: a fresh scratch directory with the source, compile once if the runtime
+compiles, then run once (no tests) or once per test, judging each run. Returns the job's Outcome.
+
+Everything the user's program does ends up in a verdict. Only failures of ours raise (InternalError).
+"""
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.runtimes import Runtime
+from schemas.jobs import JobMessage, Limits
+from schemas.results import Outcome, RunReport, TestReport
+from schemas.verdicts import Verdict
+from worker.errors import InternalError
+from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
+from worker.limits import ProcessLimits, compile_limits, run_limits
+from worker.process import ProcessResult, run_process
+
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+ReportTest = Callable[[TestReport], None]
+"""Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExecConfig:
+    """What a pool process needs besides the runtime (picklable)."""
+
+    scratch_dir: Path
+    worker_id: str
+
+
+def job_env(runtime: Runtime, workdir: Path) -> dict[str, str]:
+    """The whole environment of the user's program: minimal basics plus the runtime's own ``env``.
+    Nothing of the worker's environment (``EXECUTIONER_*`` settings, credentials) is passed on."""
+    env = {"PATH": DEFAULT_PATH, "HOME": str(workdir), "TMPDIR": str(workdir), "LANG": "C.UTF-8"}
+    env.update(runtime.env)
+    return env
+
+
+def command(template: list[str], runtime: Runtime) -> list[str]:
+    """A runtime command with ``{source}`` replaced by the source file name."""
+    return [part.replace("{source}", runtime.source_file) for part in template]
+
+
+@contextlib.contextmanager
+def scratch_directory(parent: Path) -> Iterator[Path]:
+    """A fresh private directory under ``parent``, removed afterwards whatever happened."""
+    try:
+        path = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
+    except OSError as exc:
+        raise InternalError(f"cannot create a scratch directory in {parent}: {exc}") from exc
+    try:
+        yield path
+    finally:
+        remove_tree(path)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove ``path`` even if the program took the permissions off its own files."""
+    for root, dirs, _ in os.walk(path):
+        for name in dirs:  # before os.walk descends into them
+            with contextlib.suppress(OSError):
+                os.chmod(os.path.join(root, name), 0o700)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
+    return RunReport(
+        verdict=verdict,
+        exit_code=result.exit_code,
+        signal=result.signal,
+        time_ms=result.cpu_ms,
+        wall_ms=result.wall_ms,
+        memory_kb=result.peak_rss_kb,
+        stdout=result.stdout.decode(errors="replace"),
+        stderr=result.stderr.decode(errors="replace"),
+        stdout_truncated=result.stdout_truncated,
+        stderr_truncated=result.stderr_truncated,
+    )
+
+
+class _JobRun:
+    """One job's execution inside its scratch directory."""
+
+    def __init__(self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path) -> None:
+        self.job = job
+        self.runtime = runtime
+        self.config = config
+        self.workdir = workdir
+        self.env = job_env(runtime, workdir)
+        self.limits: Limits = job.limits.effective()
+        self.run_limits = run_limits(job.limits, runtime)
+
+    def _execute(self, argv: list[str], stdin: str, limits: ProcessLimits) -> ProcessResult:
+        return run_process(argv, cwd=self.workdir, env=self.env, stdin=stdin.encode(), limits=limits)
+
+    def outcome(
+        self,
+        verdict: Verdict,
+        *,
+        compiled: RunReport | None,
+        run: RunReport | None = None,
+        tests: list[TestReport] | None = None,
+    ) -> Outcome:
+        """The job's outcome, with the effective limits and this worker's id."""
+        return Outcome(
+            verdict=verdict,
+            run=run,
+            compile=compiled,
+            tests=tests or [],
+            limits=self.limits,
+            worker=self.config.worker_id,
+        )
+
+    def compile(self) -> RunReport | None:
+        """Compile the source once, or None for interpreted runtimes."""
+        if self.runtime.compile is None:
+            return None
+        limits = compile_limits(self.limits, self.runtime)
+        result = self._execute(command(self.runtime.compile, self.runtime), "", limits)
+        return _report(result, compile_verdict(result, limits))
+
+    def run_once(self, compiled: RunReport | None) -> Outcome:
+        """No tests: one run on the job's stdin; exit 0 is accepted."""
+        result = self._execute(command(self.runtime.run, self.runtime), self.job.stdin, self.run_limits)
+        report = _report(result, run_verdict(result, self.run_limits))
+        return self.outcome(report.verdict, compiled=compiled, run=report)
+
+    def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
+        """One run per test, judged against its expected output, reported as soon as it is judged."""
+        assert self.job.tests is not None
+        reports: list[TestReport] = []
+        argv = command(self.runtime.run, self.runtime)
+        for index, test in enumerate(self.job.tests):
+            result = self._execute(argv, test.stdin, self.run_limits)
+            stdout = result.stdout.decode(errors="replace")
+            verdict = judge_test(
+                run_verdict(result, self.run_limits), stdout, test.expected_output, self.job.compare
+            )
+            report = TestReport(index=index, **_report(result, verdict).model_dump())
+            on_test(report)
+            reports.append(report)
+            if self.job.stop_on_first_failure and verdict is not Verdict.ACCEPTED:
+                break
+        return self.outcome(overall_verdict(r.verdict for r in reports), compiled=compiled, tests=reports)
+
+
+def execute_job(
+    job: JobMessage, runtime: Runtime, config: ExecConfig, on_test: ReportTest = lambda _: None
+) -> Outcome:
+    """Run ``job`` and judge it. Raises :class:`InternalError` when *we* could not run it."""
+    with scratch_directory(config.scratch_dir) as workdir:
+        try:
+            (workdir / runtime.source_file).write_text(job.source)
+        except OSError as exc:
+            raise InternalError(f"cannot write the source file: {exc}") from exc
+        run = _JobRun(job, runtime, config, workdir)
+        compiled = run.compile()
+        if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
+            return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)
+        if job.tests is None:
+            return run.run_once(compiled)
+        return run.run_tests(compiled, on_test)

@@ -1,0 +1,104 @@
+"""Verdicts (pure): how a run ended, whether its output matches, and the verdict of a whole job."""
+
+import math
+import re
+from collections.abc import Iterable
+
+from schemas.jobs import CompareSpec, FloatCompare
+from schemas.verdicts import Verdict
+from worker.limits import ProcessLimits
+from worker.process import ProcessResult
+
+# How runtimes report a failed allocation under RLIMIT_AS. With an address-space limit the allocation
+# fails before the memory is touched, so peak RSS alone cannot tell memory exhaustion from a crash.
+OUT_OF_MEMORY_MARKERS = (
+    b"MemoryError",  # Python
+    b"std::bad_alloc",  # C++
+    b"OutOfMemoryError",  # JVM
+    b"out of memory",  # Go, OCaml, shells
+    b"memory allocation of",  # Rust: "memory allocation of N bytes failed"
+    b"Cannot allocate memory",  # ENOMEM from libc
+)
+MARKER_WINDOW = 4096
+"""Only the end of stderr is searched: that is where a dying runtime writes."""
+NEAR_LIMIT = 0.9
+"""A crash with peak memory this close to the limit is counted as memory exhaustion."""
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def run_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:
+    """The verdict of one run before its output is compared: ``accepted`` means it ended normally."""
+    if result.wall_exceeded or result.signal == "SIGXCPU" or result.cpu_ms > limits.cpu_ms:
+        return Verdict.TIME_LIMIT_EXCEEDED
+    if result.output_exceeded or result.signal == "SIGXFSZ":
+        return Verdict.OUTPUT_LIMIT_EXCEEDED
+    if result.ended_normally:
+        return Verdict.ACCEPTED
+    if _ran_out_of_memory(result, limits):
+        return Verdict.MEMORY_LIMIT_EXCEEDED
+    return Verdict.RUNTIME_ERROR
+
+
+def compile_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:
+    """The compiler's verdict: ``accepted`` when it succeeded, else why it did not."""
+    if result.wall_exceeded or result.signal == "SIGXCPU" or result.cpu_ms > limits.cpu_ms:
+        return Verdict.TIME_LIMIT_EXCEEDED
+    return Verdict.ACCEPTED if result.ended_normally else Verdict.COMPILATION_ERROR
+
+
+def _ran_out_of_memory(result: ProcessResult, limits: ProcessLimits) -> bool:
+    if result.peak_rss_kb >= NEAR_LIMIT * limits.memory_limit_kb:
+        return True
+    tail = result.stderr[-MARKER_WINDOW:]
+    return any(marker in tail for marker in OUT_OF_MEMORY_MARKERS)
+
+
+def _trimmed_lines(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _numbers_match(actual: str, expected: str, tolerance: float) -> bool:
+    if actual == expected:
+        return True
+    if not (_NUMBER.fullmatch(actual) and _NUMBER.fullmatch(expected)):
+        return False
+    a, e = float(actual), float(expected)
+    if not (math.isfinite(a) and math.isfinite(e)):
+        return False
+    return abs(a - e) <= tolerance or abs(a - e) <= tolerance * abs(e)
+
+
+def outputs_match(actual: str, expected: str, compare: CompareSpec) -> bool:
+    """Whether the program's output ``actual`` matches ``expected`` under ``compare``.
+
+    * ``exact``: byte for byte.
+    * ``trim``: trailing whitespace of each line and trailing blank lines are ignored (so are CRLF line ends).
+    * ``tokens``: the whitespace-separated tokens are equal.
+    * ``float``: tokens are equal, or both are numbers within the absolute or relative tolerance.
+    """
+    if isinstance(compare, FloatCompare):
+        got, want = actual.split(), expected.split()
+        return len(got) == len(want) and all(
+            _numbers_match(a, e, compare.tolerance) for a, e in zip(got, want, strict=True)
+        )
+    if compare == "exact":
+        return actual == expected
+    if compare == "tokens":
+        return actual.split() == expected.split()
+    return _trimmed_lines(actual) == _trimmed_lines(expected)
+
+
+def judge_test(run: Verdict, actual: str, expected: str, compare: CompareSpec) -> Verdict:
+    """A test's verdict: the run's own verdict if it failed, else whether its output matches."""
+    if run is not Verdict.ACCEPTED:
+        return run
+    return Verdict.ACCEPTED if outputs_match(actual, expected, compare) else Verdict.WRONG_ANSWER
+
+
+def overall_verdict(verdicts: Iterable[Verdict]) -> Verdict:
+    """The first verdict that is not ``accepted``; ``accepted`` when all are (or there are none)."""
+    return next((v for v in verdicts if v is not Verdict.ACCEPTED), Verdict.ACCEPTED)

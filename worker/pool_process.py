@@ -1,0 +1,72 @@
+"""The pool process side: receive jobs over a socket, run them, stream back per-test reports and the
+outcome. Frames are a 4-byte big-endian length and a pickle (both ends are our own code).
+
+Parent → process: a JobMessage, or None to exit.
+Process → parent: ``("test", TestReport)`` per test, then ``("done", Outcome)`` or
+``("error", summary, traceback)`` when we failed.
+"""
+
+import pickle
+import signal
+import socket
+import struct
+import traceback
+
+from common.runtimes import Runtime
+from schemas.jobs import JobMessage
+from schemas.results import TestReport
+from worker.errors import InternalError
+from worker.execute import ExecConfig, execute_job
+
+HEADER = struct.Struct("!I")
+
+
+def encode_frame(message: object) -> bytes:
+    """One length-prefixed pickle frame."""
+    payload = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(payload)) + payload
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    buffer = bytearray()
+    while len(buffer) < size:
+        chunk = sock.recv(size - len(buffer))
+        if not chunk:
+            raise EOFError("the parent closed the pool socket")
+        buffer += chunk
+    return bytes(buffer)
+
+
+def recv_frame(sock: socket.socket) -> object:
+    """The next frame's message; EOFError when the parent is gone."""
+    (size,) = HEADER.unpack(_recv_exactly(sock, HEADER.size))
+    return pickle.loads(_recv_exactly(sock, size))
+
+
+def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
+    """Main loop of one pool process: run jobs one at a time until told to stop or orphaned."""
+    # A terminal's Ctrl-C reaches the whole process group; the parent decides when we stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with sock:
+        while True:
+            try:
+                job = recv_frame(sock)
+            except EOFError:
+                return  # the worker died: nothing to report to
+            if job is None:
+                return
+            assert isinstance(job, JobMessage)
+
+            def report(test: TestReport) -> None:
+                sock.sendall(encode_frame(("test", test)))
+
+            try:
+                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report))
+            except InternalError as exc:
+                reply = ("error", str(exc), traceback.format_exc())
+            except Exception as exc:  # a bug of ours must not take the pool process down silently
+                reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            try:
+                sock.sendall(encode_frame(reply))
+            except OSError:
+                return  # the parent gave up on us

@@ -1,0 +1,108 @@
+"""Publishing what happens to jobs: status, per-test and result events to ``results``, rejected messages to
+``dead-letter``. Every method returns Kafka's acknowledgement as a future, so the caller decides what to
+wait for (a job's offset is marked done only once all of its events are acknowledged)."""
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aiokafka import AIOKafkaProducer
+
+from schemas.codec import encode
+from schemas.deadletter import DeadLetterHeaders
+from schemas.jobs import JobMessage
+from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, RunReport, StatusEvent, TestEvent, TestReport
+from schemas.results import seq_for_test as test_seq
+from schemas.topics import Topics
+from schemas.verdicts import Status
+
+Ack = asyncio.Future[Any]
+R = TypeVar("R", bound=RunReport)
+WORST_BYTES_PER_CHAR = 6
+"""A control character is escaped as ``\\u00XX`` in JSON: the most one character can cost."""
+
+
+def _cut(report: R, max_chars: int) -> R:
+    stdout, stderr = report.stdout[:max_chars], report.stderr[:max_chars]
+    return report.model_copy(
+        update={
+            "stdout": stdout,
+            "stderr": stderr,
+            "stdout_truncated": report.stdout_truncated or stdout != report.stdout,
+            "stderr_truncated": report.stderr_truncated or stderr != report.stderr,
+        }
+    )
+
+
+def _cut_event(event: TestEvent | ResultEvent, max_chars: int) -> tuple[TestEvent | ResultEvent, int]:
+    """``event`` with every output cut to ``max_chars``, and how many output fields it has."""
+    if isinstance(event, TestEvent):
+        return event.model_copy(update={"test": _cut(event.test, max_chars)}), 2
+    outcome: Outcome = event.outcome
+    cut = outcome.model_copy(
+        update={
+            "run": _cut(outcome.run, max_chars) if outcome.run else None,
+            "compile": _cut(outcome.compile, max_chars) if outcome.compile else None,
+            "tests": [_cut(test, max_chars) for test in outcome.tests],
+        }
+    )
+    fields = 2 * (len(outcome.tests) + (outcome.run is not None) + (outcome.compile is not None))
+    return event.model_copy(update={"outcome": cut}), fields
+
+
+def encode_within(event: TestEvent | ResultEvent, max_bytes: int) -> bytes:
+    """Encode ``event``; if it is larger than ``max_bytes``, cut its outputs evenly (marking them
+    truncated) so it fits: a result too big for Kafka would otherwise block the job forever."""
+    data = encode(event)
+    if len(data) <= max_bytes:
+        return data
+    bare, fields = _cut_event(event, 0)
+    room = max_bytes - len(encode(bare))
+    max_chars = max(room // (max(fields, 1) * WORST_BYTES_PER_CHAR), 0)
+    return encode(_cut_event(event, max_chars)[0])
+
+
+class Publisher:
+    """Sends one worker's events with an idempotent producer (same key → same partition → in order)."""
+
+    def __init__(
+        self, producer: AIOKafkaProducer, topics: Topics, worker_id: str, max_event_bytes: int
+    ) -> None:
+        self._producer = producer
+        self._topics = topics
+        self._worker_id = worker_id
+        self._max_event_bytes = max_event_bytes
+
+    async def _send(self, topic: str, key: bytes | None, value: bytes | None, **extra: Any) -> Ack:
+        ack: Ack = await self._producer.send(topic, key=key, value=value, **extra)
+        return ack
+
+    async def running(self, job: JobMessage) -> Ack:
+        """``running`` (seq 1): this worker took the job."""
+        event = StatusEvent(
+            id=job.id, seq=SEQ_RUNNING, status=Status.RUNNING, worker=self._worker_id, at=datetime.now(UTC)
+        )
+        return await self._send(self._topics.results, str(job.id).encode(), encode(event))
+
+    async def test(self, job: JobMessage, report: TestReport) -> Ack:
+        """Test ``report.index`` finished (seq 2 + index)."""
+        event = TestEvent(id=job.id, seq=test_seq(report.index), test=report, at=datetime.now(UTC))
+        return await self._send(
+            self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
+        )
+
+    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> Ack:
+        """The final ``result`` event; ``seq`` is one more than the last event published for the job."""
+        event = ResultEvent(id=job.id, seq=seq, outcome=outcome, at=datetime.now(UTC))
+        return await self._send(
+            self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
+        )
+
+    async def dead_letter(
+        self, *, key: bytes | None, value: bytes | None, reason: str, topic: str, partition: int, offset: int
+    ) -> Ack:
+        """Republish a rejected record unchanged (same key and bytes), the reason in its headers."""
+        headers = DeadLetterHeaders.build(
+            reason=reason, topic=topic, partition=partition, offset=offset, worker=self._worker_id
+        )
+        return await self._send(self._topics.dead_letter, key, value, headers=headers)

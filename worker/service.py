@@ -1,0 +1,143 @@
+"""The worker's lifecycle: start (runtime, pool, self-test, topics, producer, consumer) → run (consume
+until SIGTERM/SIGINT, a fatal error, or an empty queue in burst mode) → drain (finish running jobs,
+publish and commit them) → stop (consumer, producer, pool, in that order)."""
+
+import asyncio
+import logging
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from pydantic import ValidationError
+
+from common.kafka import ensure_topics, make_producer
+from common.lifecycle import install_stop_signals
+from common.runtimes import Runtime, load_runtime
+from worker.consumer import JobConsumer
+from worker.errors import StartupError
+from worker.execute import ExecConfig
+from worker.handler import Admission, JobHandler
+from worker.pool import Pool
+from worker.publisher import Publisher
+from worker.selftest import run_selftest
+from worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
+
+
+def load_runtime_file(path: Path) -> Runtime:
+    """The runtime definition, or :class:`StartupError` saying what is wrong with it."""
+    try:
+        return load_runtime(path)
+    except (OSError, ValueError, ValidationError) as exc:  # tomllib errors are ValueErrors
+        raise StartupError(f"cannot load runtime file {path}: {exc}") from exc
+
+
+class WorkerService:
+    """One worker process: a pool for one language and the Kafka plumbing around it."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = settings
+        self._pool: Pool | None = None
+        self._producer = make_producer(settings.kafka_bootstrap, f"worker-{settings.worker_id}")
+        self._producer_started = False
+        self._consumer: JobConsumer | None = None
+
+    async def start(self) -> None:
+        """Everything up to (not including) consuming. Raises :class:`StartupError` when the runtime is
+        unusable: nothing has been consumed then."""
+        settings = self.settings
+        runtime = load_runtime_file(settings.runtime_file)
+        language = settings.language_for(runtime.id)
+        self._pool = Pool(settings.pool_size, runtime, ExecConfig(settings.scratch_dir, settings.worker_id))
+        await self._pool.start()
+        await run_selftest(self._pool, runtime, language)
+        log.info("self-test of %s passed; pool of %d", language, settings.pool_size)
+
+        topics = settings.topics
+        await ensure_topics(
+            settings.kafka_bootstrap,
+            {
+                topics.jobs(language): settings.jobs_partitions,
+                topics.results: settings.jobs_partitions,
+                topics.dead_letter: 1,
+            },
+        )
+        await self._producer.start()
+        self._producer_started = True
+        publisher = Publisher(self._producer, topics, settings.worker_id, settings.max_event_bytes)
+        handler = JobHandler(
+            Admission(language, settings.max_source_bytes, settings.max_stdin_bytes),
+            self._pool,
+            publisher,
+            worker_id=settings.worker_id,
+            max_attempts=settings.max_attempts,
+        )
+
+        async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
+            await handler.handle(
+                key=record.key,
+                value=record.value,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+            )
+
+        kafka_consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=topics.worker_group(language),
+            client_id=f"worker-{settings.worker_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        self._consumer = JobConsumer(
+            kafka_consumer,
+            topics.jobs(language),
+            handle,
+            capacity=settings.pool_size,
+            drain_timeout_s=settings.drain_timeout_s,
+        )
+        await self._consumer.start()
+        log.info("worker %s consuming %s", settings.worker_id, topics.jobs(language))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, a job failed fatally, or (burst mode) the queue is empty."""
+        assert self._consumer is not None
+        await self._consumer.run(stop, burst=self.settings.burst)
+
+    async def drain(self) -> None:
+        """Finish the running jobs (bounded), publish their results and commit them."""
+        if self._consumer is not None:
+            await self._consumer.drain()
+
+    async def stop(self) -> None:
+        """Release everything that was started, in reverse order."""
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._producer_started:
+            await self._producer.stop()
+        if self._pool is not None:
+            await self._pool.close()
+
+    @property
+    def failed(self) -> bool:
+        """Whether the worker stopped because a job could not be completed."""
+        return self._consumer is not None and self._consumer.failure is not None
+
+
+async def serve(settings: WorkerSettings, stop: asyncio.Event | None = None) -> int:
+    """Run a worker until it is told to stop (or, in burst mode, the queue is empty); the exit code."""
+    if stop is None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+    service = WorkerService(settings)
+    try:
+        try:
+            await service.start()
+        except StartupError as exc:
+            log.error("worker cannot start: %s", exc)
+            return 1
+        await service.run(stop)
+        await service.drain()
+    finally:
+        await service.stop()
+    return 1 if service.failed else 0

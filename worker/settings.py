@@ -1,0 +1,42 @@
+"""The worker's settings: ``EXECUTIONER_*`` environment variables, loaded once at start-up."""
+
+import socket
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from common.settings import KafkaSettings
+from worker.cpus import available_cpus
+
+
+class WorkerSettings(KafkaSettings):
+    """Configuration of one worker process (one language, one pool)."""
+
+    language: str | None = None
+    """Language id this worker serves; defaults to the runtime file's folder name."""
+    runtime_file: Path = Path("/opt/executioner/runtime.toml")
+    worker_id: str = Field(default_factory=socket.gethostname)
+    """Published in ``running`` events and outcomes; a container's hostname by default."""
+    pool_size: Annotated[int, Field(ge=1)] = Field(default_factory=available_cpus)
+    """Jobs run at once; defaults to the CPUs this container may use."""
+    max_source_bytes: Annotated[int, Field(ge=1)] = 65_536
+    max_stdin_bytes: Annotated[int, Field(ge=0)] = 1_048_576
+    """Largest ``stdin`` of the job or of any one test."""
+    scratch_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()))
+    """Each job gets a fresh directory under it, removed afterwards."""
+    burst: bool = False
+    """Run until the queue is empty, then drain and exit (tests, batch runs)."""
+    drain_timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    """How long a drain (SIGTERM, lost partitions) waits for running jobs."""
+    max_attempts: Annotated[int, Field(ge=1)] = 3
+    """Attempts for a job that fails on our side before it is given up as ``internal_error``."""
+    max_event_bytes: Annotated[int, Field(ge=16_384)] = 1_000_000
+    """Largest result event we publish; outputs are cut down to fit (Kafka's default limit is ~1 MB)."""
+    sandbox: Literal["none"] = "none"
+    """How user programs are isolated beyond rlimits and a process group."""
+
+    def language_for(self, runtime_id: str) -> str:
+        """The language served, given the loaded runtime's id."""
+        return self.language or runtime_id
