@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+WEB := api/web/frontend
+WEB_DEPS := $(WEB)/node_modules/.installed-stamp
+WEB_BUNDLE := api/web/static/build/main.js
 
-.PHONY: up down test lint fmt schemas bench images services clean help
+.PHONY: up down test lint fmt schemas bench images services web clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -14,7 +17,7 @@ $(STAMP): pyproject.toml devstack/bootstrap.sh
 	@bash devstack/bootstrap.sh $(VENV)
 	@touch $@
 
-up: $(STAMP)  ## install what is missing, bring up the whole cluster, print where it is; Ctrl-C stops it
+up: $(STAMP) web  ## install what is missing, bring up the whole cluster, print where it is; Ctrl-C stops it
 	@$(BIN)/python -m devstack up
 
 down: $(STAMP)  ## stop everything `make up` started
@@ -26,25 +29,37 @@ services: $(STAMP)  ## only Docker, MariaDB, Kafka and the images (test profile)
 images: $(STAMP)  ## build the base, worker and runtime images (skipped when unchanged)
 	@$(BIN)/python -m devstack images
 
-test: $(STAMP)  ## run the whole suite against real Kafka, MariaDB and Docker (started when needed)
+test: $(STAMP) web  ## run the whole suite against real Kafka, MariaDB and Docker (started when needed)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)  ## ruff, mypy, import-linter and the JSON Schema drift check
+web: $(WEB_BUNDLE)  ## build the web page's script (npm ci + esbuild; skipped when up to date)
+
+$(WEB_DEPS): $(WEB)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20 with npm"; exit 1; }
+	@cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(WEB_BUNDLE): $(WEB_DEPS) $(WEB)/package.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*.js)
+	@cd $(WEB) && npm run --silent build
+
+lint: $(STAMP)  ## ruff, mypy, import-linter, and drift checks of the generated schemas and docs
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy .
 	@$(BIN)/lint-imports
 	@$(BIN)/python -m schemas.generate --check
+	@$(BIN)/python docs/settings_reference.py --check
 
 fmt: $(STAMP)  ## format and fix what ruff can
 	@$(BIN)/ruff format .
 	@$(BIN)/ruff check --fix .
 
-schemas: $(STAMP)  ## regenerate schemas/jsonschema/*.json from the models
+schemas: $(STAMP)  ## regenerate schemas/jsonschema/*.json and docs/configuration.md from the code
 	@$(BIN)/python -m schemas.generate
+	@$(BIN)/python docs/settings_reference.py
 
 bench: $(STAMP)  ## run the benchmarks; writes bench/results/<timestamp>.json and a plot
 	@$(BIN)/python -m bench
 
 clean:  ## remove the virtualenv and local state (not the download cache)
-	rm -rf $(VENV) .state build
+	rm -rf $(VENV) .state build $(WEB)/node_modules api/web/static/build

@@ -16,6 +16,7 @@ from api.lib.responses import OrjsonResponse
 from api.services import Services
 from api.settings import ApiSettings
 from api.submissions.controller import SubmissionController
+from api.web.controller import web_routes
 
 
 def _provide_services(state: State) -> Services:
@@ -37,7 +38,14 @@ def create_app(settings: ApiSettings) -> Litestar:
             await services.stop()
 
     return Litestar(
-        route_handlers=[SubmissionController, stream_submission_events, list_languages, healthz, readyz],
+        route_handlers=[
+            SubmissionController,
+            stream_submission_events,
+            list_languages,
+            healthz,
+            readyz,
+            *web_routes(),
+        ],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),

@@ -10,16 +10,29 @@ Example (``runtimes/python/runtime.toml``)::
     [selftest]
     source = "print(input())"
 
-Commands run in the job's scratch directory; ``{source}`` in a command is replaced by ``source_file``.
+Commands run in the job's scratch directory. Placeholders in ``compile``, ``run`` and the values of ``env``
+are filled in by the worker (:data:`PLACEHOLDERS`): ``{source}`` is ``source_file``, ``{memory_mb}`` the
+memory limit in MiB (the job's for ``run``, ``compile_memory_mb`` for ``compile``; without the runtime's
+``memory_overhead_mb``), e.g. ``run = ["java", "-Xmx{memory_mb}m", "Main"]``. docs/runtimes.md has it all.
 """
 
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SELFTEST_INPUT = "executioner self-test 42\n"
+PLACEHOLDERS = frozenset({"source", "memory_mb"})
+"""The ``{name}`` placeholders a command or an ``env`` value may contain."""
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each ``{name}`` of ``values`` replaced (other braces are left alone)."""
+    return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), text)
 
 
 class SelfTest(BaseModel):
@@ -50,7 +63,20 @@ class Runtime(BaseModel):
     compile_memory_mb: int = 512
     memory_overhead_mb: int = 0
     """Added to the memory limit for runtimes with a fixed footprint (a JVM), so limits mean the program."""
+    address_space_limit: bool = False
+    """Also cap each process's address space (RLIMIT_AS) at the memory limit. Only for runtimes whose
+    address space stays close to their resident memory and that report a failed allocation (C++
+    ``std::bad_alloc``, Rust, Python ``MemoryError``); never for a JVM, Go or V8, which reserve gigabytes
+    they never touch. Resident memory is watched in every runtime regardless."""
     selftest: SelfTest
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Self:
+        templates = [*(self.compile or []), *self.run, *self.env.values()]
+        unknown = {name for text in templates for name in _PLACEHOLDER.findall(text)} - PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"unknown placeholders {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
+        return self
 
     @property
     def compiled(self) -> bool:

@@ -9,9 +9,11 @@ from schemas.topics import JOBS_PARTITIONS_DEFAULT, Topics
 class BaseProcessSettings(BaseSettings):
     """Common configuration: read from ``EXECUTIONER_*`` environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="EXECUTIONER_", extra="ignore")
+    # Attribute docstrings become field descriptions: docs/configuration.md is generated from them.
+    model_config = SettingsConfigDict(env_prefix="EXECUTIONER_", extra="ignore", use_attribute_docstrings=True)
 
     log_level: str = "INFO"
+    """Python logging level of the process."""
 
 
 class KafkaSettings(BaseProcessSettings):
@@ -22,6 +24,8 @@ class KafkaSettings(BaseProcessSettings):
     topic_prefix: str = ""
     """Prefix for every topic and consumer group name, so clusters can share one Kafka."""
     jobs_partitions: int = JOBS_PARTITIONS_DEFAULT
+    """Partitions of each ``jobs.<language>`` topic when it is created (the most workers that can share
+    one language's queue)."""
 
     @property
     def topics(self) -> Topics:

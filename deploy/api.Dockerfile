@@ -1,8 +1,19 @@
 # The API image for deploy/compose.yml (an ordinary Docker host that can pull and reach PyPI).
+
+# The web page's script (what `make web` builds), from the lockfile's exact packages.
+FROM node:20-bookworm-slim AS web
+WORKDIR /src/api/web/frontend
+COPY api/web/frontend/package.json api/web/frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY api/web/frontend/build.mjs ./
+COPY api/web/frontend/src ./src
+RUN npm run build
+
 FROM python:3.11-slim-bookworm
 WORKDIR /opt/executioner
 COPY pyproject.toml README.md ./
 COPY api ./api
+COPY --from=web /src/api/web/static/build ./api/web/static/build
 COPY master ./master
 COPY worker ./worker
 COPY schemas ./schemas

@@ -1,5 +1,10 @@
-"""The images the workers run in: ``executioner/worker-base`` (the worker on Debian) and one
-``executioner/worker-<language>`` per ``runtimes/<language>/Dockerfile``.
+"""The images the workers run in, in three tiers so that editing the code rebuilds only a thin layer:
+
+1. ``executioner/worker-base``: Debian + python3 + bubblewrap + the worker's dependencies
+   (``worker/base.Dockerfile``);
+2. ``executioner/runtime-<language>``: a toolchain on top of it (``runtimes/<language>/Dockerfile``);
+3. ``executioner/worker-<language>``: the project wheel on top of that (``worker/Dockerfile``), the image
+   the master runs.
 
 A build is skipped when the image's ``org.executioner.inputs`` label already equals the hash of what it is
 made of: its Dockerfile, its context files and its parent image's id (so a rebuilt parent rebuilds it).
@@ -17,12 +22,23 @@ from docker.errors import APIError, BuildError, ImageNotFound
 
 from devstack.base_image import BASE_IMAGE, ensure_base_image
 from devstack.console import DevstackError, say
-from devstack.wheels import core_requirements, fill_wheelhouse, platform_tags, project_files
+from devstack.wheels import (
+    build_project_wheel,
+    core_requirements,
+    fill_dependency_wheels,
+    platform_tags,
+    project_files,
+)
 
 WORKER_BASE = "executioner/worker-base:latest"
 INPUTS_LABEL = "org.executioner.inputs"
 LANGUAGE_LABEL = "org.executioner.language"
 BUILD_TIMEOUT_S = 1800
+
+
+def toolchain_image(language: str) -> str:
+    """The image with ``language``'s toolchain, without the worker."""
+    return f"executioner/runtime-{language}:latest"
 
 
 def runtime_image(language: str) -> str:
@@ -58,32 +74,46 @@ class ImagesReport:
 
 
 def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages: list[str]) -> ImagesReport:
-    """Make sure the base, worker-base and the ``languages``' runtime images are current. Prints one
-    line per build step of every image it (re)builds."""
+    """Make sure the base, worker-base, and the ``languages``' toolchain and worker images are current.
+    Prints one line per build step of every image it (re)builds."""
+    for language in languages:
+        if not (repo / "runtimes" / language / "Dockerfile").is_file():
+            raise DevstackError(f"runtimes/{language}/Dockerfile does not exist")
     base_id = ensure_base_image(engine, cache)
     built = [WORKER_BASE] if _build_worker_base(engine, repo, cache, base_id) else []
     worker_base_id = str(engine.images.get(WORKER_BASE).id)
-    tags = []
-    for language in languages:
-        context = repo / "runtimes" / language
-        if not (context / "Dockerfile").is_file():
-            raise DevstackError(f"runtimes/{language}/Dockerfile does not exist")
-        tag = runtime_image(language)
-        args = {"WORKER_BASE": WORKER_BASE}
-        inputs = inputs_hash(_context_files(context), parent_id=worker_base_id, build_args=args)
-        if not _up_to_date(engine, tag, inputs):
-            _build(engine, context, tag, args, {INPUTS_LABEL: inputs, LANGUAGE_LABEL: language})
-            built.append(tag)
-        tags.append(tag)
+    project = {f"project/{name}": content for name, content in project_files(repo).items()}
+    project["Dockerfile"] = (repo / "worker" / "Dockerfile").read_bytes()
+    with tempfile.TemporaryDirectory(prefix="executioner-worker-") as tmp:
+        worker_context = Path(tmp)
+        shutil.copy2(repo / "worker" / "Dockerfile", worker_context / "Dockerfile")
+        tags = []
+        for language in languages:
+            labels = {LANGUAGE_LABEL: language}
+            toolchain = toolchain_image(language)
+            context = repo / "runtimes" / language
+            args = {"WORKER_BASE": WORKER_BASE}
+            inputs = inputs_hash(_context_files(context), parent_id=worker_base_id, build_args=args)
+            if not _up_to_date(engine, toolchain, inputs):
+                _build(engine, context, toolchain, args, {INPUTS_LABEL: inputs, **labels})
+                built.append(toolchain)
+            tag = runtime_image(language)
+            args = {"RUNTIME_IMAGE": toolchain}
+            inputs = inputs_hash(project, parent_id=str(engine.images.get(toolchain).id), build_args=args)
+            if not _up_to_date(engine, tag, inputs):
+                if not (worker_context / "wheels").is_dir():  # built once, for every language that needs it
+                    build_project_wheel(repo, worker_context / "wheels")
+                _build(engine, worker_context, tag, args, {INPUTS_LABEL: inputs, **labels})
+                built.append(tag)
+            tags.append(tag)
     return ImagesReport(tuple(tags), tuple(built))
 
 
 def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, base_id: str) -> bool:
     """Build ``executioner/worker-base`` if it is out of date; returns whether it was built."""
-    dockerfile = repo / "worker" / "Dockerfile"
+    dockerfile = repo / "worker" / "base.Dockerfile"
     pyproject = repo / "pyproject.toml"
-    files = {f"project/{name}": content for name, content in project_files(repo).items()}
-    files["Dockerfile"] = dockerfile.read_bytes()
+    files = {"Dockerfile": dockerfile.read_bytes()}
     files["wheel-target"] = "\n".join(core_requirements(pyproject) + platform_tags()).encode()
     args = {"BASE_IMAGE": BASE_IMAGE}
     inputs = inputs_hash(files, parent_id=base_id, build_args=args)
@@ -92,7 +122,7 @@ def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, bas
     with tempfile.TemporaryDirectory(prefix="executioner-worker-base-") as tmp:
         context = Path(tmp)
         shutil.copy2(dockerfile, context / "Dockerfile")
-        fill_wheelhouse(repo, cache, context / "wheels")
+        fill_dependency_wheels(repo, cache, context / "wheels")
         _build(engine, context, WORKER_BASE, args, {INPUTS_LABEL: inputs})
     return True
 

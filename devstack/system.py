@@ -34,6 +34,10 @@ REQUIREMENTS = (
         "debootstrap", "debootstrap", "builds the base image when no registry works", essential=False
     ),
     Requirement("bwrap", "bubblewrap", "the job sandbox outside containers", essential=False),
+    Requirement(
+        "docker-compose", "docker-compose", "validates deploy/compose.yml in the tests", essential=False
+    ),
+    Requirement("chromium", "chromium", "the browser the web page's tests drive", essential=False),
 )
 
 

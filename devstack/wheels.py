@@ -1,5 +1,5 @@
-"""The wheelhouse of the worker image: the project and its core dependencies as wheels for the image's
-CPython 3.11 on manylinux, downloaded on the host (image builds cannot reach PyPI) and cached."""
+"""Wheels for the worker images: the core dependencies for the image's CPython 3.11 on manylinux,
+downloaded on the host (image builds cannot reach PyPI) and cached, and the project's own wheel."""
 
 import hashlib
 import platform
@@ -47,11 +47,16 @@ def project_files(repo: Path) -> dict[str, bytes]:
     return files
 
 
-def fill_wheelhouse(repo: Path, cache: Path, dest: Path) -> None:
-    """Put the dependency wheels (cached per requirement set) and a fresh project wheel into ``dest``."""
+def fill_dependency_wheels(repo: Path, cache: Path, dest: Path) -> None:
+    """Put the core dependency wheels (downloaded once per requirement set) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     for wheel in _dependency_wheels(repo / "pyproject.toml", cache).glob("*.whl"):
         shutil.copy2(wheel, dest / wheel.name)
+
+
+def build_project_wheel(repo: Path, dest: Path) -> None:
+    """Build the project's own wheel (pure Python, no dependencies) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
     _pip("wheel", "--no-deps", "--wheel-dir", str(dest), str(repo), what="building the project wheel")
 
 

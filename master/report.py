@@ -1,57 +1,13 @@
-"""What the master reports per language in ``pool_status.observed`` (JSON), for the admin API."""
+"""What the master reports per language in ``pool_status.observed`` (JSON, :mod:`schemas.pools`), for
+the admin API."""
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
 from master.model import Failure, ObservedContainer
+from schemas.pools import ContainerReport, FailureReport, MasterReport, PoolStatus
 
-
-class _Report(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ContainerReport(_Report):
-    """One of the pool's containers. ``state`` is Docker's, or ``stopping`` while the master drains it."""
-
-    id: str
-    """Docker's short (12 hex digits) id."""
-    name: str
-    state: str
-    started_at: datetime | None
-
-
-class FailureReport(_Report):
-    """A worker that died, or could not be started."""
-
-    at: datetime
-    container: str | None
-    exit_code: int | None
-    oom_killed: bool
-    error: str | None
-    logs: str
-    """Its last log lines."""
-
-
-class PoolStatus(_Report):
-    """One language's pool as the master last saw it."""
-
-    cluster: str
-    image: str
-    image_id: str | None
-    """None when the image does not exist."""
-    desired: int
-    running: int
-    """Live workers, not counting ones being stopped."""
-    containers: list[ContainerReport]
-    problem: str | None
-    """Why the pool is short of ``desired``, when the master knows: missing image, crash-loop back-off."""
-    backoff_until: datetime | None
-    """No worker is started before this time (crash-loop back-off)."""
-    recent_failures: list[FailureReport]
-    """Newest first."""
-    observed_at: datetime
+__all__ = ["ContainerReport", "FailureReport", "MasterReport", "PoolStatus", "pool_status"]
 
 
 def pool_status(
@@ -65,10 +21,17 @@ def pool_status(
     failures: Sequence[Failure],
     backoff_until: datetime | None,
     now: datetime,
+    lag: int | None = None,
+    capacity_note: str | None = None,
+    master: MasterReport | None = None,
 ) -> PoolStatus:
-    """The report of one language's pool; ``containers`` are that language's."""
+    """The report of one language's pool; ``containers`` are that language's.
+
+    ``capacity_note`` says why the pool is held below what it needs for lack of host capacity (workers
+    the budget left unstarted, or an autoscaling target capped); the more specific reasons come first.
+    """
     running = sum(1 for c in containers if c.live and c.id not in stopping)
-    problem = None
+    problem = capacity_note
     if image_id is None:
         problem = f"image {image} not found"
     elif backoff_until is not None:
@@ -102,4 +65,6 @@ def pool_status(
             for f in failures
         ],
         observed_at=now,
+        lag=lag,
+        master=master,
     )

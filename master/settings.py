@@ -52,10 +52,37 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     docker_url: str | None = None
     """Docker daemon URL; default: ``DOCKER_HOST`` and friends, as the docker CLI reads them."""
 
+    worker_budget_cpus: Annotated[float, Field(gt=0)] | None = None
+    """CPUs the master may give all its workers together (``worker_cpus`` each); unset: no CPU budget,
+    since CPU limits are ceilings that workers can share when they are not all busy."""
+    worker_budget_memory_mb: Annotated[int, Field(ge=64)] | None = None
+    """Memory the master may give all its workers together (``worker_memory_mb`` + ``worker_tmp_mb``
+    each); unset: the Docker host's total memory. Workers that do not fit are not started, and the pool's
+    status says so."""
+
+    autoscale_interval_s: Annotated[float, Field(gt=0)] = 2.0
+    """How often the lag of each ``jobs.<language>`` topic is measured: one autoscaling observation."""
+    autoscale_target_lag: Annotated[float, Field(gt=0)] = 2.0
+    """Jobs queued or running per worker that an autoscaled pool aims at (it wants ``ceil(lag / this)``
+    workers); around twice ``worker_pool_size`` keeps every slot busy with one job waiting behind it."""
+    autoscale_up_observations: Annotated[int, Field(ge=1)] = 3
+    """Consecutive observations above the target before an autoscaled pool grows."""
+    autoscale_down_cooldown_s: Annotated[float, Field(ge=0)] = 60.0
+    """How long the lag must stay below the target, and the last change be past, before a pool shrinks."""
+    pools_poll_s: Annotated[float, Field(gt=0)] = 1.0
+    """How often the ``pools`` table is read for changed desired counts (an admin's ``PUT``)."""
+    leader_retry_s: Annotated[float, Field(gt=0)] = 1.0
+    """How often a standby master tries to become the active one, and the active one checks its lock."""
+
     @property
     def worker_bootstrap(self) -> str:
         """The Kafka bootstrap list handed to workers."""
         return self.worker_kafka_bootstrap or self.kafka_bootstrap
+
+    @property
+    def worker_footprint_mb(self) -> int:
+        """Memory one worker may take: its limit plus its ``/tmp`` tmpfs."""
+        return self.worker_memory_mb + self.worker_tmp_mb
 
     def image_for(self, language: str) -> str:
         """The worker image of ``language``."""

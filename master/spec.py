@@ -4,6 +4,7 @@ import re
 import secrets
 from typing import Any
 
+from master.seccomp import worker_profile_json
 from master.settings import MasterSettings
 
 LABEL_CLUSTER = "org.executioner.cluster"
@@ -28,9 +29,14 @@ def worker_name(cluster: str, language: str) -> str:
 def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[str, Any]:
     """Keyword arguments of ``DockerClient.containers.run`` for one worker of ``language``.
 
-    The worker runs unprivileged on a read-only root file system with only ``/tmp`` writable (exec is
-    allowed there: compiled programs run from their scratch directory). Docker never restarts it: the
-    master replaces dead workers itself, with back-off.
+    The worker runs unprivileged (no capability, no new privileges) on a read-only root file system with
+    only ``/tmp`` writable, under memory (no swap), CPU and pids limits, without the Docker socket or any
+    other mount. Each job runs in a bubblewrap sandbox inside it, which needs two things Docker's defaults
+    refuse: our own seccomp profile (master/seccomp.py: namespaces and mounts allowed, a list of dangerous
+    calls refused) and ``systempaths=unconfined``, because the kernel only lets a sandbox mount a fresh
+    ``/proc`` for its pid namespace when no part of the container's ``/proc`` is masked
+    (docs/security.md weighs what that costs). Docker never restarts a worker: the master replaces dead
+    workers itself, with back-off.
     """
     return {
         "image": settings.image_for(language),
@@ -44,14 +50,16 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
             "EXECUTIONER_WORKER_ID": name,
             "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),
             "EXECUTIONER_LOG_LEVEL": settings.log_level,
+            "EXECUTIONER_SANDBOX": "bwrap",
         },
         "mem_limit": f"{settings.worker_memory_mb}m",
+        "memswap_limit": f"{settings.worker_memory_mb}m",
         "nano_cpus": round(settings.worker_cpus * 1e9),
         "pids_limit": settings.worker_pids_limit,
         "cap_drop": ["ALL"],
-        "security_opt": ["no-new-privileges"],
+        "security_opt": ["no-new-privileges", f"seccomp={worker_profile_json()}", "systempaths=unconfined"],
         "read_only": True,
-        "tmpfs": {"/tmp": f"rw,exec,nosuid,nodev,size={settings.worker_tmp_mb}m"},
+        "tmpfs": {"/tmp": f"rw,noexec,nosuid,nodev,size={settings.worker_tmp_mb}m"},
         "user": WORKER_UID,
         "network": settings.worker_network,
         "restart_policy": {"Name": "no"},

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.runtimes import Runtime
+from common.runtimes import Runtime, fill_placeholders
 from schemas.jobs import JobMessage, Limits
 from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
@@ -20,6 +20,8 @@ from worker.errors import InternalError
 from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
 from worker.limits import ProcessLimits, compile_limits, run_limits
 from worker.process import ProcessResult, run_process
+from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
+from worker.scratch import tmpfs_scratch
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -33,19 +35,27 @@ class ExecConfig:
 
     scratch_dir: Path
     worker_id: str
+    sandbox: SandboxConfig = NO_SANDBOX
 
 
-def job_env(runtime: Runtime, workdir: Path) -> dict[str, str]:
-    """The whole environment of the user's program: minimal basics plus the runtime's own ``env``.
+def placeholder_values(runtime: Runtime, memory_mb: int) -> dict[str, str]:
+    """What the placeholders of a runtime's commands and ``env`` stand for (common/runtimes.py)."""
+    return {"source": runtime.source_file, "memory_mb": str(memory_mb)}
+
+
+def job_env(runtime: Runtime, workdir: Path, memory_mb: int) -> dict[str, str]:
+    """The whole environment of a command of the job: minimal basics plus the runtime's own ``env``.
     Nothing of the worker's environment (``EXECUTIONER_*`` settings, credentials) is passed on."""
     env = {"PATH": DEFAULT_PATH, "HOME": str(workdir), "TMPDIR": str(workdir), "LANG": "C.UTF-8"}
-    env.update(runtime.env)
+    values = placeholder_values(runtime, memory_mb)
+    env.update({name: fill_placeholders(value, values) for name, value in runtime.env.items()})
     return env
 
 
-def command(template: list[str], runtime: Runtime) -> list[str]:
-    """A runtime command with ``{source}`` replaced by the source file name."""
-    return [part.replace("{source}", runtime.source_file) for part in template]
+def command(template: list[str], runtime: Runtime, memory_mb: int) -> list[str]:
+    """A runtime command with its placeholders filled in."""
+    values = placeholder_values(runtime, memory_mb)
+    return [fill_placeholders(part, values) for part in template]
 
 
 @contextlib.contextmanager
@@ -93,12 +103,25 @@ class _JobRun:
         self.runtime = runtime
         self.config = config
         self.workdir = workdir
-        self.env = job_env(runtime, workdir)
         self.limits: Limits = job.limits.effective()
         self.run_limits = run_limits(job.limits, runtime)
+        home = config.sandbox.workdir_for(workdir)
+        self.run_env = job_env(runtime, home, self.limits.memory_mb)
+        self.compile_env = job_env(runtime, home, runtime.compile_memory_mb)
 
-    def _execute(self, argv: list[str], stdin: str, limits: ProcessLimits) -> ProcessResult:
-        return run_process(argv, cwd=self.workdir, env=self.env, stdin=stdin.encode(), limits=limits)
+    def _execute(
+        self, argv: list[str], env: dict[str, str], stdin: str, limits: ProcessLimits
+    ) -> ProcessResult:
+        with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
+            result = run_process(
+                confined.argv,
+                cwd=confined.cwd,
+                env=env,
+                stdin=stdin.encode(),
+                limits=confined.limits,
+                pass_fds=confined.pass_fds,
+            )
+            return confined.result(result)
 
     def outcome(
         self,
@@ -123,12 +146,14 @@ class _JobRun:
         if self.runtime.compile is None:
             return None
         limits = compile_limits(self.limits, self.runtime)
-        result = self._execute(command(self.runtime.compile, self.runtime), "", limits)
+        argv = command(self.runtime.compile, self.runtime, self.runtime.compile_memory_mb)
+        result = self._execute(argv, self.compile_env, "", limits)
         return _report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""
-        result = self._execute(command(self.runtime.run, self.runtime), self.job.stdin, self.run_limits)
+        argv = command(self.runtime.run, self.runtime, self.limits.memory_mb)
+        result = self._execute(argv, self.run_env, self.job.stdin, self.run_limits)
         report = _report(result, run_verdict(result, self.run_limits))
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
@@ -136,9 +161,9 @@ class _JobRun:
         """One run per test, judged against its expected output, reported as soon as it is judged."""
         assert self.job.tests is not None
         reports: list[TestReport] = []
-        argv = command(self.runtime.run, self.runtime)
+        argv = command(self.runtime.run, self.runtime, self.limits.memory_mb)
         for index, test in enumerate(self.job.tests):
-            result = self._execute(argv, test.stdin, self.run_limits)
+            result = self._execute(argv, self.run_env, test.stdin, self.run_limits)
             stdout = result.stdout.decode(errors="replace")
             verdict = judge_test(
                 run_verdict(result, self.run_limits), stdout, test.expected_output, self.job.compare
@@ -155,7 +180,13 @@ def execute_job(
     job: JobMessage, runtime: Runtime, config: ExecConfig, on_test: ReportTest = lambda _: None
 ) -> Outcome:
     """Run ``job`` and judge it. Raises :class:`InternalError` when *we* could not run it."""
-    with scratch_directory(config.scratch_dir) as workdir:
+    sandbox = config.sandbox
+    scratch = (
+        tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
+        if sandbox.isolates
+        else scratch_directory(config.scratch_dir)
+    )
+    with scratch as workdir:
         try:
             (workdir / runtime.source_file).write_text(job.source)
         except OSError as exc:

@@ -9,47 +9,54 @@ from schemas.verdicts import Verdict
 from worker.limits import ProcessLimits
 from worker.process import ProcessResult
 
-# How runtimes report a failed allocation under RLIMIT_AS. With an address-space limit the allocation
-# fails before the memory is touched, so peak RSS alone cannot tell memory exhaustion from a crash.
+# How runtimes say an allocation failed before they die: under RLIMIT_AS (runtime.toml
+# `address_space_limit`) or their own heap limit (the JVM's -Xmx, V8's --max-old-space-size), the program
+# fails before the memory is touched, so the watchdog never sees it; these lines are how we know.
 OUT_OF_MEMORY_MARKERS = (
     b"MemoryError",  # Python
-    b"std::bad_alloc",  # C++
-    b"OutOfMemoryError",  # JVM
-    b"out of memory",  # Go, OCaml, shells
+    b"std::bad_alloc",  # C++: "terminate called after throwing an instance of 'std::bad_alloc'"
+    b"java.lang.OutOfMemoryError",  # JVM (with -XX:+ExitOnOutOfMemoryError it exits at the first one)
+    b"insufficient memory for the Java Runtime Environment",  # the JVM's own native allocations
+    b"JavaScript heap out of memory",  # V8: "FATAL ERROR: Reached heap limit ..."
+    b"out of memory",  # Go: "fatal error: runtime: out of memory"
     b"memory allocation of",  # Rust: "memory allocation of N bytes failed"
     b"Cannot allocate memory",  # ENOMEM from libc
 )
 MARKER_WINDOW = 4096
 """Only the end of stderr is searched: that is where a dying runtime writes."""
-NEAR_LIMIT = 0.9
-"""A crash with peak memory this close to the limit is counted as memory exhaustion."""
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def run_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:
-    """The verdict of one run before its output is compared: ``accepted`` means it ended normally."""
+    """The verdict of one run before its output is compared: ``accepted`` means it ended normally.
+
+    Memory: the watchdog killed it (its process tree went over the limit), or it ended abnormally after
+    its runtime reported a failed allocation. A crash is never guessed to be memory from its peak alone.
+    """
+    if result.memory_exceeded:
+        return Verdict.MEMORY_LIMIT_EXCEEDED
     if result.wall_exceeded or result.signal == "SIGXCPU" or result.cpu_ms > limits.cpu_ms:
         return Verdict.TIME_LIMIT_EXCEEDED
     if result.output_exceeded or result.signal == "SIGXFSZ":
         return Verdict.OUTPUT_LIMIT_EXCEEDED
     if result.ended_normally:
         return Verdict.ACCEPTED
-    if _ran_out_of_memory(result, limits):
+    if _reported_out_of_memory(result):
         return Verdict.MEMORY_LIMIT_EXCEEDED
     return Verdict.RUNTIME_ERROR
 
 
 def compile_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:
     """The compiler's verdict: ``accepted`` when it succeeded, else why it did not."""
+    if result.memory_exceeded:
+        return Verdict.MEMORY_LIMIT_EXCEEDED
     if result.wall_exceeded or result.signal == "SIGXCPU" or result.cpu_ms > limits.cpu_ms:
         return Verdict.TIME_LIMIT_EXCEEDED
     return Verdict.ACCEPTED if result.ended_normally else Verdict.COMPILATION_ERROR
 
 
-def _ran_out_of_memory(result: ProcessResult, limits: ProcessLimits) -> bool:
-    if result.peak_rss_kb >= NEAR_LIMIT * limits.memory_limit_kb:
-        return True
+def _reported_out_of_memory(result: ProcessResult) -> bool:
     tail = result.stderr[-MARKER_WINDOW:]
     return any(marker in tail for marker in OUT_OF_MEMORY_MARKERS)
 

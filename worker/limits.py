@@ -28,9 +28,11 @@ class ProcessLimits:
     cpu_ms: int
     wall_ms: int
     memory_bytes: int
-    """Address-space limit (RLIMIT_AS), runtime overhead included."""
+    """Resident memory of the whole process tree (the watchdog's limit), runtime overhead included."""
     output_bytes: int
     """Captured bytes of stdout and of stderr, each."""
+    address_space_bytes: int | None = None
+    """RLIMIT_AS of each process, for runtimes where it is safe; None leaves the address space alone."""
     kill_on_output_limit: bool = True
     """Output beyond ``output_bytes`` ends the program (an output-limit verdict) or is just dropped."""
     file_bytes: int = RUN_FILE_BYTES
@@ -47,7 +49,8 @@ class ProcessLimits:
         cpu_s = max(1, math.ceil(self.cpu_ms / 1000))
         # Soft limit: SIGXCPU (a time-limit verdict); the hard limit a second later is SIGKILL.
         _lower(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)
-        _lower(resource.RLIMIT_AS, self.memory_bytes)
+        if self.address_space_bytes is not None:
+            _lower(resource.RLIMIT_AS, self.address_space_bytes)
         _lower(resource.RLIMIT_FSIZE, self.file_bytes)
         _lower(resource.RLIMIT_NOFILE, self.open_files)
         _lower(resource.RLIMIT_NPROC, self.processes)
@@ -74,16 +77,19 @@ def run_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:
     """Limits of one run of the user's program under the job's (effective) limits."""
     effective = limits.effective()
     assert effective.wall_ms is not None  # effective() always fills it
+    memory_bytes = (effective.memory_mb + runtime.memory_overhead_mb) * MIB
     return ProcessLimits(
         cpu_ms=effective.time_ms,
         wall_ms=effective.wall_ms,
-        memory_bytes=(effective.memory_mb + runtime.memory_overhead_mb) * MIB,
+        memory_bytes=memory_bytes,
+        address_space_bytes=memory_bytes if runtime.address_space_limit else None,
         output_bytes=effective.output_kb * 1024,
     )
 
 
 def compile_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:
-    """Limits of the compiler: the runtime's own budget, output capped like the program's."""
+    """Limits of the compiler: the runtime's own budget, output capped like the program's. Compilers get
+    no address-space limit: javac is a JVM, and go and rustc reserve far more than they touch."""
     return ProcessLimits(
         cpu_ms=runtime.compile_time_ms,
         wall_ms=3 * runtime.compile_time_ms,

@@ -17,6 +17,8 @@ from schemas.jobs import JobMessage
 from schemas.results import TestReport
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
+from worker.memory import become_subreaper
+from worker.scratch import enter_private_mounts
 
 HEADER = struct.Struct("!I")
 
@@ -43,10 +45,25 @@ def recv_frame(sock: socket.socket) -> object:
     return pickle.loads(_recv_exactly(sock, size))
 
 
+def _prepare_sandbox(config: ExecConfig) -> str | None:
+    """Give a sandboxing pool process its private mount namespace for job scratch space (it must still
+    be single-threaded). Returns why it cannot run jobs, or None."""
+    if not config.sandbox.isolates:
+        return None
+    try:
+        enter_private_mounts(config.scratch_dir)
+    except OSError as exc:
+        return f"cannot prepare the sandbox's scratch space: {exc}"
+    return None
+
+
 def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     """Main loop of one pool process: run jobs one at a time until told to stop or orphaned."""
     # A terminal's Ctrl-C reaches the whole process group; the parent decides when we stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
+    become_subreaper()
+    unusable = _prepare_sandbox(config)
     with sock:
         while True:
             try:
@@ -61,6 +78,8 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                 sock.sendall(encode_frame(("test", test)))
 
             try:
+                if unusable is not None:
+                    raise InternalError(unusable)
                 reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report))
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())

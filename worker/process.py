@@ -1,6 +1,6 @@
-"""Run one command under limits: its own session (killed as a whole at the end), stdin fed while it runs,
-stdout and stderr captured up to a cap, CPU time from the child's rusage, peak memory from rusage or
-samples of its ``VmHWM``.
+"""Run one command under limits: its own session, stdin fed while it runs, stdout and stderr captured up
+to a cap, CPU time from the child's rusage, and the resident memory of its whole process tree watched
+(:mod:`worker.memory`). When it ends, or a limit ends it, every process it started is killed with it.
 
 This runs in a pool process, synchronously: one selector loop over the pipes and a pidfd, no threads.
 """
@@ -18,13 +18,14 @@ from pathlib import Path
 
 from worker.errors import InternalError
 from worker.limits import ProcessLimits
+from worker.memory import MemoryWatch, ProcessTree, reap_adopted
 
 CHUNK = 64 * 1024
 # After the program ended (or was killed), how long to wait for its pipes to reach EOF. Only a process
-# that escaped the session can keep them open past the kill.
+# that escaped the job's process tree can keep them open past the kill.
 DRAIN_S = 0.5
-SAMPLE_S = 0.02
-"""How often the child's peak memory (VmHWM) is sampled while it runs."""
+SAMPLE_S = 0.005
+"""How often the process tree's resident memory is sampled while it runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ class ProcessResult:
     stderr_truncated: bool
     wall_exceeded: bool
     """We killed it at the wall-clock limit."""
+    memory_exceeded: bool = False
+    """We killed it because its process tree's resident memory went over the limit."""
 
     @property
     def output_exceeded(self) -> bool:
@@ -73,31 +76,10 @@ class _Capture:
             self.data += chunk
 
 
-class _PeakMemory:
-    """Peak resident memory of the program itself.
-
-    The child's ``ru_maxrss`` also counts the memory of the (forked) pool process it started as, so it is
-    only trusted when it exceeds the pool process's own peak; otherwise the peak comes from ``VmHWM``
-    samples of the exec'ed program, taken while it runs.
-    """
-
-    def __init__(self, pid: int) -> None:
-        self.status_path = f"/proc/{pid}/status"
-        self.inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.sampled_kb = 0
-
-    def sample(self) -> None:
-        try:
-            with open(self.status_path, "rb") as status:
-                for line in status:
-                    if line.startswith(b"VmHWM:"):
-                        self.sampled_kb = max(self.sampled_kb, int(line.split()[1]))
-                        return
-        except (OSError, ValueError):
-            return  # it is exiting; the last sample stands
-
-    def peak_kb(self, ru_maxrss: int) -> int:
-        return ru_maxrss if ru_maxrss > self.inherited_kb else self.sampled_kb
+def _trusted_maxrss_kb(ru_maxrss: int, inherited_kb: int) -> int:
+    """The child's own ``ru_maxrss`` when it means the program. A forked child starts with the peak of the
+    pool process it was forked from, so a value not above that peak says nothing about the program."""
+    return ru_maxrss if ru_maxrss > inherited_kb else 0
 
 
 def signal_name(number: int) -> str:
@@ -109,7 +91,7 @@ def signal_name(number: int) -> str:
 
 
 def _spawn(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], limits: ProcessLimits
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], limits: ProcessLimits, pass_fds: Sequence[int]
 ) -> subprocess.Popen[bytes]:
     try:
         return subprocess.Popen(
@@ -121,6 +103,7 @@ def _spawn(
             stderr=subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
+            pass_fds=tuple(pass_fds),
             # The pool process is single-threaded, so a preexec_fn is safe here.
             preexec_fn=limits.apply_in_child,  # noqa: PLW1509
         )
@@ -143,7 +126,10 @@ class _Execution:
         self.stdin_fd = proc.stdin.fileno()
         self.pending = memoryview(stdin)
         self.pidfd = os.pidfd_open(proc.pid)
-        self.memory = _PeakMemory(proc.pid)
+        self.inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.tree = ProcessTree(proc.pid)
+        self.memory = MemoryWatch(self.tree, limits.memory_limit_kb)
+        self.next_sample = self.started
         self.selector = selectors.DefaultSelector()
         self.ended: float | None = None
         self.killed_at: float | None = None
@@ -166,26 +152,31 @@ class _Execution:
                 self.ended = now
                 self._kill()
             if self.killed_at is not None and now >= self.killed_at + DRAIN_S:
-                break  # only a process that left the session can still hold the pipes
-            if self.ended is None:
-                self.memory.sample()
+                break  # only a process that escaped the tree can still hold the pipes
+            if self.ended is None and now >= self.next_sample:
+                self._sample_memory(now)
             limit_at = self.deadline if self.killed_at is None else self.killed_at + DRAIN_S
-            for key, _ in self.selector.select(min(max(limit_at - now, 0), SAMPLE_S)):
+            if self.ended is None:
+                limit_at = min(limit_at, self.next_sample)
+            for key, _ in self.selector.select(max(limit_at - now, 0)):
                 if key.fd == self.pidfd:
                     self._on_exit()
                 elif key.fd == self.stdin_fd:
                     self._on_stdin_writable()
                 else:
                     self._on_output(key.fd)
-        self._kill()  # whatever is left of the session goes with the program
+        self._kill()  # whatever is left of the job's processes goes with the program
+
+    def _sample_memory(self, now: float) -> None:
+        self.next_sample = now + SAMPLE_S
+        if self.memory.sample():
+            self.ended = now
+            self._kill()
 
     def _kill(self) -> None:
         if self.killed_at is None:
             self.killed_at = time.monotonic()
-        # The child leads its own session and process group and is not reaped yet, so its pgid cannot
-        # have been reused by an unrelated process.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.tree.kill()
 
     def _on_exit(self) -> None:
         self.ended = self.ended or time.monotonic()
@@ -224,6 +215,8 @@ class _Execution:
         """Wait for the (killed or exited) child and describe how it went."""
         _, status, usage = os.wait4(self.proc.pid, 0)
         self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never tries to reap it again
+        if self.tree.adopts_orphans:
+            reap_adopted()
         ended = self.ended or time.monotonic()
         signalled = os.WIFSIGNALED(status)
         return ProcessResult(
@@ -231,12 +224,13 @@ class _Execution:
             signal=signal_name(os.WTERMSIG(status)) if signalled else None,
             cpu_ms=round((usage.ru_utime + usage.ru_stime) * 1000),
             wall_ms=round((ended - self.started) * 1000),
-            peak_rss_kb=self.memory.peak_kb(usage.ru_maxrss),
+            peak_rss_kb=max(self.memory.peak_kb, _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb)),
             stdout=bytes(self.stdout.data),
             stderr=bytes(self.stderr.data),
             stdout_truncated=self.stdout.truncated,
             stderr_truncated=self.stderr.truncated,
             wall_exceeded=self.wall_exceeded,
+            memory_exceeded=self.memory.exceeded,
         )
 
     def close(self) -> None:
@@ -253,11 +247,18 @@ class _Execution:
 
 
 def run_process(
-    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdin: bytes, limits: ProcessLimits
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdin: bytes,
+    limits: ProcessLimits,
+    pass_fds: Sequence[int] = (),
 ) -> ProcessResult:
     """Run ``argv`` in ``cwd`` with exactly ``env``, feed it ``stdin``, and wait until it ends or a limit
-    ends it. Raises :class:`InternalError` when the command cannot be started at all."""
-    execution = _Execution(_spawn(argv, cwd, env, limits), stdin, limits)
+    ends it; ``pass_fds`` stay open in the child (the sandbox writes its status to one). Raises
+    :class:`InternalError` when the command cannot be started at all."""
+    execution = _Execution(_spawn(argv, cwd, env, limits, pass_fds), stdin, limits)
     try:
         execution.run()
         return execution.reap()

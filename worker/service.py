@@ -48,7 +48,10 @@ class WorkerService:
         settings = self.settings
         runtime = load_runtime_file(settings.runtime_file)
         language = settings.language_for(runtime.id)
-        self._pool = Pool(settings.pool_size, runtime, ExecConfig(settings.scratch_dir, settings.worker_id))
+        if not settings.sandbox_config.isolates:
+            log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
+        config = ExecConfig(settings.scratch_dir, settings.worker_id, settings.sandbox_config)
+        self._pool = Pool(settings.pool_size, runtime, config)
         await self._pool.start()
         await run_selftest(self._pool, runtime, language)
         log.info("self-test of %s passed; pool of %d", language, settings.pool_size)

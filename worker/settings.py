@@ -9,6 +9,7 @@ from pydantic import Field
 
 from common.settings import KafkaSettings
 from worker.cpus import available_cpus
+from worker.sandbox import MIB, SandboxConfig
 
 
 class WorkerSettings(KafkaSettings):
@@ -34,8 +35,20 @@ class WorkerSettings(KafkaSettings):
     """Attempts for a job that fails on our side before it is given up as ``internal_error``."""
     max_event_bytes: Annotated[int, Field(ge=16_384)] = 1_000_000
     """Largest result event we publish; outputs are cut down to fit (Kafka's default limit is ~1 MB)."""
-    sandbox: Literal["none"] = "none"
-    """How user programs are isolated beyond rlimits and a process group."""
+    sandbox: Literal["bwrap", "none"] = "none"
+    """``bwrap``: every command of a job runs in its own bubblewrap sandbox (the worker images set it;
+    docs/security.md). ``none``: plain processes under rlimits, no isolation (tests and development on a
+    host only)."""
+    sandbox_disk_mb: Annotated[int, Field(ge=1)] = 64
+    """Size of each sandboxed job's scratch file system (its ``/tmp``, working directory and
+    ``/dev/shm``); it counts towards the container's memory."""
+    sandbox_files: Annotated[int, Field(ge=16)] = 16_384
+    """Files and directories a sandboxed job may create."""
+
+    @property
+    def sandbox_config(self) -> SandboxConfig:
+        """The sandbox settings the pool processes need."""
+        return SandboxConfig(self.sandbox, self.sandbox_disk_mb * MIB, self.sandbox_files)
 
     def language_for(self, runtime_id: str) -> str:
         """The language served, given the loaded runtime's id."""

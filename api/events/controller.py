@@ -42,9 +42,10 @@ async def stream_submission_events(
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
 ) -> StarletteResponse:
     """Server-Sent Events: ``status`` (the current state first), ``test`` per finished test, and
-    ``result`` (data = ``GET /api/v1/submissions/{id}``), after which the stream ends. Event ids are
-    sequence numbers; reconnecting with ``Last-Event-ID`` skips what was seen. 204 when the submission
-    is finished and the client has seen its result (EventSource then stops reconnecting)."""
+    ``result`` (data = ``GET /api/v1/submissions/{id}`` without ``submitted``), after which the stream
+    ends. Event ids are sequence numbers; reconnecting with ``Last-Event-ID`` skips what was seen. 204
+    when the submission is finished and the client has seen its result (EventSource then stops
+    reconnecting)."""
     sid = parse_submission_id(submission_id)
     # Subscribe before reading the row: an event published in between is queued, not lost.
     subscription = services.broker.subscribe(sid)

@@ -32,7 +32,7 @@ def _status_frame(row: SubmissionRow, seq: int) -> ServerSentEvent:
 
 
 def _result_frame(row: SubmissionRow, final: ResultEvent | None = None) -> ServerSentEvent:
-    """``result``: data is exactly what GET /api/v1/submissions/{id} returns (once recorded)."""
+    """``result``: data is what GET /api/v1/submissions/{id} returns once recorded, without ``submitted``."""
     return _frame("result", final.seq if final else row.last_seq, submission_view(row, final))
 
 

@@ -10,9 +10,9 @@ from litestar.params import FromPath
 from api.lib.errors import documented_errors, not_found
 from api.services import Services
 from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
-from api.submissions.repository import fetch_submission, insert_submission
+from api.submissions.repository import fetch_program, fetch_submission, insert_submission
 from api.submissions.requests import parse_submission, parse_submission_id
-from api.submissions.views import submission_view
+from api.submissions.views import submission_view, submitted_view
 
 
 class SubmissionAccepted(TypedDict):
@@ -56,8 +56,11 @@ class SubmissionController(Controller):
         responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
     )
     async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
-        """The submission's status, verdict, output and per-test reports."""
-        row = await fetch_submission(services.engine, parse_submission_id(submission_id))
-        if row is None:
+        """The submission's status, verdict, output and per-test reports, and under ``submitted`` the
+        program, input and tests it was sent with."""
+        sid = parse_submission_id(submission_id)
+        row = await fetch_submission(services.engine, sid)
+        program = await fetch_program(services.engine, sid)
+        if row is None or program is None:
             raise not_found("submission")
-        return submission_view(row)
+        return {**submission_view(row), "submitted": submitted_view(row, program)}

@@ -100,3 +100,22 @@ async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> Submissi
         started_at=row.started_at,
         finished_at=row.finished_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedProgram:
+    """The program and input a submission was sent with (kept apart from :class:`SubmissionRow`, which
+    streams re-read often, because they can be large)."""
+
+    source: str
+    stdin: str
+
+
+async def fetch_program(engine: AsyncEngine, submission_id: UUID) -> SubmittedProgram | None:
+    """The source and stdin of submission ``submission_id``, or None when there is none."""
+    query = sa.select(submissions.c.source, submissions.c.stdin).where(submissions.c.id == str(submission_id))
+    async with engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return SubmittedProgram(source=row.source, stdin=row.stdin)

@@ -1,10 +1,11 @@
-"""The public JSON of a submission: ``GET /api/v1/submissions/{id}`` and the SSE ``result`` event's data."""
+"""The public JSON of a submission: ``GET /api/v1/submissions/{id}`` and the SSE ``result`` event's data
+(the same JSON without ``submitted``: the client that follows a stream sent it)."""
 
 from datetime import datetime
 from typing import Any
 
 from api.lib.clock import iso, to_db_time
-from api.submissions.repository import SubmissionRow
+from api.submissions.repository import SubmissionRow, SubmittedProgram
 from schemas import Limits, Outcome, ResultEvent, RunReport, Status
 
 _RUN_FIELDS = (
@@ -73,3 +74,16 @@ def submission_view(row: SubmissionRow, final: ResultEvent | None = None) -> dic
     view["limits"] = limits.model_dump(mode="json")
     view["message"] = outcome.message if outcome else None
     return view
+
+
+def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> dict[str, Any]:
+    """What the submission was sent with, for ``GET``'s ``submitted`` field (a shared link shows it):
+    ``source``, ``stdin``, ``tests`` (input and expected output, or null), ``compare`` and
+    ``stop_on_first_failure``. The effective limits are the view's own ``limits``."""
+    return {
+        "source": program.source,
+        "stdin": program.stdin,
+        "tests": row.spec.get("tests"),
+        "compare": row.spec.get("compare", "trim"),
+        "stop_on_first_failure": row.spec.get("stop_on_first_failure", False),
+    }

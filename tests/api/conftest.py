@@ -26,7 +26,7 @@ NewDatabase = Callable[[], Awaitable[str]]
 @pytest.fixture(scope="session")
 async def new_database() -> AsyncIterator[NewDatabase]:
     """Creates fresh databases (``executioner_t_<random>``) on the test server; drops them at the end."""
-    admin = create_async_engine(DATABASE_URL)
+    admin = create_async_engine(DATABASE_URL, pool_pre_ping=True)  # MariaDB restarts in outage tests
     created: list[str] = []
 
     async def create() -> str:

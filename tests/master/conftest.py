@@ -84,7 +84,7 @@ async def new_database() -> AsyncIterator[str]:
     """The URL of a new, empty database, dropped at the end of the block."""
     admin_url = make_url(admin_database_url())
     name = f"master_test_{secrets.token_hex(4)}"
-    admin = create_async_engine(admin_url)
+    admin = create_async_engine(admin_url, pool_pre_ping=True)  # MariaDB restarts in outage tests
     async with admin.begin() as conn:
         await conn.execute(text(f"CREATE DATABASE `{name}`"))
     try:

@@ -109,7 +109,8 @@ async def test_worker_container_is_labelled_and_confined(
     host = attrs["HostConfig"]
     assert host["ReadonlyRootfs"] is True
     assert host["CapDrop"] == ["ALL"]
-    assert host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["SecurityOpt"][0] == "no-new-privileges"
+    assert "systempaths=unconfined" in host["SecurityOpt"]
     assert host["Memory"] == 64 * 1024 * 1024
     assert host["PidsLimit"] == 512
     assert host["RestartPolicy"]["Name"] == "no"

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from master.seccomp import worker_profile_json
 from master.settings import MasterSettings
 from master.spec import worker_name, worker_run_args
 
@@ -58,9 +59,15 @@ def test_worker_run_args(settings: MasterSettings) -> None:
         "EXECUTIONER_WORKER_ID": "w-1",
         "EXECUTIONER_POOL_SIZE": "1",
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
+        "EXECUTIONER_SANDBOX": "bwrap",
     }
     assert (args["mem_limit"], args["nano_cpus"], args["pids_limit"]) == ("1024m", 1_500_000_000, 512)
-    assert (args["cap_drop"], args["security_opt"], args["user"]) == (["ALL"], ["no-new-privileges"], "10001")
+    assert (args["cap_drop"], args["user"]) == (["ALL"], "10001")
+    assert args["security_opt"] == [
+        "no-new-privileges",
+        f"seccomp={worker_profile_json()}",
+        "systempaths=unconfined",
+    ]
     assert args["read_only"] is True
-    assert args["tmpfs"] == {"/tmp": "rw,exec,nosuid,nodev,size=256m"}
+    assert args["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
     assert (args["network"], args["restart_policy"], args["command"]) == ("bridge", {"Name": "no"}, None)

@@ -1,0 +1,63 @@
+// The HTTP API as the page uses it. Failures come out as one of two errors, because the page treats them
+// differently: ApiError (the server answered and refused, or failed) and NetworkError (no answer at all).
+
+/** The server answered with an error: `{"error": {"code", "message", "field"}}` (or a proxy's page). */
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+
+  /** 4xx: the request needs changing. Anything else may work when tried again. */
+  get isClientError() {
+    return this.status >= 400 && this.status < 500;
+  }
+}
+
+/** The server could not be reached, or the connection broke before the answer was complete. */
+export class NetworkError extends Error {}
+
+async function request(method, path, body) {
+  let response;
+  let text;
+  try {
+    response = await fetch(path, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    text = await response.text();
+  } catch (cause) {
+    throw new NetworkError(`Could not reach the server (${cause.message}).`, { cause });
+  }
+  let payload = null;
+  try {
+    payload = text ? JSON.parse(text) : null;
+  } catch {
+    // A proxy's HTML error page, for instance: the status still says what happened.
+  }
+  if (!response.ok) {
+    const error = payload?.error ?? {};
+    throw new ApiError(
+      response.status,
+      error.code ?? `http_${response.status}`,
+      error.message ?? `The server answered ${response.status} ${response.statusText}.`,
+      error.field ?? null,
+    );
+  }
+  return payload;
+}
+
+/** `[{id, name, version}]`, sorted by id. */
+export const listLanguages = () => request("GET", "/api/v1/languages");
+
+/** Submit a program; answers `{id, status, events}`. */
+export const createSubmission = (body) => request("POST", "/api/v1/submissions", body);
+
+/** A submission's state and result, with `submitted` (its program, input and tests). */
+export const getSubmission = (id) => request("GET", `/api/v1/submissions/${encodeURIComponent(id)}`);
+
+/** Where a submission's Server-Sent Events are (same origin as the page, whatever proxies say). */
+export const eventsUrl = (id) => `/api/v1/submissions/${encodeURIComponent(id)}/events`;

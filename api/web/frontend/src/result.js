@@ -1,0 +1,139 @@
+// The Result pane: the verdict (colour and text), each test's verdict as it finishes, the outputs, and a
+// log of the live events. Every value from the server is set as text, never as HTML.
+
+const VERDICTS = {
+  queued: "Queued",
+  running: "Running",
+  accepted: "Accepted",
+  wrong_answer: "Wrong answer",
+  time_limit_exceeded: "Time limit exceeded",
+  memory_limit_exceeded: "Memory limit exceeded",
+  output_limit_exceeded: "Output limit exceeded",
+  runtime_error: "Runtime error",
+  compilation_error: "Compilation error",
+  internal_error: "Internal error (ours, not your program's)",
+};
+
+const verdictText = (verdict) => VERDICTS[verdict] ?? verdict;
+
+function element(tag, attributes = {}, text = "") {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  node.textContent = text;
+  return node;
+}
+
+function badge(verdict, text = verdictText(verdict)) {
+  return element("span", { class: "verdict", "data-verdict": verdict }, text);
+}
+
+function figures({ time_ms: time, wall_ms: wall, memory_kb: memory, exit_code: exit, signal }) {
+  const parts = [];
+  if (time != null) parts.push(`${time} ms CPU`);
+  if (wall != null) parts.push(`${wall} ms wall`);
+  if (memory != null) parts.push(`${(memory / 1024).toFixed(1)} MiB`);
+  if (exit != null) parts.push(`exit code ${exit}`);
+  if (signal) parts.push(`killed by ${signal}`);
+  return parts.join(" · ");
+}
+
+function output(title, text, truncated) {
+  const box = document.createDocumentFragment();
+  box.append(element("h3", {}, truncated ? `${title} (cut off at the output limit)` : title));
+  const empty = !text;
+  box.append(element("pre", { class: empty ? "output empty" : "output", tabindex: "0" }, empty ? "(empty)" : text));
+  return box;
+}
+
+/** The Result pane's behaviour; `ids` are the page's elements (see index.html). */
+export function createResultView(ids) {
+  const $ = (id) => document.getElementById(ids[id]);
+  const pane = $("result");
+  const verdict = $("verdict");
+  const testList = $("tests");
+  const rows = [];
+
+  function setVerdict(name, text) {
+    verdict.dataset.verdict = name;
+    verdict.textContent = text ?? verdictText(name);
+  }
+
+  function log(seq, text) {
+    $("timeline").append(element("li", { "data-seq": String(seq) }, text));
+  }
+
+  function setTest(index, report, live) {
+    const row = rows[index];
+    if (!row) return;
+    row.dataset.verdict = report.verdict;
+    row.dataset.live = String(live);
+    row.replaceChildren(
+      element("span", { class: "name" }, `Test ${index + 1}`),
+      badge(report.verdict),
+      element("span", { class: "figures" }, figures(report)),
+    );
+    if (report.stdout !== undefined) {
+      const details = element("details");
+      details.append(element("summary", {}, `Output of test ${index + 1}`));
+      details.append(output("stdout", report.stdout, report.stdout_truncated));
+      details.append(output("stderr", report.stderr, report.stderr_truncated));
+      row.append(details);
+    }
+  }
+
+  return {
+    /** A new run of `id` with `testCount` tests: everything pending. */
+    start(id, testCount) {
+      pane.hidden = false;
+      setVerdict("queued");
+      $("figures").textContent = "";
+      $("message").hidden = true;
+      $("outputs").replaceChildren();
+      $("timeline").replaceChildren();
+      $("share").href = `/s/${encodeURIComponent(id)}`;
+      rows.length = 0;
+      testList.replaceChildren();
+      for (let index = 0; index < testCount; index += 1) {
+        const row = element("li", { class: "test-result", "data-verdict": "pending" });
+        row.append(element("span", { class: "name" }, `Test ${index + 1}`), badge("pending", "Waiting"));
+        rows.push(row);
+        testList.append(row);
+      }
+    },
+
+    /** A `status` event (queued, or running on a worker). */
+    status(data, seq) {
+      const text = data.status === "running" && data.worker ? `Running on ${data.worker}` : undefined;
+      setVerdict(data.status, text);
+      log(seq, `${seq}: ${text ?? verdictText(data.status)}`);
+    },
+
+    /** A `test` event: one test finished. */
+    test(data, seq) {
+      setTest(data.index, data, true);
+      log(seq, `${seq}: test ${data.index + 1} ${verdictText(data.verdict)}`);
+    },
+
+    /** The final result (a `result` event, or GET's JSON for a finished submission). */
+    result(data, seq) {
+      setVerdict(data.verdict);
+      $("figures").textContent = figures(data);
+      if (data.message) {
+        $("message").textContent = data.message;
+        $("message").hidden = false;
+      }
+      // The result carries every test: fills in any whose live event this page did not see.
+      for (const report of data.tests ?? []) setTest(report.index, report, rows[report.index]?.dataset.live === "true");
+      const outputs = [];
+      if (data.compile && data.compile.verdict !== "accepted") {
+        outputs.push(output("Compiler output", `${data.compile.stdout}${data.compile.stderr}`, false));
+      }
+      if (data.tests == null) {
+        outputs.push(output("stdout", data.stdout, data.stdout_truncated));
+        outputs.push(output("stderr", data.stderr, data.stderr_truncated));
+      }
+      $("outputs").replaceChildren(...outputs);
+      if (seq !== undefined) log(seq, `${seq}: result ${verdictText(data.verdict)}`);
+    },
+  };
+}
