@@ -8,6 +8,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
+from api.admin.controller import AdminController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
@@ -40,6 +41,7 @@ def create_app(settings: ApiSettings) -> Litestar:
     return Litestar(
         route_handlers=[
             SubmissionController,
+            AdminController,
             stream_submission_events,
             list_languages,
             healthz,

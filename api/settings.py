@@ -37,7 +37,7 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     max_body_bytes: int = Field(default=4_194_304, ge=1024)
     """Largest request body Litestar reads at all (JSON escaping can make a body larger than its job)."""
     admin_token: SecretStr | None = None
-    """Bearer token the admin endpoints (not there yet) will require; unset keeps them disabled."""
+    """Bearer token the admin endpoints (``/api/v1/admin/...``) require; unset keeps them disabled (503)."""
 
     relay_batch: int = Field(default=100, ge=1)
     """Outbox rows published per relay round (one transaction, one round of Kafka acks)."""

@@ -10,7 +10,9 @@ class BaseProcessSettings(BaseSettings):
     """Common configuration: read from ``EXECUTIONER_*`` environment variables."""
 
     # Attribute docstrings become field descriptions: docs/configuration.md is generated from them.
-    model_config = SettingsConfigDict(env_prefix="EXECUTIONER_", extra="ignore", use_attribute_docstrings=True)
+    model_config = SettingsConfigDict(
+        env_prefix="EXECUTIONER_", extra="ignore", use_attribute_docstrings=True
+    )
 
     log_level: str = "INFO"
     """Python logging level of the process."""

@@ -28,6 +28,14 @@ TRY_IT = (
     """| python3 -c 'import json,sys; print(json.load(sys.stdin)["events"])' | xargs curl -sN"""
 )
 
+ADMIN_EXAMPLE = (
+    "export EXECUTIONER_API_URL={api} EXECUTIONER_ADMIN_TOKEN={token}\n"
+    "    .venv/bin/executioner status\n"
+    "    .venv/bin/executioner scale python=2\n"
+    "    .venv/bin/executioner autoscale python --min 1 --max 4\n"
+    "    curl -s -H 'authorization: Bearer {token}' {api}/api/v1/admin/pools"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the exit status."""
@@ -115,12 +123,15 @@ def _wait_for_the_end(profile: Profile) -> int:
 def _print_ready(profile: Profile, elapsed: float) -> None:
     api = stack.api_url(profile)
     state = os.path.relpath(profile.state_dir)
+    token = stack.admin_token(profile)
     say(f"ready in {elapsed:.1f} s")
     print(
         f"\n  API        {api}\n"
         f"  web page   {api}/\n"
-        f"  logs       {state}/logs/   admin token: {state}/admin-token\n\n"
+        f"  logs       {state}/logs/\n"
+        f"  admin      token {token} (also in {state}/admin-token)\n\n"
         f"  try it from another shell:\n\n    {TRY_IT.format(api=api)}\n\n"
+        f"  size the worker pools:\n\n    {ADMIN_EXAMPLE.format(api=api, token=token)}\n\n"
         "  Ctrl-C stops everything (or `make down` from another shell).\n",
         flush=True,
     )

@@ -10,6 +10,7 @@ A build is skipped when the image's ``org.executioner.inputs`` label already equ
 made of: its Dockerfile, its context files and its parent image's id (so a rebuilt parent rebuilds it).
 """
 
+import contextlib
 import hashlib
 import shutil
 import tempfile
@@ -148,6 +149,7 @@ def _build(
 ) -> None:
     """Build ``context`` with the legacy builder, printing each ``Step n/m`` line as it starts."""
     say(f"images: building {tag}")
+    replaced = _image_id(engine, tag)
     recent: list[str] = []  # the end of the build output, quoted when the build fails
     try:
         for chunk in engine.api.build(
@@ -170,8 +172,18 @@ def _build(
     except (BuildError, APIError) as exc:
         output = "\n".join(recent)
         raise DevstackError(f"building {tag} failed: {exc}\n{output}") from exc
-    # The image this build replaced is now untagged: remove it (and only ours: they carry the label).
-    engine.images.prune(filters={"dangling": True, "label": INPUTS_LABEL})
+    # The image this build replaced is now untagged: remove just that one (a prune would also catch the
+    # intermediate layers of builds running at the same time, which inherit our labels).
+    if replaced is not None and replaced != _image_id(engine, tag):
+        with contextlib.suppress(APIError):  # still used by a container or a child image: keep it
+            engine.images.remove(replaced)
+
+
+def _image_id(engine: docker.DockerClient, tag: str) -> str | None:
+    try:
+        return str(engine.images.get(tag).id)
+    except ImageNotFound:
+        return None
 
 
 def _shorten(line: str, width: int = 110) -> str:

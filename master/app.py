@@ -1,9 +1,11 @@
-"""The master process: start-up checks, the background tasks, and shutdown.
+"""The master process: start-up checks, standby and active terms, and shutdown.
 
-Start: connect to Docker, pick the languages, wait for MySQL and the schema, seed ``pools``. Run: the
-Docker event watcher and the reconcile loop, until SIGTERM. Stop: finish stops under way and, only when
-``stop_workers_on_exit`` is set, stop this cluster's workers too; otherwise they keep serving and the next
-master adopts them by their labels.
+Start: connect to Docker, pick the languages, wait for MySQL and the schema, seed ``pools``, work out the
+worker budget. Run: stand by until this master holds the cluster's MySQL lock
+(:mod:`master.leadership`), then act (reconcile loop, autoscaler, ``pools`` watcher) until SIGTERM, or
+until the lock is lost, which makes it a standby again. Stop: finish stops under way and, only when
+``stop_workers_on_exit`` is set and this master is the active one, stop this cluster's workers too;
+otherwise they keep serving and the next master adopts them by their labels.
 """
 
 import asyncio
@@ -11,14 +13,22 @@ import logging
 
 from common.lifecycle import TaskGroup, wait_or_stop
 from common.runtimes import Runtime, load_runtimes
+from master.autoscaler import Autoscaler
+from master.capacity import Budget, worker_budget
 from master.docker_adapter import DockerAdapter, connect
 from master.events import DockerEvents
+from master.lag import LagProbe
+from master.leadership import Leadership
+from master.pools_watch import watch_pools
 from master.reconciler import Reconciler
 from master.settings import MasterSettings
 from master.store import Store
 from master.versions import VersionRecorder
 
 log = logging.getLogger(__name__)
+
+TERM_END_TIMEOUT_S = 30.0
+"""How long the loops of an ending term may take to finish the pass they are in."""
 
 
 class ConfigurationError(RuntimeError):
@@ -63,14 +73,32 @@ async def managed_languages(
     return languages
 
 
+async def host_budget(settings: MasterSettings, docker: DockerAdapter) -> Budget:
+    """The worker budget from the settings; memory defaults to what the Docker host has."""
+    memory_mb = settings.worker_budget_memory_mb
+    if memory_mb is None:
+        memory_mb = await docker.host_memory_mb()
+    return worker_budget(
+        cpus=settings.worker_budget_cpus,
+        memory_mb=memory_mb,
+        worker_cpus=settings.worker_cpus,
+        worker_memory_mb=settings.worker_footprint_mb,
+    )
+
+
 class Master:
     """One master process's parts, with an explicit start, run and shutdown."""
 
     def __init__(self, settings: MasterSettings) -> None:
         self.settings = settings
         self.store = Store(settings.database_url)
+        self.leadership = Leadership(settings.database_url, settings.cluster, settings.leader_retry_s)
+        self.lag_probe = LagProbe(settings.kafka_bootstrap, settings.topics)
         self.docker: DockerAdapter | None = None
         self.reconciler: Reconciler | None = None
+        self.autoscaler: Autoscaler | None = None
+        self._wakeups: asyncio.Queue[str] = asyncio.Queue()
+        """Reasons for the reconcile loop to run a pass now."""
         self._tasks = TaskGroup()
 
     async def start(self, stop: asyncio.Event) -> bool:
@@ -85,35 +113,77 @@ class Master:
         if not await self.store.wait_ready(stop):
             return False
         await self.store.seed_pools(languages, settings.default_replicas)
-        wakeups: asyncio.Queue[str] = asyncio.Queue()
+        budget = await host_budget(settings, self.docker)
+        log.info("worker budget: %s workers (%s)", budget.workers or "any number of", budget.reason)
         versions = VersionRecorder(self.docker, self.store, runtimes)
-        self.reconciler = Reconciler(
+        self.reconciler = reconciler = Reconciler(
             settings,
             languages=languages,
             docker=self.docker,
             store=self.store,
             versions=versions,
-            wakeups=wakeups,
+            wakeups=self._wakeups,
+            budget=budget,
         )
-        events = DockerEvents(lambda: connect(settings.docker_url), settings.cluster, wakeups)
+        self.autoscaler = reconciler.signals = Autoscaler(
+            settings,
+            languages=languages,
+            store=self.store,
+            probe=self.lag_probe,
+            budget=budget,
+            pools=lambda: reconciler.statuses,
+            wake=self._wakeups.put_nowait,
+        )
+        events = DockerEvents(lambda: connect(settings.docker_url), settings.cluster, self._wakeups)
         self._tasks.start("docker-events", events.run)
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Reconcile until ``stop`` is set."""
-        assert self.reconciler is not None, "start() first"
-        reconciler = self.reconciler
-        await self._tasks.start("reconcile", lambda: reconciler.run(stop))
+        """Stand by until this master holds the cluster's lock, act while it does, and again, until
+        ``stop`` is set."""
+        while await self.leadership.acquire(stop):
+            await self._act(stop)
+
+    async def _act(self, stop: asyncio.Event) -> None:
+        """One term as the active master: its loops run until ``stop`` is set or the lock is lost."""
+        assert self.reconciler is not None and self.autoscaler is not None, "start() first"
+        reconciler, autoscaler, settings = self.reconciler, self.autoscaler, self.settings
+        reconciler.identity = self.leadership.report
+        over = asyncio.Event()
+        term = TaskGroup()
+        held = term.start("master-lock", lambda: self.leadership.hold(over), restart=False)
+        loops = [
+            term.start("reconcile", lambda: reconciler.run(over)),
+            term.start("autoscale", lambda: autoscaler.run(over)),
+            term.start(
+                "pools-watch",
+                lambda: watch_pools(self.store, settings.pools_poll_s, self._wakeups.put_nowait, over),
+            ),
+        ]
+        stopped = asyncio.create_task(stop.wait(), name="wait-stop")
+        try:
+            await asyncio.wait({held, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            over.set()  # the loops end after the pass they are in
+            await asyncio.wait(loops, timeout=TERM_END_TIMEOUT_S)
+            await term.stop()
+            reconciler.identity = None
+            if not stop.is_set():  # the lock was lost (or its check crashed): let go of it for sure
+                await self.leadership.release()
 
     async def shutdown(self) -> None:
-        """Stop the background tasks, finish stops under way, optionally stop the workers, close."""
+        """Stop the background tasks, finish stops under way, optionally stop the workers (only the
+        active master: a standby's exit must not touch the workers), give up the lock, close."""
         await self._tasks.stop()
         if self.reconciler is not None:
             await self.reconciler.stopper.drain()
         if self.docker is not None:
-            if self.settings.stop_workers_on_exit:
+            if self.settings.stop_workers_on_exit and self.leadership.held:
                 await self._stop_all_workers(self.docker)
             await self.docker.close()
+        await self.leadership.close()
+        await self.lag_probe.close()
         await self.store.close()
         log.info("master stopped")
 

@@ -2,13 +2,13 @@
 
 A pool grows when its queue has asked for more workers on ``up_observations`` observations in a row,
 straight to what the queue asks for. It shrinks when the queue has asked for fewer for a whole
-``down_cooldown_s`` (and its last change is that long past), to the most it asked for meanwhile, so a
-short lull does not stop workers that the next burst needs. It always stays within the admin's min/max
+``down_cooldown_s``, to the most it asked for meanwhile, so a short lull does not stop workers that the
+next burst needs. It always stays within the admin's min/max
 and never grows past what the host capacity budget leaves room for.
 """
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 
@@ -32,7 +32,6 @@ class AutoscaleState:
     """Since when every observation asked for fewer workers."""
     low_peak: int = 0
     """The most workers asked for since ``low_since``."""
-    last_change: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,41 +77,44 @@ def autoscale(
         return AutoscaleDecision(bounded, bounded, state)
     wanted = wanted_workers(lag, policy, minimum, maximum)
     if bounded != current:  # the admin moved min/max: follow at once, and start counting afresh
-        return AutoscaleDecision(bounded, wanted, AutoscaleState(last_change=now))
+        return AutoscaleDecision(bounded, wanted, AutoscaleState())
     if wanted > current:
-        return _grow(current, wanted, minimum, capacity, policy, state, now)
+        return _grow(
+            current=current,
+            wanted=wanted,
+            minimum=minimum,
+            capacity=capacity,
+            policy=policy,
+            state=state,
+        )
     if wanted < current:
-        return _shrink(current, wanted, policy, state, now)
-    return AutoscaleDecision(current, wanted, replace(state, high_streak=0, low_since=None, low_peak=0))
+        return _shrink(current=current, wanted=wanted, policy=policy, state=state, now=now)
+    return AutoscaleDecision(current, wanted, AutoscaleState())
 
 
 def _grow(
+    *,
     current: int,
     wanted: int,
     minimum: int,
     capacity: int | None,
     policy: AutoscalePolicy,
     state: AutoscaleState,
-    now: datetime,
 ) -> AutoscaleDecision:
     streak = state.high_streak + 1
     fits = wanted if capacity is None else max(min(wanted, capacity), current, minimum)
     capped = fits < wanted
     if streak < policy.up_observations or fits == current:
-        held = AutoscaleState(high_streak=streak, last_change=state.last_change)
+        held = AutoscaleState(high_streak=streak)
         return AutoscaleDecision(current, wanted, held, capped=capped and streak >= policy.up_observations)
-    return AutoscaleDecision(fits, wanted, AutoscaleState(last_change=now), capped=capped)
+    return AutoscaleDecision(fits, wanted, AutoscaleState(), capped=capped)
 
 
 def _shrink(
-    current: int, wanted: int, policy: AutoscalePolicy, state: AutoscaleState, now: datetime
+    *, current: int, wanted: int, policy: AutoscalePolicy, state: AutoscaleState, now: datetime
 ) -> AutoscaleDecision:
     low_since = state.low_since or now
     peak = max(state.low_peak, wanted) if state.low_since is not None else wanted
-    cooldown = timedelta(seconds=policy.down_cooldown_s)
-    settled = now - low_since >= cooldown
-    rested = state.last_change is None or now - state.last_change >= cooldown
-    if settled and rested:
-        return AutoscaleDecision(peak, wanted, AutoscaleState(last_change=now))
-    held = AutoscaleState(low_since=low_since, low_peak=peak, last_change=state.last_change)
-    return AutoscaleDecision(current, wanted, held)
+    if now - low_since >= timedelta(seconds=policy.down_cooldown_s):
+        return AutoscaleDecision(peak, wanted, AutoscaleState())
+    return AutoscaleDecision(current, wanted, AutoscaleState(low_since=low_since, low_peak=peak))

@@ -24,6 +24,9 @@ class Budget:
         return None if self.workers is None else max(0, self.workers - occupied)
 
 
+NO_BUDGET = Budget(None, "no limit")
+
+
 def worker_budget(
     *, cpus: float | None, memory_mb: int | None, worker_cpus: float, worker_memory_mb: int
 ) -> Budget:
@@ -38,7 +41,7 @@ def worker_budget(
             (memory_mb // worker_memory_mb, f"{memory_mb} MB of memory at {worker_memory_mb} MB per worker")
         )
     if not limits:
-        return Budget(None, "no limit")
+        return NO_BUDGET
     workers, reason = min(limits)
     return Budget(workers, reason)
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import docker
 from docker.errors import ImageNotFound, NotFound
 
+from master.containers import create_container
 from master.model import ObservedContainer
 from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, ROLE_VERSION_PROBE, cluster_filter
 
@@ -94,6 +95,11 @@ class DockerAdapter:
             return None
         return str(found.id)
 
+    async def host_memory_mb(self) -> int:
+        """The Docker host's total memory, MiB."""
+        info = await self._call(self._client.info)
+        return int(info["MemTotal"]) // (1024 * 1024)
+
     async def start(self, run_args: dict[str, Any]) -> str:
         """Create and start a container (``containers.run`` arguments); returns its id.
 
@@ -103,8 +109,7 @@ class DockerAdapter:
         return await self._call(self._start_sync, run_args)
 
     def _start_sync(self, run_args: dict[str, Any]) -> str:
-        args = {k: v for k, v in run_args.items() if k != "detach"}
-        container = self._client.containers.create(**args)
+        container = create_container(self._client, run_args)
         try:
             container.start()
         except Exception:

@@ -1,23 +1,25 @@
 """The reconcile loop: wait for a change, observe, plan, act, report.
 
 A pass runs when Docker reports an event about one of our containers, when a stop finished, when a
-crash-loop back-off ends, or at the latest every ``resync_s`` (which is also how a new desired count in
-MySQL is noticed). Each pass reads the desired counts afresh and hands everything to the pure
-:func:`master.plan.plan`.
+crash-loop back-off ends, when the ``pools`` rows changed (an admin, or the autoscaler), or at the latest
+every ``resync_s``. Each pass reads the desired counts afresh and hands everything to the pure
+:func:`master.plan.plan`, then keeps only the starts that fit the host capacity budget.
 """
 
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from master.capacity import NO_BUDGET, Budget, occupying, within_budget
 from master.docker_adapter import DockerAdapter
 from master.failures import FailureHistory
 from master.model import Action, ObservedContainer, RemoveDead, StopWorker
 from master.plan import Backoff, plan
-from master.report import PoolStatus, pool_status
+from master.report import MasterReport, PoolStatus, pool_status
 from master.settings import MasterSettings
 from master.spec import worker_name, worker_run_args
 from master.stopper import Stopper
@@ -25,6 +27,18 @@ from master.store import Store
 from master.versions import VersionRecorder
 
 log = logging.getLogger(__name__)
+
+
+class QueueSignals(Protocol):
+    """What the autoscaler knows about each language's queue, for the pool reports."""
+
+    @property
+    def lags(self) -> Mapping[str, int | None]:
+        """Jobs not yet done per language (None: not measurable)."""
+
+    @property
+    def notes(self) -> Mapping[str, str]:
+        """Why autoscaling holds a pool below what its queue asks for."""
 
 
 class Reconciler:
@@ -39,6 +53,8 @@ class Reconciler:
         store: Store,
         versions: VersionRecorder,
         wakeups: asyncio.Queue[str],
+        budget: Budget = NO_BUDGET,
+        signals: QueueSignals | None = None,
     ) -> None:
         self._settings = settings
         self._languages = list(languages)
@@ -55,6 +71,10 @@ class Reconciler:
         self.statuses: dict[str, PoolStatus] = {}
         """What the last pass reported, by language."""
         self._passed = asyncio.Condition()
+        self._budget = budget
+        self.signals = signals
+        self.identity: MasterReport | None = None
+        """The active master's report of itself, while this one is it (set by the master)."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Reconcile until ``stop`` is set. A failed pass (Docker unreachable...) is logged and retried."""
@@ -80,11 +100,13 @@ class Reconciler:
         }
         await self._record_versions(image_ids)
         desired = await self._read_desired()
+        # Taken before observing: a stop that ends meanwhile leaves an exited container behind for a
+        # moment, which must not pass for a worker that died on its own.
+        stopping = self.stopper.stopping
         observed = [c for c in await self._docker.observe() if c.cluster == self._settings.cluster]
         if desired is None:
             log.warning("desired counts unknown (MySQL unavailable): leaving the workers as they are")
             return self._settings.resync_s
-        stopping = self.stopper.stopping
         for failure in self._failures.record_dead(
             (c for c in observed if c.dead and c.id not in stopping), now
         ):
@@ -107,12 +129,22 @@ class Reconciler:
             cannot_start={lang for lang, image_id in image_ids.items() if image_id is None},
             backoff=self._backoff,
         )
+        actions, deferred = within_budget(actions, occupying(observed), self._budget)
+        for language, count in deferred.items():
+            log.warning("%s: %d worker(s) over budget (%s)", language, count, self._budget.reason)
         await self._apply(actions, now)
         failure_times = self._failures.times(now)  # failed starts of this pass included
         blocked = {
             lang: self._backoff.blocked_until(failure_times.get(lang, ()), now) for lang in self._languages
         }
-        await self._report(desired, observed, image_ids, blocked, now)
+        await self._report(
+            desired=desired,
+            observed=observed,
+            image_ids=image_ids,
+            blocked=blocked,
+            deferred=deferred,
+            now=now,
+        )
         next_unblock = [(until - now).total_seconds() for until in blocked.values() if until is not None]
         return min([self._settings.resync_s, *next_unblock])
 
@@ -161,12 +193,21 @@ class Reconciler:
 
     async def _report(
         self,
+        *,
         desired: Mapping[str, int],
         observed: Sequence[ObservedContainer],
         image_ids: Mapping[str, str | None],
         blocked: Mapping[str, datetime | None],
+        deferred: Mapping[str, int],
         now: datetime,
     ) -> None:
+        lags = self.signals.lags if self.signals is not None else {}
+        notes = dict(self.signals.notes) if self.signals is not None else {}
+        for language, count in deferred.items():
+            notes[language] = (
+                f"host capacity: {count} more worker(s) do not fit the budget of "
+                f"{self._budget.workers} ({self._budget.reason})"
+            )
         statuses = {
             lang: pool_status(
                 cluster=self._settings.cluster,
@@ -178,6 +219,9 @@ class Reconciler:
                 failures=self._failures.latest(lang),
                 backoff_until=blocked[lang],
                 now=now,
+                lag=lags.get(lang),
+                capacity_note=notes.get(lang),
+                master=self.identity,
             )
             for lang in self._languages
         }

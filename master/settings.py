@@ -68,7 +68,8 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     autoscale_up_observations: Annotated[int, Field(ge=1)] = 3
     """Consecutive observations above the target before an autoscaled pool grows."""
     autoscale_down_cooldown_s: Annotated[float, Field(ge=0)] = 60.0
-    """How long the lag must stay below the target, and the last change be past, before a pool shrinks."""
+    """How long an autoscaled pool's queue must ask for fewer workers before the pool shrinks (to the most
+    it asked for meanwhile)."""
     pools_poll_s: Annotated[float, Field(gt=0)] = 1.0
     """How often the ``pools`` table is read for changed desired counts (an admin's ``PUT``)."""
     leader_retry_s: Annotated[float, Field(gt=0)] = 1.0

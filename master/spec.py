@@ -63,5 +63,8 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "user": WORKER_UID,
         "network": settings.worker_network,
         "restart_policy": {"Name": "no"},
+        # docker-init as PID 1: the kernel drops signals to a PID 1 without a handler, so a SIGTERM that
+        # reaches a worker still starting up would be lost and a scale-down would wait out the grace.
+        "init": True,
         "detach": True,
     }

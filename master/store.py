@@ -5,9 +5,10 @@ writes rows."""
 import asyncio
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, select, update
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -23,6 +24,9 @@ pools = Table(
     _metadata,
     Column("language", String(32), primary_key=True),
     Column("replicas", Integer, nullable=False),
+    Column("min_replicas", Integer, nullable=True),
+    Column("max_replicas", Integer, nullable=True),
+    Column("autoscale", Boolean, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
 pool_status = Table(
@@ -42,6 +46,25 @@ runtime_versions = Table(
 )
 
 _NO_SUCH_TABLE = 1146
+
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    """One ``pools`` row: a fixed size, or (``autoscale``) bounds within which the master sizes the pool
+    itself, keeping its current choice in ``replicas``."""
+
+    language: str
+    replicas: int
+    min_replicas: int | None
+    max_replicas: int | None
+    autoscale: bool
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        """min and max of an autoscaled pool (its current size for an unset one)."""
+        low = self.replicas if self.min_replicas is None else self.min_replicas
+        high = max(low, self.replicas if self.max_replicas is None else self.max_replicas)
+        return low, high
 
 
 def db_now() -> datetime:
@@ -94,6 +117,44 @@ class Store:
                 select(pools.c.language, pools.c.replicas).where(pools.c.language.in_(list(languages)))
             )
             return {language: replicas for language, replicas in rows}
+
+    async def pool_configs(self, languages: Collection[str]) -> dict[str, PoolConfig]:
+        """The ``pools`` rows of ``languages``."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(
+                select(
+                    pools.c.language,
+                    pools.c.replicas,
+                    pools.c.min_replicas,
+                    pools.c.max_replicas,
+                    pools.c.autoscale,
+                ).where(pools.c.language.in_(list(languages)))
+            )
+            return {row.language: PoolConfig(*row) for row in rows}
+
+    async def set_autoscaled_replicas(self, config: PoolConfig, replicas: int) -> bool:
+        """Store the autoscaler's new desired count of ``config``'s pool, unless the row changed since it
+        was read (an admin's ``PUT`` wins); True when stored."""
+        stmt = (
+            update(pools)
+            .where(
+                pools.c.language == config.language,
+                pools.c.autoscale.is_(True),
+                pools.c.replicas == config.replicas,
+                pools.c.min_replicas == config.min_replicas,
+                pools.c.max_replicas == config.max_replicas,
+            )
+            .values(replicas=replicas, updated_at=db_now())
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(stmt)
+            return bool(result.rowcount == 1)
+
+    async def pools_version(self) -> tuple[tuple[object, ...], ...]:
+        """Every ``pools`` row as a tuple: compared between two reads, it tells whether anything changed."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(pools).order_by(pools.c.language))
+            return tuple(tuple(row) for row in rows)
 
     async def write_status(self, statuses: Mapping[str, PoolStatus]) -> None:
         """Replace each language's ``pool_status`` row."""

@@ -6,6 +6,7 @@ Process → parent: ``("test", TestReport)`` per test, then ``("done", Outcome)`
 ``("error", summary, traceback)`` when we failed.
 """
 
+import os
 import pickle
 import signal
 import socket
@@ -17,7 +18,7 @@ from schemas.jobs import JobMessage
 from schemas.results import TestReport
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
-from worker.memory import become_subreaper
+from worker.proctree import become_subreaper
 from worker.scratch import enter_private_mounts
 
 HEADER = struct.Struct("!I")
@@ -50,6 +51,9 @@ def _prepare_sandbox(config: ExecConfig) -> str | None:
     be single-threaded). Returns why it cannot run jobs, or None."""
     if not config.sandbox.isolates:
         return None
+    if os.geteuid() == 0:
+        # bwrap maps the job's user to ours: as root, a job would be root outside its namespaces.
+        return "the sandbox needs an unprivileged worker user; this worker runs as root"
     try:
         enter_private_mounts(config.scratch_dir)
     except OSError as exc:

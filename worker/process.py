@@ -1,6 +1,6 @@
 """Run one command under limits: its own session, stdin fed while it runs, stdout and stderr captured up
-to a cap, CPU time from the child's rusage, and the resident memory of its whole process tree watched
-(:mod:`worker.memory`). When it ends, or a limit ends it, every process it started is killed with it.
+to a cap, and the resident memory and CPU time of its whole process tree watched (:mod:`worker.proctree`).
+When it ends, or a limit ends it, every process it started is killed with it.
 
 This runs in a pool process, synchronously: one selector loop over the pipes and a pidfd, no threads.
 """
@@ -18,14 +18,14 @@ from pathlib import Path
 
 from worker.errors import InternalError
 from worker.limits import ProcessLimits
-from worker.memory import MemoryWatch, ProcessTree, reap_adopted
+from worker.proctree import ProcessTree, TreeWatch, reap_adopted
 
 CHUNK = 64 * 1024
 # After the program ended (or was killed), how long to wait for its pipes to reach EOF. Only a process
 # that escaped the job's process tree can keep them open past the kill.
 DRAIN_S = 0.5
 SAMPLE_S = 0.005
-"""How often the process tree's resident memory is sampled while it runs."""
+"""How often the process tree's resident memory and CPU time are sampled while it runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +128,7 @@ class _Execution:
         self.pidfd = os.pidfd_open(proc.pid)
         self.inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self.tree = ProcessTree(proc.pid)
-        self.memory = MemoryWatch(self.tree, limits.memory_limit_kb)
+        self.usage = TreeWatch(self.tree, memory_limit_kb=limits.memory_limit_kb, cpu_limit_ms=limits.cpu_ms)
         self.next_sample = self.started
         self.selector = selectors.DefaultSelector()
         self.ended: float | None = None
@@ -154,7 +154,7 @@ class _Execution:
             if self.killed_at is not None and now >= self.killed_at + DRAIN_S:
                 break  # only a process that escaped the tree can still hold the pipes
             if self.ended is None and now >= self.next_sample:
-                self._sample_memory(now)
+                self._sample_usage(now)
             limit_at = self.deadline if self.killed_at is None else self.killed_at + DRAIN_S
             if self.ended is None:
                 limit_at = min(limit_at, self.next_sample)
@@ -167,9 +167,9 @@ class _Execution:
                     self._on_output(key.fd)
         self._kill()  # whatever is left of the job's processes goes with the program
 
-    def _sample_memory(self, now: float) -> None:
+    def _sample_usage(self, now: float) -> None:
         self.next_sample = now + SAMPLE_S
-        if self.memory.sample():
+        if self.usage.sample():
             self.ended = now
             self._kill()
 
@@ -186,6 +186,8 @@ class _Execution:
         self._kill()
 
     def _on_stdin_writable(self) -> None:
+        if self.stdin_fd not in self.selector.get_map():
+            return  # the program's exit came first in the same round and let its stdin go
         try:
             written = os.write(self.stdin_fd, self.pending[:CHUNK])
         except BrokenPipeError:
@@ -213,24 +215,26 @@ class _Execution:
 
     def reap(self) -> ProcessResult:
         """Wait for the (killed or exited) child and describe how it went."""
+        self.usage.account()
         _, status, usage = os.wait4(self.proc.pid, 0)
         self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never tries to reap it again
-        if self.tree.adopts_orphans:
-            reap_adopted()
+        adopted_cpu_s, adopted_peak_kb = reap_adopted() if self.tree.adopts_orphans else (0.0, 0)
         ended = self.ended or time.monotonic()
         signalled = os.WIFSIGNALED(status)
         return ProcessResult(
             exit_code=None if signalled else os.WEXITSTATUS(status),
             signal=signal_name(os.WTERMSIG(status)) if signalled else None,
-            cpu_ms=round((usage.ru_utime + usage.ru_stime) * 1000),
+            cpu_ms=max(round((usage.ru_utime + usage.ru_stime + adopted_cpu_s) * 1000), self.usage.cpu_ms),
             wall_ms=round((ended - self.started) * 1000),
-            peak_rss_kb=max(self.memory.peak_kb, _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb)),
+            peak_rss_kb=max(
+                self.usage.peak_kb, _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb), adopted_peak_kb
+            ),
             stdout=bytes(self.stdout.data),
             stderr=bytes(self.stderr.data),
             stdout_truncated=self.stdout.truncated,
             stderr_truncated=self.stderr.truncated,
             wall_exceeded=self.wall_exceeded,
-            memory_exceeded=self.memory.exceeded,
+            memory_exceeded=self.usage.memory_exceeded,
         )
 
     def close(self) -> None:

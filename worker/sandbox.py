@@ -8,7 +8,8 @@ Inside the sandbox a command has:
 * its own pid namespace: it sees only its own processes, and when the command ends bubblewrap's init
   (pid 1) exits and the kernel kills everything left, double-forked daemons included;
 * its own network namespace with only a loopback interface, and its own IPC, UTS and cgroup namespaces;
-* a read-only view of the image, a fresh ``/proc`` of its pid namespace, a minimal read-only ``/dev``;
+* a read-only view of the image, a fresh ``/proc`` of its pid namespace, a minimal read-only ``/dev``,
+  and the kernel and hardware details Docker hides (:data:`MASKED_PATHS`) hidden again;
 * one writable place: the job's scratch file system (:mod:`worker.scratch`, size- and inode-limited),
   mounted at ``/tmp`` (its working directory, ``HOME`` and ``TMPDIR``) and at ``/dev/shm``;
 * RLIMIT_NPROC set inside its user namespace, where the kernel counts it per namespace: a fork bomb
@@ -21,6 +22,7 @@ The environment is exactly the job's (the worker passes nothing else to ``bwrap`
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import resource
@@ -42,12 +44,35 @@ SANDBOX_WORKDIR = Path("/tmp")
 OOM_SCORE_ADJ = 1000
 _SIGNAL_EXIT_BASE = 128
 """bubblewrap reports a command killed by signal N as exit status 128 + N, as shells do."""
+MASKED_PATHS = (
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+)
+"""Kernel and hardware details Docker hides in a container by default. The worker container shows them
+(``systempaths=unconfined`` lets the sandbox mount its own ``/proc``), so every sandbox hides them again."""
 
 # Runs as the sandbox's first process, as the job's user, before the command replaces it. ``ulimit -p``
 # is dash's RLIMIT_NPROC (soft and hard). ``cd`` happens here, not in bwrap, so a job that locked itself
-# out of its own scratch directory gets its own runtime error instead of failing our setup.
-_PRELUDE = (
-    f'echo {OOM_SCORE_ADJ} > /proc/self/oom_score_adj && ulimit -p "$1" && cd "$2" && shift 2 && exec "$@"'
+# out of its own scratch directory gets its own runtime error instead of failing our setup; the shell's
+# PWD goes again, the environment stays exactly the job's.
+_PRELUDE = " && ".join(
+    (
+        f"echo {OOM_SCORE_ADJ} > /proc/self/oom_score_adj",
+        'ulimit -p "$1"',
+        'cd "$2"',
+        "unset PWD OLDPWD",
+        "shift 2",
+        'exec "$@"',
+    )
 )
 
 
@@ -86,11 +111,17 @@ class SandboxSpec:
     """RLIMIT_NPROC inside the sandbox: processes and threads."""
     status_fd: int
     """bubblewrap writes its JSON status lines here; ``exit-code`` means the command ran and ended."""
+    masked_dirs: tuple[str, ...] = ()
+    """Directories replaced by an empty read-only one."""
+    masked_files: tuple[str, ...] = ()
+    """Files replaced by ``/dev/null``."""
 
 
 def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` in ``spec``'s sandbox (pure)."""
     scratch = str(spec.scratch)
+    masks = [arg for path in spec.masked_dirs for arg in ("--tmpfs", path, "--remount-ro", path)]
+    masks += [arg for path in spec.masked_files for arg in ("--ro-bind", "/dev/null", path)]
     return [
         "bwrap",
         # Namespaces: user, pid, network, IPC, UTS, cgroup; no nested user namespaces.
@@ -108,6 +139,7 @@ def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
         "--ro-bind", "/", "/",
         "--proc", "/proc",
         "--dev", "/dev",
+        *masks,
         "--bind", scratch, str(SANDBOX_WORKDIR),
         "--bind", scratch, "/dev/shm",
         "--remount-ro", "/dev",
@@ -165,6 +197,17 @@ class Confined:
         return sandboxed_result(raw, os.pread(self.status_fd, 64 * 1024, 0))
 
 
+@functools.cache
+def present_masked_paths() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The :data:`MASKED_PATHS` this kernel has: (directories, files). A sandbox's fresh ``/proc`` has
+    the same entries as the container's, and its ``/sys`` is the container's."""
+    present = [Path(path) for path in MASKED_PATHS if os.path.lexists(path)]
+    return (
+        tuple(str(path) for path in present if path.is_dir()),
+        tuple(str(path) for path in present if not path.is_dir()),
+    )
+
+
 def _unlowered_nproc() -> int:
     """This process's own RLIMIT_NPROC. bwrap must start with it: the kernel caps every user namespace
     by the RLIMIT_NPROC of its creator, counted over all processes of the worker's uid, so a low value
@@ -182,7 +225,8 @@ def confine(
         return
     status_fd = os.memfd_create("bwrap-status", os.MFD_CLOEXEC)
     try:
-        spec = SandboxSpec(scratch=scratch, processes=limits.processes, status_fd=status_fd)
+        dirs, files = present_masked_paths()
+        spec = SandboxSpec(scratch, limits.processes, status_fd, masked_dirs=dirs, masked_files=files)
         yield Confined(
             argv=bwrap_argv(spec, argv),
             cwd=Path("/"),

@@ -75,5 +75,8 @@ def tmpfs_scratch(scratch_root: Path, size_bytes: int, inodes: int) -> Iterator[
     finally:
         # Lazy: a process of the job that is still dying cannot keep it mounted here. The mount point
         # is ours and empty once the tmpfs is gone.
-        _check(_LIBC.umount2(os.fsencode(path), _MNT_DETACH), f"umount {path}")
-        path.rmdir()
+        try:
+            _check(_LIBC.umount2(os.fsencode(path), _MNT_DETACH), f"umount {path}")
+            path.rmdir()
+        except OSError as exc:  # the pool process is replaced, and its namespace with it
+            raise InternalError(f"cannot remove the job's scratch file system: {exc}") from exc

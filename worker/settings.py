@@ -26,7 +26,9 @@ class WorkerSettings(KafkaSettings):
     max_stdin_bytes: Annotated[int, Field(ge=0)] = 1_048_576
     """Largest ``stdin`` of the job or of any one test."""
     scratch_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()))
-    """Each job gets a fresh directory under it, removed afterwards."""
+    """Each job gets a fresh directory under it, removed afterwards. With the sandbox, each pool process
+    mounts a private tmpfs over it (invisible to the rest of the container), so it must be a directory of
+    its own such as ``/tmp``."""
     burst: bool = False
     """Run until the queue is empty, then drain and exit (tests, batch runs)."""
     drain_timeout_s: Annotated[float, Field(gt=0)] = 60.0

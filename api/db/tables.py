@@ -30,6 +30,7 @@ submissions = sa.Table(
     sa.Column("started_at", DT, nullable=True),
     sa.Column("finished_at", DT, nullable=True),
     sa.Index("ix_submissions_status_created", "status", "created_at"),
+    sa.Index("ix_submissions_worker_status", "worker", "status"),
     mysql_charset="utf8mb4",
 )
 

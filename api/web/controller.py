@@ -11,6 +11,7 @@ from pathlib import Path
 
 from litestar import MediaType, Response, get
 from litestar.datastructures import CacheControlHeader
+from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
@@ -61,7 +62,7 @@ def web_routes() -> list[ControllerRouterHandler]:
         return page_response()
 
     @get("/s/{submission_id:str}", include_in_schema=False, sync_to_thread=False)
-    def shared_page(submission_id: str) -> Response[bytes]:
+    def shared_page(submission_id: FromPath[str]) -> Response[bytes]:
         """A submission's shareable page; the script loads ``submission_id`` (or says there is none)."""
         return page_response()
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from api.app import create_app
 from api.settings import ApiSettings
 from schemas import ResultEvent, StatusEvent, TestEvent, encode
-from tests.api.support import DATABASE_URL, KAFKA_BOOTSTRAP, eventually, make_settings, serve
+from tests.api.support import database_url, eventually, kafka_bootstrap, make_settings, serve
 
 NewDatabase = Callable[[], Awaitable[str]]
 
@@ -26,7 +26,7 @@ NewDatabase = Callable[[], Awaitable[str]]
 @pytest.fixture(scope="session")
 async def new_database() -> AsyncIterator[NewDatabase]:
     """Creates fresh databases (``executioner_t_<random>``) on the test server; drops them at the end."""
-    admin = create_async_engine(DATABASE_URL, pool_pre_ping=True)  # MariaDB restarts in outage tests
+    admin = create_async_engine(database_url(), pool_pre_ping=True)  # MariaDB restarts in outage tests
     created: list[str] = []
 
     async def create() -> str:
@@ -34,7 +34,7 @@ async def new_database() -> AsyncIterator[NewDatabase]:
         async with admin.begin() as conn:
             await conn.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
         created.append(name)
-        return make_url(DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+        return make_url(database_url()).set(database=name).render_as_string(hide_password=False)
 
     yield create
     async with admin.begin() as conn:
@@ -53,7 +53,7 @@ async def new_topic_prefix() -> AsyncIterator[Callable[[], str]]:
         return prefixes[-1]
 
     yield create
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
     await admin.start()
     try:
         ours = [t for t in await admin.list_topics() if t.startswith(tuple(prefixes))]
@@ -112,7 +112,7 @@ def fetch_row(engine: AsyncEngine) -> Callable[[UUID | str], Awaitable[dict[str,
 @pytest.fixture(scope="session")
 async def producer() -> AsyncIterator[AIOKafkaProducer]:
     """A Kafka producer standing in for workers."""
-    kafka = AIOKafkaProducer(bootstrap_servers=KAFKA_BOOTSTRAP, acks="all")
+    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), acks="all")
     await kafka.start()
     yield kafka
     await kafka.stop()
@@ -148,8 +148,8 @@ def recorder_caught_up(settings: ApiSettings) -> Callable[[], Awaitable[None]]:
 
     async def wait() -> None:
         topic = settings.topics.results
-        consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA_BOOTSTRAP, group_id=None)
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA_BOOTSTRAP)
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), group_id=None)
+        admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
         await consumer.start()
         await admin.start()
         try:
@@ -179,7 +179,7 @@ def read_job(settings: ApiSettings) -> Callable[[str], Awaitable[tuple[bytes, by
     async def read(submission_id: str) -> tuple[bytes, bytes]:
         topic = settings.topics.jobs("python")
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=KAFKA_BOOTSTRAP, group_id=None, auto_offset_reset="earliest"
+            topic, bootstrap_servers=kafka_bootstrap(), group_id=None, auto_offset_reset="earliest"
         )
         await consumer.start()
         try:

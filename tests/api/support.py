@@ -33,16 +33,25 @@ T = TypeVar("T")
 
 __all__ = ["eventually"]
 
-DATABASE_URL = os.environ["EXECUTIONER_DATABASE_URL"]  # set by tests/conftest.py from devstack
+
+def database_url() -> str:
+    """The test MariaDB (tests/conftest.py exports it when the session starts, after this is imported)."""
+    return os.environ["EXECUTIONER_DATABASE_URL"]
+
+
 """Any database on the test server; the tests create their own databases next to it."""
-KAFKA_BOOTSTRAP = os.environ["EXECUTIONER_KAFKA_BOOTSTRAP"]
+
+
+def kafka_bootstrap() -> str:
+    """The test Kafka (exported by tests/conftest.py)."""
+    return os.environ["EXECUTIONER_KAFKA_BOOTSTRAP"]
 
 
 def make_settings(database_url: str, topic_prefix: str, **overrides: Any) -> ApiSettings:
     """Settings for a test API: short timers so the tests do not wait on them."""
     values: dict[str, Any] = {
         "database_url": database_url,
-        "kafka_bootstrap": KAFKA_BOOTSTRAP,
+        "kafka_bootstrap": kafka_bootstrap(),
         "topic_prefix": topic_prefix,
         "jobs_partitions": 2,
         "relay_poll_interval_s": 0.5,

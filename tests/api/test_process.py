@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 from httpx_sse import aconnect_sse
 
-from tests.api.support import KAFKA_BOOTSTRAP, eventually, submit
+from tests.api.support import eventually, kafka_bootstrap, submit
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ async def test_sigterm_ends_streams_cleanly_and_stops(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("EXECUTIONER_")},
         "EXECUTIONER_DATABASE_URL": await new_database(),
-        "EXECUTIONER_KAFKA_BOOTSTRAP": KAFKA_BOOTSTRAP,
+        "EXECUTIONER_KAFKA_BOOTSTRAP": kafka_bootstrap(),
         "EXECUTIONER_TOPIC_PREFIX": new_topic_prefix(),
         "EXECUTIONER_API_PORT": str(port),
     }

@@ -33,6 +33,8 @@ async def read_events(
         assert source.response.status_code == 200, source.response.status_code
         assert source.response.headers["content-type"].startswith("text/event-stream")
         async for sse in source.aiter_sse():
+            if not sse.data:  # httpx-sse dispatches an empty event after a ping comment; the spec does not
+                continue
             events.append(Event(sse.event, sse.id, orjson.loads(sse.data)))
             if until(events[-1]):
                 break

@@ -37,9 +37,10 @@ async def test_program_output_arrives_over_sse(cluster: Cluster, client: httpx.A
     assert result["exit_code"] == 0
 
     # The stream may deliver the result a moment before the recorder has stored it (both consume the
-    # results topic independently); once stored, GET serves the very same JSON.
+    # results topic independently); once stored, GET serves the very same JSON (and what was submitted).
     async def stored() -> dict[str, object] | None:
         body: dict[str, object] = (await client.get(f"/api/v1/submissions/{accepted['id']}")).json()
+        body.pop("submitted")
         return body if body["status"] == "finished" else None
 
     assert await eventually(stored, within_s=30) == result

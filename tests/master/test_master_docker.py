@@ -110,7 +110,7 @@ async def test_worker_container_is_labelled_and_confined(
     assert host["ReadonlyRootfs"] is True
     assert host["CapDrop"] == ["ALL"]
     assert host["SecurityOpt"][0] == "no-new-privileges"
-    assert "systempaths=unconfined" in host["SecurityOpt"]
+    assert host["MaskedPaths"] == host["ReadonlyPaths"] == [], "systempaths=unconfined"
     assert host["Memory"] == 64 * 1024 * 1024
     assert host["PidsLimit"] == 512
     assert host["RestartPolicy"]["Name"] == "no"

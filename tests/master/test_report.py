@@ -58,6 +58,8 @@ def test_report_shape_and_counts() -> None:
             }
         ],
         "observed_at": "2025-01-01T12:00:00Z",
+        "lag": None,
+        "master": None,
     }
 
 

@@ -65,8 +65,10 @@ class EditorPage:
         await self.page.keyboard.insert_text(source)
 
     async def program(self) -> str:
-        """The editor's text, line by line as CodeMirror renders it."""
-        lines = await self.source.locator(".cm-line").all_inner_texts()
+        """The editor's text, from the lines CodeMirror renders (all of them, for a short program)."""
+        lines: list[str] = await self.source.locator(".cm-line").evaluate_all(
+            "lines => lines.map(line => line.textContent)"
+        )
         return "\n".join(lines)
 
     async def add_test(self, stdin: str, expected_output: str) -> None:
@@ -91,4 +93,4 @@ class EditorPage:
     async def output(self, title: str) -> str:
         """The text of the output box titled ``title`` (stdout, stderr) of a run without tests."""
         heading = self.page.locator("#outputs h3", has_text=title)
-        return await heading.locator("xpath=following-sibling::pre[1]").inner_text()
+        return await heading.locator("xpath=following-sibling::pre[1]").text_content() or ""

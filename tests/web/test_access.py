@@ -32,10 +32,10 @@ async def test_keyboard_alone_writes_a_program_adds_a_test_and_runs_it(editor: E
     add_test = editor.page.get_by_role("button", name="Add test")
     await tab_to(editor.page, add_test)
     await keyboard.press("Enter")
-    await expect(editor.page.get_by_role("textbox", name="Input").first).to_be_focused()
+    await expect(editor.page.get_by_role("textbox", name="Input of test 1")).to_be_focused()
     await keyboard.type("41")
     await keyboard.press("Tab")
-    await expect(editor.page.get_by_role("textbox", name="Expected output").first).to_be_focused()
+    await expect(editor.page.get_by_role("textbox", name="Expected output of test 1")).to_be_focused()
     await keyboard.type("42")
     await keyboard.press("Control+Enter")
 

@@ -1,5 +1,6 @@
 """The page in real Chromium against a real cluster: write a program, run it, watch it live, share it."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -40,12 +41,24 @@ async def test_two_tests_show_their_verdicts_live_in_order_then_the_final_verdic
 
 
 async def test_a_syntax_error_is_the_error_verdict_with_the_traceback(editor: EditorPage) -> None:
+    # Python compiles as it runs: its SyntaxError is the run's error, with the traceback on stderr.
     await editor.write_program("print('unclosed'\n")
     await editor.run_button.click()
 
     await editor.wait_for_verdict("Runtime error")
     assert "SyntaxError" in await editor.output("stderr")
     assert await editor.output("stdout") == "(empty)"
+
+
+async def test_a_compile_error_shows_the_compiler_output(editor: EditorPage, cluster: Cluster) -> None:
+    await editor.language.select_option("c")
+    await expect(editor.source).to_contain_text("#include <stdio.h>")  # C's starter program
+    await editor.write_program("int main(void) { return undeclared; }\n")
+    await editor.run_button.click()
+
+    await editor.wait_for_verdict("Compilation error")
+    assert "undeclared" in await editor.output("Compiler output")
+    await expect(editor.page.locator("#outputs h3")).to_have_count(1)  # it never ran: no stdout, stderr
 
 
 @pytest.mark.parametrize(
@@ -93,13 +106,40 @@ async def test_a_shared_link_shows_the_finished_submission_in_a_new_page(
     try:
         shared = await EditorPage.open(await other.new_page(), cluster.api_url, link)
         await shared.wait_for_verdict("Accepted")
-        assert await shared.program() == DOUBLER.rstrip("\n")
+        assert await shared.program() == DOUBLER
         await expect(shared.page.locator("#test-0-stdin")).to_have_value("21\n")
         await expect(shared.page.locator("#test-0-expected_output")).to_have_value("42\n")
         await expect(shared.test_result(0)).to_contain_text("Accepted")
         await expect(shared.page.get_by_text("Shared submission, read-only.")).to_be_visible()
         await expect(shared.run_button).to_be_hidden()
         await expect(shared.source).to_have_attribute("aria-readonly", "true")
+
+        await shared.page.get_by_role("button", name="Edit a copy").click()
+        await shared.page.wait_for_url(cluster.api_url + "/")  # back at the editor, with it as the draft
+        copied = EditorPage(shared.page)
+        await expect(copied.source).to_contain_text("print(n * 2)")
+        assert await copied.program() == DOUBLER
+        await expect(copied.page.locator("#test-0-expected_output")).to_have_value("42\n")
+        await expect(copied.run_button).to_be_visible()
+    finally:
+        await other.close()
+
+
+async def test_a_shared_link_of_a_running_submission_follows_it_live(
+    editor: EditorPage, browser: Browser, cluster: Cluster
+) -> None:
+    await editor.write_program("import time\ntime.sleep(3)\nprint('late')\n")
+    await editor.run_button.click()
+    link = await editor.page.get_by_role("link", name="Link to this run").get_attribute("href")
+    assert link
+
+    other = await browser.new_context(viewport=DESKTOP)
+    try:
+        shared = await EditorPage.open(await other.new_page(), cluster.api_url, link)
+        await expect(shared.verdict).to_have_attribute("data-verdict", re.compile("queued|running"))
+        await shared.wait_for_verdict("Accepted")
+        assert await shared.output("stdout") == "late\n"
+        assert (await shared.timeline())[-1] >= 2, "the result came over the live stream"
     finally:
         await other.close()
 
@@ -139,5 +179,5 @@ async def test_a_network_failure_says_so_and_retry_sends_the_program(editor: Edi
     await editor.page.unroute("**/api/v1/submissions", unreachable)
     await retry.click()
     await editor.wait_for_verdict("Accepted")
-    assert await editor.output("stdout") == "second try"
+    assert await editor.output("stdout") == "second try\n"
     await expect(editor.notice).to_be_hidden()

@@ -107,6 +107,27 @@ def test_compilation(python_runtime: Runtime, exec_config: ExecConfig) -> None:
     assert bad.tests == []
 
 
+def test_placeholders_get_the_limit_of_each_step(python_runtime: Runtime, exec_config: ExecConfig) -> None:
+    # The compiler sees the runtime's compile budget, the program the job's memory limit.
+    report = "import os, sys; print(sys.argv[1], os.environ['HEAP'])"
+    runtime = python_runtime.model_copy(
+        update={
+            "compile": ["python3", "-c", report, "{memory_mb}"],
+            "run": ["python3", "{source}", "{memory_mb}"],
+            "env": {"HEAP": "{memory_mb}MiB"},
+            "compile_memory_mb": 300,
+        }
+    )
+    outcome = execute_job(
+        job("import os, sys; print(sys.argv[1], os.environ['HEAP'])", limits={"memory_mb": 100}),
+        runtime,
+        exec_config,
+    )
+    assert outcome.compile is not None and outcome.run is not None
+    assert outcome.compile.stdout == "300 300MiB\n"
+    assert outcome.run.stdout == "100 100MiB\n"
+
+
 def test_our_failures_raise_and_clean_up(python_runtime: Runtime, exec_config: ExecConfig) -> None:
     broken = python_runtime.model_copy(update={"run": ["no-such-interpreter", "{source}"]})
     with pytest.raises(InternalError):

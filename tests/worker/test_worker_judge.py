@@ -109,7 +109,31 @@ def test_float_compares_numbers_within_tolerance(
             {"exit_code": None, "signal": "SIGABRT", "stderr": b"std::bad_alloc"},
             Verdict.MEMORY_LIMIT_EXCEEDED,
         ),
-        ({"exit_code": None, "signal": "SIGSEGV", "peak_rss_kb": 250 * 1024}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        # A crash near the limit is a crash: memory is never guessed from the peak.
+        ({"exit_code": None, "signal": "SIGSEGV", "peak_rss_kb": 250 * 1024}, Verdict.RUNTIME_ERROR),
+        # The watchdog killed it: memory, whatever else the run looks like.
+        ({"exit_code": None, "signal": "SIGKILL", "memory_exceeded": True}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        (
+            {"exit_code": None, "signal": "SIGKILL", "memory_exceeded": True, "cpu_ms": 1500},
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),
+        (
+            {"exit_code": 3, "stderr": b"Terminating due to java.lang.OutOfMemoryError: Java heap space\n"},
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),
+        (
+            {"exit_code": None, "signal": "SIGABRT", "stderr": b"FATAL ERROR: JavaScript heap out of memory"},
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),
+        ({"exit_code": 2, "stderr": b"fatal error: runtime: out of memory\n"}, Verdict.MEMORY_LIMIT_EXCEEDED),
+        (
+            {
+                "exit_code": None,
+                "signal": "SIGABRT",
+                "stderr": b"memory allocation of 629145600 bytes failed\n",
+            },
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),
         ({"exit_code": 0, "stderr": b"MemoryError"}, Verdict.ACCEPTED),  # it recovered: not a failure
     ],
 )
@@ -125,6 +149,9 @@ def test_compile_verdict() -> None:
     )
     # A compiler's long output is cut, not an error.
     assert compile_verdict(result(stdout_truncated=True), LIMITS) is Verdict.ACCEPTED
+    assert compile_verdict(result(memory_exceeded=True, exit_code=None, signal="SIGKILL"), LIMITS) is (
+        Verdict.MEMORY_LIMIT_EXCEEDED
+    )
 
 
 @pytest.mark.parametrize("compare", ["exact", "trim", "tokens"])

@@ -1,6 +1,7 @@
 """The process pool, job retries and the start-up self-test (real pool processes)."""
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -81,6 +82,30 @@ async def test_a_dead_pool_process_is_replaced(pool: Pool) -> None:
     for _ in range(3):  # both slots work again, one of them with a fresh process
         outcome = await pool.run(job("print('ok')"), no_reports)
         assert outcome.verdict is Verdict.ACCEPTED
+
+
+ESCAPE_THE_SESSION = """
+import os, sys, time
+read_end, write_end = os.pipe()
+if os.fork() == 0:
+    os.setsid()  # a new session: killing the job's session no longer reaches it
+    if os.fork() == 0:
+        os.write(write_end, str(os.getpid()).encode())
+        time.sleep(60)
+    os._exit(0)  # the grandchild is an orphan now
+os.close(write_end)
+print(os.read(read_end, 32).decode())
+"""
+
+
+async def test_a_double_forked_process_that_left_the_session_dies_with_the_job(pool: Pool) -> None:
+    outcome = await pool.run(job(ESCAPE_THE_SESSION), no_reports)
+    assert outcome.verdict is Verdict.ACCEPTED
+    assert outcome.run is not None
+    escaped = int(outcome.run.stdout)
+    # The pool process adopted the orphan (it is a child subreaper), killed it and reaped it.
+    with pytest.raises(ProcessLookupError):
+        os.kill(escaped, 0)
 
 
 async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Pool) -> None:

@@ -1,5 +1,6 @@
 """The process runner, with real subprocesses on this host."""
 
+import dataclasses
 import os
 import select
 import time
@@ -95,11 +96,66 @@ def test_output_exactly_at_the_limit_is_not_truncated(tmp_path: Path) -> None:
     assert run_verdict(result, limits) is Verdict.ACCEPTED
 
 
-def test_memory_limit(tmp_path: Path) -> None:
-    result = python("block = bytearray(600 * 1024 * 1024)", tmp_path)
-    assert not result.ended_normally
-    assert b"MemoryError" in result.stderr
+TOUCH_600_MIB = "block = bytearray(600 * 1024 * 1024)\nfor i in range(0, len(block), 4096): block[i] = 1"
+
+
+def test_the_watchdog_kills_a_program_over_the_memory_limit(tmp_path: Path) -> None:
+    result = python(TOUCH_600_MIB, tmp_path)
+    assert result.memory_exceeded
+    assert result.signal == "SIGKILL"
+    assert 256 * 1024 < result.peak_rss_kb < 400 * 1024  # killed soon after it crossed the limit
     assert run_verdict(result, LIMITS) is Verdict.MEMORY_LIMIT_EXCEEDED
+
+
+def test_an_address_space_limit_fails_the_allocation_inside_the_program(tmp_path: Path) -> None:
+    limits = dataclasses.replace(LIMITS, address_space_bytes=LIMITS.memory_bytes)
+    result = python(TOUCH_600_MIB, tmp_path, limits=limits)
+    assert not result.memory_exceeded  # it never got the memory
+    assert b"MemoryError" in result.stderr
+    assert run_verdict(result, limits) is Verdict.MEMORY_LIMIT_EXCEEDED
+
+
+def test_memory_is_summed_over_the_whole_process_tree(tmp_path: Path) -> None:
+    # Three processes of 100 MiB each: every one is under the limit, together they are not.
+    code = (
+        "import subprocess, sys\n"
+        "child = 'b = bytearray(100 << 20)\\nfor i in range(0, len(b), 4096): b[i] = 1\\ninput()'\n"
+        "procs = [subprocess.Popen([sys.executable, '-c', child], stdin=subprocess.PIPE) for _ in range(3)]\n"
+        "for p in procs: p.wait()\n"
+    )
+    result = python(code, tmp_path)
+    assert result.memory_exceeded
+    assert run_verdict(result, LIMITS) is Verdict.MEMORY_LIMIT_EXCEEDED
+
+
+def test_cpu_time_is_summed_over_the_whole_process_tree(tmp_path: Path) -> None:
+    # Two processes burning 0.7 s each: under RLIMIT_CPU (per process), over the job's 1 s together.
+    code = (
+        "import subprocess, sys\n"
+        "burn = 'import time\\nend = time.process_time() + 0.7\\nwhile time.process_time() < end: pass'\n"
+        "procs = [subprocess.Popen([sys.executable, '-c', burn]) for _ in range(2)]\n"
+        "for p in procs: p.wait()\n"
+    )
+    result = python(code, tmp_path)
+    assert result.cpu_ms > LIMITS.cpu_ms
+    assert run_verdict(result, LIMITS) is Verdict.TIME_LIMIT_EXCEEDED
+
+
+def test_cpu_time_counts_processes_the_command_never_reaps(tmp_path: Path) -> None:
+    # The child burns CPU and exits; the parent exits without waiting for it (as bubblewrap does with its
+    # sandbox's init), so the parent's rusage never includes the child. The samples of the tree do.
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    end = time.process_time() + 0.4\n"
+        "    while time.process_time() < end: pass\n"
+        "    os._exit(0)\n"
+        "while os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT) is None: pass\n"
+        "os._exit(0)\n"
+    )
+    result = python(code, tmp_path)
+    assert result.ended_normally
+    assert result.cpu_ms >= 350
 
 
 def test_peak_memory_is_the_programs_own(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 // The code editor: CodeMirror 6 with the basic setup, a swappable language and a read-only switch.
+import { autocompletion } from "@codemirror/autocomplete";
 import { indentWithTab } from "@codemirror/commands";
-import { Compartment, EditorState, Prec, Transaction } from "@codemirror/state";
+import { Compartment, EditorState, Prec } from "@codemirror/state";
 import { EditorView, keymap } from "@codemirror/view";
 import { basicSetup } from "codemirror";
 
@@ -14,53 +15,45 @@ import { highlighting } from "./languages.js";
 export function createEditor(parent, { onChange, onRun, describedBy }) {
   const language = new Compartment();
   const readOnly = new Compartment();
-  let replacing = false; // setText's own change is not the user's edit
+  let support = []; // the current language's highlighting
+  let locked = false;
   let languageRequests = 0;
-  const view = new EditorView({
-    parent,
-    state: EditorState.create({
-      doc: "",
-      extensions: [
-        basicSetup,
-        keymap.of([indentWithTab]),
-        Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true) }])),
-        language.of([]),
-        readOnly.of([]),
-        EditorView.contentAttributes.of({ "aria-label": "Source code", "aria-describedby": describedBy }),
-        EditorView.updateListener.of((update) => {
-          if (update.docChanged && !replacing) onChange(update.state.doc.toString());
-        }),
-      ],
+  const extensions = () => [
+    basicSetup,
+    // Completions only on Ctrl+Space: one that pops up (or is pending) while typing swallows the Esc
+    // that keyboard users press before Tab to leave the editor.
+    autocompletion({ activateOnTyping: false }),
+    keymap.of([indentWithTab]),
+    Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => (onRun(), true) }])),
+    language.of(support),
+    readOnly.of(EditorState.readOnly.of(locked)),
+    EditorView.contentAttributes.of({ "aria-label": "Source code", "aria-describedby": describedBy }),
+    EditorView.updateListener.of((update) => {
+      if (update.docChanged) onChange(update.state.doc.toString());
     }),
-  });
+  ];
+  const view = new EditorView({ parent, state: EditorState.create({ extensions: extensions() }) });
 
   return {
-    view,
     get text() {
       return view.state.doc.toString();
     },
-    /** Replace the whole program (not an edit the user made: no onChange). */
+    /** Replace the whole program: a fresh state, so Undo cannot reach into the previous program (and
+     * no onChange: this is not the user's edit). */
     setText(text) {
-      replacing = true;
-      try {
-        view.dispatch({
-          changes: { from: 0, to: view.state.doc.length, insert: text },
-          annotations: Transaction.addToHistory.of(false),
-        });
-      } finally {
-        replacing = false;
-      }
+      view.setState(EditorState.create({ doc: text, extensions: extensions() }));
     },
     /** Highlight `id` once its grammar has loaded (plain text if it cannot be loaded). */
     async setLanguage(id) {
       const request = ++languageRequests; // a later switch wins over a grammar still loading
-      const support = await highlighting(id).catch(() => []);
-      if (request === languageRequests) view.dispatch({ effects: language.reconfigure(support) });
+      const loaded = await highlighting(id).catch(() => []);
+      if (request !== languageRequests) return;
+      support = loaded;
+      view.dispatch({ effects: language.reconfigure(support) });
     },
     setReadOnly(on) {
-      view.dispatch({
-        effects: readOnly.reconfigure(on ? EditorState.readOnly.of(true) : []),
-      });
+      locked = on;
+      view.dispatch({ effects: readOnly.reconfigure(EditorState.readOnly.of(locked)) });
     },
     focus() {
       view.focus();

@@ -6,7 +6,8 @@ function spotFor(field) {
   for (let parts = field.split("."); parts.length; parts.pop()) {
     const name = parts.join(".");
     const message = document.getElementById(`error-${name}`);
-    if (message) return { name, message, control: document.querySelector(`[data-field="${CSS.escape(name)}"]`) };
+    if (message)
+      return { name, message, control: document.querySelector(`[data-field="${CSS.escape(name)}"]`) };
   }
   return null;
 }
@@ -35,10 +36,17 @@ export function showFieldError(field, text, { focusSource }) {
   const control = spot.control;
   if (control) {
     // The editor is a <div>: aria-invalid belongs on its textbox, the red border on the box.
-    control.setAttribute(control.matches("input, select, textarea") ? "aria-invalid" : "data-invalid", "true");
+    control.setAttribute(
+      control.matches("input, select, textarea") ? "aria-invalid" : "data-invalid",
+      "true",
+    );
     control.closest("details")?.setAttribute("open", "");
     if (spot.name === "source") focusSource();
-    else (control.matches("input, select, textarea") ? control : control.querySelector("textarea, button"))?.focus();
+    else
+      (control.matches("input, select, textarea")
+        ? control
+        : control.querySelector("textarea, button")
+      )?.focus();
   }
   return true;
 }

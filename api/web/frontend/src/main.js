@@ -1,5 +1,5 @@
 // The page: `/` edits and runs the draft kept in localStorage; `/s/<id>` shows a submission (read-only),
-// live while it runs. See index.html for the elements used here.
+// live while it runs. See ../../page.html for the elements used here.
 import { ApiError, createSubmission, eventsUrl, getSubmission, listLanguages } from "./api.js";
 import { createEditor } from "./editor.js";
 import { clearFieldErrors, showFieldError } from "./field-errors.js";
@@ -37,7 +37,9 @@ const editor = createEditor(byId("editor"), {
   onRun: () => run(),
   describedBy: "editor-hint error-source",
 });
-const tests = createTestsEditor(byId("test-rows"), byId("add-test"), { onChange: (value) => keep({ tests: value }) });
+const tests = createTestsEditor(byId("test-rows"), byId("add-test"), {
+  onChange: (value) => keep({ tests: value }),
+});
 const results = createResultView({
   result: "result",
   verdict: "verdict",
@@ -67,7 +69,8 @@ function hideNotice() {
 
 /** What went wrong, for a failure that is not the user's to fix by editing. */
 function describe(error, what) {
-  if (error instanceof ApiError) return `${what}: the server failed (${error.status} ${error.code}: ${error.message}).`;
+  if (error instanceof ApiError)
+    return `${what}: the server failed (${error.status} ${error.code}: ${error.message}).`;
   return `${what}: the server could not be reached (network error). Check the connection, then retry.`;
 }
 
@@ -99,7 +102,7 @@ async function run(body = buildRequest()) {
   hideNotice();
   try {
     const accepted = await createSubmission(body);
-    results.start(accepted.id, body.tests?.length ?? 0);
+    results.start(accepted.id, body.tests ?? []);
     follow(accepted.id);
   } catch (error) {
     if (!(error instanceof ApiError && error.isClientError)) {
@@ -174,7 +177,9 @@ function openDraft(languages) {
   });
   stdinBox.addEventListener("input", () => keep({ stdin: stdinBox.value }));
   for (const name of LIMITS) {
-    limitInput(name).addEventListener("input", () => keep({ limits: { ...draft.limits, [name]: limitInput(name).value } }));
+    limitInput(name).addEventListener("input", () =>
+      keep({ limits: { ...draft.limits, [name]: limitInput(name).value } }),
+    );
   }
 }
 
@@ -190,7 +195,8 @@ async function openShared() {
   const { language, submitted } = submission;
   byId("share-banner").hidden = false;
   runButton.hidden = true;
-  if (!languageSelect.querySelector(`option[value="${CSS.escape(language)}"]`)) languageSelect.add(new Option(language, language));
+  if (!languageSelect.querySelector(`option[value="${CSS.escape(language)}"]`))
+    languageSelect.add(new Option(language, language));
   languageSelect.value = language;
   languageSelect.disabled = true;
   editor.setLanguage(language);
@@ -200,13 +206,20 @@ async function openShared() {
   stdinBox.readOnly = true;
   tests.value = submitted.tests;
   tests.setReadOnly(true);
-  for (const name of LIMITS) Object.assign(limitInput(name), { value: submission.limits[name] ?? "", readOnly: true });
+  for (const name of LIMITS)
+    Object.assign(limitInput(name), { value: submission.limits[name] ?? "", readOnly: true });
   byId("edit-copy").addEventListener("click", () => {
-    const copy = { ...loadDraft(), language, stdin: submitted.stdin, tests: submitted.tests ?? [], limits: {} };
+    const copy = {
+      ...loadDraft(),
+      language,
+      stdin: submitted.stdin,
+      tests: submitted.tests ?? [],
+      limits: {},
+    };
     saveDraft({ ...copy, sources: { ...copy.sources, [language]: submitted.source } });
     location.assign("/");
   });
-  results.start(sharedId, submitted.tests?.length ?? 0);
+  results.start(sharedId, submitted.tests ?? []);
   if (submission.status === "finished") {
     results.result(submission);
     connection.textContent = "Finished.";

@@ -41,7 +41,9 @@ function output(title, text, truncated) {
   const box = document.createDocumentFragment();
   box.append(element("h3", {}, truncated ? `${title} (cut off at the output limit)` : title));
   const empty = !text;
-  box.append(element("pre", { class: empty ? "output empty" : "output", tabindex: "0" }, empty ? "(empty)" : text));
+  box.append(
+    element("pre", { class: empty ? "output empty" : "output", tabindex: "0" }, empty ? "(empty)" : text),
+  );
   return box;
 }
 
@@ -52,6 +54,7 @@ export function createResultView(ids) {
   const verdict = $("verdict");
   const testList = $("tests");
   const rows = [];
+  let expected = []; // each test's expected output, shown beside what the program printed
 
   function setVerdict(name, text) {
     verdict.dataset.verdict = name;
@@ -75,6 +78,7 @@ export function createResultView(ids) {
     if (report.stdout !== undefined) {
       const details = element("details");
       details.append(element("summary", {}, `Output of test ${index + 1}`));
+      if (expected[index] !== undefined) details.append(output("Expected output", expected[index], false));
       details.append(output("stdout", report.stdout, report.stdout_truncated));
       details.append(output("stderr", report.stderr, report.stderr_truncated));
       row.append(details);
@@ -82,8 +86,9 @@ export function createResultView(ids) {
   }
 
   return {
-    /** A new run of `id` with `testCount` tests: everything pending. */
-    start(id, testCount) {
+    /** A new run of `id` with `tests` (`[{stdin, expected_output}]`): everything pending. */
+    start(id, tests) {
+      expected = tests.map((test) => test.expected_output);
       pane.hidden = false;
       setVerdict("queued");
       $("figures").textContent = "";
@@ -93,7 +98,7 @@ export function createResultView(ids) {
       $("share").href = `/s/${encodeURIComponent(id)}`;
       rows.length = 0;
       testList.replaceChildren();
-      for (let index = 0; index < testCount; index += 1) {
+      for (let index = 0; index < tests.length; index += 1) {
         const row = element("li", { class: "test-result", "data-verdict": "pending" });
         row.append(element("span", { class: "name" }, `Test ${index + 1}`), badge("pending", "Waiting"));
         rows.push(row);
@@ -123,12 +128,18 @@ export function createResultView(ids) {
         $("message").hidden = false;
       }
       // The result carries every test: fills in any whose live event this page did not see.
-      for (const report of data.tests ?? []) setTest(report.index, report, rows[report.index]?.dataset.live === "true");
+      for (const report of data.tests ?? [])
+        setTest(report.index, report, rows[report.index]?.dataset.live === "true");
+      // The first failing test's outputs are what the user wants to see next.
+      rows
+        .find((row) => row.dataset.verdict !== "accepted")
+        ?.querySelector("details")
+        ?.setAttribute("open", "");
       const outputs = [];
-      if (data.compile && data.compile.verdict !== "accepted") {
-        outputs.push(output("Compiler output", `${data.compile.stdout}${data.compile.stderr}`, false));
-      }
-      if (data.tests == null) {
+      const compiler = data.compile && `${data.compile.stdout}${data.compile.stderr}`;
+      if (compiler) outputs.push(output("Compiler output", compiler, false));
+      // A run without tests has its outputs at the top level (null when it never ran: compile error).
+      if (data.tests == null && data.stdout != null) {
         outputs.push(output("stdout", data.stdout, data.stdout_truncated));
         outputs.push(output("stderr", data.stderr, data.stderr_truncated));
       }

@@ -9,6 +9,11 @@ function textArea(index, name, label, value) {
   const caption = document.createElement("label");
   caption.htmlFor = id;
   caption.textContent = label;
+  // Every row has an "Input": a screen reader also hears which test's.
+  const which = document.createElement("span");
+  which.className = "visually-hidden";
+  which.textContent = ` of test ${index + 1}`;
+  caption.append(which);
   const area = document.createElement("textarea");
   Object.assign(area, { id, rows: 2, spellcheck: false, value });
   area.dataset.field = field;
@@ -77,7 +82,10 @@ export function createTestsEditor(list, addButton, { onChange }) {
       return tests.map((test) => ({ ...test }));
     },
     set value(value) {
-      tests = (value ?? []).map((test) => ({ stdin: test.stdin ?? "", expected_output: test.expected_output ?? "" }));
+      tests = (value ?? []).map((test) => ({
+        stdin: test.stdin ?? "",
+        expected_output: test.expected_output ?? "",
+      }));
       render();
     },
     setReadOnly(on) {

@@ -1,9 +1,12 @@
-"""The resident memory of one job's whole process tree, watched from ``/proc``.
+"""One job's whole process tree, read from ``/proc``: which processes belong to it, their resident memory
+and CPU time, and killing all of them.
 
-An address-space limit (RLIMIT_AS) cannot bound a JVM, Go or V8 program: they reserve gigabytes of
-address space they never touch. What a program really uses is resident memory, so the worker samples the
-RSS of every process of the job every few milliseconds, kills the whole tree at once when the sum is over
-the limit, and reports the peak. There are no writable cgroups inside a worker container to do it for us.
+Why a watchdog. An address-space limit (RLIMIT_AS) cannot bound a JVM, Go or V8 program: they reserve
+gigabytes of address space they never touch. What a program really uses is resident memory, so the worker
+samples the RSS of every process of the job every few milliseconds, kills the whole tree at once when the
+sum is over the limit, and reports the peak. There are no writable cgroups inside a worker container to
+do it for us. CPU time is summed over the tree the same way: a command's own rusage misses processes it
+does not reap itself (bubblewrap leaves its sandbox's init to us), and RLIMIT_CPU is per process.
 
 A process belongs to the job when it is in the job's session, when its parent belongs to the job, or,
 when this process is a child subreaper (a pool process, see :func:`become_subreaper`), when it is an
@@ -18,6 +21,7 @@ import time
 from dataclasses import dataclass
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_GET_CHILD_SUBREAPER = 37
@@ -41,16 +45,23 @@ def is_subreaper() -> bool:
     return flag.value != 0
 
 
-def reap_adopted() -> None:
+def reap_adopted() -> tuple[float, int]:
     """Collect the exit status of adopted orphans that have died (a subreaper must, or they stay zombies).
-    Call it only when no child of ours is waited for elsewhere."""
+    Call it only when no child of ours is waited for elsewhere.
+
+    Returns their CPU seconds and largest peak RSS (KiB), which belong to the job. In a sandbox they are
+    the only exact account of the program: the program is reaped by the sandbox's init, which outlives
+    the ``bwrap`` we started and is adopted and reaped here."""
+    cpu_s, peak_kb = 0.0, 0
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, _, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return cpu_s, peak_kb
         if pid == 0:
-            return
+            return cpu_s, peak_kb
+        cpu_s += usage.ru_utime + usage.ru_stime
+        peak_kb = max(peak_kb, usage.ru_maxrss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,8 @@ class ProcStat:
     session: int
     zombie: bool
     rss_kb: int
+    cpu_ticks: int
+    """CPU time of the process and of the children it has reaped (user + system), in clock ticks."""
 
 
 def read_stat(pid: int) -> ProcStat | None:
@@ -71,7 +84,8 @@ def read_stat(pid: int) -> ProcStat | None:
             data = file.read()
     except OSError:
         return None
-    # The command name is in parentheses and may contain anything, spaces and ')' included.
+    # The command name is in parentheses and may contain anything, spaces and ')' included. The fields
+    # after it start at field 3 (state): so fields[n - 3] is field n of proc(5).
     fields = data[data.rindex(b")") + 2 :].split()
     return ProcStat(
         pid=pid,
@@ -79,6 +93,7 @@ def read_stat(pid: int) -> ProcStat | None:
         session=int(fields[3]),
         zombie=fields[0] in (b"Z", b"X"),
         rss_kb=int(fields[21]) * PAGE_KB,
+        cpu_ticks=sum(int(tick) for tick in fields[11:15]),  # utime, stime, cutime, cstime
     )
 
 
@@ -104,8 +119,8 @@ class ProcessTree:
             or (self.adopts_orphans and stat.ppid == self._me)
         )
 
-    def live_members(self) -> list[ProcStat]:
-        """Every live process of the job now, with its RSS. Only pids not seen before are classified; a
+    def snapshot(self) -> list[ProcStat]:
+        """Every process of the job now, zombies included. Only pids not seen before are classified; a
         process stays a member for its whole life (a later ``setsid`` does not take it out)."""
         running = _running_pids()
         self.members &= running
@@ -121,7 +136,7 @@ class ProcessTree:
             stats.extend(joined)
             fresh = [s for s in fresh if s.pid not in self.members]
         self._strangers.update(s.pid for s in fresh)
-        return [s for s in stats if not s.zombie]
+        return stats
 
     def kill(self) -> None:
         """SIGKILL every process of the job, again and again until none is left alive."""
@@ -129,7 +144,7 @@ class ProcessTree:
             # The leader is not reaped yet, so its process group id cannot belong to anyone else.
             os.killpg(self.leader, signal.SIGKILL)
         for _ in range(KILL_ROUNDS):
-            alive = self.live_members()
+            alive = [stat for stat in self.snapshot() if not stat.zombie]
             if not alive:
                 return
             for stat in alive:
@@ -138,19 +153,35 @@ class ProcessTree:
             time.sleep(KILL_PAUSE_S)  # dying takes the kernel a moment; there is no event to wait for
 
 
-class MemoryWatch:
-    """Samples the tree's total RSS against ``limit_kb`` and remembers the peak."""
+class TreeWatch:
+    """Samples the tree's resident memory and CPU time against the limits, remembering the peaks.
 
-    def __init__(self, tree: ProcessTree, limit_kb: int) -> None:
+    A process's CPU time, once it is reaped, moves into its parent's: so the sum over the processes
+    present (zombies included) counts every process once, as long as it was reaped inside the tree.
+    """
+
+    def __init__(self, tree: ProcessTree, *, memory_limit_kb: int, cpu_limit_ms: int) -> None:
         self.tree = tree
-        self.limit_kb = limit_kb
+        self.memory_limit_kb = memory_limit_kb
+        self.cpu_limit_ms = cpu_limit_ms
         self.peak_kb = 0
-        self.exceeded = False
+        self.cpu_ms = 0
+        self.memory_exceeded = False
+
+    def _record(self, stats: list[ProcStat]) -> None:
+        cpu_ms = sum(stat.cpu_ticks for stat in stats) * 1000 // CLOCK_TICKS
+        self.cpu_ms = max(self.cpu_ms, cpu_ms)
+        resident_kb = sum(stat.rss_kb for stat in stats if not stat.zombie)
+        self.peak_kb = max(self.peak_kb, resident_kb)
+        if resident_kb > self.memory_limit_kb:
+            self.memory_exceeded = True
 
     def sample(self) -> bool:
-        """Take one sample; True when the tree is over the limit (the caller kills it)."""
-        total = sum(stat.rss_kb for stat in self.tree.live_members())
-        self.peak_kb = max(self.peak_kb, total)
-        if total > self.limit_kb:
-            self.exceeded = True
-        return self.exceeded
+        """Take one sample; True when the tree is over a limit (the caller kills it)."""
+        self._record(self.tree.snapshot())
+        return self.memory_exceeded or self.cpu_ms > self.cpu_limit_ms
+
+    def account(self) -> None:
+        """The last reading, after the tree was killed and before its zombies are reaped: their CPU time
+        is final then."""
+        self._record(self.tree.snapshot())

@@ -1,0 +1,176 @@
+"""The bare-execution floor: the same program run by a plain pool of subprocesses, in the language's
+worker image, in a container confined exactly like a worker (the master's own ``containers.run``
+arguments), with and without the worker's bubblewrap sandbox. One ``docker run`` per batch of phases;
+only the time inside the container counts (``bench/floor_runner.py`` measures it).
+"""
+
+import asyncio
+import contextlib
+import json
+import secrets
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import docker
+from docker.errors import NotFound
+
+from common.runtimes import Runtime
+from master.containers import create_container
+from master.settings import MasterSettings
+from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, worker_run_args
+from schemas.jobs import Limits
+from worker.execute import command, job_env
+from worker.limits import compile_limits, run_limits
+from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv
+
+RUNNER = Path(__file__).resolve().parent / "floor_runner.py"
+SCRATCH = "@SCRATCH@"  # floor_runner.SCRATCH: the runner puts each job's scratch directory there
+STATUS_FD = 9
+ROLE_FLOOR = "bench-floor"
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program and what it must print: ``tests`` are (stdin, expected stdout) pairs."""
+
+    source: str
+    tests: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """``jobs`` jobs, ``parallel`` at a time, with or without the sandbox."""
+
+    name: str
+    jobs: int
+    parallel: int
+    sandbox: bool
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """What the runner measured for one phase."""
+
+    name: str
+    jobs: int
+    parallel: int
+    sandbox: bool
+    elapsed_s: float
+    job_ms: list[float]
+    failures: int
+    first_failure: str | None
+
+    @property
+    def jobs_per_s(self) -> float:
+        """Throughput of the phase."""
+        return self.jobs / self.elapsed_s
+
+
+def _steps(runtime: Runtime, limits: Limits, sandboxed: bool) -> dict[str, Any]:
+    """The compile and run command lines and environments, as the worker would build them."""
+    home = SANDBOX_WORKDIR if sandboxed else Path(SCRATCH)
+    steps: dict[str, Any] = {}
+    plans = [("run", runtime.run, limits.memory_mb, run_limits(limits, runtime).processes)]
+    if runtime.compile is not None:
+        processes = compile_limits(limits, runtime).processes
+        plans.append(("compile", runtime.compile, runtime.compile_memory_mb, processes))
+    for step, template, memory_mb, processes in plans:
+        argv = command(template, runtime, memory_mb)
+        if sandboxed:
+            argv = bwrap_argv(SandboxSpec(Path(SCRATCH), processes, STATUS_FD), argv)
+        steps[step] = {"argv": argv, "env": job_env(runtime, home, memory_mb)}
+    return steps
+
+
+def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[str, Any]:
+    """The runner's input for ``program`` under the default limits."""
+    limits = Limits().effective()
+    return {
+        "source_file": runtime.source_file,
+        "source": program.source,
+        "tests": [{"stdin": stdin, "expected": expected} for stdin, expected in program.tests],
+        "status_fd": STATUS_FD,
+        "modes": {"bare": _steps(runtime, limits, False), "sandbox": _steps(runtime, limits, True)},
+        "phases": [vars(phase) for phase in phases],
+    }
+
+
+def container_args(
+    image: str, cluster: str, language: str, cpus: float, settings: Mapping[str, str]
+) -> dict[str, Any]:
+    """``containers.run`` arguments: a worker's (master/spec.py, under the cluster's ``EXECUTIONER_*``
+    ``settings``) with ``cpus`` CPUs, the runner as the command, no network, and an executable ``/tmp`` (a
+    worker's job scratch space is its own tmpfs, where programs may be executed). The runner and its spec
+    are mounted at ``/bench`` (:func:`_run_floor`)."""
+    fields = {name.removeprefix("EXECUTIONER_").lower(): value for name, value in settings.items()}
+    master = MasterSettings.model_validate(
+        {**fields, "cluster": cluster, "worker_cpus": cpus, "worker_image": image}
+    )
+    name = f"{cluster}-floor-{language}-{secrets.token_hex(3)}"
+    args = worker_run_args(master, language, name)
+    args.update(
+        entrypoint=["python3", "/bench/floor_runner.py", "/bench/spec.json"],
+        command=None,
+        environment={},
+        labels={LABEL_CLUSTER: cluster, LABEL_LANGUAGE: language, LABEL_ROLE: ROLE_FLOOR},
+        network="none",
+        # Docker mounts a tmpfs noexec unless told otherwise.
+        tmpfs={"/tmp": f"rw,exec,nosuid,nodev,size={master.worker_tmp_mb}m"},
+    )
+    return args
+
+
+def _run_container(args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    engine = docker.from_env(timeout=60)
+    try:
+        container = create_container(engine, args)
+        try:
+            container.start()
+            status = container.wait(timeout=timeout_s)
+            stdout = container.logs(stdout=True, stderr=False).decode()
+            stderr = container.logs(stdout=False, stderr=True).decode()
+        finally:
+            with contextlib.suppress(NotFound):
+                container.remove(force=True)
+        if status.get("StatusCode") != 0:
+            raise RuntimeError(f"the floor runner exited {status.get('StatusCode')}: {stderr[-2000:]}")
+        document: dict[str, Any] = json.loads(stdout)
+        return document
+    finally:
+        engine.close()
+
+
+def _run_floor(spec: dict[str, Any], args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+    """Mount the runner and ``spec`` into the container made from ``args`` and run it."""
+    with tempfile.TemporaryDirectory(prefix="executioner-bench-floor-") as directory:
+        mount = Path(directory)
+        mount.chmod(0o755)  # the container runs as the worker's unprivileged user
+        shutil.copy(RUNNER, mount / "floor_runner.py")
+        (mount / "spec.json").write_text(json.dumps(spec))
+        for path in mount.iterdir():
+            path.chmod(0o644)
+        args["volumes"] = {str(mount): {"bind": "/bench", "mode": "ro"}}
+        return _run_container(args, timeout_s)
+
+
+async def measure_floor(
+    *,
+    runtime: Runtime,
+    program: Program,
+    phases: list[Phase],
+    image: str,
+    cluster: str,
+    cpus: float,
+    settings: Mapping[str, str],
+    timeout_s: float,
+) -> dict[str, PhaseResult]:
+    """Run ``phases`` of ``program`` in one container of ``image`` confined like the cluster's workers
+    (``settings``: its ``EXECUTIONER_*`` overrides) but with ``cpus`` CPUs; results by phase name."""
+    spec = floor_spec(runtime, program, phases)
+    args = container_args(image, cluster, runtime.id, cpus, settings)
+    document = await asyncio.to_thread(_run_floor, spec, args, timeout_s)
+    return {p["name"]: PhaseResult(**p) for p in document["phases"]}

@@ -1,0 +1,119 @@
+"""The bare-execution floor, run inside a worker image (standard library only: it runs on the image's
+``python3``). Reads a spec (JSON, made by :mod:`bench.floor`), runs each phase's jobs with a pool of
+``parallel`` subprocesses at a time, and prints one JSON document with the timings.
+
+A job is what a worker does for it, minus the worker: a fresh scratch directory with the source, the
+compiler once (when the runtime compiles), then the program once per test (or once), each output checked.
+In ``sandbox`` phases every command runs under the worker's own bubblewrap command line.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+SCRATCH = "@SCRATCH@"
+"""Stands for the job's scratch directory in the spec's command lines and environments."""
+COMMAND_TIMEOUT_S = 120
+
+
+def _same(actual: str, expected: str) -> bool:
+    """The worker's default comparison (``trim``): trailing whitespace per line and trailing blank lines
+    do not count."""
+
+    def lines(text: str) -> list[str]:
+        stripped = [line.rstrip() for line in text.split("\n")]
+        while stripped and not stripped[-1]:
+            stripped.pop()
+        return stripped
+
+    return lines(actual) == lines(expected)
+
+
+def _fill(value: str, scratch: str) -> str:
+    return value.replace(SCRATCH, scratch)
+
+
+class Runner:
+    """Runs jobs of one spec."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.status_fd: int = spec["status_fd"]
+        # bubblewrap writes its status lines to this descriptor; the floor only needs the exit codes.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self.status_fd)
+
+    def _command(self, mode: str, step: str, scratch: str, stdin: str) -> subprocess.CompletedProcess[str]:
+        command = self.spec["modes"][mode][step]
+        sandboxed = mode == "sandbox"
+        return subprocess.run(
+            [_fill(part, scratch) for part in command["argv"]],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            cwd="/" if sandboxed else scratch,
+            env={name: _fill(value, scratch) for name, value in command["env"].items()},
+            pass_fds=(self.status_fd,) if sandboxed else (),
+            timeout=COMMAND_TIMEOUT_S,
+            check=False,
+        )
+
+    def job(self, mode: str) -> str | None:
+        """Run one job; None when every step did what it should, else what went wrong."""
+        scratch = tempfile.mkdtemp(prefix="floor-")
+        try:
+            with open(os.path.join(scratch, self.spec["source_file"]), "w") as source:
+                source.write(self.spec["source"])
+            if self.spec["modes"][mode].get("compile"):
+                done = self._command(mode, "compile", scratch, "")
+                if done.returncode != 0:
+                    return f"compile exited {done.returncode}: {done.stderr[-300:]}"
+            for test in self.spec["tests"]:
+                done = self._command(mode, "run", scratch, test["stdin"])
+                if done.returncode != 0 or not _same(done.stdout, test["expected"]):
+                    return f"run exited {done.returncode}, stdout {done.stdout[:80]!r}: {done.stderr[-300:]}"
+            return None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def phase(self, phase: dict[str, Any]) -> dict[str, Any]:
+        """Run one phase; its wall time, each job's time and the failures."""
+        mode = "sandbox" if phase["sandbox"] else "bare"
+
+        def timed(_: int) -> tuple[float, str | None]:
+            started = time.perf_counter()
+            failure = self.job(mode)
+            return (time.perf_counter() - started) * 1000, failure
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=phase["parallel"]) as pool:
+            results = list(pool.map(timed, range(phase["jobs"])))
+        elapsed = time.perf_counter() - started
+        failures = [f for _, f in results if f is not None]
+        return {
+            **phase,
+            "elapsed_s": elapsed,
+            "job_ms": [ms for ms, _ in results],
+            "failures": len(failures),
+            "first_failure": failures[0] if failures else None,
+        }
+
+
+def main() -> None:
+    """``python3 floor_runner.py SPEC.json``: run every phase, print the results as JSON."""
+    with open(sys.argv[1]) as handle:
+        spec = json.load(handle)
+    runner = Runner(spec)
+    for mode in {"sandbox" if phase["sandbox"] else "bare" for phase in spec["phases"]}:
+        runner.job(mode)  # warm the page cache (interpreter, compiler, libraries) before timing
+    results = [runner.phase(phase) for phase in spec["phases"]]
+    print(json.dumps({"phases": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""What the sandbox costs per job: the same trivial Python job run through the worker's real execute path
+with ``EXECUTIONER_SANDBOX=none`` and with ``bwrap``, alternately, inside a worker container configured
+exactly as the master configures one. Prints JSON (milliseconds).
+
+    python -m bench.sandbox_cost [--jobs 200]
+
+Needs the Docker engine and the ``executioner/worker-python`` image (``make images``).
+"""
+
+import argparse
+import json
+import secrets
+import sys
+from typing import Any
+
+import docker
+
+from master.containers import create_container
+from master.settings import MasterSettings
+from master.spec import worker_run_args
+
+VENV_PYTHON = "/opt/executioner/venv/bin/python"
+
+# Runs inside the container, as a pool process would: single-threaded, a child subreaper, and (for the
+# sandboxed runs) in its private mount namespace for scratch space.
+INSIDE = r"""
+import json, os, statistics, sys, time, uuid
+from pathlib import Path
+from common.runtimes import load_runtime
+from schemas.jobs import JobMessage
+from worker.execute import ExecConfig, execute_job
+from worker.limits import ProcessLimits
+from worker.process import run_process
+from worker.proctree import become_subreaper
+from worker.sandbox import SandboxConfig, confine
+from worker.scratch import enter_private_mounts, tmpfs_scratch
+
+jobs = int(sys.argv[1])
+runtime = load_runtime(Path("/opt/executioner/runtime.toml"))
+become_subreaper()
+roots = {"none": Path("/tmp/bench-none"), "bwrap": Path("/tmp/bench-bwrap")}
+for root in roots.values():
+    root.mkdir()
+enter_private_mounts(roots["bwrap"])
+configs = {kind: ExecConfig(roots[kind], "bench", SandboxConfig(kind)) for kind in roots}
+limits = ProcessLimits(cpu_ms=2000, wall_ms=6000, memory_bytes=256 << 20, output_bytes=1 << 16)
+
+def job_ms(kind):
+    job = JobMessage(id=uuid.uuid4(), language=runtime.id, source="print(6 * 7)")
+    started = time.perf_counter()
+    outcome = execute_job(job, runtime, configs[kind])
+    assert outcome.verdict == "accepted", outcome
+    return (time.perf_counter() - started) * 1000
+
+def true_ms(kind):
+    config = configs[kind].sandbox
+    with tmpfs_scratch(roots["bwrap"], 1 << 20, 64) as scratch:
+        started = time.perf_counter()
+        with confine(config, ["true"], scratch, limits) as confined:
+            raw = run_process(confined.argv, cwd=confined.cwd, env={"PATH": "/usr/bin:/bin"}, stdin=b"",
+                              limits=confined.limits, pass_fds=confined.pass_fds)
+            result = confined.result(raw)
+        assert result.ended_normally, result
+        return (time.perf_counter() - started) * 1000
+
+def summary(samples):
+    ordered = sorted(samples)
+    return {"median": round(statistics.median(ordered), 2), "mean": round(statistics.fmean(ordered), 2),
+            "p95": round(ordered[int(0.95 * (len(ordered) - 1))], 2)}
+
+report = {"jobs": jobs, "load_average_before": os.getloadavg()}  # the host's: other load skews it all
+for name, measure in (("python_job", job_ms), ("true_command", true_ms)):
+    for kind in roots:  # warm-up: page cache, the interpreter's first start
+        for _ in range(5):
+            measure(kind)
+    samples = {kind: [] for kind in roots}
+    for _ in range(jobs):
+        for kind in roots:
+            samples[kind].append(measure(kind))
+    stats = {kind: summary(values) for kind, values in samples.items()}
+    stats["added_median"] = round(stats["bwrap"]["median"] - stats["none"]["median"], 2)
+    report[name] = stats
+report["load_average_after"] = os.getloadavg()
+print(json.dumps(report))
+"""
+
+
+def measure(jobs: int) -> dict[str, Any]:
+    """Run the measurement in a worker container and return its report."""
+    client = docker.from_env(timeout=300)
+    cluster = f"bench-{secrets.token_hex(3)}"
+    args = worker_run_args(MasterSettings(cluster=cluster), "python", f"executioner-{cluster}")
+    args["entrypoint"] = [VENV_PYTHON, "-c", INSIDE, str(jobs)]
+    container = create_container(client, args)
+    try:
+        container.start()
+        status = container.wait(timeout=1800)
+        if status["StatusCode"] != 0:
+            raise SystemExit(f"the measurement failed:\n{container.logs().decode()}")
+        report: dict[str, Any] = json.loads(container.logs(stderr=False))
+    finally:
+        container.remove(force=True)
+        client.close()
+    return report
+
+
+def main() -> None:
+    """Print the per-job cost of the sandbox as JSON."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--jobs", type=int, default=200, help="measured jobs per mode (default 200)")
+    json.dump(measure(parser.parse_args().jobs), sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()

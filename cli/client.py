@@ -1,0 +1,79 @@
+"""The admin endpoints of the API, over HTTP, with failures turned into one error type that says what
+went wrong in a sentence."""
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from cli.settings import CliSettings
+
+
+class CliError(Exception):
+    """A command that could not be done; ``exit_code`` is the process's exit status."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+EXIT_REFUSED = 1
+"""The API answered with an error (bad request, wrong token...)."""
+EXIT_UNREACHABLE = 3
+"""The API did not answer."""
+EXIT_CONFIG = 4
+"""The command line is not configured (no token)."""
+
+
+class AdminClient:
+    """``GET /api/v1/admin/pools`` and ``PUT /api/v1/admin/pools/{language}``."""
+
+    def __init__(self, settings: CliSettings) -> None:
+        if settings.admin_token is None or not settings.admin_token.get_secret_value():
+            raise CliError(
+                "set EXECUTIONER_ADMIN_TOKEN to the API's admin token (`make up` prints it)", EXIT_CONFIG
+            )
+        self._base = settings.api_url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self._base,
+            timeout=settings.timeout_s,
+            headers={"Authorization": f"Bearer {settings.admin_token.get_secret_value()}"},
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._http.close()
+
+    def pools(self) -> dict[str, Any]:
+        """Every pool, and the master that reported them."""
+        return self._request("GET", "/api/v1/admin/pools")
+
+    def size_pool(self, language: str, body: dict[str, int]) -> dict[str, Any]:
+        """Set a pool's size (``{"replicas": n}``) or autoscaling bounds (``{"min": a, "max": b}``)."""
+        return self._request("PUT", f"/api/v1/admin/pools/{language}", json=body)
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            reply = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise CliError(f"cannot reach the API at {self._base}: {exc}", EXIT_UNREACHABLE) from None
+        try:
+            body = reply.json()
+        except ValueError:
+            body = None
+        if reply.is_success and isinstance(body, dict):
+            return body
+        raise CliError(_explain(reply, body), EXIT_REFUSED)
+
+
+def _explain(reply: httpx.Response, body: Any) -> str:
+    """The API's error message (its ``{"error": {...}}`` shape), else the HTTP status."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        field = f" (field {error['field']})" if error.get("field") else ""
+        return f"{reply.status_code} {error.get('code', '')}: {error['message']}{field}"
+    return f"{reply.status_code} {reply.reason_phrase} from {reply.request.url}"

@@ -1,0 +1,2 @@
+let counter = 0;
+for (;;) counter++;

@@ -1,0 +1,4 @@
+fn main() {
+    println!("partial");
+    std::process::exit(3);
+}
