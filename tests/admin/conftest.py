@@ -98,7 +98,9 @@ async def start_cluster(services: Services, artifacts: Path) -> AsyncIterator[St
         # A folder per cluster: pid files are named after the process ("master"), not the cluster.
         logs = artifacts / "cluster-logs" / f"admin-{tag}"
         logs.mkdir(parents=True)
-        cluster = new_cluster(services, services.mysql.create_database(database), logs, overrides)
+        # Only python: the other languages' workers would take the host capacity budget these tests size.
+        settings = {"EXECUTIONER_LANGUAGES": '["python"]', **overrides}
+        cluster = new_cluster(services, services.mysql.create_database(database), logs, settings)
         running.append((cluster, database))
         await cluster.start()
         return cluster
