@@ -26,7 +26,8 @@ def _provide_services(state: State) -> Services:
 
 
 def create_app(settings: ApiSettings) -> Litestar:
-    """The API as an ASGI app. Its lifespan starts the services (migrations, relay, recorder, fan-out)
+    """The API as an ASGI app. Its lifespan starts the services (migrations, relay, recorder, intake,
+    dead letters, fan-out)
     and stops them on shutdown."""
 
     @asynccontextmanager

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db.engine import make_engine
 from api.db.migrate import migrate, wait_for_database
+from api.deadletters.recorder import dead_letter_recorder
 from api.events.broker import Broker
 from api.events.fanout import ResultsFanout
 from api.health.probes import KafkaProbe
+from api.intake.sink import job_intake
 from api.lib.topics import create_topics
 from api.outbox.relay import OutboxRelay
-from api.results.recorder import ResultsRecorder
+from api.results.recorder import results_recorder
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
 from common.lifecycle import TaskGroup
@@ -63,12 +65,24 @@ class Services:
             batch_size=settings.relay_batch,
             poll_interval_s=settings.relay_poll_interval_s,
         )
-        recorder = ResultsRecorder(
+        recorder = results_recorder(
             engine=engine,
             bootstrap=settings.kafka_bootstrap,
             topic=topics.results,
             group_id=topics.recorder_group,
             topics_ready=topics_ready,
+        )
+        intake = job_intake(
+            engine=engine,
+            bootstrap=settings.kafka_bootstrap,
+            languages={topics.jobs(language): language for language in runtimes},
+            group_id=topics.intake_group,
+            topics_ready=topics_ready,
+            max_source_bytes=settings.max_source_bytes,
+            max_stdin_bytes=settings.max_stdin_bytes,
+        )
+        dead_letters = dead_letter_recorder(
+            engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready
         )
         fanout = ResultsFanout(
             bootstrap=settings.kafka_bootstrap, topic=topics.results, broker=broker, topics_ready=topics_ready
@@ -77,6 +91,8 @@ class Services:
         tasks.start("kafka-topics", lambda: create_topics(settings, runtimes, topics_ready))
         relay_task = tasks.start("outbox-relay", relay.run)
         tasks.start("results-recorder", recorder.run)
+        tasks.start("job-intake", intake.run)
+        tasks.start("dead-letter-recorder", dead_letters.run)
         tasks.start("results-fanout", fanout.run)
         log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))
         return cls(

@@ -39,3 +39,14 @@ class Topics:
     def recorder_group(self) -> str:
         """The consumer group shared by all API replicas that record results in MySQL."""
         return f"{self.prefix}executioner-api-recorder"
+
+    @property
+    def intake_group(self) -> str:
+        """The consumer group shared by all API replicas that record jobs produced straight to
+        ``jobs.<language>`` (by batch graders) in MySQL."""
+        return f"{self.prefix}executioner-api-intake"
+
+    @property
+    def dead_letter_group(self) -> str:
+        """The consumer group shared by all API replicas that record dead letters in MySQL."""
+        return f"{self.prefix}executioner-api-dead-letters"

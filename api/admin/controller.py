@@ -1,12 +1,20 @@
-"""``GET /api/v1/admin/pools`` and ``PUT /api/v1/admin/pools/{language}``: worker pools per language."""
+"""``GET /api/v1/admin/pools`` and ``PUT /api/v1/admin/pools/{language}``: worker pools per language;
+``GET /api/v1/admin/dead-letters``: messages the workers rejected."""
 
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, Parameter
 
 from api.admin.auth import require_admin
+from api.admin.dead_letters import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    DeadLettersView,
+    parse_dead_letter_query,
+    read_dead_letters,
+)
 from api.admin.repository import read_pools, store_pool_size
 from api.admin.requests import parse_pool_size
 from api.admin.views import PoolsView, PoolView, master_view, pool_view, pools_view
@@ -21,7 +29,7 @@ _AUTH_ERRORS = {
 
 
 class AdminController(Controller):
-    """Sizing the worker pools. Every route needs the admin token."""
+    """Sizing the worker pools, reading dead letters. Every route needs the admin token."""
 
     path = "/api/v1/admin"
     tags = ["admin"]
@@ -59,3 +67,25 @@ class AdminController(Controller):
         snapshot = await read_pools(services.engine, [language])
         master = master_view(snapshot)
         return pool_view(language, snapshot, master_active=master is not None and master["active"])
+
+    @get(
+        "/dead-letters",
+        summary="Messages the workers rejected, newest first",
+        responses=documented_errors(
+            {**_AUTH_ERRORS, 422: "An unknown language, a limit out of range, or an unknown parameter."}
+        ),
+    )
+    async def list_dead_letters(
+        self,
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+        # Read as text and checked by parse_dead_letter_query: errors are then 422s naming the field.
+        language: Annotated[str | None, Parameter(description="Only this language's dead letters.")] = None,
+        limit: Annotated[
+            str | None, Parameter(description=f"How many, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).")
+        ] = None,
+    ) -> DeadLettersView:
+        """The newest dead letters (of ``language``, or all) with the reason, the worker that rejected
+        them, the source record's position and a preview of the value; plus how many there are in all."""
+        query = parse_dead_letter_query(request.query_params, services.runtimes)
+        return await read_dead_letters(services.engine, query)

@@ -1,5 +1,6 @@
 """The admin API's rows: desired sizes in ``pools`` (written here), what the master observed in
-``pool_status`` (read), and each worker's finished jobs in ``submissions`` (counted)."""
+``pool_status`` (read), each worker's finished jobs in ``submissions`` and each language's
+``dead_letters`` (counted)."""
 
 import logging
 from collections.abc import Collection
@@ -12,7 +13,7 @@ from sqlalchemy.dialects.mysql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.admin.requests import Autoscaled, FixedSize, PoolSize
-from api.db.tables import pool_status, pools, submissions
+from api.db.tables import dead_letters, pool_status, pools, submissions
 from api.lib.clock import utcnow
 from schemas import Status
 from schemas.pools import PoolStatus
@@ -39,6 +40,8 @@ class PoolsSnapshot:
     statuses: dict[str, PoolStatus]
     jobs_done: dict[str, int]
     """Finished submissions per worker (container name) of the reported pools."""
+    dead_letters: dict[str, int]
+    """Dead letters recorded per language (of the ``jobs.<language>`` topic they were rejected from)."""
     lock_holder: int | None
     """MySQL connection id holding the reporting master's lock now; None when nobody holds it."""
 
@@ -50,13 +53,14 @@ async def read_pools(engine: AsyncEngine, languages: Collection[str] | None = No
         statuses = await _statuses(conn, languages)
         workers = [c.name for s in statuses.values() for c in s.containers]
         jobs_done = await _jobs_done(conn, workers)
+        rejected = await _dead_letters(conn, languages)
         reported = [s for s in statuses.values() if s.master is not None]
         holder = None
         if reported:
             newest = max(reported, key=lambda s: s.observed_at).master
             assert newest is not None
             holder = await conn.scalar(sa.select(sa.func.is_used_lock(newest.lock)))
-    return PoolsSnapshot(rows, statuses, jobs_done, None if holder is None else int(holder))
+    return PoolsSnapshot(rows, statuses, jobs_done, rejected, None if holder is None else int(holder))
 
 
 async def _pool_rows(conn: AsyncConnection, languages: Collection[str] | None) -> dict[str, PoolRow]:
@@ -90,6 +94,17 @@ async def _jobs_done(conn: AsyncConnection, workers: list[str]) -> dict[str, int
         .group_by(submissions.c.worker)
     )
     return {worker: count for worker, count in rows}
+
+
+async def _dead_letters(conn: AsyncConnection, languages: Collection[str] | None) -> dict[str, int]:
+    query = (
+        sa.select(dead_letters.c.language, sa.func.count())
+        .where(dead_letters.c.language.is_not(None))
+        .group_by(dead_letters.c.language)
+    )
+    if languages is not None:
+        query = query.where(dead_letters.c.language.in_(list(languages)))
+    return {language: count for language, count in await conn.execute(query)}
 
 
 async def store_pool_size(engine: AsyncEngine, language: str, size: PoolSize) -> None:

@@ -39,6 +39,9 @@ class PoolView(TypedDict):
     workers: list[WorkerView]
     problem: str | None
     """Why the pool is not at its desired size (or not growing), when known."""
+    dead_letters: int
+    """Messages of ``jobs.<language>`` the workers rejected to ``dead-letter`` (see
+    ``GET /api/v1/admin/dead-letters``)."""
     observed_at: str | None
     """When the master last reported this pool."""
 
@@ -106,6 +109,7 @@ def pool_view(language: str, snapshot: PoolsSnapshot, *, master_active: bool) ->
         "lag": status.lag if status is not None else None,
         "workers": workers,
         "problem": problem,
+        "dead_letters": snapshot.dead_letters.get(language, 0),
         "observed_at": _time(status.observed_at) if status is not None else None,
     }
 

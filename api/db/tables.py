@@ -1,4 +1,4 @@
-"""SQLAlchemy Core tables, column for column as ``deploy/mysql/versions/0001_initial.py`` creates them.
+"""SQLAlchemy Core tables, column for column as the migrations in ``deploy/mysql/versions/`` create them.
 
 The migration owns the schema; these definitions only let the API build statements against it.
 """
@@ -73,5 +73,29 @@ runtime_versions = sa.Table(
     sa.Column("image_id", sa.String(100), nullable=False),
     sa.Column("version", sa.String(255), nullable=False),
     sa.Column("updated_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+dead_letters = sa.Table(
+    "dead_letters",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=True),
+    sa.Column("dl_partition", sa.Integer, nullable=False),
+    sa.Column("dl_offset", sa.BigInteger, nullable=False),
+    sa.Column("source_topic", sa.String(255), nullable=True),
+    sa.Column("source_partition", sa.Integer, nullable=True),
+    sa.Column("source_offset", sa.BigInteger, nullable=True),
+    sa.Column("language", sa.String(32), nullable=True),
+    sa.Column("msg_key", sa.String(255), nullable=True),
+    sa.Column("job_id", sa.CHAR(36), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("worker", sa.String(128), nullable=True),
+    sa.Column("value_bytes", sa.Integer, nullable=True),
+    sa.Column("preview", sa.String(512), nullable=True),
+    sa.Column("received_at", DT, nullable=False),
+    sa.UniqueConstraint("dl_partition", "dl_offset", name="uq_dead_letters_position"),
+    sa.Index("ix_dead_letters_language_received", "language", "received_at"),
+    sa.Index("ix_dead_letters_received", "received_at"),
+    sa.Index("ix_dead_letters_job", "job_id"),
     mysql_charset="utf8mb4",
 )

@@ -77,8 +77,9 @@ def _statement(event: ResultMessage) -> sa.Update | None:
 
 
 async def _insert_unknown(conn: AsyncConnection, event: ResultMessage) -> bool:
-    """Create the row of a submission the API never saw (a batch grader produced the job straight to
-    Kafka); False when it exists after all. Its source and language are unknown here."""
+    """Create the row of a submission the API has not seen yet (a batch grader produced the job straight
+    to Kafka, and its result came first); False when it exists after all. Its source and language are
+    unknown here: the job intake (:mod:`api.intake`) fills them in when it sees the job."""
     exists = await conn.scalar(sa.select(sa.literal(1)).where(_c.id == str(event.id)))
     if exists:
         return False

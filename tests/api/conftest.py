@@ -3,7 +3,7 @@ served by uvicorn on an ephemeral port, on the real services (see :mod:`tests.ap
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from api.app import create_app
 from api.settings import ApiSettings
 from schemas import ResultEvent, StatusEvent, TestEvent, encode
-from tests.api.support import database_url, eventually, kafka_bootstrap, make_settings, serve
+from tests.api.support import ADMIN_TOKEN, database_url, eventually, kafka_bootstrap, make_settings, serve
 
 NewDatabase = Callable[[], Awaitable[str]]
+GroupCaughtUp = Callable[[str, Sequence[str]], Awaitable[None]]
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +66,8 @@ async def new_topic_prefix() -> AsyncIterator[Callable[[], str]]:
 
 @pytest.fixture(scope="session")
 async def settings(new_database: NewDatabase, new_topic_prefix: Callable[[], str]) -> ApiSettings:
-    """The session API's settings: its own database and topic prefix."""
-    return make_settings(await new_database(), new_topic_prefix())
+    """The session API's settings: its own database and topic prefix, and the admin token ``ADMIN_TOKEN``."""
+    return make_settings(await new_database(), new_topic_prefix(), admin_token=ADMIN_TOKEN)
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +87,31 @@ async def client(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of the session API."""
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+async def admin(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the session API that sends the admin token."""
+    headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def topics_exist(api_url: str, settings: ApiSettings) -> None:
+    """Waits until the session API has created its topics (producing to a missing topic could create it
+    with the broker's defaults)."""
+    wanted = {settings.topics.jobs("python"), settings.topics.results, settings.topics.dead_letter}
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
+    await admin.start()
+    try:
+
+        async def created() -> bool | None:
+            return True if wanted <= set(await admin.list_topics()) else None
+
+        await eventually(created)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -142,23 +168,22 @@ def publish_results(producer: AIOKafkaProducer, settings: ApiSettings) -> Callab
 
 
 @pytest.fixture
-def recorder_caught_up(settings: ApiSettings) -> Callable[[], Awaitable[None]]:
-    """Waits until the recorder group has committed every message on ``results``; it commits only after
-    the MySQL transaction that applied them, so the rows are final."""
+def group_caught_up() -> GroupCaughtUp:
+    """Waits until a consumer group has committed every message now on the given topics. The API's groups
+    commit only after the MySQL transaction that wrote them, so the rows are final."""
 
-    async def wait() -> None:
-        topic = settings.topics.results
+    async def wait(group: str, topics: Sequence[str]) -> None:
         consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), group_id=None)
         admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap())
         await consumer.start()
         await admin.start()
         try:
-            (described,) = await admin.describe_topics([topic])
-            tps = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+            described = await admin.describe_topics(list(topics))
+            tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
             ends = await consumer.end_offsets(tps)
 
             async def caught_up() -> bool | None:
-                committed = await admin.list_consumer_group_offsets(settings.topics.recorder_group)
+                committed = await admin.list_consumer_group_offsets(group)
                 behind = [
                     tp for tp in tps if ends[tp] and (tp not in committed or committed[tp].offset < ends[tp])
                 ]
@@ -170,6 +195,28 @@ def recorder_caught_up(settings: ApiSettings) -> Callable[[], Awaitable[None]]:
             await consumer.stop()
 
     return wait
+
+
+@pytest.fixture
+def recorder_caught_up(
+    settings: ApiSettings, group_caught_up: GroupCaughtUp
+) -> Callable[[], Awaitable[None]]:
+    """Waits until the recorder group has committed every message on ``results``."""
+    return lambda: group_caught_up(settings.topics.recorder_group, [settings.topics.results])
+
+
+@pytest.fixture
+def intake_caught_up(settings: ApiSettings, group_caught_up: GroupCaughtUp) -> Callable[[], Awaitable[None]]:
+    """Waits until the intake group has committed every message on ``jobs.python``."""
+    return lambda: group_caught_up(settings.topics.intake_group, [settings.topics.jobs("python")])
+
+
+@pytest.fixture
+def dead_letters_caught_up(
+    settings: ApiSettings, group_caught_up: GroupCaughtUp
+) -> Callable[[], Awaitable[None]]:
+    """Waits until the dead-letter group has committed every message on ``dead-letter``."""
+    return lambda: group_caught_up(settings.topics.dead_letter_group, [settings.topics.dead_letter])
 
 
 @pytest.fixture

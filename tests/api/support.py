@@ -31,6 +31,9 @@ from tests.fixtures.waiting import eventually
 
 T = TypeVar("T")
 
+ADMIN_TOKEN = "api-test-admin-token"
+"""The admin token of the session API (``tests/api/conftest.py``)."""
+
 __all__ = ["eventually"]
 
 

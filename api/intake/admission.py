@@ -1,0 +1,52 @@
+"""Which records of ``jobs.<language>`` the intake records: the ones a worker would run. The others are
+left to the workers, which dead-letter them with the reason."""
+
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+from api.lib.consumer import Record, record_position
+from schemas import DecodeError, JobMessage, decode_job
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class JobAdmission:
+    """The worker's checks, with the API's limits: a valid job message, of the topic's language, with a
+    source and stdins no larger than the API accepts."""
+
+    languages: dict[str, str]
+    """Topic name → the language whose jobs it carries."""
+    max_source_bytes: int
+    max_stdin_bytes: int
+
+    def admit(self, record: Record) -> JobMessage | None:
+        """The job ``record`` carries, or None when a worker would reject it."""
+        try:
+            job = decode_job(record.value or b"")
+        except DecodeError as exc:
+            return self._reject(record, exc.reason)
+        if job.language != self.languages.get(record.topic):
+            return self._reject(record, f"language {job.language!r} on {record.topic}")
+        if len(job.source.encode()) > self.max_source_bytes:
+            return self._reject(record, "source too large")
+        stdins = [job.stdin, *(test.stdin for test in job.tests or [])]
+        if any(len(stdin.encode()) > self.max_stdin_bytes for stdin in stdins):
+            return self._reject(record, "stdin too large")
+        return job
+
+    @staticmethod
+    def _reject(record: Record, reason: str) -> None:
+        # Debug only: the workers dead-letter it, and the dead letter is what operators look at.
+        log.debug("intake: not recording %s (%s)", record_position(record), reason)
+
+
+def key_id(key: bytes | None) -> str | None:
+    """The submission id a record's key names (the contract: key = id), as stored; None if it names none."""
+    if not key:
+        return None
+    try:
+        return str(UUID(key.decode()))
+    except (UnicodeDecodeError, ValueError):
+        return None

@@ -1,0 +1,130 @@
+"""Recording jobs produced straight to ``jobs.<language>``: one submission row each, with ``origin`` kafka.
+
+Most records are jobs the API published itself; their rows exist, so one ``SELECT`` of the batch's keys
+finds them and only the others are decoded. A row the recorder created first (a result arrived before the
+intake saw the job) is filled in, its status and results untouched. Every statement is idempotent, so
+replays change nothing.
+"""
+
+import asyncio
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.mysql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from api.db.tables import submissions
+from api.deadletters.rows import finish_dead_lettered
+from api.intake.admission import JobAdmission, key_id
+from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
+from api.submissions.repository import job_spec
+from schemas import JobMessage, Status
+
+log = logging.getLogger(__name__)
+
+ORIGIN = "kafka"
+_c = submissions.c
+
+
+class JobIntake:
+    """The intake's :class:`~api.lib.consumer.Sink`: records of the jobs topics, as submission rows."""
+
+    def __init__(self, admission: JobAdmission) -> None:
+        self._admission = admission
+
+    def prepare(self, records: list[Record]) -> list[Record]:
+        """The records themselves: which to decode depends on what MySQL holds."""
+        return records
+
+    async def write(self, conn: AsyncConnection, items: list[Record]) -> None:
+        """Record the jobs of ``items`` that have no complete row yet."""
+        keys = [key_id(record.key) for record in items]
+        complete = await _complete_ids(conn, {key for key in keys if key})
+        jobs: dict[str, tuple[JobMessage, datetime]] = {}
+        for record, key in zip(items, keys, strict=True):
+            if key in complete:
+                continue  # the usual case: the API published this job itself
+            job = self._admission.admit(record)
+            # A job seen twice (a grader retrying) is recorded once, as first produced.
+            if job is None or str(job.id) in complete or str(job.id) in jobs:
+                continue
+            jobs[str(job.id)] = (job, record_time(record))
+        if not jobs:
+            return
+        await conn.execute(_upsert(list(jobs.values())))
+        await finish_dead_lettered(conn, [job for job, _ in jobs.values()])
+        log.debug("intake: recorded %d jobs produced straight to Kafka", len(jobs))
+
+    def describe(self, item: Record) -> str:
+        """Where the record is."""
+        return f"job record {record_position(item)}"
+
+
+async def _complete_ids(conn: AsyncConnection, ids: set[str]) -> set[str]:
+    """Those of ``ids`` whose rows exist with their job (not an empty row the recorder created)."""
+    if not ids:
+        return set()
+    rows = await conn.execute(sa.select(_c.id).where(_c.id.in_(sorted(ids)), _c.language != ""))
+    return set(rows.scalars())
+
+
+def _upsert(jobs: list[tuple[JobMessage, datetime]]) -> sa.Executable:
+    """Insert the jobs' rows; fill the ones the recorder created without a job (origin kafka, no
+    language), keeping their status and results; leave every other existing row alone."""
+    stmt = insert(submissions).values(
+        [
+            {
+                "id": str(job.id),
+                "language": job.language,
+                "source": job.source,
+                "stdin": job.stdin,
+                "spec": job_spec(job).decode(),
+                "status": Status.QUEUED.value,
+                "last_seq": 0,
+                "origin": ORIGIN,
+                "created_at": created_at,
+            }
+            for job, created_at in jobs
+        ]
+    )
+    new = stmt.inserted
+    empty = sa.and_(_c.language == "", _c.origin == ORIGIN)
+
+    def fill(column: sa.ColumnElement[object], value: sa.ColumnElement[object]) -> sa.Case[object]:
+        return sa.case((empty, value), else_=column)
+
+    # A list keeps the order: MySQL assigns left to right, so ``language`` goes last and every condition
+    # sees the row as it was.
+    return stmt.on_duplicate_key_update(
+        [
+            ("source", fill(_c.source, new.source)),
+            ("stdin", fill(_c.stdin, new.stdin)),
+            ("spec", fill(_c.spec, new.spec)),
+            ("created_at", fill(_c.created_at, sa.func.least(_c.created_at, new.created_at))),
+            ("language", fill(_c.language, new.language)),
+        ]
+    )
+
+
+def job_intake(
+    *,
+    engine: AsyncEngine,
+    bootstrap: str,
+    languages: dict[str, str],
+    group_id: str,
+    topics_ready: asyncio.Event,
+    max_source_bytes: int,
+    max_stdin_bytes: int,
+) -> MySQLConsumer[Record]:
+    """Consumes the jobs topics (``languages``: topic → language) in the intake group."""
+    admission = JobAdmission(languages, max_source_bytes, max_stdin_bytes)
+    return MySQLConsumer(
+        name="intake",
+        sink=JobIntake(admission),
+        engine=engine,
+        bootstrap=bootstrap,
+        topics=sorted(languages),
+        group_id=group_id,
+        topics_ready=topics_ready,
+    )
