@@ -1,6 +1,10 @@
 """A private MariaDB server per profile: its own data directory, socket and port, started detached and
 reused while it runs. The app connects over TCP as ``executioner``; devstack administers it as the OS user
-through the unix socket (MariaDB's ``unix_socket`` authentication), so no admin password exists."""
+through the unix socket (MariaDB's ``unix_socket`` authentication), so no admin password exists.
+
+Worker containers connect too, read-only, as ``executioner_worker`` (they look up whether a job already
+finished): so the server listens on the Docker bridge gateway as well as on 127.0.0.1, and on nothing else.
+"""
 
 import getpass
 import hashlib
@@ -15,12 +19,16 @@ import tempfile
 from pathlib import Path
 
 from devstack import processes
-from devstack.console import DevstackError
+from devstack.console import DevstackError, say
 from devstack.profile import Profile
 from devstack.system import require_command
 
 APP_USER = "executioner"
 APP_DATABASE = "executioner"
+WORKER_USER = "executioner_worker"
+WORKER_DATABASES = "executioner%"
+"""The databases workers may read (a pattern): the app's and those the tests create (``executioner_e2e_*``,
+``executioner_admin_*``, ...)."""
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 60.0
 _DATABASE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
@@ -39,22 +47,30 @@ class MariaDB:
         self.pid_file = self.home / "server.pid"
         self.log_file = self.home / "server.log"
         self.password_file = self.home / "app-password"
+        self.worker_password_file = self.home / "worker-password"
+        self.bind_file = self.home / "bind-address"
+        """The addresses the running server was started on."""
         self.started = False
         """Whether the last :meth:`ensure` started the server (False: it was already running)."""
 
-    def ensure(self) -> str:
-        """Start the server unless it already runs, make sure the app user and database exist, and return
-        the app's SQLAlchemy URL."""
+    def ensure(self, container_host: str) -> str:
+        """Start the server unless it already runs on 127.0.0.1 and ``container_host`` (the host's address
+        as containers see it, the Docker bridge gateway), make sure the users and the app's database exist,
+        and return the app's SQLAlchemy URL."""
         self.started = False
-        pid = processes.running_pid(self.pid_file)
-        if pid is None:
-            processes.require_free_port(
-                "127.0.0.1",
-                self.port,
-                owner="MariaDB",
-                variable=f"EXECUTIONER_{self.profile.name.upper()}_MYSQL_PORT",
-            )
-            self._start()
+        bind = ",".join(dict.fromkeys(["127.0.0.1", container_host]))
+        if processes.running_pid(self.pid_file) is not None and self._read_bind() != bind:
+            say("mysql: listening addresses changed (Docker bridge address?), restarting the server")
+            self.stop()
+        if processes.running_pid(self.pid_file) is None:
+            for host in bind.split(","):
+                processes.require_free_port(
+                    host,
+                    self.port,
+                    owner="MariaDB",
+                    variable=f"EXECUTIONER_{self.profile.name.upper()}_MYSQL_PORT",
+                )
+            self._start(bind)
             self.started = True
         # Also when reusing: another command may have started it a moment ago.
         processes.wait_until(
@@ -74,6 +90,12 @@ class MariaDB:
     def url(self, database: str = APP_DATABASE) -> str:
         """The SQLAlchemy URL of ``database`` for the app user."""
         return f"mysql+asyncmy://{APP_USER}:{self._password()}@127.0.0.1:{self.port}/{database}"
+
+    def worker_url(self, database: str = APP_DATABASE, host: str = "127.0.0.1") -> str:
+        """The URL of ``database`` for the workers' read-only user, reached at ``host`` (the Docker bridge
+        gateway for worker containers)."""
+        password = self._secret(self.worker_password_file)
+        return f"mysql+asyncmy://{WORKER_USER}:{password}@{host}:{self.port}/{_checked(database)}"
 
     def create_database(self, name: str) -> str:
         """Create the (empty) database ``name`` if it does not exist; returns its URL."""
@@ -100,8 +122,15 @@ class MariaDB:
     def _answers(self) -> bool:
         return self.socket.exists() and self._client("SELECT 1").returncode == 0
 
-    def _start(self) -> None:
+    def _read_bind(self) -> str | None:
+        try:
+            return self.bind_file.read_text().strip()
+        except OSError:
+            return None
+
+    def _start(self, bind: str) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
+        self.bind_file.write_text(bind)
         user = self._server_user()
         if not (self.datadir / "mysql").is_dir():
             self._install(user)
@@ -112,7 +141,7 @@ class MariaDB:
             require_command("mariadbd"),
             "--no-defaults",
             f"--datadir={self.datadir}",
-            "--bind-address=127.0.0.1",
+            f"--bind-address={bind}",  # MariaDB 10.11 takes a comma-separated list
             f"--port={self.port}",
             f"--socket={self.socket}",
             f"--pid-file={self.home / 'mariadbd.pid'}",
@@ -157,7 +186,9 @@ class MariaDB:
         return "mysql" if _can_traverse(self.home.parent, mysql.pw_uid, mysql.pw_gid) else "root"
 
     def _provision(self) -> None:
-        """The app user (allowed to create databases: the tests make one per session) and its database."""
+        """The app user (allowed to create databases: the tests make one per session) and its database;
+        the workers' user, which may only read (from any address: the server listens on 127.0.0.1 and the
+        Docker bridge only)."""
         password = self._password()
         statements = []
         for host in ("127.0.0.1", "localhost"):
@@ -167,17 +198,28 @@ class MariaDB:
                 f"ALTER USER {account} IDENTIFIED BY '{password}'",
                 f"GRANT ALL PRIVILEGES ON *.* TO {account}",
             ]
-        statements.append(f"CREATE DATABASE IF NOT EXISTS `{APP_DATABASE}` CHARACTER SET utf8mb4")
+        worker = f"'{WORKER_USER}'@'%'"
+        worker_password = self._secret(self.worker_password_file)
+        statements += [
+            f"CREATE USER IF NOT EXISTS {worker} IDENTIFIED BY '{worker_password}'",
+            f"ALTER USER {worker} IDENTIFIED BY '{worker_password}'",
+            f"GRANT SELECT ON `{WORKER_DATABASES}`.* TO {worker}",
+            f"CREATE DATABASE IF NOT EXISTS `{APP_DATABASE}` CHARACTER SET utf8mb4",
+        ]
         self.sql(";\n".join(statements))
 
     def _password(self) -> str:
-        """The app user's password: random, made once per state directory, readable only by us."""
-        if not self.password_file.exists():
+        """The app user's password."""
+        return self._secret(self.password_file)
+
+    def _secret(self, path: Path) -> str:
+        """A password kept in ``path``: random, made once per state directory, readable only by us."""
+        if not path.exists():
             self.home.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(secrets.token_urlsafe(18))  # URL-safe: it goes into the SQLAlchemy URL as is
-        return self.password_file.read_text().strip()
+        return path.read_text().strip()
 
 
 def _checked(name: str) -> str:

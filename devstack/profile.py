@@ -23,7 +23,7 @@ from devstack.console import DevstackError
 @dataclass(frozen=True)
 class Profile:
     """Where one stack keeps its state and which ports it listens on (all on 127.0.0.1, except the Kafka
-    listener for containers, which is on the Docker bridge gateway)."""
+    listener for containers, which is on the Docker bridge gateway; MariaDB listens on both)."""
 
     name: str
     state_dir: Path

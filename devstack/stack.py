@@ -28,6 +28,8 @@ class Services:
     database_url: str
     kafka_bootstrap: str
     worker_kafka_bootstrap: str
+    worker_database_url: str
+    """The app's database as worker containers reach it, with the read-only workers' user."""
     images: tuple[str, ...]
 
     def environment(self) -> dict[str, str]:
@@ -36,6 +38,7 @@ class Services:
             "EXECUTIONER_DATABASE_URL": self.database_url,
             "EXECUTIONER_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "EXECUTIONER_WORKER_KAFKA_BOOTSTRAP": self.worker_kafka_bootstrap,
+            "EXECUTIONER_WORKER_DATABASE_URL": self.worker_database_url,
         }
 
 
@@ -54,9 +57,10 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
             current.result = (
                 f"{'started dockerd' if started else 'running'}; containers reach us at {gateway}"
             )
-        with step("mysql", f"starting on 127.0.0.1:{profile.mysql_port}") as current:
+        with step("mysql", f"starting on 127.0.0.1 and {gateway}, port {profile.mysql_port}") as current:
             mysql = MariaDB(profile)
-            database_url = mysql.ensure()
+            database_url = mysql.ensure(gateway)
+            worker_database_url = mysql.worker_url(host=gateway)
             current.result = "ready" if mysql.started else "already running"
         kafka_ports = f"127.0.0.1:{profile.kafka_port}, containers {gateway}:{profile.kafka_container_port}"
         with step("kafka", f"starting on {kafka_ports}") as current:
@@ -64,7 +68,9 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
             host_bootstrap, container_bootstrap = kafka.ensure(gateway)
             current.result = "ready" if kafka.started else "already running"
     report = ensure_images(engine, languages)
-    return Services(database_url, host_bootstrap, container_bootstrap, report.runtime_images)
+    return Services(
+        database_url, host_bootstrap, container_bootstrap, worker_database_url, report.runtime_images
+    )
 
 
 def ensure_images(engine: docker.DockerClient, languages: list[str] | None = None) -> ImagesReport:

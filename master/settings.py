@@ -29,6 +29,10 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     """Overrides the image's command (a JSON list); for tests with stand-in images."""
     worker_kafka_bootstrap: str | None = None
     """Kafka as seen from inside the worker containers; default: ``kafka_bootstrap``."""
+    worker_database_url: str | None = None
+    """MySQL as seen from inside the worker containers, with a read-only account (``SELECT`` on
+    ``submissions`` suffices; never the master's own): workers publish the stored result of a job whose id
+    already finished instead of running it again. Unset: workers do not check."""
     worker_network: str = "bridge"
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024

@@ -38,20 +38,23 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     (docs/security.md weighs what that costs). Docker never restarts a worker: the master replaces dead
     workers itself, with back-off.
     """
+    environment = {
+        "EXECUTIONER_KAFKA_BOOTSTRAP": settings.worker_bootstrap,
+        "EXECUTIONER_TOPIC_PREFIX": settings.topic_prefix,
+        "EXECUTIONER_LANGUAGE": language,
+        "EXECUTIONER_WORKER_ID": name,
+        "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),
+        "EXECUTIONER_LOG_LEVEL": settings.log_level,
+        "EXECUTIONER_SANDBOX": "bwrap",
+    }
+    if settings.worker_database_url:
+        environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url
     return {
         "image": settings.image_for(language),
         "command": settings.worker_command,
         "name": name,
         "labels": {LABEL_CLUSTER: settings.cluster, LABEL_LANGUAGE: language, LABEL_ROLE: ROLE_WORKER},
-        "environment": {
-            "EXECUTIONER_KAFKA_BOOTSTRAP": settings.worker_bootstrap,
-            "EXECUTIONER_TOPIC_PREFIX": settings.topic_prefix,
-            "EXECUTIONER_LANGUAGE": language,
-            "EXECUTIONER_WORKER_ID": name,
-            "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),
-            "EXECUTIONER_LOG_LEVEL": settings.log_level,
-            "EXECUTIONER_SANDBOX": "bwrap",
-        },
+        "environment": environment,
         "mem_limit": f"{settings.worker_memory_mb}m",
         "memswap_limit": f"{settings.worker_memory_mb}m",
         "nano_cpus": round(settings.worker_cpus * 1e9),

@@ -3,22 +3,29 @@ run each as a named task, and commit per partition the highest offset below whic
 
 Offsets are committed only after a job's result was acknowledged, and never past an unfinished job, so
 a worker killed mid-job leaves that job (and everything after it) to the next owner of the partition.
+Before a fetch's jobs start, a commit records in its metadata that they are starting (worker/deliveries.py),
+so a job that keeps killing its workers can be recognised: the handler learns how often each job was
+started before.
 """
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from worker.committed import Committed
 from worker.offsets import OffsetTracker, PartitionOffsets
 
 log = logging.getLogger(__name__)
 
-RecordHandler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+RecordHandler = Callable[[Record, int], Awaitable[None]]
+"""Handles one record, given how many times its job was started before without finishing."""
+CommittedReader = Callable[[list[TopicPartition]], Awaitable[Committed]]
 FETCH_TIMEOUT_MS = 500
 IDLE_POLL_S = 1.0
 """While every slot is busy, how often we still poll (paused) so the group knows we are alive."""
@@ -32,6 +39,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         consumer: AIOKafkaConsumer,
         topic: str,
         handler: RecordHandler,
+        read_committed: CommittedReader,
         *,
         capacity: int,
         drain_timeout_s: float,
@@ -39,6 +47,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         self._consumer = consumer
         self._topic = topic
         self._handler = handler
+        self._read_committed = read_committed
         self._capacity = capacity
         self._drain_timeout_s = drain_timeout_s
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
@@ -73,29 +82,47 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 continue
             self._consumer.resume(*assignment)
             batch = await self._consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS, max_records=free)
-            for partition, records in batch.items():
-                for record in records:
-                    self._start_job(partition, record)
+            if batch:
+                await self._start_batch(batch)
             if burst and not batch and await self.caught_up():
                 log.info("burst mode: every assigned partition is consumed; stopping")
                 return
 
-    def _start_job(self, partition: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
-        offsets = self._offsets.start(partition, record.offset)
-        name = f"job:{partition.topic}[{partition.partition}]@{record.offset}"
-        task = asyncio.create_task(self._process(partition, offsets, record), name=name)
-        self._in_flight[task] = partition
-        task.add_done_callback(self._job_ended)
+    async def _start_batch(self, batch: dict[TopicPartition, list[Record]]) -> None:
+        """Start the jobs of one fetch, once a commit has recorded that they are starting."""
+        unknown = [partition for partition in batch if not self._offsets.knows(partition)]
+        if unknown:
+            # The partition's first fetch since it was assigned: learn what earlier owners recorded.
+            for partition, (offset, metadata) in (await self._read_committed(unknown)).items():
+                self._offsets.load(partition, offset, metadata)
+        starting = [
+            (partition, record, *self._offsets.start(partition, record.offset))
+            for partition, records in batch.items()
+            for record in records
+        ]
+        # Awaited: a job that kills this worker must find its start already counted.
+        await self.commit(batch)
+        assigned = self._consumer.assignment()
+        # Revoked while we awaited: the partition's new owner runs these jobs.
+        lost = [partition for partition in batch if partition not in assigned]
+        self._offsets.forget(lost)
+        for partition, record, offsets, started_before in starting:
+            if partition in lost:
+                continue
+            name = f"job:{partition.topic}[{partition.partition}]@{record.offset}"
+            task = asyncio.create_task(self._process(partition, offsets, record, started_before), name=name)
+            self._in_flight[task] = partition
+            task.add_done_callback(self._job_ended)
 
     def _job_ended(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
         self._slot_freed.set()
 
     async def _process(
-        self, partition: TopicPartition, offsets: PartitionOffsets, record: ConsumerRecord[bytes, bytes]
+        self, partition: TopicPartition, offsets: PartitionOffsets, record: Record, started_before: int
     ) -> None:
         try:
-            await self._handler(record)
+            await self._handler(record, started_before)
         except Exception as exc:
             # Kafka would not take the job's events. Its offset stays uncommitted (another worker runs it
             # again) and this worker stops: it can no longer keep its promises.
@@ -121,20 +148,21 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         return True
 
     async def commit(self, partitions: Iterable[TopicPartition] | None = None) -> None:
-        """Commit what is committable on ``partitions`` (default: all). A failed commit is logged, not
+        """Commit what is committable on ``partitions`` (default: all): the offset below which every job
+        is done, with the delivery counts of the jobs above it as metadata. A failed commit is logged, not
         raised: the jobs concerned will simply run again on the partition's next owner."""
         async with self._commit_lock:
-            offsets = self._offsets.committable(partitions)
+            commits = self._offsets.committable(partitions)
             assigned = self._consumer.assignment()
-            offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
-            if not offsets:
+            commits = {tp: commit for tp, commit in commits.items() if tp in assigned}
+            if not commits:
                 return
             try:
-                await self._consumer.commit(offsets)
+                await self._consumer.commit(commits)
             except KafkaError as exc:
-                log.warning("commit of %s failed: %s", offsets, exc)
+                log.warning("commit of %s failed: %s", commits, exc)
                 return
-            self._offsets.committed(offsets)
+            self._offsets.committed(commits)
 
     async def drain(self) -> None:
         """Wait (at most ``drain_timeout_s``) for running jobs, cancel the rest, commit what is done."""
@@ -166,7 +194,8 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         self._offsets.forget(lost)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        """Nothing to load: positions come from the committed offsets."""
+        """Nothing to load yet: positions come from the committed offsets, and their metadata is read with
+        each partition's first fetch (fetching may begin before this callback returns)."""
         log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
 
 

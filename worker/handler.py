@@ -1,14 +1,18 @@
-"""What happens to one Kafka record: reject it to the dead-letter topic, or run it (retrying our own
-failures in a fresh pool process) and publish its events. Returns only once Kafka acknowledged them."""
+"""What happens to one Kafka record: reject it to the dead-letter topic, publish the stored result again
+when the job already finished, dead-letter it as poison when it was started too often without finishing,
+or run it (retrying our own failures in a fresh pool process) and publish its events. Returns only once
+Kafka acknowledged them."""
 
 import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Protocol
+from uuid import UUID
 
 from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
-from schemas.results import SEQ_RUNNING, Outcome, TestReport, seq_for_test
+from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
 from schemas.verdicts import Verdict
 from worker.errors import InternalError, JobRejected
 from worker.pool import OnTest, Pool
@@ -43,32 +47,107 @@ class Admission:
         return job
 
 
+class FinishedLookup(Protocol):
+    """Where stored results come from (worker/finished.py)."""
+
+    async def lookup(self, job_id: UUID) -> ResultEvent | None:
+        """The stored result of ``job_id`` when it already finished, else None."""
+
+
+def poison_reason(started_before: int) -> str:
+    """The dead-letter reason of a job whose workers kept dying."""
+    return f"poison: a worker died {started_before} times while running this job"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a record came from, as dead letters tell it."""
+
+    key: bytes | None
+    value: bytes | None
+    topic: str
+    partition: int
+    offset: int
+
+
 class JobHandler:
     """Handles records of the jobs topic, one call per record (calls run concurrently)."""
 
     def __init__(
-        self, admission: Admission, pool: Pool, publisher: Publisher, *, worker_id: str, max_attempts: int
+        self,
+        admission: Admission,
+        pool: Pool,
+        publisher: Publisher,
+        *,
+        worker_id: str,
+        max_attempts: int,
+        max_deliveries: int,
+        finished: FinishedLookup | None = None,
     ) -> None:
         self._admission = admission
         self._pool = pool
         self._publisher = publisher
         self._worker_id = worker_id
         self._max_attempts = max_attempts
+        self._max_deliveries = max_deliveries
+        self._finished = finished
 
     async def handle(
-        self, *, key: bytes | None, value: bytes | None, topic: str, partition: int, offset: int
+        self,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        topic: str,
+        partition: int,
+        offset: int,
+        started_before: int,
     ) -> None:
-        """Dead-letter or run one record. Raises only when Kafka would not take what we publish."""
+        """Dead-letter, answer from the stored result, or run one record; ``started_before`` counts its
+        earlier deliveries that never finished. Raises only when Kafka would not take what we publish."""
+        source = Source(key, value, topic, partition, offset)
         try:
             job = self._admission.admit(value)
         except JobRejected as exc:
-            ack = await self._publisher.dead_letter(
-                key=key, value=value, reason=exc.reason, topic=topic, partition=partition, offset=offset
-            )
+            ack = await self._send_dead_letter(source, exc.reason)
             await ack
             log.warning("rejected %s[%d]@%d to dead-letter: %s", topic, partition, offset, exc.reason)
             return
+        stored = await self._finished.lookup(job.id) if self._finished is not None else None
+        if stored is not None:
+            ack = await self._publisher.stored_result(stored)
+            await ack
+            log.info("job %s already finished: its stored result was published again", job.id)
+            return
+        if started_before >= self._max_deliveries:
+            await self.poisoned(job, source, started_before)
+            return
         await self.run(job)
+
+    async def poisoned(self, job: JobMessage, source: Source, started_before: int) -> None:
+        """Give up a job that killed its workers: dead-letter it and publish an ``internal_error`` result,
+        so whoever waits for it gets an answer."""
+        reason = poison_reason(started_before)
+        outcome = Outcome(
+            verdict=Verdict.INTERNAL_ERROR,
+            limits=job.limits.effective(),
+            message=f"dead-lettered as {reason}",
+            worker=self._worker_id,
+        )
+        # Above every seq an earlier delivery can have published (running, then one event per test).
+        seq = seq_for_test(len(job.tests or []))
+        dead_letter = await self._send_dead_letter(source, reason)
+        await asyncio.gather(dead_letter, await self._publisher.result(job, outcome, seq))
+        log.error("job %s dead-lettered: %s", job.id, reason)
+
+    async def _send_dead_letter(self, source: Source, reason: str) -> Ack:
+        return await self._publisher.dead_letter(
+            key=source.key,
+            value=source.value,
+            reason=reason,
+            topic=source.topic,
+            partition=source.partition,
+            offset=source.offset,
+        )
 
     async def run(self, job: JobMessage) -> Outcome:
         """Run a valid job and publish ``running``, each test and the result; wait for their acks."""

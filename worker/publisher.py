@@ -98,6 +98,12 @@ class Publisher:
             self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
         )
 
+    async def stored_result(self, event: ResultEvent) -> Ack:
+        """A ``result`` event stored earlier, published again as it was (a retried job that finished)."""
+        return await self._send(
+            self._topics.results, str(event.id).encode(), encode_within(event, self._max_event_bytes)
+        )
+
     async def dead_letter(
         self, *, key: bytes | None, value: bytes | None, reason: str, topic: str, partition: int, offset: int
     ) -> Ack:

@@ -1,6 +1,7 @@
 """The worker's lifecycle: start (runtime, pool, self-test, topics, producer, consumer) → run (consume
 until SIGTERM/SIGINT, a fatal error, or an empty queue in burst mode) → drain (finish running jobs,
-publish and commit them) → stop (consumer, producer, pool, in that order)."""
+publish and commit them) → stop (consumer, producer, pool, in that order; then the admin client and the
+MySQL connections)."""
 
 import asyncio
 import logging
@@ -12,9 +13,11 @@ from pydantic import ValidationError
 from common.kafka import ensure_topics, make_producer
 from common.lifecycle import install_stop_signals
 from common.runtimes import Runtime, load_runtime
+from worker.committed import CommittedReader
 from worker.consumer import JobConsumer
 from worker.errors import StartupError
 from worker.execute import ExecConfig
+from worker.finished import FinishedResults
 from worker.handler import Admission, JobHandler
 from worker.pool import Pool
 from worker.publisher import Publisher
@@ -22,6 +25,7 @@ from worker.selftest import run_selftest
 from worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
+MAX_DATABASE_CONNECTIONS = 4
 
 
 def load_runtime_file(path: Path) -> Runtime:
@@ -41,12 +45,16 @@ class WorkerService:
         self._producer = make_producer(settings.kafka_bootstrap, f"worker-{settings.worker_id}")
         self._producer_started = False
         self._consumer: JobConsumer | None = None
+        self._committed: CommittedReader | None = None
+        self._finished: FinishedResults | None = None
 
     async def start(self) -> None:
         """Everything up to (not including) consuming. Raises :class:`StartupError` when the runtime is
         unusable: nothing has been consumed then."""
         settings = self.settings
         runtime = load_runtime_file(settings.runtime_file)
+        if settings.database_url:
+            self._finished = self._finished_results(settings.database_url)
         language = settings.language_for(runtime.id)
         if not settings.sandbox_config.isolates:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
@@ -74,20 +82,26 @@ class WorkerService:
             publisher,
             worker_id=settings.worker_id,
             max_attempts=settings.max_attempts,
+            max_deliveries=settings.max_deliveries,
+            finished=self._finished,
         )
 
-        async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
+        async def handle(record: ConsumerRecord[bytes, bytes], started_before: int) -> None:
             await handler.handle(
                 key=record.key,
                 value=record.value,
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
+                started_before=started_before,
             )
 
+        group = topics.worker_group(language)
+        self._committed = CommittedReader(settings.kafka_bootstrap, group, f"worker-{settings.worker_id}")
+        await self._committed.start()
         kafka_consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap,
-            group_id=topics.worker_group(language),
+            group_id=group,
             client_id=f"worker-{settings.worker_id}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -96,11 +110,24 @@ class WorkerService:
             kafka_consumer,
             topics.jobs(language),
             handle,
+            self._committed.read,
             capacity=settings.pool_size,
             drain_timeout_s=settings.drain_timeout_s,
         )
         await self._consumer.start()
         log.info("worker %s consuming %s", settings.worker_id, topics.jobs(language))
+
+    def _finished_results(self, url: str) -> FinishedResults:
+        try:
+            finished = FinishedResults(
+                url,
+                timeout_s=self.settings.database_timeout_s,
+                connections=min(self.settings.pool_size, MAX_DATABASE_CONNECTIONS),
+            )
+        except ValueError as exc:
+            raise StartupError(f"EXECUTIONER_DATABASE_URL: {exc}") from exc
+        log.info("finished jobs are looked up in MySQL at %s", finished.where)
+        return finished
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, a job failed fatally, or (burst mode) the queue is empty."""
@@ -120,6 +147,10 @@ class WorkerService:
             await self._producer.stop()
         if self._pool is not None:
             await self._pool.close()
+        if self._committed is not None:
+            await self._committed.close()
+        if self._finished is not None:
+            await self._finished.close()
 
     @property
     def failed(self) -> bool:

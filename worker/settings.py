@@ -35,6 +35,17 @@ class WorkerSettings(KafkaSettings):
     """How long a drain (SIGTERM, lost partitions) waits for running jobs."""
     max_attempts: Annotated[int, Field(ge=1)] = 3
     """Attempts for a job that fails on our side before it is given up as ``internal_error``."""
+    max_deliveries: Annotated[int, Field(ge=1)] = 3
+    """Times a job may be started without finishing (its worker died, or was stopped and could not wait
+    for it) before its next delivery dead-letters it as poison, with an ``internal_error`` result, instead
+    of running it again. The count lives in the metadata of the worker group's committed offsets."""
+    database_url: str | None = None
+    """MySQL (``mysql+asyncmy://user:password@host:port/database``; a read-only account with ``SELECT`` on
+    ``submissions`` suffices). Before running a job the worker looks it up there: when its id already
+    finished (a grader retrying), the stored result is published again instead of running it twice. Unset:
+    no check. Unreachable or slow: the job runs anyway."""
+    database_timeout_s: Annotated[float, Field(gt=0)] = 2.0
+    """Longest wait for that look-up (connecting included) before the job runs unchecked."""
     max_event_bytes: Annotated[int, Field(ge=16_384)] = 1_000_000
     """Largest result event we publish; outputs are cut down to fit (Kafka's default limit is ~1 MB)."""
     sandbox: Literal["bwrap", "none"] = "none"

@@ -53,3 +53,13 @@ def test_compose_runs_mysql_8_kafka_api_and_master(compose: dict[str, Any]) -> N
 def test_the_admin_token_has_no_default(compose: dict[str, Any]) -> None:
     token = compose["services"]["api"]["environment"]["EXECUTIONER_ADMIN_TOKEN"]
     assert token.startswith("${EXECUTIONER_ADMIN_TOKEN:?")
+
+
+def test_workers_get_a_read_only_database_account(compose: dict[str, Any]) -> None:
+    mysql = compose["services"]["mysql"]
+    assert "./mysql/initdb:/docker-entrypoint-initdb.d:ro" in mysql["volumes"]
+    script = (COMPOSE_FILE.parent / "mysql" / "initdb" / "10-worker-account.sh").read_text()
+    assert "GRANT SELECT ON" in script and "executioner_worker" in script
+    worker_url = compose["services"]["master"]["environment"]["EXECUTIONER_WORKER_DATABASE_URL"]
+    assert worker_url.startswith("mysql+asyncmy://executioner_worker:")
+    assert worker_url != compose["services"]["api"]["environment"]["EXECUTIONER_DATABASE_URL"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.docker_engine import bridge_gateway, client
 from devstack.profile import Profile
 
 
@@ -27,3 +28,11 @@ def scratch_profile(tmp_path_factory: pytest.TempPathFactory) -> Profile:
         kafka_container_port=free_port(),
         api_port=None,
     )
+
+
+@pytest.fixture(scope="module")
+def gateway() -> str:
+    """The Docker bridge gateway: where containers reach the host's services."""
+    engine = client()
+    assert engine is not None, "the Docker engine must run (python -m devstack services starts it)"
+    return bridge_gateway(engine)

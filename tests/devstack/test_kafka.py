@@ -8,19 +8,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from devstack import processes
-from devstack.docker_engine import bridge_gateway, client
 from devstack.kafka import Kafka
 from devstack.kafka_probe import broker_count, serves_clients
 from devstack.profile import Profile, cache_dir, repo_root
 
 TOPIC = "devstack-selftest"
-
-
-@pytest.fixture(scope="module")
-def gateway() -> str:
-    engine = client()
-    assert engine is not None, "the Docker engine must run (python -m devstack services starts it)"
-    return bridge_gateway(engine)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,14 @@ from master.spec import worker_name, worker_run_args
 
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> MasterSettings:
-    for variable in ("CLUSTER", "LANGUAGES", "WORKER_KAFKA_BOOTSTRAP", "KAFKA_BOOTSTRAP", "TOPIC_PREFIX"):
+    for variable in (
+        "CLUSTER",
+        "LANGUAGES",
+        "WORKER_KAFKA_BOOTSTRAP",
+        "WORKER_DATABASE_URL",
+        "KAFKA_BOOTSTRAP",
+        "TOPIC_PREFIX",
+    ):
         monkeypatch.delenv(f"EXECUTIONER_{variable}", raising=False)
     monkeypatch.setenv("EXECUTIONER_CLUSTER", "prod")
     monkeypatch.setenv("EXECUTIONER_LANGUAGES", '["python", "cpp"]')
@@ -71,3 +78,11 @@ def test_worker_run_args(settings: MasterSettings) -> None:
     assert args["read_only"] is True
     assert args["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
     assert (args["network"], args["restart_policy"], args["command"]) == ("bridge", {"Name": "no"}, None)
+
+
+def test_workers_get_the_read_only_database_url_only_when_one_is_set(settings: MasterSettings) -> None:
+    assert "EXECUTIONER_DATABASE_URL" not in worker_run_args(settings, "cpp", "w-1")["environment"]
+    url = "mysql+asyncmy://executioner_worker:pw@172.17.0.1:3307/executioner"
+    with_url = settings.model_copy(update={"worker_database_url": url})
+    assert worker_run_args(with_url, "cpp", "w-1")["environment"]["EXECUTIONER_DATABASE_URL"] == url
+    assert with_url.database_url != url  # the master's own account is never handed to workers

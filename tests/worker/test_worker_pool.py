@@ -116,6 +116,7 @@ async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Po
         publisher,  # type: ignore[arg-type]
         worker_id="w",
         max_attempts=2,
+        max_deliveries=3,
     )
     the_job = job("print(input())\n" + KILL_MY_POOL_PROCESS, tests=[{"stdin": "a", "expected_output": "a"}])
     outcome = await handler.run(the_job)
@@ -127,7 +128,14 @@ async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Po
 
 async def test_the_result_follows_the_last_test(pool: Pool) -> None:
     publisher = RecordingPublisher()
-    handler = JobHandler(Admission("python", 65_536, 65_536), pool, publisher, worker_id="w", max_attempts=1)  # type: ignore[arg-type]
+    handler = JobHandler(
+        Admission("python", 65_536, 65_536),
+        pool,
+        publisher,  # type: ignore[arg-type]
+        worker_id="w",
+        max_attempts=1,
+        max_deliveries=3,
+    )
     the_job = job("print(input())", tests=[{"stdin": "a", "expected_output": "a"}] * 2)
     outcome = await handler.run(the_job)
     assert outcome.verdict is Verdict.ACCEPTED
