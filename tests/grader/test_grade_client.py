@@ -12,9 +12,10 @@ from uuid import UUID
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from grader import GradeError, GradeOptions, JobState, Progress, grade
-from tests.grader.hostcluster import REPO, WORKER_MAX_SOURCE_BYTES, HostCluster
+from tests.grader.hostcluster import REPO, WORKER_MAX_SOURCE_BYTES, HostCluster, consumer_at_end
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,44 @@ async def test_python_api_via_kafka_reports_progress_and_a_complete_summary(
     assert 0 < report.summary.p50_ms <= report.summary.p99_ms <= report.summary.elapsed_s * 1000
     assert max(p.sent - p.settled for p in seen) <= 5
     assert (seen[-1].settled, seen[-1].finished, seen[-1].total) == (30, 30, 30)
+
+
+async def wait_until_running(consumer: AIOKafkaConsumer, marker: str) -> None:
+    """Until a job whose source holds ``marker`` (read on ``jobs.python``) is reported running."""
+    ours: set[str] = set()
+    async with asyncio.timeout(60):
+        while True:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    message = json.loads(record.value)
+                    if record.topic.endswith("jobs.python") and marker in message["source"]:
+                        ours.add(message["id"])
+                    elif message["id"] in ours and message["event"] == "status":
+                        return
+
+
+async def test_http_streams_resume_when_the_api_restarts(cluster_on_host: HostCluster) -> None:
+    cluster = cluster_on_host
+    marker = uuid.uuid4().hex
+    jobs = [
+        {"language": "python", "source": f"# {marker}\nimport time\ntime.sleep(1)\nprint({i})"}
+        for i in range(4)
+    ]
+    topics = [cluster.topic("jobs.python"), cluster.topic("results")]
+    consumer = await consumer_at_end(cluster.kafka_bootstrap, topics)
+    options = GradeOptions(via="http", api_url=cluster.api_url, concurrency=4, timeout_s=120)
+    try:
+        grading = asyncio.create_task(grade(jobs, options))
+        await wait_until_running(consumer, marker)  # posted, relayed, streams open
+    finally:
+        await consumer.stop()
+    await cluster.stop_api()  # every open stream ends without a result
+    await cluster.start_api()
+
+    report = await grading
+
+    assert report.summary.verdicts == {"accepted": 4}, [r.error for r in report.results]
+    assert [r.result["stdout"] for r in report.results if r.result] == ["0\n", "1\n", "2\n", "3\n"]
 
 
 async def test_jobs_without_a_result_in_time_are_reported_as_timeouts(cluster_on_host: HostCluster) -> None:
