@@ -123,11 +123,10 @@ class HttpGrading:
         failures = 0
         while True:
             headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+            status: int | None = None
             try:
                 async with aconnect_sse(client, "GET", url, headers=headers) as source:
                     status = source.response.status_code
-                    if status == 204:  # finished, and the server thinks we saw the result
-                        return await self._read(client, submission_id)
                     if 400 <= status < 500:
                         await source.response.aread()
                         raise _JobFailed(_api_error(source.response))
@@ -141,6 +140,10 @@ class HttpGrading:
                     problem = f"the stream ended without a result (HTTP {status})"
             except (httpx.TransportError, SSEError) as exc:
                 problem = f"the stream broke: {exc!r}"
+            if status == 204:
+                # Finished, and the server thinks we saw the result: read it (outside the stream, whose
+                # connection is free again now).
+                return await self._read(client, submission_id)
             failures += 1
             if failures >= STREAM_ATTEMPTS:
                 raise _JobFailed(error("stream_lost", f"{problem}, {failures} times in a row"))

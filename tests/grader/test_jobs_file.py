@@ -1,5 +1,6 @@
 """Reading a jobs file: every bad line is named with its number before anything is sent."""
 
+import io
 import json
 from pathlib import Path
 from uuid import UUID
@@ -106,3 +107,11 @@ def test_the_command_exits_2_for_a_missing_file(tmp_path: Path, capsys: pytest.C
     missing = tmp_path / "nope.jsonl"
     assert main(["grade", str(missing), "--via", "http", "--out", str(tmp_path / "out.jsonl")]) == 2
     assert f"cannot read {missing}" in capsys.readouterr().err
+
+
+def test_the_command_reads_jobs_from_stdin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"\n[]\n")))
+    assert main(["grade", "-", "--via", "kafka", "--out", str(tmp_path / "out.jsonl")]) == 2
+    assert "line 2: a job must be a JSON object" in capsys.readouterr().err
