@@ -1,1 +1,2 @@
-"""``executioner``: the admin command line (pool status and sizes) over the API's admin endpoints."""
+"""``executioner``: the command line: pool status and sizes over the API's admin endpoints, and batch
+grading (``executioner grade``)."""

@@ -3,6 +3,7 @@
   executioner status                          a table of the pools
   executioner scale python=4 cpp=2            fixed sizes (autoscaling off)
   executioner autoscale python --min 1 --max 8
+  executioner grade jobs.jsonl --via kafka --out results.jsonl   (see executioner grade --help)
 
 The API is ``$EXECUTIONER_API_URL`` (default http://127.0.0.1:8000), the token
 ``$EXECUTIONER_ADMIN_TOKEN``. Exit status: 0 done, 1 the API refused, 2 bad usage,
@@ -13,6 +14,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from cli import grading
 from cli.client import AdminClient, CliError
 from cli.settings import CliSettings
 from cli.table import master_line, pool_rows, render_table
@@ -28,7 +30,7 @@ def _size(text: str) -> tuple[str, int]:
     return language, int(count)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="executioner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -40,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     auto.add_argument("language")
     auto.add_argument("--min", type=int, required=True, dest="minimum")
     auto.add_argument("--max", type=int, required=True, dest="maximum")
+    grading.add_parser(commands, settings)
     return parser
 
 
@@ -62,9 +65,12 @@ def _autoscale(client: AdminClient, language: str, minimum: int, maximum: int) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit status."""
-    args = _parser().parse_args(argv)  # exits with 2 on bad usage
+    settings = CliSettings()
+    args = _parser(settings).parse_args(argv)  # exits with 2 on bad usage
+    if args.command == "grade":
+        return grading.run(args)
     try:
-        with AdminClient(CliSettings()) as client:
+        with AdminClient(settings) as client:
             if args.command == "status":
                 _status(client)
             elif args.command == "scale":
