@@ -23,7 +23,7 @@ from bench.cluster import REPO, BenchCluster
 from bench.kafka_io import Producer, ResultsWatcher
 from bench.options import BenchOptions, parse
 from bench.progress import say
-from bench.scenarios import Context, backlog, compiled, fanout, latency, throughput
+from bench.scenarios import Context, backlog, compiled, fanout, isolation, latency, throughput
 from bench.services import ServicesError, resolve
 from common.runtimes import default_runtimes_dir, load_runtimes
 from devstack.console import DevstackError
@@ -33,6 +33,7 @@ RUNS: dict[str, Scenario] = {
     "throughput": throughput.run,
     "latency": latency.run,
     "compiled": compiled.run,
+    "isolation": isolation.run,
     "backlog": backlog.run,
     "fanout": fanout.run,
 }
@@ -91,7 +92,11 @@ async def _run(options: BenchOptions) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     # Library chatter (aiokafka's retries while a new topic elects leaders) goes to a file, not the table.
     logging.basicConfig(filename=logs / "bench.log", level=logging.INFO, format=LOG_FORMAT)
-    languages = ["python", *(("cpp", "java") if "compiled" in options.scenarios else ())]
+    languages = [
+        "python",
+        *(("cpp", "java") if "compiled" in options.scenarios else ()),
+        *(("c",) if "isolation" in options.scenarios else ()),
+    ]
     this = asyncio.current_task()
     assert this is not None
     # SIGTERM ends the run as Ctrl-C does: the cluster is stopped and what was measured is written.

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = ("throughput", "latency", "compiled", "backlog", "fanout")
+SCENARIOS = ("throughput", "latency", "compiled", "isolation", "backlog", "fanout")
 """Every scenario, in the order they run. ``fanout`` is last: it leaves queued jobs behind that no worker
 ever takes (its results are synthetic), and ``backlog`` must find an empty queue."""
 SERVICES = ("auto", "env", "dev", "test")
@@ -24,6 +24,8 @@ class Counts:
     """Compiled languages: jobs (compile + 10 tests) per language, for throughput."""
     compiled_latency_jobs: int
     """Compiled languages: sequential jobs per language, for latency."""
+    isolation_jobs: int
+    """Isolation cost: sequential jobs per language and per isolation (runc, bubblewrap, gVisor)."""
     clients: int
     """SSE fan-out: concurrent idle SSE connections."""
     backlog: int
@@ -31,10 +33,22 @@ class Counts:
 
 
 FULL = Counts(
-    jobs=2000, latency_jobs=200, compiled_jobs=60, compiled_latency_jobs=20, clients=10_000, backlog=100_000
+    jobs=2000,
+    latency_jobs=200,
+    compiled_jobs=60,
+    compiled_latency_jobs=20,
+    isolation_jobs=100,
+    clients=10_000,
+    backlog=100_000,
 )
 QUICK = Counts(
-    jobs=200, latency_jobs=50, compiled_jobs=12, compiled_latency_jobs=5, clients=1000, backlog=5000
+    jobs=200,
+    latency_jobs=50,
+    compiled_jobs=12,
+    compiled_latency_jobs=5,
+    isolation_jobs=20,
+    clients=1000,
+    backlog=5000,
 )
 
 

@@ -75,6 +75,21 @@ def _compiled(ax: Axes, r: dict[str, Any]) -> None:
     ax.set(title="Compiled: compile + 10 tests", ylabel="jobs/s")
 
 
+ISOLATIONS = {"runc": "runc", "runc_bwrap": "runc + bubblewrap", "gvisor": "gVisor"}
+
+
+def _isolation(ax: Axes, r: dict[str, Any]) -> None:
+    languages = [name for name, value in r.items() if isinstance(value, dict) and "floor" in value]
+    colors = iter(("tab:gray", "tab:blue", "tab:purple"))
+    series = {
+        label: ([r[lang]["floor"][name]["job_ms"]["p50"] for lang in languages], next(colors))
+        for name, label in ISOLATIONS.items()
+        if all(name in r[lang]["floor"] for lang in languages)
+    }
+    _grouped(ax, languages, series)
+    ax.set(title=f"Isolation: one job at a time, {r['jobs']} per bar", ylabel="job ms, p50")
+
+
 def _backlog(ax: Axes, r: dict[str, Any]) -> None:
     samples = r["memory"]["samples"]
     for name in ("api", "master", "workers"):
@@ -101,6 +116,7 @@ _PANELS: dict[str, Callable[[Axes, dict[str, Any]], None]] = {
     "throughput": _throughput,
     "latency": _latency,
     "compiled": _compiled,
+    "isolation": _isolation,
     "backlog": _backlog,
     "fanout": _fanout,
 }

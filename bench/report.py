@@ -93,6 +93,27 @@ def _compiled(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def _isolation(r: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    for language, v in r.items():
+        if not isinstance(v, dict) or "floor" not in v:
+            continue
+        floor, added = v["floor"], v["added_p50_ms"]
+        names = [name for name in ("runc", "runc_bwrap", "gvisor") if name in floor]
+        rows.append(
+            (
+                "isolation",
+                f"{language} job ms p50, {' / '.join(names)}",
+                "",
+                " / ".join(_n(floor[name]["job_ms"]["p50"]) for name in names),
+                ", ".join(f"{name} +{_n(ms)} ms" for name, ms in added.items()),
+            )
+        )
+    if "gvisor_missing" in r:
+        rows.append(("isolation", "gVisor not measured", "", "", r["gvisor_missing"][:100]))
+    return rows
+
+
 def _backlog(r: dict[str, Any]) -> list[Row]:
     rows: list[Row] = [("backlog", f"drain of {r['jobs']:,} jobs, jobs/s", _n(r["jobs_per_s"]), "", "")]
     for name, view in r["memory"]["mib"].items():
@@ -135,6 +156,7 @@ _ROWS = {
     "throughput": _throughput,
     "latency": _latency,
     "compiled": _compiled,
+    "isolation": _isolation,
     "backlog": _backlog,
     "fanout": _fanout,
 }

@@ -46,6 +46,17 @@ class Workload:
 SHORT_PYTHON = Workload("python", Program("print(sum(range(1000)))", [("", "499500\n")]), with_tests=False)
 """The throughput and latency scenarios' job: a whole Python start-up for one line of output."""
 
+SHORT_C = Workload(
+    "c",
+    Program(
+        "#include <stdio.h>\n\nint main(void) {\n    long s = 0;\n"
+        '    for (int i = 0; i < 1000; ++i) s += i;\n    printf("%ld\\n", s);\n}\n',
+        [("", "499500\n")],
+    ),
+    with_tests=False,
+)
+"""The isolation scenario's compiled job: a C compile (many processes, files and system calls) and a run."""
+
 _TEST_INPUTS = [str(n * 1000) for n in range(1, 11)]
 _TESTS = [(f"{n}\n", f"{sum(i * i % 7 for i in range(1, int(n) + 1))}\n") for n in _TEST_INPUTS]
 CPP = Workload(

@@ -109,13 +109,18 @@ def remove_cluster_containers(engine: docker.DockerClient, cluster: str, *, grac
     return len(containers)
 
 
-def _dockerd_running() -> bool:
-    """Whether any ``dockerd`` process exists on this host (ours or the system's)."""
+def dockerd_pids() -> list[int]:
+    """The ``dockerd`` processes on this host (ours or the system's)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "dockerd":
-                    return True
+                    found.append(int(entry.name))
             except OSError:
                 continue
-    return False
+    return found
+
+
+def _dockerd_running() -> bool:
+    return bool(dockerd_pids())

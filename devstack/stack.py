@@ -9,7 +9,7 @@ from pathlib import Path
 
 import docker
 
-from devstack import docker_engine, processes, system
+from devstack import docker_engine, gvisor, processes, system
 from devstack.console import DevstackError, step
 from devstack.images import ImagesReport, build_images, runtime_languages
 from devstack.kafka import Kafka
@@ -54,8 +54,10 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
         with step("docker", "connecting to the engine") as current:
             engine, started = docker_engine.ensure_engine(cache)
             gateway = docker_engine.bridge_gateway(engine)
+            gvisor_state = gvisor.register(engine)
             current.result = (
-                f"{'started dockerd' if started else 'running'}; containers reach us at {gateway}"
+                f"{'started dockerd' if started else 'running'}; containers reach us at {gateway}; "
+                f"{gvisor_state}"
             )
         with step("mysql", f"starting on 127.0.0.1 and {gateway}, port {profile.mysql_port}") as current:
             mysql = MariaDB(profile)

@@ -34,6 +34,10 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     ``submissions`` suffices; never the master's own): workers publish the stored result of a job whose id
     already finished instead of running it again. Unset: workers do not check."""
     worker_network: str = "bridge"
+    worker_runtime: str | None = None
+    """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor as
+    ``make up`` registers it when runsc is installed; unset: the daemon's default (runc). Debian 12's
+    runsc is too old to run a worker: docs/security.md says what is missing and what gVisor costs."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0

@@ -36,7 +36,7 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     calls refused) and ``systempaths=unconfined``, because the kernel only lets a sandbox mount a fresh
     ``/proc`` for its pid namespace when no part of the container's ``/proc`` is masked
     (docs/security.md weighs what that costs). Docker never restarts a worker: the master replaces dead
-    workers itself, with back-off.
+    workers itself, with back-off. ``worker_runtime`` picks another OCI runtime, such as gVisor's.
     """
     environment = {
         "EXECUTIONER_KAFKA_BOOTSTRAP": settings.worker_bootstrap,
@@ -49,7 +49,7 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     }
     if settings.worker_database_url:
         environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url
-    return {
+    args: dict[str, Any] = {
         "image": settings.image_for(language),
         "command": settings.worker_command,
         "name": name,
@@ -71,3 +71,6 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "init": True,
         "detach": True,
     }
+    if settings.worker_runtime:  # absent, not None: the daemon's default runtime
+        args["runtime"] = settings.worker_runtime
+    return args

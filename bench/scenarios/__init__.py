@@ -2,6 +2,7 @@
 measured next to its bare-execution floor from the same run."""
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +73,11 @@ async def produce_and_wait(ctx: Context, workload: Workload, count: int, phase: 
     }
 
 
-async def floor(ctx: Context, workload: Workload, phases: list[Phase]) -> dict[str, PhaseResult]:
-    """The bare-execution floor of ``workload`` (see :mod:`bench.floor`); fails when a floor job did."""
+async def floor(
+    ctx: Context, workload: Workload, phases: list[Phase], settings: Mapping[str, str] | None = None
+) -> dict[str, PhaseResult]:
+    """The bare-execution floor of ``workload`` (see :mod:`bench.floor`) in a worker container configured
+    by ``settings`` (default: the run's ``--set`` ones); fails when a floor job did."""
     say(f"floor {workload.language}: " + ", ".join(f"{p.name} ({p.jobs:,} jobs)" for p in phases))
     measured = await measure_floor(
         runtime=ctx.runtimes[workload.language],
@@ -82,7 +86,7 @@ async def floor(ctx: Context, workload: Workload, phases: list[Phase]) -> dict[s
         image=ctx.cluster.services.worker_image.format(language=workload.language),
         cluster=ctx.cluster.name,
         cpus=float(ctx.options.cores),
-        settings=ctx.options.settings,
+        settings=ctx.options.settings if settings is None else settings,
         timeout_s=FLOOR_TIMEOUT_S,
     )
     for result in measured.values():

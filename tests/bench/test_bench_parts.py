@@ -4,12 +4,15 @@ local socket server), and the results table."""
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from bench.floor import PhaseResult
 from bench.monitor import container_memory_mib, flatness
 from bench.options import FULL, QUICK, SCENARIOS, parse
 from bench.report import table
+from bench.scenarios.isolation import costs
 from bench.sse import SseError, SseStream
 from bench.stats import percentile, ratio, summary_ms
 
@@ -126,3 +129,41 @@ def test_the_table_shows_numbers_next_to_floor_and_target_and_failures() -> None
     p50 = next(line for line in lines if "ms p50" in line)
     assert "30.0" in p50 and "20.0" in p50 and "overhead 10.0 ms (<= 15.0) ok" in p50
     assert any(line.startswith("fanout") and "FAILED" in line and "TimeoutError" in line for line in lines)
+
+
+def test_isolation_costs_are_added_to_the_plain_runc_median() -> None:
+    def phase(name: str, job_ms: list[float]) -> PhaseResult:
+        return PhaseResult(name, len(job_ms), 1, name == "runc_bwrap", 1.0, job_ms, 0, None)
+
+    measured = {
+        "runc": phase("runc", [20.0, 22.0, 90.0]),
+        "runc_bwrap": phase("runc_bwrap", [30.0, 34.0, 35.0]),
+        "gvisor": phase("gvisor", [50.0, 60.0, 61.0]),
+    }
+    assert costs(measured) == {"runc_bwrap": 12.0, "gvisor": 38.0}
+
+
+def test_the_table_shows_each_isolation_and_says_when_gvisor_was_not_measured() -> None:
+    def view(p50: float) -> dict[str, Any]:
+        return {"job_ms": {"p50": p50}}
+
+    result = {
+        "jobs": 20,
+        "gvisor_runtime": "runsc",
+        "python": {
+            "floor": {"runc": view(25.0), "runc_bwrap": view(54.5), "gvisor": view(54.7)},
+            "added_p50_ms": {"runc_bwrap": 29.5, "gvisor": 29.7},
+        },
+        "c": {
+            "floor": {"runc": view(113.0), "runc_bwrap": view(128.1)},
+            "added_p50_ms": {"runc_bwrap": 15.1},
+        },
+        "gvisor_missing": "Docker has no runtime 'runsc'",
+    }
+    lines = table({"isolation": result}).splitlines()
+    python = next(line for line in lines if "python job ms" in line)
+    assert "runc / runc_bwrap / gvisor" in python and "25.0 / 54.5 / 54.7" in python
+    assert "runc_bwrap +29.5 ms, gvisor +29.7 ms" in python
+    c = next(line for line in lines if "c job ms" in line)
+    assert "113.0 / 128.1" in c and "gvisor" not in c
+    assert any("gVisor not measured" in line and "no runtime 'runsc'" in line for line in lines)

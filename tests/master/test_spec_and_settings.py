@@ -16,6 +16,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> MasterSettings:
         "LANGUAGES",
         "WORKER_KAFKA_BOOTSTRAP",
         "WORKER_DATABASE_URL",
+        "WORKER_RUNTIME",
         "KAFKA_BOOTSTRAP",
         "TOPIC_PREFIX",
     ):
@@ -86,3 +87,15 @@ def test_workers_get_the_read_only_database_url_only_when_one_is_set(settings: M
     with_url = settings.model_copy(update={"worker_database_url": url})
     assert worker_run_args(with_url, "cpp", "w-1")["environment"]["EXECUTIONER_DATABASE_URL"] == url
     assert with_url.database_url != url  # the master's own account is never handed to workers
+
+
+def test_workers_run_under_dockers_default_runtime_unless_one_is_named(
+    settings: MasterSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "runtime" not in worker_run_args(settings, "python", "w-1")  # absent: the daemon's default
+    monkeypatch.setenv("EXECUTIONER_WORKER_RUNTIME", "runsc")
+    gvisor = worker_run_args(MasterSettings(), "python", "w-1")
+    assert gvisor["runtime"] == "runsc"
+    # Nothing else changes: the container is confined the same way under any runtime.
+    without = {k: v for k, v in gvisor.items() if k != "runtime"}
+    assert without == worker_run_args(settings, "python", "w-1")

@@ -1,0 +1,70 @@
+"""What isolation costs per job: short Python and C jobs, one at a time, in a worker container under
+Docker's default runtime (runc) without and with the per-job bubblewrap sandbox, and under gVisor
+(``runsc``) without it (bubblewrap cannot run inside Debian's gVisor: docs/security.md). No cluster: only
+the floor (:mod:`bench.floor`), so nothing but isolation differs between the three."""
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import docker
+
+from bench.floor import Phase, PhaseResult
+from bench.scenarios import Context, floor, floor_view
+from bench.stats import percentile
+from bench.workload import SHORT_C, SHORT_PYTHON, Workload
+
+GVISOR_RUNTIME = "runsc"
+"""The Docker runtime measured as gVisor, unless ``--set WORKER_RUNTIME=...`` names another."""
+RUNTIME_SETTING = "EXECUTIONER_WORKER_RUNTIME"
+WORKLOADS = (SHORT_PYTHON, SHORT_C)
+
+
+def docker_runtimes() -> set[str]:
+    """The runtimes the Docker engine knows (``docker info``). Blocking."""
+    engine = docker.from_env(timeout=60)
+    with contextlib.closing(engine):
+        return set(engine.info().get("Runtimes") or {})
+
+
+def costs(measured: Mapping[str, PhaseResult]) -> dict[str, float]:
+    """Milliseconds each isolation adds to the median job, over plain runc."""
+    base = percentile(measured["runc"].job_ms, 50)
+    return {
+        name: round(percentile(result.job_ms, 50) - base, 1)
+        for name, result in measured.items()
+        if name != "runc"
+    }
+
+
+async def _language(
+    ctx: Context, workload: Workload, gvisor: str | None, settings: dict[str, str]
+) -> dict[str, Any]:
+    jobs = ctx.options.counts.isolation_jobs
+    runc = [Phase("runc", jobs, 1, sandbox=False), Phase("runc_bwrap", jobs, 1, sandbox=True)]
+    measured = dict(await floor(ctx, workload, runc, settings=settings))
+    if gvisor is not None:
+        gvisor_settings = {**settings, RUNTIME_SETTING: gvisor}
+        measured.update(
+            await floor(ctx, workload, [Phase("gvisor", jobs, 1, sandbox=False)], settings=gvisor_settings)
+        )
+    return {
+        "floor": {name: floor_view(result) for name, result in measured.items()},
+        "added_p50_ms": costs(measured),
+    }
+
+
+async def run(ctx: Context) -> dict[str, Any]:
+    """Each workload under runc, runc + bubblewrap and (when Docker has it) gVisor."""
+    settings = {k: v for k, v in ctx.options.settings.items() if k != RUNTIME_SETTING}
+    gvisor = ctx.options.settings.get(RUNTIME_SETTING) or GVISOR_RUNTIME
+    available = gvisor in await asyncio.to_thread(docker_runtimes)
+    result: dict[str, Any] = {"jobs": ctx.options.counts.isolation_jobs, "gvisor_runtime": gvisor}
+    if not available:
+        result["gvisor_missing"] = (
+            f"Docker has no runtime {gvisor!r}: install runsc, then `make services` registers it"
+        )
+    for workload in WORKLOADS:
+        result[workload.language] = await _language(ctx, workload, gvisor if available else None, settings)
+    return result

@@ -1,0 +1,107 @@
+"""gVisor as the workers' runtime (``EXECUTIONER_WORKER_RUNTIME=runsc``), as far as it goes with the runsc of
+Debian 12: the test services registered it with Docker (devstack/gvisor.py), the master's switch reaches
+Docker, a container confined exactly like a worker runs on gVisor's kernel and still reaches Kafka, and
+the bench's floor runs Python and C jobs in it (the isolation scenario's gVisor figures).
+
+The worker itself does not start under this runsc (no ``PR_SET_CHILD_SUBREAPER``, no ``pidfd_open``, no
+mounts in a user namespace: docs/security.md), so no cluster runs here: these containers run the worker's
+image and confinement with another command, as the bench's floor does.
+"""
+
+import contextlib
+import json
+import platform
+import secrets
+from typing import Any
+
+import docker
+from docker.errors import NotFound
+
+from bench.floor import Phase, measure_floor
+from bench.workload import SHORT_C, SHORT_PYTHON
+from common.runtimes import default_runtimes_dir, load_runtimes
+from master.containers import create_container
+from master.settings import MasterSettings
+from master.spec import worker_run_args
+from tests.fixtures.services import Services
+
+RUNTIME = "runsc"
+GVISOR_RELEASE = "4.4.0"
+"""The Linux version gVisor's kernel reports, whatever the host runs."""
+IMAGE = "executioner/worker-{language}:latest"
+TIMEOUT_S = 120
+
+# What a hostile job would look at first: which kernel it talks to, and whether the network is there.
+PROBE = """
+import json, os, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+try:
+    socket.create_connection((host, int(port)), timeout=10).close()
+    kafka = "reached"
+except OSError as exc:
+    kafka = str(exc)
+print(json.dumps({"release": os.uname().release, "version": open("/proc/version").read(), "kafka": kafka}))
+"""
+
+
+def probe(services: Services, runtime: str | None) -> tuple[dict[str, Any], str]:
+    """Run :data:`PROBE` in a python worker container made by ``worker_run_args`` under ``runtime``;
+    its report and the runtime Docker used."""
+    cluster = f"gvisor-{secrets.token_hex(3)}"
+    settings = MasterSettings(cluster=cluster, worker_runtime=runtime, worker_image=IMAGE)
+    args = worker_run_args(settings, "python", f"executioner-{cluster}-python")
+    args.update(entrypoint=["python3", "-c", PROBE, services.kafka_container_bootstrap], command=None)
+    engine = docker.from_env(timeout=TIMEOUT_S)
+    try:
+        container = create_container(engine, args)
+        try:
+            container.start()
+            status = container.wait(timeout=TIMEOUT_S)
+            output = container.logs(stdout=True, stderr=True).decode()
+            assert status["StatusCode"] == 0, output
+            container.reload()
+            used = str(container.attrs["HostConfig"]["Runtime"])
+        finally:
+            with contextlib.suppress(NotFound):
+                container.remove(force=True)
+    finally:
+        engine.close()
+    return json.loads(output.strip().splitlines()[-1]), used
+
+
+def test_the_test_services_registered_gvisor_with_docker(services: Services) -> None:
+    engine = docker.from_env()
+    try:
+        runtimes = engine.info().get("Runtimes") or {}
+    finally:
+        engine.close()
+    assert RUNTIME in runtimes, "install runsc (apt-get install runsc); the test services then register it"
+
+
+def test_a_worker_container_under_gvisor_sees_gvisors_kernel_and_reaches_kafka(services: Services) -> None:
+    gvisor, used = probe(services, RUNTIME)
+    assert used == RUNTIME
+    assert gvisor["release"] == GVISOR_RELEASE != platform.release()
+    assert gvisor["kafka"] == "reached"  # the worker's own network works (its jobs' must not: bubblewrap)
+
+    runc, used = probe(services, None)  # the switch off: Docker's default runtime, the host's kernel
+    assert used == "runc"
+    assert runc["release"] == platform.release()
+    assert runc["version"] != gvisor["version"]
+
+
+async def test_the_floor_runs_python_and_c_jobs_under_gvisor(services: Services) -> None:
+    runtimes = load_runtimes(default_runtimes_dir())
+    for workload in (SHORT_PYTHON, SHORT_C):
+        measured = await measure_floor(
+            runtime=runtimes[workload.language],
+            program=workload.program,
+            phases=[Phase("gvisor", 3, 1, sandbox=False)],
+            image=IMAGE.format(language=workload.language),
+            cluster=f"gvisor-{secrets.token_hex(3)}",
+            cpus=1.0,
+            settings={"EXECUTIONER_WORKER_RUNTIME": RUNTIME},
+            timeout_s=300,
+        )
+        result = measured["gvisor"]
+        assert (result.jobs, result.failures) == (3, 0), result.first_failure
