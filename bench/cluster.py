@@ -9,7 +9,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,14 +32,6 @@ POLL_S = 0.25
 """Pool sizes are rows the master acts on: there is no event to await, so the admin API is polled."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class BenchCluster:
     """One API and one master of this run; ``languages`` are the pools the master manages."""
@@ -50,7 +41,7 @@ class BenchCluster:
     languages: list[str]
     logs: Path
     tag: str = field(default_factory=lambda: secrets.token_hex(3))
-    api_port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=processes.free_port)
     admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     database_url: str = ""
     pids: dict[str, int] = field(default_factory=dict)

@@ -129,6 +129,13 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing listens on right now (the kernel's pick of an ephemeral one)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def require_free_port(host: str, port: int, *, owner: str, variable: str) -> None:
     """Fail with a useful message when another program already listens where ``owner`` wants to."""
     if port_open(host, port):

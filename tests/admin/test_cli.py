@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from devstack.processes import free_port
 from tests.admin.conftest import ADMIN_TOKEN, AdminApi
-from tests.fixtures.cluster import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

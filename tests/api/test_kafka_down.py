@@ -1,6 +1,5 @@
 """With Kafka unreachable the API still starts, stays alive, accepts (durably) and says it is not ready."""
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -10,14 +9,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
+from devstack import processes
 from tests.api.support import make_settings, serve, submit
-
-
-def _unused_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -25,7 +18,9 @@ async def kafkaless(
     new_database: Callable[[], Awaitable[str]],
 ) -> AsyncIterator[tuple[httpx.AsyncClient, ApiSettings]]:
     """An API whose Kafka bootstrap address has no broker behind it, with a database of its own."""
-    settings = make_settings(await new_database(), "tdown.", kafka_bootstrap=f"127.0.0.1:{_unused_port()}")
+    settings = make_settings(
+        await new_database(), "tdown.", kafka_bootstrap=f"127.0.0.1:{processes.free_port()}"
+    )
     async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         yield client, settings
 

@@ -4,7 +4,6 @@ cleanly, stops its background tasks and exits."""
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -12,22 +11,16 @@ from pathlib import Path
 import httpx
 from httpx_sse import aconnect_sse
 
+from devstack import processes
 from tests.api.support import eventually, kafka_bootstrap, submit
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_sigterm_ends_streams_cleanly_and_stops(
     new_database: Callable[[], Awaitable[str]], new_topic_prefix: Callable[[], str], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = processes.free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("EXECUTIONER_")},
         "EXECUTIONER_DATABASE_URL": await new_database(),

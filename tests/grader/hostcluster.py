@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from httpx_sse import aconnect_sse
 
-from tests.fixtures.cluster import free_port
+from devstack.processes import free_port
 from tests.fixtures.services import Services
 from tests.fixtures.waiting import eventually
 

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from schemas.codec import decode_result
 from schemas.results import ResultEvent, StatusEvent, TestEvent
 from schemas.topics import Topics
+from worker.settings import WorkerSettings
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON_RUNTIME = REPO / "runtimes" / "python" / "runtime.toml"
@@ -49,6 +50,22 @@ def environment(kafka_bootstrap: str, topics: Topics, tmp_path: Path, partitions
         "EXECUTIONER_POOL_SIZE": "1",
         "EXECUTIONER_WORKER_ID": "lifecycle-test",
     }
+
+
+def burst_settings(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path, partitions: int, **overrides: Any
+) -> WorkerSettings:
+    """In-process burst worker settings matching :func:`environment` (python, a pool of one, no sandbox)."""
+    fields: dict[str, Any] = {
+        "kafka_bootstrap": kafka_bootstrap,
+        "topic_prefix": topics.prefix,
+        "jobs_partitions": partitions,
+        "runtime_file": PYTHON_RUNTIME,
+        "scratch_dir": tmp_path,
+        "pool_size": 1,
+        "burst": True,
+    }
+    return WorkerSettings(**(fields | overrides))
 
 
 WorkerStarter = Callable[[dict[str, str]], Awaitable[asyncio.subprocess.Process]]

@@ -21,12 +21,12 @@ from api.db.migrate import migrate
 from api.results.apply import apply_events
 from api.settings import default_migrations_dir
 from common.kafka import ensure_topics
+from devstack.processes import free_port
 from schemas.codec import decode_result
 from schemas.jobs import Limits
 from schemas.results import Outcome, ResultEvent, RunReport, StatusEvent, TestEvent
 from schemas.topics import Topics
 from schemas.verdicts import Status, Verdict
-from tests.fixtures.cluster import free_port
 from tests.fixtures.services import Services
 from tests.worker.support import PYTHON_RUNTIME
 from worker.finished import connect_options, stored_result

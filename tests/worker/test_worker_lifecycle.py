@@ -13,10 +13,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from common.kafka import ensure_topics
 from schemas.results import ResultEvent, StatusEvent
 from schemas.topics import Topics
-from tests.worker.support import PYTHON_RUNTIME, Results, WorkerStarter, submit, worker_processes
+from tests.worker.support import Results, WorkerStarter, burst_settings, submit, worker_processes
 from tests.worker.support import environment as worker_environment
 from worker.service import serve
-from worker.settings import WorkerSettings
 
 PARTITIONS = 2
 SLOW_JOB = "import time; time.sleep(1.5); print('done')"
@@ -93,15 +92,7 @@ async def test_a_killed_worker_leaves_its_job_to_the_next_one(
     # Never past the job: its own offset at most, committed to record that it started.
     assert set(committed.values()) <= {None, 0}
 
-    settings = WorkerSettings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topics.prefix,
-        jobs_partitions=PARTITIONS,
-        runtime_file=PYTHON_RUNTIME,
-        scratch_dir=tmp_path,
-        pool_size=1,
-        burst=True,
-    )
+    settings = burst_settings(kafka_bootstrap, topics, tmp_path, PARTITIONS)
     assert await serve(settings, stop=asyncio.Event()) == 0
     while not isinstance(event := await results.next(job_id), ResultEvent):
         assert event.seq == 1  # the re-run's own running event
@@ -122,15 +113,7 @@ async def test_a_rebalance_lets_running_jobs_finish_and_commits_them(
     for job_id in job_ids:
         assert isinstance(await results.next(job_id), StatusEvent)
 
-    newcomer = WorkerSettings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topics.prefix,
-        jobs_partitions=PARTITIONS,
-        runtime_file=PYTHON_RUNTIME,
-        scratch_dir=tmp_path,
-        pool_size=1,
-        burst=True,
-    )
+    newcomer = burst_settings(kafka_bootstrap, topics, tmp_path, PARTITIONS)
     # Joining forces a rebalance: the first worker finishes and commits both jobs before it lets go, so
     # the newcomer finds nothing left to do and re-runs nothing.
     assert await serve(newcomer, stop=asyncio.Event()) == 0

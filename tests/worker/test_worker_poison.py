@@ -18,9 +18,9 @@ from schemas.results import ResultEvent, StatusEvent
 from schemas.topics import Topics
 from schemas.verdicts import Verdict
 from tests.worker.support import (
-    PYTHON_RUNTIME,
     Results,
     WorkerStarter,
+    burst_settings,
     environment,
     kill_group,
     submit,
@@ -28,7 +28,6 @@ from tests.worker.support import (
 )
 from worker.deliveries import decode
 from worker.service import serve
-from worker.settings import WorkerSettings
 
 PARTITIONS = 2
 MAX_DELIVERIES = 2
@@ -109,17 +108,14 @@ async def test_a_job_that_keeps_killing_its_workers_is_dead_lettered_and_the_par
         await worker.wait()
 
     normal = await submit(kafka_bootstrap, topics, "print('still fine')", partition=0)
-    settings = WorkerSettings(
-        kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=topics.prefix,
-        jobs_partitions=PARTITIONS,
-        runtime_file=PYTHON_RUNTIME,
-        scratch_dir=tmp_path,
-        pool_size=1,
+    settings = burst_settings(
+        kafka_bootstrap,
+        topics,
+        tmp_path,
+        PARTITIONS,
         worker_id="fresh-worker",
         max_deliveries=MAX_DELIVERIES,
         database_url=None,
-        burst=True,
     )
     assert await serve(settings, stop=asyncio.Event()) == 0
 
