@@ -1,16 +1,24 @@
-"""Kafka consumption of one language's jobs: fetch only as many records as there are free pool slots,
-run each as a named task, and commit per partition the highest offset below which every job is done.
+"""Kafka consumption of one language's jobs: fetch as many records as there are free pool slots plus a
+few ahead (``prefetch``), handle each as a named task, and commit per partition the highest offset below
+which every job is done.
 
-Offsets are committed only after a job's result was acknowledged, and never past an unfinished job, so
-a worker killed mid-job leaves that job (and everything after it) to the next owner of the partition.
-Before a fetch's jobs start, a commit records in its metadata that they are starting (worker/deliveries.py),
-so a job that keeps killing its workers can be recognised: the handler learns how often each job was
-started before.
+A job *starts* only through :meth:`JobConsumer.starting`: once a pool slot is free for it, and once a
+commit has recorded in its metadata that it is starting (worker/deliveries.py), so a job that keeps
+killing its workers can be recognised: the handler learns how often the job was started before.
+Prefetched jobs wait there with their look-ups done, so a freed slot gets its next job at once.
+
+Offsets are committed only after a job's result was acknowledged, and never past an unfinished or
+unstarted job, so a worker killed mid-job leaves that job (and everything after it) to the next owner of
+the partition. Finished jobs are committed in the background, coalesced (the next start's commit
+usually carries them).
 """
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -18,21 +26,37 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
 from worker.committed import Committed
+from worker.errors import JobAbandoned
 from worker.offsets import OffsetTracker, PartitionOffsets
 
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-RecordHandler = Callable[[Record, int], Awaitable[None]]
-"""Handles one record, given how many times its job was started before without finishing."""
+StartJob = Callable[[], AbstractAsyncContextManager[int]]
+"""Entered right before a job runs (:meth:`JobConsumer.starting`): waits for a free pool slot and records
+the start durably; yields how many times the job was started before without finishing. Raises
+:class:`JobAbandoned` when the job must not start here any more. The slot is released on exit."""
+RecordHandler = Callable[[Record, StartJob], Awaitable[None]]
+"""Handles one record; enters its :data:`StartJob` to run it (not to reject it or answer it from a stored
+result)."""
 CommittedReader = Callable[[list[TopicPartition]], Awaitable[Committed]]
 FETCH_TIMEOUT_MS = 500
 IDLE_POLL_S = 1.0
 """While every slot is busy, how often we still poll (paused) so the group knows we are alive."""
 
 
+@dataclass(eq=False)
+class _Job:
+    """One fetched record's place in its partition, and whether its job has started."""
+
+    partition: TopicPartition
+    offsets: PartitionOffsets
+    offset: int
+    started: bool = False
+
+
 class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
-    """Owns the consumer, the in-flight job tasks and the offset bookkeeping."""
+    """Owns the consumer, the in-flight job tasks, the pool slots and the offset bookkeeping."""
 
     def __init__(
         self,
@@ -41,26 +65,33 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         handler: RecordHandler,
         read_committed: CommittedReader,
         *,
-        capacity: int,
+        slots: int,
+        prefetch: int,
         drain_timeout_s: float,
     ) -> None:
         self._consumer = consumer
         self._topic = topic
         self._handler = handler
         self._read_committed = read_committed
-        self._capacity = capacity
+        self._slots = asyncio.Semaphore(slots)
+        self._capacity = slots + prefetch
         self._drain_timeout_s = drain_timeout_s
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
-        self._in_flight: dict[asyncio.Task[None], TopicPartition] = {}
+        self._in_flight: dict[asyncio.Task[None], _Job] = {}
         self._slot_freed = asyncio.Event()
         self._commit_lock = asyncio.Lock()
+        self._commit_wanted = asyncio.Event()
+        self._committer: asyncio.Task[None] | None = None
+        self._draining = False
         self.failure: BaseException | None = None
         """Set when a job failed beyond recovery (Kafka would not take its result); the worker must stop."""
 
     async def start(self) -> None:
-        """Join the group (partitions arrive with the first fetch)."""
+        """Join the group (partitions arrive with the first fetch) and start the background committer."""
         self._consumer.subscribe([self._topic], listener=self)
         await self._consumer.start()
+        self._committer = asyncio.create_task(self._commit_finished(), name="offset-committer")
+        self._committer.add_done_callback(self._committer_ended)
 
     @property
     def in_flight(self) -> int:
@@ -89,51 +120,88 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 return
 
     async def _start_batch(self, batch: dict[TopicPartition, list[Record]]) -> None:
-        """Start the jobs of one fetch, once a commit has recorded that they are starting."""
+        """Hand each record of one fetch to a task of its own (each starts its job via :meth:`starting`)."""
         unknown = [partition for partition in batch if not self._offsets.knows(partition)]
         if unknown:
             # The partition's first fetch since it was assigned: learn what earlier owners recorded.
             for partition, (offset, metadata) in (await self._read_committed(unknown)).items():
                 self._offsets.load(partition, offset, metadata)
-        starting = [
-            (partition, record, *self._offsets.start(partition, record.offset))
-            for partition, records in batch.items()
-            for record in records
-        ]
-        # Awaited: a job that kills this worker must find its start already counted.
-        await self.commit(batch)
         assigned = self._consumer.assignment()
-        # Revoked while we awaited: the partition's new owner runs these jobs.
-        lost = [partition for partition in batch if partition not in assigned]
-        self._offsets.forget(lost)
-        for partition, record, offsets, started_before in starting:
-            if partition in lost:
-                continue
-            name = f"job:{partition.topic}[{partition.partition}]@{record.offset}"
-            task = asyncio.create_task(self._process(partition, offsets, record, started_before), name=name)
-            self._in_flight[task] = partition
-            task.add_done_callback(self._job_ended)
+        for partition, records in batch.items():
+            if partition not in assigned:
+                continue  # revoked while we read the committed offsets: its new owner runs these
+            for record in records:
+                job = _Job(partition, self._offsets.fetched(partition, record.offset), record.offset)
+                name = f"job:{partition.topic}[{partition.partition}]@{record.offset}"
+                task = asyncio.create_task(self._process(job, record), name=name)
+                self._in_flight[task] = job
+                task.add_done_callback(self._job_ended)
 
     def _job_ended(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
         self._slot_freed.set()
 
-    async def _process(
-        self, partition: TopicPartition, offsets: PartitionOffsets, record: Record, started_before: int
-    ) -> None:
+    @contextlib.asynccontextmanager
+    async def starting(self, job: _Job) -> AsyncIterator[int]:
+        """The :data:`StartJob` of ``job``: a pool slot, and a commit recording the start."""
+        async with self._slots:
+            self._check_startable(job)
+            started_before = job.offsets.start(job.offset)
+            try:
+                # Awaited: a job that kills this worker must find its start already counted.
+                await self.commit([job.partition])
+                self._check_startable(job)
+            except BaseException:
+                job.offsets.abandon(job.offset)
+                raise
+            job.started = True
+            yield started_before
+
+    def _check_startable(self, job: _Job) -> None:
+        if self._draining:
+            raise JobAbandoned("the worker is draining")
+        if job.partition not in self._consumer.assignment() or not self._offsets.owns(
+            job.partition, job.offsets
+        ):
+            raise JobAbandoned("its partition was revoked")
+
+    async def _process(self, job: _Job, record: Record) -> None:
         try:
-            await self._handler(record, started_before)
+            await self._handler(record, lambda: self.starting(job))
+        except JobAbandoned as exc:
+            # Its offset stays uncommitted: the partition's next owner (or this worker, later) runs it.
+            log.info("job at %s[%d]@%d not started: %s", record.topic, record.partition, record.offset, exc)
+            return
         except Exception as exc:
             # Kafka would not take the job's events. Its offset stays uncommitted (another worker runs it
             # again) and this worker stops: it can no longer keep its promises.
             log.exception(
-                "job at %s[%d]@%d cannot be completed", partition.topic, partition.partition, record.offset
+                "job at %s[%d]@%d cannot be completed", record.topic, record.partition, record.offset
             )
             self.failure = exc
             self._slot_freed.set()
             return
-        offsets.finish(record.offset)
-        await self.commit([partition])
+        job.offsets.finish(job.offset)
+        self._commit_wanted.set()
+
+    async def _commit_finished(self) -> None:
+        """Commit finished jobs in the background; commits asked for while one is under way coalesce."""
+        while True:
+            await self._commit_wanted.wait()
+            self._commit_wanted.clear()
+            await self.commit()
+
+    def _committer_ended(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the offset committer failed", exc_info=task.exception())
+            self.failure = task.exception()
+            self._slot_freed.set()
+
+    async def _stop_committer(self) -> None:
+        if self._committer is not None:
+            self._committer.cancel()
+            await asyncio.gather(self._committer, return_exceptions=True)
+            self._committer = None
 
     async def caught_up(self) -> bool:
         """Nothing running, and our position is the end offset on every assigned partition (there is at
@@ -165,10 +233,13 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
             self._offsets.committed(commits)
 
     async def drain(self) -> None:
-        """Wait (at most ``drain_timeout_s``) for running jobs, cancel the rest, commit what is done."""
+        """Start no more jobs; wait (at most ``drain_timeout_s``) for the running ones, cancel the rest,
+        commit what is done."""
+        self._draining = True
         tasks = list(self._in_flight)
         if tasks:
-            log.info("draining %d running job(s)", len(tasks))
+            started = sum(job.started for job in self._in_flight.values())
+            log.info("draining %d running job(s), leaving %d not started", started, len(tasks) - started)
             _, late = await asyncio.wait(tasks, timeout=self._drain_timeout_s)
             for task in late:
                 log.warning(
@@ -176,20 +247,28 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 )
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        await self._stop_committer()
         await self.commit()
 
     async def stop(self) -> None:
         """Leave the group."""
+        await self._stop_committer()
         await self._consumer.stop()
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        """Before a rebalance: let this worker's jobs on the lost partitions finish (bounded) and commit
-        them, so their next owner does not run finished jobs again."""
+        """Before a rebalance: drop the jobs of the lost partitions that have not started, let the
+        started ones finish (bounded) and commit them, so their next owner does not run finished jobs
+        again."""
         lost = set(revoked)
-        tasks = [task for task, partition in self._in_flight.items() if partition in lost]
-        if tasks:
-            log.info("rebalance: waiting for %d job(s) of revoked partitions", len(tasks))
-            await asyncio.wait(tasks, timeout=self._drain_timeout_s)
+        ours = {task: job for task, job in self._in_flight.items() if job.partition in lost}
+        waiting = [task for task, job in ours.items() if not job.started]
+        for task in waiting:
+            task.cancel()
+        running = [task for task, job in ours.items() if job.started]
+        if running:
+            log.info("rebalance: waiting for %d job(s) of revoked partitions", len(running))
+            await asyncio.wait(running, timeout=self._drain_timeout_s)
+        await asyncio.gather(*waiting, return_exceptions=True)
         await self.commit(lost)
         self._offsets.forget(lost)
 

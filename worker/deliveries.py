@@ -83,6 +83,14 @@ class Deliveries:
         self.starts[offset] = before + 1
         return before
 
+    def abandon(self, offset: int) -> None:
+        """Take back one :meth:`start` of the job at ``offset``: it did not start after all."""
+        count = self.starts.get(offset, 0) - 1
+        if count > 0:
+            self.starts[offset] = count
+        else:
+            self.starts.pop(offset, None)
+
     def finish(self, offset: int) -> None:
         """The job at ``offset`` is done (its result or dead letter acknowledged): it is no suspect."""
         self.starts.pop(offset, None)

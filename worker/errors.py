@@ -7,6 +7,8 @@ and for failures of our own:
   dead-letter topic once, is never retried and produces no result.
 * :class:`InternalError`: we failed while running a valid job (scratch dir, pool process died, a bug).
   The job is retried in a fresh pool process; after the last attempt it gets an ``internal_error`` result.
+* :class:`JobAbandoned`: a fetched job never started here (its partition moved to another worker, or this
+  worker is draining); its offset stays uncommitted, so the partition's next owner runs it.
 * :class:`StartupError`: the worker cannot serve at all (bad runtime file, failed self-test); it exits
   non-zero before consuming anything.
 """
@@ -30,6 +32,10 @@ class InternalError(WorkerError):
 
 class PoolProcessLost(InternalError):
     """The pool process running a job died, hung or broke its pipe."""
+
+
+class JobAbandoned(WorkerError):
+    """A fetched job that must not start on this worker any more (revoked partition, drain)."""
 
 
 class StartupError(WorkerError):

@@ -1,7 +1,12 @@
 """What happens to one Kafka record: reject it to the dead-letter topic, publish the stored result again
 when the job already finished, dead-letter it as poison when it was started too often without finishing,
 or run it (retrying our own failures in a fresh pool process) and publish its events. Returns only once
-Kafka acknowledged them."""
+Kafka acknowledged them.
+
+Only the last two *start* the job (the consumer's gate: a pool slot and a recorded start). The checks
+before it run while the job still waits for a slot, and the slot is given back as soon as the job's
+events are sent: waiting for Kafka's acknowledgements does not keep a pool process idle.
+"""
 
 import asyncio
 import logging
@@ -14,6 +19,7 @@ from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
 from schemas.verdicts import Verdict
+from worker.consumer import StartJob
 from worker.errors import InternalError, JobRejected
 from worker.pool import OnTest, Pool
 from worker.publisher import Ack, Publisher
@@ -100,10 +106,11 @@ class JobHandler:
         topic: str,
         partition: int,
         offset: int,
-        started_before: int,
+        start: StartJob,
     ) -> None:
-        """Dead-letter, answer from the stored result, or run one record; ``started_before`` counts its
-        earlier deliveries that never finished. Raises only when Kafka would not take what we publish."""
+        """Dead-letter, answer from the stored result, or start the job through ``start`` and run it (or
+        dead-letter it as poison when ``start`` says it was started too often). Raises only when Kafka
+        would not take what we publish, or when ``start`` refuses (``JobAbandoned``)."""
         source = Source(key, value, topic, partition, offset)
         try:
             job = self._admission.admit(value)
@@ -118,14 +125,16 @@ class JobHandler:
             await ack
             log.info("job %s already finished: its stored result was published again", job.id)
             return
-        if started_before >= self._max_deliveries:
-            await self.poisoned(job, source, started_before)
-            return
-        await self.run(job)
+        async with start() as started_before:
+            if started_before >= self._max_deliveries:
+                acks = await self.poisoned(job, source, started_before)
+            else:
+                _, acks = await self.run(job)
+        await asyncio.gather(*acks)
 
-    async def poisoned(self, job: JobMessage, source: Source, started_before: int) -> None:
+    async def poisoned(self, job: JobMessage, source: Source, started_before: int) -> list[Ack]:
         """Give up a job that killed its workers: dead-letter it and publish an ``internal_error`` result,
-        so whoever waits for it gets an answer."""
+        so whoever waits for it gets an answer. Returns Kafka's acknowledgements to wait for."""
         reason = poison_reason(started_before)
         outcome = Outcome(
             verdict=Verdict.INTERNAL_ERROR,
@@ -135,9 +144,9 @@ class JobHandler:
         )
         # Above every seq an earlier delivery can have published (running, then one event per test).
         seq = seq_for_test(len(job.tests or []))
-        dead_letter = await self._send_dead_letter(source, reason)
-        await asyncio.gather(dead_letter, await self._publisher.result(job, outcome, seq))
+        acks = [await self._send_dead_letter(source, reason), await self._publisher.result(job, outcome, seq)]
         log.error("job %s dead-lettered: %s", job.id, reason)
+        return acks
 
     async def _send_dead_letter(self, source: Source, reason: str) -> Ack:
         return await self._publisher.dead_letter(
@@ -149,8 +158,9 @@ class JobHandler:
             offset=source.offset,
         )
 
-    async def run(self, job: JobMessage) -> Outcome:
-        """Run a valid job and publish ``running``, each test and the result; wait for their acks."""
+    async def run(self, job: JobMessage) -> tuple[Outcome, list[Ack]]:
+        """Run a valid job and publish ``running``, each test and the result. Returns the outcome and
+        Kafka's acknowledgements of those events, to wait for."""
         started = time.monotonic()
         acks: list[Ack] = [await self._publisher.running(job)]
         last_seq = SEQ_RUNNING
@@ -164,10 +174,9 @@ class JobHandler:
         # One more than the last event published, including those of failed attempts, so the result is
         # never dropped as a duplicate by a consumer that keeps the highest seq.
         acks.append(await self._publisher.result(job, outcome, last_seq + 1))
-        await asyncio.gather(*acks)
         elapsed_ms = round((time.monotonic() - started) * 1000)
         log.info("job %s %s in %d ms (attempts %d)", job.id, outcome.verdict, elapsed_ms, attempts)
-        return outcome
+        return outcome, acks
 
     async def _run_with_retries(self, job: JobMessage, on_test: OnTest) -> tuple[Outcome, int]:
         failure = ""

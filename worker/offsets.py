@@ -19,14 +19,24 @@ Commit = tuple[int, str]
 
 @dataclass
 class PartitionOffsets:
-    """Offsets of one partition: started, still in flight, and what was last committed."""
+    """Offsets of one partition: fetched and still in flight, and what was last committed."""
 
     in_flight: set[int] = field(default_factory=set)
     next_offset: int | None = None
-    """One past the highest offset started (Kafka's "next offset to read")."""
+    """One past the highest offset fetched (Kafka's "next offset to read")."""
     committed: int | None = None
     committed_metadata: str = ""
     deliveries: Deliveries = field(default_factory=Deliveries)
+
+    def start(self, offset: int) -> int:
+        """The fetched job of ``offset`` is starting; returns how many times it was started before
+        without finishing."""
+        return self.deliveries.start(offset)
+
+    def abandon(self, offset: int) -> None:
+        """The job of ``offset`` will not start after all: take back its :meth:`start`. It stays in
+        flight (its next owner runs it)."""
+        self.deliveries.abandon(offset)
 
     def finish(self, offset: int) -> None:
         """The job of ``offset`` is done (its result acknowledged, or it was dead-lettered)."""
@@ -65,19 +75,23 @@ class OffsetTracker(Generic[P]):
             deliveries=Deliveries.from_committed(committed, metadata),
         )
 
-    def start(self, partition: P, offset: int) -> tuple[PartitionOffsets, int]:
-        """A record was fetched and its job is starting; offsets of a partition must arrive in order.
+    def fetched(self, partition: P, offset: int) -> PartitionOffsets:
+        """A record was fetched: its job is in flight (no commit passes it) but not started yet. Offsets of
+        a partition must arrive in order.
 
-        Returns the partition's state, to :meth:`PartitionOffsets.finish` the job on, and how many times
-        the job was started before without finishing. A job that outlives its partition (revoked, perhaps
-        assigned back later) thus finishes on the forgotten state and can never release an offset of the
-        partition's new life."""
+        Returns the partition's state, to :meth:`PartitionOffsets.start` and :meth:`PartitionOffsets.finish`
+        the job on. A job that outlives its partition (revoked, perhaps assigned back later) thus finishes
+        on the forgotten state and can never release an offset of the partition's new life."""
         state = self._partitions.setdefault(partition, PartitionOffsets())
         if state.next_offset is not None and offset < state.next_offset:
-            raise ValueError(f"offset {offset} of {partition!r} started out of order")
+            raise ValueError(f"offset {offset} of {partition!r} fetched out of order")
         state.in_flight.add(offset)
         state.next_offset = offset + 1
-        return state, state.deliveries.start(offset)
+        return state
+
+    def owns(self, partition: P, state: PartitionOffsets) -> bool:
+        """Whether ``state`` is the current life of ``partition`` (not forgotten since)."""
+        return self._partitions.get(partition) is state
 
     def in_flight(self, partition: P) -> int:
         """Jobs of ``partition`` still running."""

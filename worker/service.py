@@ -14,7 +14,7 @@ from common.kafka import ensure_topics, make_producer
 from common.lifecycle import install_stop_signals
 from common.runtimes import Runtime, load_runtime
 from worker.committed import CommittedReader
-from worker.consumer import JobConsumer
+from worker.consumer import JobConsumer, StartJob
 from worker.errors import StartupError
 from worker.execute import ExecConfig
 from worker.finished import FinishedResults
@@ -86,14 +86,14 @@ class WorkerService:
             finished=self._finished,
         )
 
-        async def handle(record: ConsumerRecord[bytes, bytes], started_before: int) -> None:
+        async def handle(record: ConsumerRecord[bytes, bytes], start: StartJob) -> None:
             await handler.handle(
                 key=record.key,
                 value=record.value,
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
-                started_before=started_before,
+                start=start,
             )
 
         group = topics.worker_group(language)
@@ -111,7 +111,8 @@ class WorkerService:
             topics.jobs(language),
             handle,
             self._committed.read,
-            capacity=settings.pool_size,
+            slots=settings.pool_size,
+            prefetch=settings.prefetch_jobs,
             drain_timeout_s=settings.drain_timeout_s,
         )
         await self._consumer.start()

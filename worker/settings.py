@@ -22,6 +22,10 @@ class WorkerSettings(KafkaSettings):
     """Published in ``running`` events and outcomes; a container's hostname by default."""
     pool_size: Annotated[int, Field(ge=1)] = Field(default_factory=available_cpus)
     """Jobs run at once; defaults to the CPUs this container may use."""
+    prefetch: Annotated[int, Field(ge=0)] | None = None
+    """Jobs fetched ahead of free pool slots (default: the pool size). They wait in the worker with their
+    checks done, so a pool process that finishes a job gets the next one without a round trip to Kafka;
+    they are not counted as started (poison detection) until a slot takes them."""
     max_source_bytes: Annotated[int, Field(ge=1)] = 65_536
     max_stdin_bytes: Annotated[int, Field(ge=0)] = 1_048_576
     """Largest ``stdin`` of the job or of any one test."""
@@ -57,6 +61,11 @@ class WorkerSettings(KafkaSettings):
     ``/dev/shm``); it counts towards the container's memory."""
     sandbox_files: Annotated[int, Field(ge=16)] = 16_384
     """Files and directories a sandboxed job may create."""
+
+    @property
+    def prefetch_jobs(self) -> int:
+        """:attr:`prefetch`, its default applied."""
+        return self.pool_size if self.prefetch is None else self.prefetch
 
     @property
     def sandbox_config(self) -> SandboxConfig:

@@ -2,7 +2,9 @@
 or run. Kafka, MySQL and the pool are stand-ins here (their real behaviour is tested elsewhere)."""
 
 import asyncio
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -72,8 +74,16 @@ def record(job_id: UUID, **fields: Any) -> bytes:
 
 
 async def handle(recorder: Recorder, value: bytes, started_before: int) -> list[str]:
+    """Handle one record whose job was started ``started_before`` times; the calls made, and ``start``
+    when the job went through the consumer's gate."""
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[int]:
+        recorder.calls.append(("start", None))
+        yield started_before
+
     await handler(recorder).handle(
-        key=b"k", value=value, topic="jobs.python", partition=1, offset=7, started_before=started_before
+        key=b"k", value=value, topic="jobs.python", partition=1, offset=7, start=start
     )
     return [name for name, _ in recorder.calls]
 
@@ -85,7 +95,12 @@ def earlier_result(job_id: UUID) -> ResultEvent:
 
 async def test_a_job_below_the_limit_runs() -> None:
     recorder = Recorder()
-    assert await handle(recorder, record(uuid.uuid4()), MAX_DELIVERIES - 1) == ["running", "run", "result"]
+    assert await handle(recorder, record(uuid.uuid4()), MAX_DELIVERIES - 1) == [
+        "start",
+        "running",
+        "run",
+        "result",
+    ]
 
 
 async def test_a_finished_job_is_answered_from_its_stored_result_even_at_the_limit() -> None:
@@ -98,7 +113,7 @@ async def test_a_finished_job_is_answered_from_its_stored_result_even_at_the_lim
 async def test_at_the_limit_a_job_is_dead_lettered_with_an_internal_error_result() -> None:
     value = record(uuid.uuid4(), tests=[{"stdin": "", "expected_output": "1"}] * 2)
     recorder = Recorder()
-    assert sorted(await handle(recorder, value, MAX_DELIVERIES)) == ["dead_letter", "result"]
+    assert sorted(await handle(recorder, value, MAX_DELIVERIES)) == ["dead_letter", "result", "start"]
     calls = dict(recorder.calls)
     reason = "poison: a worker died 3 times while running this job"
     assert calls["dead_letter"] == {

@@ -79,6 +79,31 @@ async def test_sigterm_finishes_the_running_job_then_exits(
     assert committed == {p: end or None for p, end in ends.items()}
 
 
+async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
+    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+) -> None:
+    worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
+    slow = await submit(kafka_bootstrap, topics, SLOW_JOB, partition=0)
+    assert isinstance(await results.next(slow), StatusEvent)
+    # Fetched ahead while the only pool slot is busy (or not fetched at all): either way it must not start
+    # once the worker drains.
+    queued = await submit(kafka_bootstrap, topics, "print('queued')", partition=0)
+
+    worker.send_signal(signal.SIGTERM)
+    async with asyncio.timeout(30):
+        assert await worker.wait() == 0
+    assert isinstance(await results.next(slow), ResultEvent)
+    committed, _ = await committed_offsets(kafka_bootstrap, topics)
+    assert committed[0] == 1  # the slow job is done; the queued one is not
+
+    settings = burst_settings(kafka_bootstrap, topics, tmp_path, PARTITIONS, worker_id="next-worker")
+    assert await serve(settings, stop=asyncio.Event()) == 0
+    running = await results.next(queued)
+    assert isinstance(running, StatusEvent) and running.worker == "next-worker"  # its first run
+    result = await results.next(queued)
+    assert isinstance(result, ResultEvent) and result.outcome.worker == "next-worker"
+
+
 async def test_a_killed_worker_leaves_its_job_to_the_next_one(
     kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
 ) -> None:

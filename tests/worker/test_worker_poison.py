@@ -97,12 +97,15 @@ async def test_a_job_that_keeps_killing_its_workers_is_dead_lettered_and_the_par
         "EXECUTIONER_MAX_DELIVERIES": str(MAX_DELIVERIES)
     }
     deadly = await submit(kafka_bootstrap, topics, DEADLY, partition=0, limits=DEADLY_LIMITS)
+    # Fetched with it (pool 1 + prefetch 1), it waits for the pool slot: never started, never counted.
+    queued = await submit(kafka_bootstrap, topics, "print('queued')", partition=0)
 
     for attempt in range(1, MAX_DELIVERIES + 1):
         worker = await start_worker(env)
         running = await results.next(deadly)
         assert isinstance(running, StatusEvent), "the job should run until the limit is reached"
-        # Its start was committed before it ran: the offset stays, the count grows.
+        # Its start was committed before it ran: the offset stays, the count grows; the queued job
+        # behind it is no suspect.
         assert await committed(kafka_bootstrap, topics, 0) == (0, {0: attempt})
         kill_group(worker)  # the job "takes its worker down", pool and all
         await worker.wait()
@@ -147,8 +150,9 @@ async def test_a_job_that_keeps_killing_its_workers_is_dead_lettered_and_the_par
     )
     assert headers[DeadLetterHeaders.WORKER] == "fresh-worker"
 
-    assert isinstance(await results.next(normal), StatusEvent)
-    outcome = await results.next(normal)
-    assert isinstance(outcome, ResultEvent)
-    assert outcome.outcome.run is not None and outcome.outcome.run.stdout == "still fine\n"
-    assert await committed(kafka_bootstrap, topics, 0) == (2, {})  # both done, nothing left in flight
+    for job_id, stdout in ((queued, "queued\n"), (normal, "still fine\n")):
+        assert isinstance(await results.next(job_id), StatusEvent)
+        outcome = await results.next(job_id)
+        assert isinstance(outcome, ResultEvent)
+        assert outcome.outcome.run is not None and outcome.outcome.run.stdout == stdout
+    assert await committed(kafka_bootstrap, topics, 0) == (3, {})  # all done, nothing left in flight

@@ -119,7 +119,7 @@ async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Po
         max_deliveries=3,
     )
     the_job = job("print(input())\n" + KILL_MY_POOL_PROCESS, tests=[{"stdin": "a", "expected_output": "a"}])
-    outcome = await handler.run(the_job)
+    outcome, _ = await handler.run(the_job)
     assert outcome.verdict is Verdict.INTERNAL_ERROR
     assert outcome.message is not None and "2 attempts" in outcome.message
     assert publisher.events[0] == ("running", 1)
@@ -137,7 +137,7 @@ async def test_the_result_follows_the_last_test(pool: Pool) -> None:
         max_deliveries=3,
     )
     the_job = job("print(input())", tests=[{"stdin": "a", "expected_output": "a"}] * 2)
-    outcome = await handler.run(the_job)
+    outcome, _ = await handler.run(the_job)
     assert outcome.verdict is Verdict.ACCEPTED
     assert publisher.events == [("running", 1), ("test", 2), ("test", 3), ("result", 4)]
 
