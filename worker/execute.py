@@ -120,6 +120,7 @@ class _JobRun:
                 stdin=stdin.encode(),
                 limits=confined.limits,
                 pass_fds=confined.pass_fds,
+                dies_with_parent=confined.dies_with_parent,
             )
             return confined.result(result)
 

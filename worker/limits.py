@@ -1,17 +1,18 @@
-"""Resource limits of one user process, and how they are applied in the child before ``exec``."""
+"""Resource limits of one user process, and the wrapper command that applies them before ``exec``."""
 
-import ctypes
 import math
 import resource
-import signal
+import shutil
 from dataclasses import dataclass
 
 from common.runtimes import Runtime
 from schemas.jobs import JobMessage, Limits
 
 MIB = 1024 * 1024
-_LIBC = ctypes.CDLL(None, use_errno=True)
-_PR_SET_PDEATHSIG = 1
+# util-linux (essential in Debian, so in every worker image): set rlimits, or the parent-death signal,
+# then exec the rest of the command line.
+PRLIMIT = shutil.which("prlimit") or "/usr/bin/prlimit"
+SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 
 # RLIMIT_NPROC counts every process of the user id, the worker and its pool included, so it is a
 # fork-bomb brake, not an exact per-job count (the sandbox adds a pids cgroup for that).
@@ -44,33 +45,37 @@ class ProcessLimits:
         """The memory limit in KiB, the unit of ``ru_maxrss``."""
         return self.memory_bytes // 1024
 
-    def apply_in_child(self) -> None:
-        """Set the rlimits and signal dispositions; runs in the forked child right before ``exec``."""
+    def exec_prefix(self, *, dies_with_parent: bool) -> list[str]:
+        """The command line that sets these rlimits and then ``exec``s the command appended to it.
+
+        Why a wrapper and not a ``preexec_fn``: Python must ``fork`` (not ``vfork``) the whole pool process
+        to run one, which costs several milliseconds per command; two small ``exec``s cost about one. A
+        command whose sandbox does not already die with its parent (bubblewrap's ``--die-with-parent``)
+        also gets PR_SET_PDEATHSIG: if the pool process dies, it dies too instead of lingering."""
         cpu_s = max(1, math.ceil(self.cpu_ms / 1000))
         # Soft limit: SIGXCPU (a time-limit verdict); the hard limit a second later is SIGKILL.
-        _lower(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)
+        rlimits = [("--cpu", *_lowered(resource.RLIMIT_CPU, cpu_s, cpu_s + 1))]
         if self.address_space_bytes is not None:
-            _lower(resource.RLIMIT_AS, self.address_space_bytes)
-        _lower(resource.RLIMIT_FSIZE, self.file_bytes)
-        _lower(resource.RLIMIT_NOFILE, self.open_files)
-        _lower(resource.RLIMIT_NPROC, self.processes)
-        _lower(resource.RLIMIT_CORE, 0)
-        # The pool process ignores these so a terminal's Ctrl-C cannot kill a job half-way;
-        # ignored dispositions survive exec, so give the user's program the defaults back.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, signal.SIG_DFL)
-        # If the pool process dies (or is killed as hung), the program dies with it instead of lingering.
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            rlimits.append(("--as", *_lowered(resource.RLIMIT_AS, self.address_space_bytes)))
+        rlimits += [
+            ("--fsize", *_lowered(resource.RLIMIT_FSIZE, self.file_bytes)),
+            ("--nofile", *_lowered(resource.RLIMIT_NOFILE, self.open_files)),
+            ("--nproc", *_lowered(resource.RLIMIT_NPROC, self.processes)),
+            ("--core", 0, 0),
+        ]
+        prefix = [] if dies_with_parent else [SETPRIV, "--pdeathsig", "KILL", "--"]
+        return [*prefix, PRLIMIT, *(f"{option}={soft}:{hard}" for option, soft, hard in rlimits), "--"]
 
 
-def _lower(which: int, soft: int, hard: int | None = None) -> None:
-    """Set a limit, never above the current hard limit (an unprivileged process may not raise it)."""
+def _lowered(which: int, soft: int, hard: int | None = None) -> tuple[int | str, int | str]:
+    """``soft:hard`` for a limit, never above the current hard limit (an unprivileged process may not
+    raise it), which the child inherits from us."""
     _, current_hard = resource.getrlimit(which)
     hard = soft if hard is None else hard
     if current_hard != resource.RLIM_INFINITY:
         hard = min(hard, current_hard)
         soft = min(soft, hard)
-    resource.setrlimit(which, (soft, hard))
+    return soft, hard
 
 
 def run_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:

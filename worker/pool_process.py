@@ -46,6 +46,10 @@ def recv_frame(sock: socket.socket) -> object:
     return pickle.loads(_recv_exactly(sock, size))
 
 
+def _ignore_signal(signum: int, frame: object) -> None:
+    """SIGINT does nothing to a pool process."""
+
+
 def _prepare_sandbox(config: ExecConfig) -> str | None:
     """Give a sandboxing pool process its private mount namespace for job scratch space (it must still
     be single-threaded). Returns why it cannot run jobs, or None."""
@@ -63,8 +67,9 @@ def _prepare_sandbox(config: ExecConfig) -> str | None:
 
 def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     """Main loop of one pool process: run jobs one at a time until told to stop or orphaned."""
-    # A terminal's Ctrl-C reaches the whole process group; the parent decides when we stop.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A terminal's Ctrl-C reaches the whole process group; the parent decides when we stop. A handler,
+    # not SIG_IGN: exec resets handlers, so the programs we start get the default back.
+    signal.signal(signal.SIGINT, _ignore_signal)
     # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
     become_subreaper()
     unusable = _prepare_sandbox(config)

@@ -9,6 +9,7 @@ import contextlib
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -90,12 +91,30 @@ def signal_name(number: int) -> str:
         return f"SIG{number}"
 
 
+def _executable(command: str, cwd: Path, path: str) -> bool:
+    """Whether ``exec`` finds ``command`` as the child will see it: a path relative to ``cwd``, or a name
+    looked up in ``path``."""
+    if os.sep in command:
+        return os.access(cwd / command, os.X_OK) and not (cwd / command).is_dir()
+    return shutil.which(command, path=path) is not None
+
+
 def _spawn(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], limits: ProcessLimits, pass_fds: Sequence[int]
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    limits: ProcessLimits,
+    *,
+    pass_fds: Sequence[int],
+    dies_with_parent: bool,
 ) -> subprocess.Popen[bytes]:
+    # The limits wrapper execs the command; checked here, a missing one stays our error, not an exit
+    # status the program could have returned itself.
+    if not _executable(argv[0], cwd, env.get("PATH", os.defpath)):
+        raise InternalError(f"cannot start {argv[0]!r}: not found or not executable")
     try:
         return subprocess.Popen(
-            list(argv),
+            [*limits.exec_prefix(dies_with_parent=dies_with_parent), *argv],
             cwd=cwd,
             env=dict(env),
             stdin=subprocess.PIPE,
@@ -104,8 +123,6 @@ def _spawn(
             start_new_session=True,
             close_fds=True,
             pass_fds=tuple(pass_fds),
-            # The pool process is single-threaded, so a preexec_fn is safe here.
-            preexec_fn=limits.apply_in_child,  # noqa: PLW1509
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise InternalError(f"cannot start {argv[0]!r}: {exc}") from exc
@@ -258,11 +275,15 @@ def run_process(
     stdin: bytes,
     limits: ProcessLimits,
     pass_fds: Sequence[int] = (),
+    dies_with_parent: bool = False,
 ) -> ProcessResult:
     """Run ``argv`` in ``cwd`` with exactly ``env``, feed it ``stdin``, and wait until it ends or a limit
-    ends it; ``pass_fds`` stay open in the child (the sandbox writes its status to one). Raises
-    :class:`InternalError` when the command cannot be started at all."""
-    execution = _Execution(_spawn(argv, cwd, env, limits, pass_fds), stdin, limits)
+    ends it; ``pass_fds`` stay open in the child (the sandbox writes its status to one);
+    ``dies_with_parent``: ``argv`` sees to it itself that it dies with us. Raises :class:`InternalError`
+    when the command cannot be started at all."""
+    execution = _Execution(
+        _spawn(argv, cwd, env, limits, pass_fds=pass_fds, dies_with_parent=dies_with_parent), stdin, limits
+    )
     try:
         execution.run()
         return execution.reap()

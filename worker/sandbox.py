@@ -189,6 +189,8 @@ class Confined:
     limits: ProcessLimits
     pass_fds: tuple[int, ...] = ()
     status_fd: int | None = None
+    dies_with_parent: bool = False
+    """``argv`` kills itself when the pool process dies (bubblewrap's ``--die-with-parent``)."""
 
     def result(self, raw: ProcessResult) -> ProcessResult:
         """The command's own result (see :func:`sandboxed_result`)."""
@@ -233,6 +235,7 @@ def confine(
             limits=dataclasses.replace(limits, processes=_unlowered_nproc()),
             pass_fds=(status_fd,),
             status_fd=status_fd,
+            dies_with_parent=True,
         )
     finally:
         os.close(status_fd)
