@@ -59,7 +59,7 @@ def _prepare_sandbox(config: ExecConfig) -> str | None:
         # bwrap maps the job's user to ours: as root, a job would be root outside its namespaces.
         return "the sandbox needs an unprivileged worker user; this worker runs as root"
     try:
-        enter_private_mounts(config.scratch_dir)
+        enter_private_mounts(config.scratch_dir, own_network=config.sandbox.gvisor)
     except OSError as exc:
         return f"cannot prepare the sandbox's scratch space: {exc}"
     return None

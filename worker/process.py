@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from worker import gvisor
 from worker.errors import InternalError
 from worker.limits import ProcessLimits
 from worker.proctree import ProcessTree, TreeWatch, reap_adopted
@@ -27,6 +28,7 @@ CHUNK = 64 * 1024
 DRAIN_S = 0.5
 SAMPLE_S = 0.005
 """How often the process tree's resident memory and CPU time are sampled while it runs."""
+_ON_GVISOR = gvisor.on_gvisor()
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +147,12 @@ class _Execution:
         self.pidfd = os.pidfd_open(proc.pid)
         self.inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self.tree = ProcessTree(proc.pid)
-        self.usage = TreeWatch(self.tree, memory_limit_kb=limits.memory_limit_kb, cpu_limit_ms=limits.cpu_ms)
+        self.usage = TreeWatch(
+            self.tree,
+            memory_limit_kb=limits.memory_limit_kb,
+            cpu_limit_ms=limits.cpu_ms,
+            memory_low=gvisor.sandbox_memory_low if _ON_GVISOR else None,
+        )
         self.next_sample = self.started
         self.selector = selectors.DefaultSelector()
         self.ended: float | None = None

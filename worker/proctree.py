@@ -18,6 +18,7 @@ import ctypes
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -160,10 +161,20 @@ class TreeWatch:
     present (zombies included) counts every process once, as long as it was reaped inside the tree.
     """
 
-    def __init__(self, tree: ProcessTree, *, memory_limit_kb: int, cpu_limit_ms: int) -> None:
+    def __init__(
+        self,
+        tree: ProcessTree,
+        *,
+        memory_limit_kb: int,
+        cpu_limit_ms: int,
+        memory_low: Callable[[], bool] | None = None,
+    ) -> None:
         self.tree = tree
         self.memory_limit_kb = memory_limit_kb
         self.cpu_limit_ms = cpu_limit_ms
+        self.memory_low = memory_low
+        """Whether the whole container runs out of memory (worker/gvisor.py); then the job is over its
+        memory limit, whatever its own processes hold."""
         self.peak_kb = 0
         self.cpu_ms = 0
         self.memory_exceeded = False
@@ -173,7 +184,7 @@ class TreeWatch:
         self.cpu_ms = max(self.cpu_ms, cpu_ms)
         resident_kb = sum(stat.rss_kb for stat in stats if not stat.zombie)
         self.peak_kb = max(self.peak_kb, resident_kb)
-        if resident_kb > self.memory_limit_kb:
+        if resident_kb > self.memory_limit_kb or (self.memory_low is not None and self.memory_low()):
             self.memory_exceeded = True
 
     def sample(self) -> bool:

@@ -4,10 +4,12 @@ bubblewrap (``bwrap``), configured here.
 Inside the sandbox a command has:
 
 * its own user namespace, as uid 65534 without capabilities, unable to create further user namespaces
-  (``--disable-userns``), so no other namespace or mount either;
+  (``--disable-userns``; on gVisor a seccomp filter, worker/gvisor.py), so no other namespace or mount
+  either;
 * its own pid namespace: it sees only its own processes, and when the command ends bubblewrap's init
   (pid 1) exits and the kernel kills everything left, double-forked daemons included;
-* its own network namespace with only a loopback interface, and its own IPC, UTS and cgroup namespaces;
+* its own network namespace with only a loopback interface (on gVisor: its pool process's, the same
+  thing), and its own IPC, UTS and cgroup namespaces;
 * a read-only view of the image, a fresh ``/proc`` of its pid namespace, a minimal read-only ``/dev``,
   and the kernel and hardware details Docker hides (:data:`MASKED_PATHS`) hidden again;
 * one writable place: the job's scratch file system (:mod:`worker.scratch`, size- and inode-limited),
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from worker import gvisor
 from worker.errors import InternalError
 from worker.limits import ProcessLimits
 from worker.process import ProcessResult, signal_name
@@ -87,6 +90,8 @@ class SandboxConfig:
     """Size of each job's scratch file system."""
     inodes: int = 16_384
     """Files and directories each job may create."""
+    gvisor: bool = False
+    """The kernel is gVisor's: sandboxes are set up as worker/gvisor.py explains."""
 
     @property
     def isolates(self) -> bool:
@@ -115,6 +120,10 @@ class SandboxSpec:
     """Directories replaced by an empty read-only one."""
     masked_files: tuple[str, ...] = ()
     """Files replaced by ``/dev/null``."""
+    seccomp_fd: int | None = None
+    """A seccomp program refusing new user namespaces, used instead of ``--disable-userns`` (gVisor)."""
+    share_net: bool = False
+    """Stay in the caller's network namespace (gVisor: the pool process's own, with only loopback)."""
 
 
 def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
@@ -126,8 +135,9 @@ def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
         "bwrap",
         # Namespaces: user, pid, network, IPC, UTS, cgroup; no nested user namespaces.
         "--unshare-all",
+        *(["--share-net"] if spec.share_net else []),
         "--unshare-user",
-        "--disable-userns",
+        *(["--disable-userns"] if spec.seccomp_fd is None else ["--seccomp", str(spec.seccomp_fd)]),
         "--uid", str(SANDBOX_UID),
         "--gid", str(SANDBOX_UID),
         "--hostname", SANDBOX_HOSTNAME,
@@ -226,16 +236,27 @@ def confine(
         yield Confined(list(argv), scratch, limits)
         return
     status_fd = os.memfd_create("bwrap-status", os.MFD_CLOEXEC)
+    seccomp_fd = gvisor.filter_fd() if config.gvisor else None
     try:
         dirs, files = present_masked_paths()
-        spec = SandboxSpec(scratch, limits.processes, status_fd, masked_dirs=dirs, masked_files=files)
+        spec = SandboxSpec(
+            scratch,
+            limits.processes,
+            status_fd,
+            masked_dirs=dirs,
+            masked_files=files,
+            seccomp_fd=seccomp_fd,
+            share_net=config.gvisor,
+        )
         yield Confined(
             argv=bwrap_argv(spec, argv),
             cwd=Path("/"),
             limits=dataclasses.replace(limits, processes=_unlowered_nproc()),
-            pass_fds=(status_fd,),
+            pass_fds=(status_fd,) if seccomp_fd is None else (status_fd, seccomp_fd),
             status_fd=status_fd,
             dies_with_parent=True,
         )
     finally:
         os.close(status_fd)
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)

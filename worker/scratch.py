@@ -20,6 +20,7 @@ from worker.errors import InternalError
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWNS = 0x00020000
+_CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
 _MS_NOSUID = 0x2
 _MS_NODEV = 0x4
@@ -44,12 +45,14 @@ def _mount_tmpfs(target: Path, options: str) -> None:
     )
 
 
-def enter_private_mounts(scratch_root: Path) -> None:
+def enter_private_mounts(scratch_root: Path, *, own_network: bool = False) -> None:
     """Move this process into a new user and mount namespace (same uid and gid as before, mapped to
-    themselves) and mount a private tmpfs over ``scratch_root``. Must run while the process has a single
-    thread (a fresh pool process). Raises OSError when the kernel or seccomp refuses."""
+    themselves) and mount a private tmpfs over ``scratch_root``; with ``own_network``, into a new network
+    namespace too (worker/gvisor.py: the jobs' sandboxes share it). Must run while the process has a
+    single thread (a fresh pool process). Raises OSError when the kernel or seccomp refuses."""
     uid, gid = os.getuid(), os.getgid()
-    _check(_LIBC.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare(CLONE_NEWUSER | CLONE_NEWNS)")
+    flags = _CLONE_NEWUSER | _CLONE_NEWNS | (_CLONE_NEWNET if own_network else 0)
+    _check(_LIBC.unshare(flags), "unshare(CLONE_NEWUSER | CLONE_NEWNS)")
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")

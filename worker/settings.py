@@ -9,6 +9,7 @@ from pydantic import Field
 
 from common.settings import KafkaSettings
 from worker.cpus import available_cpus
+from worker.gvisor import on_gvisor
 from worker.sandbox import MIB, SandboxConfig
 
 
@@ -70,7 +71,8 @@ class WorkerSettings(KafkaSettings):
     @property
     def sandbox_config(self) -> SandboxConfig:
         """The sandbox settings the pool processes need."""
-        return SandboxConfig(self.sandbox, self.sandbox_disk_mb * MIB, self.sandbox_files)
+        gvisor = self.sandbox == "bwrap" and on_gvisor()
+        return SandboxConfig(self.sandbox, self.sandbox_disk_mb * MIB, self.sandbox_files, gvisor)
 
     def language_for(self, runtime_id: str) -> str:
         """The language served, given the loaded runtime's id."""

@@ -1,20 +1,20 @@
-"""gVisor as the workers' runtime (``EXECUTIONER_WORKER_RUNTIME=runsc``), as far as it goes with the runsc of
-Debian 12: the test services registered it with Docker (devstack/gvisor.py), the master's switch reaches
-Docker, a container confined exactly like a worker runs on gVisor's kernel and still reaches Kafka, and
-the bench's floor runs Python and C jobs in it (the isolation scenario's gVisor figures).
-
-The worker itself does not start under this runsc (no ``PR_SET_CHILD_SUBREAPER``, no ``pidfd_open``, no
-mounts in a user namespace: docs/security.md), so no cluster runs here: these containers run the worker's
-image and confinement with another command, as the bench's floor does.
+"""gVisor as the workers' runtime (``EXECUTIONER_WORKER_RUNTIME=runsc``): the test services registered it
+with Docker (devstack/gvisor.py), the master's switch reaches Docker, a container confined exactly like a
+worker runs on gVisor's kernel and still reaches Kafka, a whole cluster with gVisor workers runs jobs
+submitted over HTTP, and the bench's floor runs Python and C jobs in it (the isolation scenario's gVisor
+figures). The hostile corpus on gVisor: tests/sandbox/test_hostile_corpus_gvisor.py.
 """
 
+import asyncio
 import contextlib
 import json
 import platform
 import secrets
+from pathlib import Path
 from typing import Any
 
 import docker
+import httpx
 from docker.errors import NotFound
 
 from bench.floor import Phase, measure_floor
@@ -23,6 +23,8 @@ from common.runtimes import default_runtimes_dir, load_runtimes
 from master.containers import create_container
 from master.settings import MasterSettings
 from master.spec import worker_run_args
+from tests.e2e.sse import read_events
+from tests.fixtures.cluster import new_cluster
 from tests.fixtures.services import Services
 
 RUNTIME = "runsc"
@@ -105,3 +107,28 @@ async def test_the_floor_runs_python_and_c_jobs_under_gvisor(services: Services)
         )
         result = measured["gvisor"]
         assert (result.jobs, result.failures) == (3, 0), result.first_failure
+
+
+async def test_a_cluster_with_gvisor_workers_runs_jobs_submitted_over_http(
+    services: Services, artifacts: Path
+) -> None:
+    database = f"executioner_gvisor_{secrets.token_hex(3)}"
+    logs = artifacts / "cluster-logs" / database
+    logs.mkdir(parents=True)
+    settings = {"EXECUTIONER_LANGUAGES": '["python"]', "EXECUTIONER_WORKER_RUNTIME": RUNTIME}
+    cluster = new_cluster(services, services.mysql.create_database(database), logs, settings)
+    try:
+        await cluster.start()
+        async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client:
+            source = "import os, socket\nprint(os.uname().release, socket.if_nameindex()[0][1], input())"
+            reply = await client.post(
+                "/api/v1/submissions", json={"language": "python", "source": source, "stdin": "hi\n"}
+            )
+            assert reply.status_code == 202, reply.text
+            events = await asyncio.wait_for(read_events(client, reply.json()["events"]), 300)
+        result = events[-1].data
+        assert (result["status"], result["verdict"]) == ("finished", "accepted"), result
+        assert result["stdout"] == f"{GVISOR_RELEASE} lo hi\n"  # gVisor's kernel; loopback only
+    finally:
+        await cluster.stop()
+        services.mysql.drop_database(database)

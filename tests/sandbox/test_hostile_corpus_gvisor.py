@@ -1,0 +1,67 @@
+"""The hostile Python corpus again, in a worker container on gVisor's kernel (the master's
+``EXECUTIONER_WORKER_RUNTIME=runsc``; the test services register that runtime, devstack/gvisor.py): the
+same verdicts, nothing leaks, and the same container then runs normal jobs. The sandbox differs there
+(worker/gvisor.py), so this checks what it promises all over again."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from schemas.verdicts import Verdict
+from tests.sandbox.corpus import FRESH_SCRATCH, SANDBOX_FACTS, SECRET_MARKERS
+from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
+from tests.sandbox.test_hostile_corpus import ATTACKS, _runs
+
+RUNTIME = "runsc"
+
+
+@pytest.fixture(scope="module")
+async def gvisor_run(harness: WorkerHarness, artifacts: Path) -> WorkerRun:
+    """The corpus on one gVisor worker container (pool of 1), in order, then the checks; outcomes and the
+    worker's log are left in ``test-artifacts/sandbox-corpus-python-gvisor.*``."""
+    jobs = [
+        Job("sandbox_facts", SANDBOX_FACTS),
+        *(attack.job for attack in ATTACKS.values()),
+        Job("fresh_scratch", FRESH_SCRATCH),
+        Job("sentinel", "print(6 * 7)"),
+    ]
+    run = await harness.run("python", jobs, worker_runtime=RUNTIME)
+    run.save(artifacts, "sandbox-corpus-python-gvisor")
+    return run
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_the_attack_gets_the_verdict_of_a_sandbox_that_held(gvisor_run: WorkerRun, name: str) -> None:
+    outcome = gvisor_run.results[name].outcome
+    assert outcome.verdict in ATTACKS[name].verdicts, (outcome.verdict, outcome.message)
+
+
+def test_nothing_of_the_worker_leaks_into_any_output(gvisor_run: WorkerRun) -> None:
+    for name, result in gvisor_run.results.items():
+        for run in _runs(result):
+            for marker in SECRET_MARKERS:
+                assert marker not in run.stdout + run.stderr, (name, marker)
+
+
+def test_a_job_sees_only_its_sandbox(gvisor_run: WorkerRun) -> None:
+    result = gvisor_run.results["sandbox_facts"].outcome
+    assert result.verdict is Verdict.ACCEPTED, result
+    assert result.run is not None
+    facts = json.loads(result.run.stdout)
+    assert facts["env"] == ["HOME", "LANG", "PATH", "TMPDIR"]
+    assert (facts["home"], facts["cwd"]) == ("/tmp", "/tmp")
+    assert (facts["uid"], facts["hostname"]) == (65534, "sandbox")
+    assert facts["pid"] < 10, "its own pid namespace"
+    assert facts["interfaces"] == ["lo"], "no network but loopback (the pool process's namespace)"
+    assert facts["writable"] == ["/tmp", "/dev/shm"]
+    assert "Max processes             256" in facts["limits"]
+
+
+def test_the_same_container_runs_normal_jobs_afterwards(gvisor_run: WorkerRun) -> None:
+    fresh = gvisor_run.results["fresh_scratch"].outcome
+    assert fresh.verdict is Verdict.ACCEPTED and fresh.run is not None and fresh.run.stdout == "clean\n"
+    sentinel = gvisor_run.results["sentinel"].outcome
+    assert sentinel.verdict is Verdict.ACCEPTED and sentinel.run is not None
+    assert sentinel.run.stdout == "42\n"
+    assert gvisor_run.exit_code == 0, gvisor_run.logs[-2000:]  # burst mode: it ran out of jobs, no crash
