@@ -54,11 +54,9 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
         with step("docker", "connecting to the engine") as current:
             engine, started = docker_engine.ensure_engine(cache)
             gateway = docker_engine.bridge_gateway(engine)
-            gvisor_state = gvisor.register(engine)
-            current.result = (
-                f"{'started dockerd' if started else 'running'}; containers reach us at {gateway}; "
-                f"{gvisor_state}"
-            )
+            state = "started dockerd" if started else "running"
+            current.result = f"{state}; containers reach us at {gateway}"
+        ensure_gvisor(engine, cache)
         with step("mysql", f"starting on 127.0.0.1 and {gateway}, port {profile.mysql_port}") as current:
             mysql = MariaDB(profile)
             database_url = mysql.ensure(gateway)
@@ -73,6 +71,19 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
     return Services(
         database_url, host_bootstrap, container_bootstrap, worker_database_url, report.runtime_images
     )
+
+
+def ensure_gvisor(engine: docker.DockerClient, cache: Path) -> None:
+    """Build gVisor's runsc once per machine (when Go is installed) and register it as Docker runtime
+    ``runsc``."""
+    cached = gvisor.runsc_path(cache).is_file()
+    building = "" if cached or gvisor.find_go() is None else ", building it (2-3 min, once per machine)"
+    with step("gvisor", f"runsc {gvisor.short_version()}{building}") as current:
+        runsc = gvisor.ensure_runsc(cache)
+        current.result = "cached" if cached else "built" if runsc is not None else gvisor.NO_GO
+    if runsc is not None:
+        with step("gvisor", f"Docker runtime {gvisor.RUNTIME}") as current:
+            current.result = gvisor.register(engine, runsc, cache)
 
 
 def ensure_images(engine: docker.DockerClient, languages: list[str] | None = None) -> ImagesReport:

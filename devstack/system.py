@@ -38,12 +38,6 @@ REQUIREMENTS = (
         "docker-compose", "docker-compose", "validates deploy/compose.yml in the tests", essential=False
     ),
     Requirement("chromium", "chromium", "the browser the web page's tests drive", essential=False),
-    Requirement(
-        "runsc",
-        "runsc",
-        "gVisor, a runtime for the worker containers (measured by the bench)",
-        essential=False,
-    ),
 )
 
 

@@ -35,9 +35,9 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     already finished instead of running it again. Unset: workers do not check."""
     worker_network: str = "bridge"
     worker_runtime: str | None = None
-    """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor as
-    ``make up`` registers it when runsc is installed; unset: the daemon's default (runc). Debian 12's
-    runsc is too old to run a worker: docs/security.md says what is missing and what gVisor costs."""
+    """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor, which
+    ``make up`` builds (when Go is installed) and registers; unset: the daemon's default (runc).
+    docs/security.md says what gVisor changes and what it costs."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0

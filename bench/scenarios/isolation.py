@@ -63,7 +63,7 @@ async def run(ctx: Context) -> dict[str, Any]:
     result: dict[str, Any] = {"jobs": ctx.options.counts.isolation_jobs, "gvisor_runtime": gvisor}
     if not available:
         result["gvisor_missing"] = (
-            f"Docker has no runtime {gvisor!r}: install runsc, then `make services` registers it"
+            f"Docker has no runtime {gvisor!r}: with Go installed, `make services` builds and registers runsc"
         )
     for workload in WORKLOADS:
         result[workload.language] = await _language(ctx, workload, gvisor if available else None, settings)

@@ -28,7 +28,7 @@ from tests.fixtures.cluster import new_cluster
 from tests.fixtures.services import Services
 
 RUNTIME = "runsc"
-GVISOR_RELEASE = "4.4.0"
+GVISOR_RELEASE = "4.19.0-gvisor"
 """The Linux version gVisor's kernel reports, whatever the host runs."""
 IMAGE = "executioner/worker-{language}:latest"
 TIMEOUT_S = 120
@@ -77,7 +77,7 @@ def test_the_test_services_registered_gvisor_with_docker(services: Services) -> 
         runtimes = engine.info().get("Runtimes") or {}
     finally:
         engine.close()
-    assert RUNTIME in runtimes, "install runsc (apt-get install runsc); the test services then register it"
+    assert RUNTIME in runtimes, "install Go; the test services then build runsc and register it"
 
 
 def test_a_worker_container_under_gvisor_sees_gvisors_kernel_and_reaches_kafka(services: Services) -> None:
