@@ -19,6 +19,11 @@ there past the worker's per-tree watch. gVisor's ``/proc/meminfo`` counts the wh
 container's limit, though, so the worker watches that too (:func:`sandbox_memory_low`) and ends a job
 before the sandbox runs dry.
 
+Host tasks are the other resource a job can exhaust for everyone: gVisor runs each process and thread
+of a job on host tasks of its own, which the container's pids limit counts, and it cannot survive
+failing to create one. So a job's process and thread limit (RLIMIT_NPROC) is lower on gVisor
+(:data:`JOB_PROCESSES`).
+
 The missing sysctl is also how the worker recognises gVisor.
 """
 
@@ -31,6 +36,9 @@ from worker.errors import InternalError
 
 MAX_USER_NAMESPACES = Path("/proc/sys/user/max_user_namespaces")
 MEMINFO = Path("/proc/meminfo")
+JOB_PROCESSES = 64
+"""RLIMIT_NPROC of a job on gVisor: with the pool's other jobs and gVisor's own threads it stays well
+inside the worker container's pids limit (512 by default)."""
 MEMORY_RESERVE_FRACTION = 0.1
 """Below this fraction of the container's memory still available, a running job is ended."""
 MEMORY_RESERVE_MIN_KB = 32 * 1024

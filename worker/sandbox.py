@@ -239,9 +239,10 @@ def confine(
     seccomp_fd = gvisor.filter_fd() if config.gvisor else None
     try:
         dirs, files = present_masked_paths()
+        processes = min(limits.processes, gvisor.JOB_PROCESSES) if config.gvisor else limits.processes
         spec = SandboxSpec(
             scratch,
-            limits.processes,
+            processes,
             status_fd,
             masked_dirs=dirs,
             masked_files=files,

@@ -12,6 +12,7 @@ from schemas.verdicts import Verdict
 from tests.sandbox.corpus import FRESH_SCRATCH, SANDBOX_FACTS, SECRET_MARKERS
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
 from tests.sandbox.test_hostile_corpus import ATTACKS, _runs
+from worker.gvisor import JOB_PROCESSES
 
 RUNTIME = "runsc"
 
@@ -55,7 +56,7 @@ def test_a_job_sees_only_its_sandbox(gvisor_run: WorkerRun) -> None:
     assert facts["pid"] < 10, "its own pid namespace"
     assert facts["interfaces"] == ["lo"], "no network but loopback (the pool process's namespace)"
     assert facts["writable"] == ["/tmp", "/dev/shm"]
-    assert "Max processes             256" in facts["limits"]
+    assert f"Max processes             {JOB_PROCESSES}" in facts["limits"]  # lower on gVisor
 
 
 def test_the_same_container_runs_normal_jobs_afterwards(gvisor_run: WorkerRun) -> None:
