@@ -23,6 +23,7 @@ from master.containers import create_container
 from master.settings import MasterSettings
 from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, worker_run_args
 from schemas.jobs import Limits
+from worker import gvisor as gvisor_kernel
 from worker.execute import command, job_env
 from worker.limits import compile_limits, run_limits
 from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv
@@ -30,6 +31,7 @@ from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv
 RUNNER = Path(__file__).resolve().parent / "floor_runner.py"
 SCRATCH = "@SCRATCH@"  # floor_runner.SCRATCH: the runner puts each job's scratch directory there
 STATUS_FD = 9
+SECCOMP_FD = "@SECCOMP_FD@"  # floor_runner.SECCOMP_FD: a descriptor of the gVisor filter per command
 ROLE_FLOOR = "bench-floor"
 
 
@@ -70,8 +72,9 @@ class PhaseResult:
         return self.jobs / self.elapsed_s
 
 
-def _steps(runtime: Runtime, limits: Limits, sandboxed: bool) -> dict[str, Any]:
-    """The compile and run command lines and environments, as the worker would build them."""
+def _steps(runtime: Runtime, limits: Limits, sandboxed: bool, *, gvisor: bool = False) -> dict[str, Any]:
+    """The compile and run command lines and environments, as the worker would build them (``gvisor``: as
+    on gVisor's kernel, worker/gvisor.py; the runner fills in the filter's descriptor)."""
     home = SANDBOX_WORKDIR if sandboxed else Path(SCRATCH)
     steps: dict[str, Any] = {}
     plans = [("run", runtime.run, limits.memory_mb, run_limits(limits, runtime).processes)]
@@ -80,7 +83,12 @@ def _steps(runtime: Runtime, limits: Limits, sandboxed: bool) -> dict[str, Any]:
         plans.append(("compile", runtime.compile, runtime.compile_memory_mb, processes))
     for step, template, memory_mb, processes in plans:
         argv = command(template, runtime, memory_mb)
-        if sandboxed:
+        if sandboxed and gvisor:
+            limit = min(processes, gvisor_kernel.JOB_PROCESSES)
+            spec = SandboxSpec(Path(SCRATCH), limit, STATUS_FD, seccomp_fd=STATUS_FD, share_net=True)
+            argv = bwrap_argv(spec, argv)
+            argv[argv.index("--seccomp") + 1] = SECCOMP_FD
+        elif sandboxed:
             argv = bwrap_argv(SandboxSpec(Path(SCRATCH), processes, STATUS_FD), argv)
         steps[step] = {"argv": argv, "env": job_env(runtime, home, memory_mb)}
     return steps
@@ -94,7 +102,12 @@ def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[
         "source": program.source,
         "tests": [{"stdin": stdin, "expected": expected} for stdin, expected in program.tests],
         "status_fd": STATUS_FD,
-        "modes": {"bare": _steps(runtime, limits, False), "sandbox": _steps(runtime, limits, True)},
+        "modes": {
+            "bare": _steps(runtime, limits, False),
+            "sandbox": _steps(runtime, limits, True),
+            "sandbox_gvisor": _steps(runtime, limits, True, gvisor=True),
+        },
+        "seccomp_filter": gvisor_kernel.no_user_namespaces_filter().hex(),
         "phases": [vars(phase) for phase in phases],
     }
 

@@ -4,9 +4,12 @@
 
 A job is what a worker does for it, minus the worker: a fresh scratch directory with the source, the
 compiler once (when the runtime compiles), then the program once per test (or once), each output checked.
-In ``sandbox`` phases every command runs under the worker's own bubblewrap command line.
+In ``sandbox`` phases every command runs under the worker's own bubblewrap command line; on gVisor's
+kernel, under the one the worker uses there (worker/gvisor.py): the runner then enters a network
+namespace of its own first, as a worker's pool process does.
 """
 
+import ctypes
 import json
 import os
 import shutil
@@ -19,6 +22,9 @@ from typing import Any
 
 SCRATCH = "@SCRATCH@"
 """Stands for the job's scratch directory in the spec's command lines and environments."""
+SECCOMP_FD = "@SECCOMP_FD@"
+"""Stands for a descriptor of the spec's seccomp filter (gVisor sandboxes)."""
+CLONE_NEWNET, CLONE_NEWUSER = 0x40000000, 0x10000000
 COMMAND_TIMEOUT_S = 120
 
 
@@ -39,6 +45,17 @@ def _fill(value: str, scratch: str) -> str:
     return value.replace(SCRATCH, scratch)
 
 
+def _enter_own_network() -> None:
+    """A user and network namespace of our own (ids mapped to themselves), as a worker's pool process
+    enters on gVisor: the sandboxes share it."""
+    uid, gid = os.getuid(), os.getgid()
+    if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWUSER | CLONE_NEWNET)")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+
+
 class Runner:
     """Runs jobs of one spec."""
 
@@ -47,21 +64,41 @@ class Runner:
         self.status_fd: int = spec["status_fd"]
         # bubblewrap writes its status lines to this descriptor; the floor only needs the exit codes.
         os.dup2(os.open(os.devnull, os.O_WRONLY), self.status_fd)
+        # The worker's own test: gVisor has no user-namespace sysctls (worker/gvisor.py).
+        self.gvisor = not os.path.exists("/proc/sys/user/max_user_namespaces")
+        if self.gvisor:
+            _enter_own_network()  # still single-threaded here
+
+    def sandbox_mode(self) -> str:
+        """The spec's sandboxed commands for this kernel."""
+        return "sandbox_gvisor" if self.gvisor else "sandbox"
+
+    def _seccomp_fd(self) -> int:
+        fd = os.memfd_create("bwrap-seccomp", os.MFD_CLOEXEC)
+        os.write(fd, bytes.fromhex(self.spec["seccomp_filter"]))
+        os.lseek(fd, 0, os.SEEK_SET)
+        return fd
 
     def _command(self, mode: str, step: str, scratch: str, stdin: str) -> subprocess.CompletedProcess[str]:
         command = self.spec["modes"][mode][step]
-        sandboxed = mode == "sandbox"
-        return subprocess.run(
-            [_fill(part, scratch) for part in command["argv"]],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            cwd="/" if sandboxed else scratch,
-            env={name: _fill(value, scratch) for name, value in command["env"].items()},
-            pass_fds=(self.status_fd,) if sandboxed else (),
-            timeout=COMMAND_TIMEOUT_S,
-            check=False,
-        )
+        sandboxed = mode != "bare"
+        seccomp_fd = self._seccomp_fd() if SECCOMP_FD in command["argv"] else None
+        try:
+            argv = [_fill(part, scratch).replace(SECCOMP_FD, str(seccomp_fd)) for part in command["argv"]]
+            return subprocess.run(
+                argv,
+                input=stdin,
+                capture_output=True,
+                text=True,
+                cwd="/" if sandboxed else scratch,
+                env={name: _fill(value, scratch) for name, value in command["env"].items()},
+                pass_fds=(self.status_fd,) + ((seccomp_fd,) if seccomp_fd is not None else ()),
+                timeout=COMMAND_TIMEOUT_S,
+                check=False,
+            )
+        finally:
+            if seccomp_fd is not None:
+                os.close(seccomp_fd)
 
     def job(self, mode: str) -> str | None:
         """Run one job; None when every step did what it should, else what went wrong."""
@@ -83,7 +120,7 @@ class Runner:
 
     def phase(self, phase: dict[str, Any]) -> dict[str, Any]:
         """Run one phase; its wall time, each job's time and the failures."""
-        mode = "sandbox" if phase["sandbox"] else "bare"
+        mode = self.sandbox_mode() if phase["sandbox"] else "bare"
 
         def timed(_: int) -> tuple[float, str | None]:
             started = time.perf_counter()
@@ -109,7 +146,7 @@ def main() -> None:
     with open(sys.argv[1]) as handle:
         spec = json.load(handle)
     runner = Runner(spec)
-    for mode in {"sandbox" if phase["sandbox"] else "bare" for phase in spec["phases"]}:
+    for mode in {runner.sandbox_mode() if phase["sandbox"] else "bare" for phase in spec["phases"]}:
         runner.job(mode)  # warm the page cache (interpreter, compiler, libraries) before timing
     results = [runner.phase(phase) for phase in spec["phases"]]
     print(json.dumps({"phases": results}))

@@ -75,12 +75,17 @@ def _compiled(ax: Axes, r: dict[str, Any]) -> None:
     ax.set(title="Compiled: compile + 10 tests", ylabel="jobs/s")
 
 
-ISOLATIONS = {"runc": "runc", "runc_bwrap": "runc + bubblewrap", "gvisor": "gVisor"}
+ISOLATIONS = {
+    "runc": "runc",
+    "runc_bwrap": "runc + bubblewrap",
+    "gvisor": "gVisor",
+    "gvisor_bwrap": "gVisor + bubblewrap",
+}
 
 
 def _isolation(ax: Axes, r: dict[str, Any]) -> None:
     languages = [name for name, value in r.items() if isinstance(value, dict) and "floor" in value]
-    colors = iter(("tab:gray", "tab:blue", "tab:purple"))
+    colors = iter(("tab:gray", "tab:blue", "tab:purple", "tab:red"))
     series = {
         label: ([r[lang]["floor"][name]["job_ms"]["p50"] for lang in languages], next(colors))
         for name, label in ISOLATIONS.items()

@@ -1,7 +1,7 @@
 """What isolation costs per job: short Python and C jobs, one at a time, in a worker container under
-Docker's default runtime (runc) without and with the per-job bubblewrap sandbox, and under gVisor
-(``runsc``) without it (bubblewrap cannot run inside Debian's gVisor: docs/security.md). No cluster: only
-the floor (:mod:`bench.floor`), so nothing but isolation differs between the three."""
+Docker's default runtime (runc) and under gVisor (``runsc``), each without and with the per-job
+bubblewrap sandbox (on gVisor set up as the worker does there, worker/gvisor.py). No cluster: only the
+floor (:mod:`bench.floor`), so nothing but isolation differs between the four."""
 
 import asyncio
 import contextlib
@@ -46,9 +46,8 @@ async def _language(
     measured = dict(await floor(ctx, workload, runc, settings=settings))
     if gvisor is not None:
         gvisor_settings = {**settings, RUNTIME_SETTING: gvisor}
-        measured.update(
-            await floor(ctx, workload, [Phase("gvisor", jobs, 1, sandbox=False)], settings=gvisor_settings)
-        )
+        phases = [Phase("gvisor", jobs, 1, sandbox=False), Phase("gvisor_bwrap", jobs, 1, sandbox=True)]
+        measured.update(await floor(ctx, workload, phases, settings=gvisor_settings))
     return {
         "floor": {name: floor_view(result) for name, result in measured.items()},
         "added_p50_ms": costs(measured),
@@ -56,7 +55,7 @@ async def _language(
 
 
 async def run(ctx: Context) -> dict[str, Any]:
-    """Each workload under runc, runc + bubblewrap and (when Docker has it) gVisor."""
+    """Each workload under runc and (when Docker has it) gVisor, each with and without bubblewrap."""
     settings = {k: v for k, v in ctx.options.settings.items() if k != RUNTIME_SETTING}
     gvisor = ctx.options.settings.get(RUNTIME_SETTING) or GVISOR_RUNTIME
     available = gvisor in await asyncio.to_thread(docker_runtimes)

@@ -4,6 +4,7 @@ local socket server), and the results table."""
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from bench.floor import PhaseResult
 from bench.monitor import container_memory_mib, flatness
 from bench.options import FULL, QUICK, SCENARIOS, parse
+from bench.plot import plot
 from bench.report import table
 from bench.scenarios.isolation import costs
 from bench.sse import SseError, SseStream
@@ -167,3 +169,19 @@ def test_the_table_shows_each_isolation_and_says_when_gvisor_was_not_measured() 
     c = next(line for line in lines if "c job ms" in line)
     assert "113.0 / 128.1" in c and "gvisor" not in c
     assert any("gVisor not measured" in line and "no runtime 'runsc'" in line for line in lines)
+
+
+def test_the_plot_draws_every_isolation_bar(tmp_path: Path) -> None:
+    def view(p50: float) -> dict[str, Any]:
+        return {"job_ms": {"p50": p50}}
+
+    four = {"runc": view(18.0), "runc_bwrap": view(28.0), "gvisor": view(36.0), "gvisor_bwrap": view(93.0)}
+    result = {
+        "jobs": 20,
+        "gvisor_runtime": "runsc",
+        "python": {"floor": four, "added_p50_ms": {}},
+        "c": {"floor": four, "added_p50_ms": {}},
+    }
+    path = tmp_path / "isolation.png"
+    plot({"isolation": result}, "isolation", path)
+    assert path.stat().st_size > 0

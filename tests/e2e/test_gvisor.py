@@ -98,15 +98,16 @@ async def test_the_floor_runs_python_and_c_jobs_under_gvisor(services: Services)
         measured = await measure_floor(
             runtime=runtimes[workload.language],
             program=workload.program,
-            phases=[Phase("gvisor", 3, 1, sandbox=False)],
+            phases=[Phase("gvisor", 3, 1, sandbox=False), Phase("gvisor_bwrap", 3, 1, sandbox=True)],
             image=IMAGE.format(language=workload.language),
             cluster=f"gvisor-{secrets.token_hex(3)}",
             cpus=1.0,
             settings={"EXECUTIONER_WORKER_RUNTIME": RUNTIME},
             timeout_s=300,
         )
-        result = measured["gvisor"]
-        assert (result.jobs, result.failures) == (3, 0), result.first_failure
+        for phase in ("gvisor", "gvisor_bwrap"):
+            result = measured[phase]
+            assert (result.jobs, result.failures) == (3, 0), result.first_failure
 
 
 async def test_a_cluster_with_gvisor_workers_runs_jobs_submitted_over_http(
