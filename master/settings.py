@@ -36,8 +36,8 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     worker_network: str = "bridge"
     worker_runtime: str | None = None
     """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor, which
-    ``make up`` builds (when Go is installed) and registers; unset: the daemon's default (runc).
-    docs/security.md says what gVisor changes and what it costs."""
+    ``make up`` builds (when Go is installed) and registers when this asks for it; unset: the daemon's
+    default (runc). docs/security.md says what gVisor changes and what it costs."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0

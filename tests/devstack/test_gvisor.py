@@ -23,6 +23,7 @@ from devstack.gvisor import (
     written_by_devstack,
 )
 from devstack.profile import cache_dir
+from devstack.stack import ensure_gvisor
 
 CACHE = Path("/home/dev/.cache/executioner")
 OURS = runtime_entry(str(runsc_path(CACHE)))
@@ -122,3 +123,12 @@ def test_a_malformed_runtimes_key_is_reported_not_overwritten() -> None:
 )
 def test_dockerd_reads_the_config_file_its_command_line_names(argv: list[str], expected: Path) -> None:
     assert config_file(argv) == expected
+
+
+def test_make_up_leaves_gvisor_unbuilt_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Not cached and not asked for: nothing is built and the engine is not touched (None would fail).
+    ensure_gvisor(None, tmp_path, build=False)
+    assert "not built (EXECUTIONER_WORKER_RUNTIME=runsc builds it)" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
