@@ -61,21 +61,32 @@ class ProcessLimits:
             ("--fsize", *_lowered(resource.RLIMIT_FSIZE, self.file_bytes)),
             ("--nofile", *_lowered(resource.RLIMIT_NOFILE, self.open_files)),
             ("--nproc", *_lowered(resource.RLIMIT_NPROC, self.processes)),
-            ("--core", 0, 0),
+            ("--core", "0", "0"),
         ]
         prefix = [] if dies_with_parent else [SETPRIV, "--pdeathsig", "KILL", "--"]
         return [*prefix, PRLIMIT, *(f"{option}={soft}:{hard}" for option, soft, hard in rlimits), "--"]
 
 
-def _lowered(which: int, soft: int, hard: int | None = None) -> tuple[int | str, int | str]:
-    """``soft:hard`` for a limit, never above the current hard limit (an unprivileged process may not
-    raise it), which the child inherits from us."""
+def _lowered(which: int, soft: int, hard: int | None = None) -> tuple[str, str]:
+    """``soft:hard`` for a limit (as ``prlimit`` spells them), never above the current hard limit (an
+    unprivileged process may not raise it), which the child inherits from us."""
     _, current_hard = resource.getrlimit(which)
-    hard = soft if hard is None else hard
-    if current_hard != resource.RLIM_INFINITY:
-        hard = min(hard, current_hard)
-        soft = min(soft, hard)
-    return soft, hard
+    hard = _lower_of(soft if hard is None else hard, current_hard)
+    soft = _lower_of(soft, hard)
+    return _spelled(soft), _spelled(hard)
+
+
+def _spelled(limit: int) -> str:
+    return "unlimited" if limit == resource.RLIM_INFINITY else str(limit)
+
+
+def _lower_of(first: int, second: int) -> int:
+    """The lower of two limits, where RLIM_INFINITY is above every number."""
+    if first == resource.RLIM_INFINITY:
+        return second
+    if second == resource.RLIM_INFINITY:
+        return first
+    return min(first, second)
 
 
 def run_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import resource
 import select
 import time
 from pathlib import Path
@@ -184,3 +185,16 @@ def test_processes_left_behind_are_killed(tmp_path: Path) -> None:
 def test_a_missing_command_is_our_error(tmp_path: Path) -> None:
     with pytest.raises(InternalError, match="cannot start"):
         run_process(["no-such-interpreter"], cwd=tmp_path, env=ENV, stdin=b"", limits=LIMITS)
+
+
+def test_the_limits_reach_the_program_and_unlimited_is_spelled_for_prlimit(tmp_path: Path) -> None:
+    limits = dataclasses.replace(LIMITS, open_files=37, processes=resource.RLIM_INFINITY)
+    nproc = next(arg for arg in limits.exec_prefix(dies_with_parent=False) if arg.startswith("--nproc="))
+    hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    spelled = "unlimited" if hard == resource.RLIM_INFINITY else str(hard)
+    assert nproc == f"--nproc={spelled}:{spelled}"  # the inherited limit, spelled for prlimit (never -1)
+
+    script = "import resource as r; print(r.getrlimit(r.RLIMIT_NOFILE), r.getrlimit(r.RLIMIT_CORE))"
+    result = run_process(["python3", "-c", script], cwd=tmp_path, env=ENV, stdin=b"", limits=limits)
+    assert result.ended_normally, result.stderr
+    assert result.stdout.decode() == "(37, 37) (0, 0)\n"
