@@ -68,6 +68,7 @@ async def stream_submission_events(
         last_event_id=resume_after,
         reload=lambda: fetch_submission(services.engine, sid),
         recheck_s=services.settings.sse_recheck_s,
+        recheck_max_s=services.settings.sse_recheck_max_s,
     )
     shutdown = anyio.Event()
 

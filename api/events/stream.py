@@ -5,7 +5,8 @@ so a client resuming with ``Last-Event-ID: n`` gets only what it has not seen.
 """
 
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+import random
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from typing import Any
 
 import orjson
@@ -21,6 +22,8 @@ from schemas.results import SEQ_QUEUED, SEQ_RUNNING
 log = logging.getLogger(__name__)
 
 Reload = Callable[[], Awaitable[SubmissionRow | None]]
+JITTER = 0.2
+"""Each wait is drawn within ±20% of its nominal length: streams opened together do not re-read together."""
 
 
 def _frame(name: str, seq: int, data: dict[str, Any]) -> ServerSentEvent:
@@ -53,6 +56,17 @@ def _live_frame(row: SubmissionRow, event: ResultMessage) -> ServerSentEvent:
     return _frame("test", event.seq, data)
 
 
+def recheck_delays(first_s: float, most_s: float) -> Iterator[float]:
+    """The waits between a stream's re-reads of MySQL: ``first_s``, doubling, then ``most_s`` for ever.
+
+    Why they grow: the re-read is only a safety net (the fan-out delivers results live), and at thousands
+    of idle streams a fixed interval is thousands of queries a second that delay the live events."""
+    delay = first_s
+    while True:
+        yield min(delay, most_s)
+        delay *= 2
+
+
 def _state_seq(row: SubmissionRow) -> int:
     """The seq the stored state corresponds to."""
     return SEQ_QUEUED if row.status is Status.QUEUED else max(row.last_seq, SEQ_RUNNING)
@@ -66,14 +80,17 @@ async def submission_events(
     last_event_id: int | None,
     reload: Reload,
     recheck_s: float,
+    recheck_max_s: float | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the submission's events the client has not seen; end after ``result``.
 
     ``subscription`` must have been taken *before* ``row`` was read, so no event falls between them;
     ``recent`` is the broker's memory of a result that may have gone by just before. The stream owns the
-    subscription and closes it when it ends.
+    subscription and closes it when it ends. While it waits it re-reads the submission after
+    :func:`recheck_delays` (``recheck_s``, doubling up to ``recheck_max_s``, each with some jitter).
     """
     sent = -1 if last_event_id is None else last_event_id
+    delays = recheck_delays(recheck_s, recheck_max_s or recheck_s)
     try:
         if row.status is Status.FINISHED:
             if row.last_seq > sent:
@@ -87,7 +104,7 @@ async def submission_events(
             yield _status_frame(row, seq)
             sent = seq
         while True:
-            event = await subscription.next(recheck_s)
+            event = await subscription.next(next(delays) * random.uniform(1 - JITTER, 1 + JITTER))
             if event is None:
                 if subscription.closed:
                     return  # shutting down

@@ -9,7 +9,7 @@ import orjson
 from sse_starlette import ServerSentEvent
 
 from api.events.broker import Broker
-from api.events.stream import submission_events
+from api.events.stream import recheck_delays, submission_events
 from api.submissions.repository import SubmissionRow
 from schemas import Status
 from tests.api.support import finished_test, queued_row, running, single_run_result
@@ -81,3 +81,8 @@ async def test_broker_shutdown_ends_the_stream() -> None:
     broker.close()
 
     assert [f async for f in stream] == []
+
+
+def test_a_waiting_stream_rereads_mysql_less_and_less_often() -> None:
+    delays = recheck_delays(5.0, 60.0)
+    assert [next(delays) for _ in range(7)] == [5.0, 10.0, 20.0, 40.0, 60.0, 60.0, 60.0]
