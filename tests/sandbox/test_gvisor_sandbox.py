@@ -10,13 +10,13 @@ import pytest
 
 from tests.sandbox.test_sandbox_command import SCRATCH
 from worker.errors import InternalError
-from worker.gvisor import no_user_namespaces_filter
+from worker.gvisor import no_user_namespaces_filter, sandbox_memory_low
 from worker.sandbox import SandboxSpec, bwrap_argv
 
 # Loads the filter into a fresh process (seccomp filters cannot be removed), then tries what a job would.
 LOAD_AND_TRY = """
 import ctypes, json, os, sys
-from worker.gvisor import no_user_namespaces_filter
+from worker.gvisor import no_user_namespaces_filter, sandbox_memory_low
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -75,3 +75,13 @@ def test_the_filter_is_whole_instructions_and_knows_only_our_architectures() -> 
     assert no_user_namespaces_filter("aarch64") != no_user_namespaces_filter("x86_64")
     with pytest.raises(InternalError, match="architecture"):
         no_user_namespaces_filter("mips")
+
+
+def test_the_sandbox_runs_low_below_a_tenth_of_its_memory() -> None:
+    def meminfo(total_kb: int, available_kb: int) -> str:
+        return f"MemTotal: {total_kb} kB\nMemFree: {available_kb} kB\nMemAvailable: {available_kb} kB\n"
+
+    assert not sandbox_memory_low(meminfo(1_048_576, 200_000))
+    assert sandbox_memory_low(meminfo(1_048_576, 100_000))  # under 10% of 1 GiB
+    assert sandbox_memory_low(meminfo(131_072, 30_000))  # under the 32 MiB floor
+    assert not sandbox_memory_low("MemTotal: 1048576 kB\n")  # nothing to judge by: never kill for it
