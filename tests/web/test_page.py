@@ -149,7 +149,11 @@ async def test_the_result_arrives_although_the_api_serving_the_page_restarts_mid
 ) -> None:
     async with cluster.extra_api() as url:
         editor = await EditorPage.open(page, url)
-        await editor.write_program("import time\nn = int(input())\ntime.sleep(3 * (n - 1))\nprint(n)\n")
+        # Test 2 sleeps long enough for the API to stop (and end its streams) on a loaded machine; its
+        # wall limit (3 x CPU time) lets it.
+        await editor.write_program("import time\nn = int(input())\ntime.sleep(10 * (n - 1))\nprint(n)\n")
+        await editor.page.get_by_text("Limits (optional)").click()
+        await editor.limit("CPU time per test, ms").fill("5000")
         await editor.add_test("1\n", "1\n")
         await editor.add_test("2\n", "2\n")
         await editor.run_button.click()
