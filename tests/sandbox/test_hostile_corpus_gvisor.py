@@ -35,7 +35,12 @@ async def gvisor_run(harness: WorkerHarness, artifacts: Path) -> WorkerRun:
 @pytest.mark.parametrize("name", sorted(ATTACKS))
 def test_the_attack_gets_the_verdict_of_a_sandbox_that_held(gvisor_run: WorkerRun, name: str) -> None:
     outcome = gvisor_run.results[name].outcome
-    assert outcome.verdict in ATTACKS[name].verdicts, (outcome.verdict, outcome.message)
+    # Every system call costs far more on gVisor, so an attack made of many (16,384 files, a disk fill)
+    # may reach its time limit before the resource it exhausts: still held, never accepted.
+    assert outcome.verdict in ATTACKS[name].verdicts | {Verdict.TIME_LIMIT_EXCEEDED}, (
+        outcome.verdict,
+        outcome.message,
+    )
 
 
 def test_nothing_of_the_worker_leaks_into_any_output(gvisor_run: WorkerRun) -> None:
