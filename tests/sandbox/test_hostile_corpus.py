@@ -96,25 +96,36 @@ def test_every_run_ends_within_its_wall_limit(corpus_run: WorkerRun) -> None:
             assert run.wall_ms <= wall_ms + WALL_SLACK_MS, (name, run.wall_ms)
 
 
-def test_nothing_of_the_worker_leaks_into_any_output(corpus_run: WorkerRun) -> None:
-    for name, result in corpus_run.results.items():
-        for run in _runs(result):
+def assert_nothing_leaked(run: WorkerRun) -> None:
+    """No secret of the worker appears in any output of any job of ``run``."""
+    for name, result in run.results.items():
+        for report in _runs(result):
             for marker in SECRET_MARKERS:
-                assert marker not in run.stdout + run.stderr, (name, marker)
+                assert marker not in report.stdout + report.stderr, (name, marker)
 
 
-def test_a_job_sees_only_its_sandbox(corpus_run: WorkerRun) -> None:
-    result = corpus_run.results["sandbox_facts"].outcome
+def sandbox_facts(run: WorkerRun, max_processes: int) -> dict[str, Any]:
+    """The ``sandbox_facts`` job's report, once what every sandbox promises is checked in it."""
+    result = run.results["sandbox_facts"].outcome
     assert result.verdict is Verdict.ACCEPTED, result
     assert result.run is not None
-    facts = json.loads(result.run.stdout)
+    facts: dict[str, Any] = json.loads(result.run.stdout)
     assert facts["env"] == ["HOME", "LANG", "PATH", "TMPDIR"]
     assert (facts["home"], facts["cwd"]) == ("/tmp", "/tmp")
     assert (facts["uid"], facts["hostname"]) == (65534, "sandbox")
     assert facts["pid"] < 10, "its own pid namespace"
     assert facts["interfaces"] == ["lo"], "no network but loopback"
     assert facts["writable"] == ["/tmp", "/dev/shm"]
-    assert "Max processes             256" in facts["limits"]
+    assert f"Max processes             {max_processes}" in facts["limits"]
+    return facts
+
+
+def test_nothing_of_the_worker_leaks_into_any_output(corpus_run: WorkerRun) -> None:
+    assert_nothing_leaked(corpus_run)
+
+
+def test_a_job_sees_only_its_sandbox(corpus_run: WorkerRun) -> None:
+    facts = sandbox_facts(corpus_run, 256)
     assert facts["oom_score_adj"] == "1000"
     assert facts["hidden"] == ["/proc/acpi", "/sys/firmware"]
     assert facts["keys"] in ("EACCES", "ENOENT"), "hidden, or absent from this kernel"
