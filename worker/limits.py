@@ -39,6 +39,8 @@ class ProcessLimits:
     file_bytes: int = RUN_FILE_BYTES
     processes: int = MAX_PROCESSES
     open_files: int = MAX_OPEN_FILES
+    watch_sandbox_memory: bool = False
+    """Also end it when the whole container runs low on memory (gVisor: worker/gvisor.py)."""
 
     @property
     def memory_limit_kb(self) -> int:

@@ -28,7 +28,6 @@ CHUNK = 64 * 1024
 DRAIN_S = 0.5
 SAMPLE_S = 0.005
 """How often the process tree's resident memory and CPU time are sampled while it runs."""
-_ON_GVISOR = gvisor.on_gvisor()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +150,7 @@ class _Execution:
             self.tree,
             memory_limit_kb=limits.memory_limit_kb,
             cpu_limit_ms=limits.cpu_ms,
-            memory_low=gvisor.sandbox_memory_low if _ON_GVISOR else None,
+            memory_low=gvisor.sandbox_memory_low if limits.watch_sandbox_memory else None,
         )
         self.next_sample = self.started
         self.selector = selectors.DefaultSelector()

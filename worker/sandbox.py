@@ -252,7 +252,9 @@ def confine(
         yield Confined(
             argv=bwrap_argv(spec, argv),
             cwd=Path("/"),
-            limits=dataclasses.replace(limits, processes=_unlowered_nproc()),
+            limits=dataclasses.replace(
+                limits, processes=_unlowered_nproc(), watch_sandbox_memory=config.gvisor
+            ),
             pass_fds=(status_fd,) if seccomp_fd is None else (status_fd, seccomp_fd),
             status_fd=status_fd,
             dies_with_parent=True,
