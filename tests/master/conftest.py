@@ -2,7 +2,8 @@
 Docker engine, and an in-process master with its own cluster label.
 
 Service addresses: ``EXECUTIONER_DATABASE_URL`` (its user may create databases) and Docker from the
-environment (``DOCKER_HOST``...), as the docker CLI finds it.
+environment (``DOCKER_HOST``...), as the docker CLI finds it. The stand-in worker image is a tag of the base
+image devstack itself provides (``debian:bookworm-slim``, pulled or built), never one left on a machine.
 """
 
 import asyncio
@@ -21,12 +22,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from devstack.base_image import BASE_IMAGE
 from master.app import Master
 from master.settings import MasterSettings
 from master.spec import LABEL_CLUSTER
+from tests.fixtures.services import Services
 
 REPO = Path(__file__).resolve().parents[2]
-BASE_IMAGE = "executioner-test/base:bookworm"
 LANGUAGE = "sleeper"
 # A worker stand-in: idles, and exits at once on SIGTERM as a drained worker would.
 SLEEPER_COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep infinity & wait"]
@@ -62,8 +64,9 @@ def docker_client() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def worker_image(docker_client: Any) -> Iterator[str]:
-    """``worker_image`` for the master: a tag of the test base image, unique to this session."""
+def worker_image(docker_client: Any, services: Services) -> Iterator[str]:
+    """``worker_image`` for the master: a tag of devstack's base image (which the session's services
+    provide), unique to this session."""
     tag = secrets.token_hex(4)
     docker_client.images.get(BASE_IMAGE).tag(f"executioner-test/worker-{LANGUAGE}", tag)
     yield f"executioner-test/worker-{{language}}:{tag}"
