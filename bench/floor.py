@@ -25,13 +25,14 @@ from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, worker_run_ar
 from schemas.jobs import Limits
 from worker import gvisor as gvisor_kernel
 from worker.execute import command, job_env
+from worker.job_filter import job_filter
 from worker.limits import compile_limits, run_limits
 from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv
 
 RUNNER = Path(__file__).resolve().parent / "floor_runner.py"
 SCRATCH = "@SCRATCH@"  # floor_runner.SCRATCH: the runner puts each job's scratch directory there
 STATUS_FD = 9
-SECCOMP_FD = "@SECCOMP_FD@"  # floor_runner.SECCOMP_FD: a descriptor of the gVisor filter per command
+SECCOMP_FD = "@SECCOMP_FD@"  # floor_runner.SECCOMP_FD: a descriptor of the mode's job filter per command
 ROLE_FLOOR = "bench-floor"
 
 
@@ -83,13 +84,18 @@ def _steps(runtime: Runtime, limits: Limits, sandboxed: bool, *, gvisor: bool = 
         plans.append(("compile", runtime.compile, runtime.compile_memory_mb, processes))
     for step, template, memory_mb, processes in plans:
         argv = command(template, runtime, memory_mb)
-        if sandboxed and gvisor:
-            limit = min(processes, gvisor_kernel.JOB_PROCESSES)
-            spec = SandboxSpec(Path(SCRATCH), limit, STATUS_FD, seccomp_fd=STATUS_FD, share_net=True)
+        if sandboxed:
+            limit = min(processes, gvisor_kernel.JOB_PROCESSES) if gvisor else processes
+            spec = SandboxSpec(
+                Path(SCRATCH),
+                limit,
+                STATUS_FD,
+                seccomp_fd=STATUS_FD,
+                disable_userns=not gvisor,
+                share_net=gvisor,
+            )
             argv = bwrap_argv(spec, argv)
             argv[argv.index("--seccomp") + 1] = SECCOMP_FD
-        elif sandboxed:
-            argv = bwrap_argv(SandboxSpec(Path(SCRATCH), processes, STATUS_FD), argv)
         steps[step] = {"argv": argv, "env": job_env(runtime, home, memory_mb)}
     return steps
 
@@ -107,7 +113,10 @@ def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[
             "sandbox": _steps(runtime, limits, True),
             "sandbox_gvisor": _steps(runtime, limits, True, gvisor=True),
         },
-        "seccomp_filter": gvisor_kernel.no_user_namespaces_filter().hex(),
+        "seccomp_filters": {
+            "sandbox": job_filter(refuse_user_namespaces=False).hex(),
+            "sandbox_gvisor": job_filter(refuse_user_namespaces=True).hex(),
+        },
         "phases": [vars(phase) for phase in phases],
     }
 

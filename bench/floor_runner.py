@@ -73,16 +73,16 @@ class Runner:
         """The spec's sandboxed commands for this kernel."""
         return "sandbox_gvisor" if self.gvisor else "sandbox"
 
-    def _seccomp_fd(self) -> int:
+    def _seccomp_fd(self, mode: str) -> int:
         fd = os.memfd_create("bwrap-seccomp", os.MFD_CLOEXEC)
-        os.write(fd, bytes.fromhex(self.spec["seccomp_filter"]))
+        os.write(fd, bytes.fromhex(self.spec["seccomp_filters"][mode]))
         os.lseek(fd, 0, os.SEEK_SET)
         return fd
 
     def _command(self, mode: str, step: str, scratch: str, stdin: str) -> subprocess.CompletedProcess[str]:
         command = self.spec["modes"][mode][step]
         sandboxed = mode != "bare"
-        seccomp_fd = self._seccomp_fd() if SECCOMP_FD in command["argv"] else None
+        seccomp_fd = self._seccomp_fd(mode) if SECCOMP_FD in command["argv"] else None
         try:
             argv = [_fill(part, scratch).replace(SECCOMP_FD, str(seccomp_fd)) for part in command["argv"]]
             return subprocess.run(

@@ -4,8 +4,9 @@ bubblewrap (``bwrap``), configured here.
 Inside the sandbox a command has:
 
 * its own user namespace, as uid 65534 without capabilities, unable to create further user namespaces
-  (``--disable-userns``; on gVisor a seccomp filter, worker/gvisor.py), so no other namespace or mount
-  either;
+  (``--disable-userns``; on gVisor the seccomp filter below), so no other namespace or mount either;
+* a seccomp filter (worker/job_filter.py) refusing memory no limit of the job would count: memfds and
+  System V shared memory and message queues;
 * its own pid namespace: it sees only its own processes, and when the command ends bubblewrap's init
   (pid 1) exits and the kernel kills everything left, double-forked daemons included;
 * its own network namespace with only a loopback interface (on gVisor: its pool process's, the same
@@ -16,8 +17,8 @@ Inside the sandbox a command has:
   mounted at ``/tmp`` (its working directory, ``HOME`` and ``TMPDIR``) and at ``/dev/shm``;
 * RLIMIT_NPROC set inside its user namespace, where the kernel counts it per namespace: a fork bomb
   exhausts its own budget, not the worker's nor another job's;
-* ``oom_score_adj`` 1000: if the container runs out of memory anyway, the kernel kills a job, not the
-  worker.
+* ``oom_score_adj`` 1000: if the container runs out of memory anyway, the kernel prefers a job to the
+  worker (a job may lower it again, down to the worker's own value, which is why the filter exists).
 
 The environment is exactly the job's (the worker passes nothing else to ``bwrap``).
 """
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from worker import gvisor
+from worker import gvisor, job_filter
 from worker.errors import InternalError
 from worker.limits import ProcessLimits
 from worker.process import ProcessResult, signal_name
@@ -121,7 +122,10 @@ class SandboxSpec:
     masked_files: tuple[str, ...] = ()
     """Files replaced by ``/dev/null``."""
     seccomp_fd: int | None = None
-    """A seccomp program refusing new user namespaces, used instead of ``--disable-userns`` (gVisor)."""
+    """The jobs' seccomp program (worker/job_filter.py)."""
+    disable_userns: bool = True
+    """Refuse nested user namespaces with ``--disable-userns`` (gVisor lacks its sysctl: there the
+    seccomp program refuses them)."""
     share_net: bool = False
     """Stay in the caller's network namespace (gVisor: the pool process's own, with only loopback)."""
 
@@ -137,7 +141,8 @@ def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
         "--unshare-all",
         *(["--share-net"] if spec.share_net else []),
         "--unshare-user",
-        *(["--disable-userns"] if spec.seccomp_fd is None else ["--seccomp", str(spec.seccomp_fd)]),
+        *(["--disable-userns"] if spec.disable_userns else []),
+        *(["--seccomp", str(spec.seccomp_fd)] if spec.seccomp_fd is not None else []),
         "--uid", str(SANDBOX_UID),
         "--gid", str(SANDBOX_UID),
         "--hostname", SANDBOX_HOSTNAME,
@@ -236,7 +241,7 @@ def confine(
         yield Confined(list(argv), scratch, limits)
         return
     status_fd = os.memfd_create("bwrap-status", os.MFD_CLOEXEC)
-    seccomp_fd = gvisor.filter_fd() if config.gvisor else None
+    seccomp_fd = job_filter.filter_fd(_job_filter(config.gvisor))
     try:
         dirs, files = present_masked_paths()
         processes = min(limits.processes, gvisor.JOB_PROCESSES) if config.gvisor else limits.processes
@@ -247,6 +252,7 @@ def confine(
             masked_dirs=dirs,
             masked_files=files,
             seccomp_fd=seccomp_fd,
+            disable_userns=not config.gvisor,
             share_net=config.gvisor,
         )
         yield Confined(
@@ -255,11 +261,15 @@ def confine(
             limits=dataclasses.replace(
                 limits, processes=_unlowered_nproc(), watch_sandbox_memory=config.gvisor
             ),
-            pass_fds=(status_fd,) if seccomp_fd is None else (status_fd, seccomp_fd),
+            pass_fds=(status_fd, seccomp_fd),
             status_fd=status_fd,
             dies_with_parent=True,
         )
     finally:
         os.close(status_fd)
-        if seccomp_fd is not None:
-            os.close(seccomp_fd)
+        os.close(seccomp_fd)
+
+
+@functools.cache
+def _job_filter(on_gvisor: bool) -> bytes:
+    return job_filter.job_filter(refuse_user_namespaces=on_gvisor)

@@ -60,6 +60,45 @@ while True:
         os.write(fd, b"\\xff" * (1 << 20))
 """
 
+# The job first undoes its oom_score_adj (the kernel lets it go back down to the worker's value), so
+# that a container out of memory would kill the worker's main process, the largest one left.
+MEMFD_BOMB_UNDER_OUR_OOM_SCORE = (
+    """
+import os
+with open("/proc/self/oom_score_adj", "w") as score:
+    score.write("0")
+print("oom_score_adj", open("/proc/self/oom_score_adj").read().strip(), flush=True)
+"""
+    + MEMFD_BOMB
+)
+
+# System V shared memory outlives every process attached to it (until its IPC namespace ends).
+SYSV_SHM_BOMB = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+size = 64 << 20
+while True:
+    segment = libc.shmget(0, size, 0o1000 | 0o600)
+    if segment < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    address = libc.shmat(segment, None, 0)
+    ctypes.memset(address, 0xFF, size)
+    libc.shmdt(ctypes.c_void_p(address))
+"""
+
+SYSV_QUEUE_BOMB = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+message = ctypes.create_string_buffer(b"\\1" * 8 + b"x" * 8192)
+while True:
+    queue = libc.msgget(0, 0o1000 | 0o600)
+    if queue < 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    while libc.msgsnd(queue, message, 8192, 0o4000) == 0:  # IPC_NOWAIT: until the queue is full
+        pass
+"""
+
 DISK_FILL_WORKDIR = """
 with open("fill", "wb") as out:
     while True:
@@ -275,9 +314,12 @@ def python_attacks(gateway: str, broker_port: int) -> list[Attack]:
         attack("thread_bomb", THREAD_BOMB, TLE),
         attack("memory_bomb", MEMORY_BOMB, MLE),
         attack("memory_bomb_in_children", MEMORY_BOMB_IN_CHILDREN, MLE),
-        # Memory in no process's RSS: the container's memory limit stops it, where the kernel kills a
-        # job first (oom_score_adj 1000), unless the wall-clock limit comes first.
-        attack("memfd_bomb", MEMFD_BOMB, MLE, RE, TLE),
+        # Memory in no process's RSS, which only the container's limit would stop: the jobs' seccomp
+        # filter refuses it (ENOMEM), whatever the job did to its oom_score_adj.
+        attack("memfd_bomb", MEMFD_BOMB, MLE),
+        attack("memfd_bomb_under_our_oom_score", MEMFD_BOMB_UNDER_OUR_OOM_SCORE, MLE),
+        attack("sysv_shm_bomb", SYSV_SHM_BOMB, MLE),
+        attack("sysv_queue_bomb", SYSV_QUEUE_BOMB, MLE),
         attack("infinite_output", "while True:\n    print('y' * 1000)", OLE),
         attack("huge_stderr", "import sys\nwhile True:\n    sys.stderr.write('e' * 65536)", OLE),
         attack("disk_fill_workdir", DISK_FILL_WORKDIR, RE, OLE),

@@ -120,16 +120,19 @@ def test_without_a_sandbox_the_command_runs_as_it_is() -> None:
 def test_in_a_sandbox_the_process_limit_is_applied_inside_only() -> None:
     config = SandboxConfig(kind="bwrap")
     with confine(config, ["./main"], SCRATCH, LIMITS) as confined:
-        (status_fd,) = confined.pass_fds
+        status_fd, seccomp_fd = confined.pass_fds
         assert confined.argv[confined.argv.index("--json-status-fd") + 1] == str(status_fd)
+        assert confined.argv[confined.argv.index("--seccomp") + 1] == str(seccomp_fd)
+        assert "--disable-userns" in confined.argv
         assert confined.argv[-3:] == ["64", "/tmp", "./main"]
         # bwrap starts under the worker's own process limit; the job's is set inside its namespace.
         assert confined.limits.processes == resource.getrlimit(resource.RLIMIT_NPROC)[1]
         assert confined.cwd == Path("/")
         os.write(status_fd, STATUS)
         assert confined.result(_result(exit_code=3)).exit_code == 3
-    with pytest.raises(OSError):
-        os.fstat(status_fd)  # closed with the block
+    for fd in (status_fd, seccomp_fd):
+        with pytest.raises(OSError):
+            os.fstat(fd)  # closed with the block
     assert config.workdir_for(SCRATCH) == Path("/tmp")
 
 
