@@ -144,11 +144,12 @@ class JobHandler:
         )
         # Above every seq an earlier delivery can have published (running, then one event per test).
         seq = seq_for_test(len(job.tests or []))
-        acks = [await self._send_dead_letter(source, reason), await self._publisher.result(job, outcome, seq)]
+        dead_letter = await self._send_dead_letter(source, reason, result_published=True)
+        acks = [dead_letter, await self._publisher.result(job, outcome, seq)]
         log.error("job %s dead-lettered: %s", job.id, reason)
         return acks
 
-    async def _send_dead_letter(self, source: Source, reason: str) -> Ack:
+    async def _send_dead_letter(self, source: Source, reason: str, *, result_published: bool = False) -> Ack:
         return await self._publisher.dead_letter(
             key=source.key,
             value=source.value,
@@ -156,6 +157,7 @@ class JobHandler:
             topic=source.topic,
             partition=source.partition,
             offset=source.offset,
+            result_published=result_published,
         )
 
     async def run(self, job: JobMessage) -> tuple[Outcome, list[Ack]]:

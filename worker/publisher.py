@@ -105,10 +105,24 @@ class Publisher:
         )
 
     async def dead_letter(
-        self, *, key: bytes | None, value: bytes | None, reason: str, topic: str, partition: int, offset: int
+        self,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        reason: str,
+        topic: str,
+        partition: int,
+        offset: int,
+        result_published: bool = False,
     ) -> Ack:
-        """Republish a rejected record unchanged (same key and bytes), the reason in its headers."""
+        """Republish a rejected record unchanged (same key and bytes), the reason in its headers
+        (``result_published``: this worker publishes the job's final result itself)."""
         headers = DeadLetterHeaders.build(
-            reason=reason, topic=topic, partition=partition, offset=offset, worker=self._worker_id
+            reason=reason,
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            worker=self._worker_id,
+            result_published=result_published,
         )
         return await self._send(self._topics.dead_letter, key, value, headers=headers)

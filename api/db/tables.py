@@ -93,6 +93,7 @@ dead_letters = sa.Table(
     sa.Column("value_bytes", sa.Integer, nullable=True),
     sa.Column("preview", sa.String(512), nullable=True),
     sa.Column("received_at", DT, nullable=False),
+    sa.Column("result_published", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("dl_partition", "dl_offset", name="uq_dead_letters_position"),
     sa.Index("ix_dead_letters_language_received", "language", "received_at"),
     sa.Index("ix_dead_letters_received", "received_at"),

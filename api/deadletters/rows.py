@@ -1,8 +1,10 @@
 """Dead-letter records as ``dead_letters`` rows, and the submissions they end.
 
 A dead letter whose value is a valid job of its topic's language is a job the workers gave up on (a poison
-job, or limits stricter than the API's): its submission, if recorded, is finished with ``internal_error``
-rather than left queued forever.
+job, or limits stricter than the API's). A rejected job gets no result, so its submission, if recorded, is
+finished here with ``internal_error`` rather than left queued forever. A poison job's worker publishes its
+``internal_error`` result itself (header ``x-executioner-result: published``): that result, recorded like
+any other, is the one final word, and the dead letter finishes nothing.
 """
 
 import re
@@ -30,7 +32,8 @@ def rejected_message(reason: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    """One dead-letter record: its row, and the job it carries when it carries a valid one."""
+    """One dead-letter record: its row, and the job whose submission it finishes (a valid job of its
+    topic's language that gets no result of its own), if any."""
 
     row: dict[str, Any]
     job: JobMessage | None
@@ -66,6 +69,7 @@ def parse_dead_letter(record: Record, jobs_prefix: str) -> DeadLetter:
         language = named if LANGUAGE.fullmatch(named) else None
     value: bytes | None = record.value
     job = _job(value, language)
+    result_published = headers.get(DeadLetterHeaders.RESULT) == DeadLetterHeaders.RESULT_PUBLISHED
     row = {
         "dl_partition": record.partition,
         "dl_offset": record.offset,
@@ -80,8 +84,9 @@ def parse_dead_letter(record: Record, jobs_prefix: str) -> DeadLetter:
         "value_bytes": None if value is None else len(value),
         "preview": None if value is None else value[:PREVIEW_BYTES].decode("utf-8", "replace")[:512],
         "received_at": record_time(record),
+        "result_published": result_published,
     }
-    return DeadLetter(row, job)
+    return DeadLetter(row, None if result_published else job)
 
 
 async def insert_dead_letters(conn: AsyncConnection, letters: list[DeadLetter]) -> None:
@@ -97,7 +102,7 @@ async def finish_dead_lettered(conn: AsyncConnection, jobs: list[JobMessage]) ->
     dead-letter and intake groups consume independently)."""
     by_id = {str(job.id): job for job in jobs}
     query = sa.select(dead_letters.c.job_id, dead_letters.c.language, dead_letters.c.reason).where(
-        dead_letters.c.job_id.in_(sorted(by_id))
+        dead_letters.c.job_id.in_(sorted(by_id)), dead_letters.c.result_published.is_(False)
     )
     for job_id, language, reason in await conn.execute(query):
         job = by_id[job_id]

@@ -45,11 +45,18 @@ class Worker:
         *,
         language: str = "python",
         offset: int = 7,
+        result_published: bool = False,
     ) -> None:
-        """Dead-letter a record of ``jobs.<language>`` (partition 1 at ``offset``), as worker-t does."""
+        """Dead-letter a record of ``jobs.<language>`` (partition 1 at ``offset``), as worker-t does
+        (``result_published``: as for a poison job, whose result the worker publishes itself)."""
         topic = self.settings.topics.jobs(language)
         headers = DeadLetterHeaders.build(
-            reason=reason, topic=topic, partition=1, offset=offset, worker="worker-t"
+            reason=reason,
+            topic=topic,
+            partition=1,
+            offset=offset,
+            worker="worker-t",
+            result_published=result_published,
         )
         await self.producer.send_and_wait(self.settings.topics.dead_letter, value, key=key, headers=headers)
 
@@ -200,6 +207,25 @@ async def test_a_dead_letter_recorded_before_its_job_still_ends_it(
     row = await fetch_row(rejected["id"])
     assert row is not None
     assert (row["status"], row["verdict"]) == ("finished", "internal_error")
+
+
+async def test_a_poison_job_is_finished_by_its_result_alone(
+    worker: Worker, intake_caught_up: CaughtUp, fetch_row: FetchRow
+) -> None:
+    """One owner of a poison job's final word: the worker's result, never the dead letter as well (which
+    would race it with another message), whichever of the job and its dead letter is recorded first."""
+    before, after = job(), job()
+    await worker.reject(before["id"].encode(), orjson.dumps(before), "poison", result_published=True)
+    await worker.recorded()
+    for poison in (before, after):
+        await worker.submit(poison)
+    await intake_caught_up()
+    await worker.reject(after["id"].encode(), orjson.dumps(after), "poison", result_published=True)
+    await worker.recorded()
+
+    for poison in (before, after):
+        row = await fetch_row(poison["id"])
+        assert row is not None and row["status"] == "queued", row
 
 
 async def test_dead_letters_that_are_not_the_job_leave_it_alone(

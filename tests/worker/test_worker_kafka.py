@@ -132,6 +132,7 @@ async def test_burst_worker_runs_jobs_and_dead_letters_bad_messages(
         headers = {name: value.decode() for name, value in record.headers}
         assert headers[DeadLetterHeaders.SOURCE_TOPIC] == topics.jobs("python")
         assert headers[DeadLetterHeaders.WORKER] == "kafka-test-worker"
+        assert DeadLetterHeaders.RESULT not in headers  # a rejected record gets no result
         assert headers[DeadLetterHeaders.REASON]
     reasons = {r.key: dict(r.headers)[DeadLetterHeaders.REASON].decode() for r in dead}
     assert "rust" in reasons[b"wrong-language"]

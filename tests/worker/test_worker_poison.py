@@ -149,6 +149,8 @@ async def test_a_job_that_keeps_killing_its_workers_is_dead_lettered_and_the_par
         "0",
     )
     assert headers[DeadLetterHeaders.WORKER] == "fresh-worker"
+    # The worker's result above is the job's one final word: the dead letter says so.
+    assert headers[DeadLetterHeaders.RESULT] == DeadLetterHeaders.RESULT_PUBLISHED.decode()
 
     for job_id, stdout in ((queued, "queued\n"), (normal, "still fine\n")):
         assert isinstance(await results.next(job_id), StatusEvent)
