@@ -17,6 +17,7 @@ MLE = Verdict.MEMORY_LIMIT_EXCEEDED
 OLE = Verdict.OUTPUT_LIMIT_EXCEEDED
 RE = Verdict.RUNTIME_ERROR
 CE = Verdict.COMPILATION_ERROR
+WA = Verdict.WRONG_ANSWER
 DAEMON_MARK = "637.25"
 """The argument of the daemon's ``sleep``: how the tests recognise it in the container's process list."""
 SECRET_MARKERS = ("EXECUTIONER_", "KAFKA", "executioner-worker", "/opt/executioner/venv")

@@ -7,6 +7,7 @@ from tests.sandbox.corpus import (
     RE,
     SECRET_MARKERS,
     TLE,
+    WA,
     Attack,
     attack,
     network_probe,
@@ -71,6 +72,10 @@ print("oom_score_adj", open("/proc/self/oom_score_adj").read().strip(), flush=Tr
 """
     + MEMFD_BOMB
 )
+
+# A wrong answer built to make the float compare's number pattern backtrack (it ran in the pool process,
+# outside every limit, for 14 s per attempt): it must stay the program's wrong answer, quickly.
+FLOAT_COMPARE_BLOW_UP = 'print("1" * 60000 + "x")'
 
 # System V shared memory outlives every process attached to it (until its IPC namespace ends).
 SYSV_SHM_BOMB = """
@@ -320,6 +325,13 @@ def python_attacks(gateway: str, broker_port: int) -> list[Attack]:
         attack("memfd_bomb_under_our_oom_score", MEMFD_BOMB_UNDER_OUR_OOM_SCORE, MLE),
         attack("sysv_shm_bomb", SYSV_SHM_BOMB, MLE),
         attack("sysv_queue_bomb", SYSV_QUEUE_BOMB, MLE),
+        attack(
+            "float_compare_blow_up",
+            FLOAT_COMPARE_BLOW_UP,
+            WA,
+            tests=[{"stdin": "", "expected_output": "1"}],
+            compare={"mode": "float", "tolerance": 1e-6},
+        ),
         attack("infinite_output", "while True:\n    print('y' * 1000)", OLE),
         attack("huge_stderr", "import sys\nwhile True:\n    sys.stderr.write('e' * 65536)", OLE),
         attack("disk_fill_workdir", DISK_FILL_WORKDIR, RE, OLE),

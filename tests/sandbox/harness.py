@@ -39,6 +39,7 @@ class Job:
     stdin: str = ""
     tests: list[dict[str, str]] | None = None
     limits: Mapping[str, int] = field(default_factory=lambda: dict(SMALL_LIMITS))
+    compare: str | Mapping[str, Any] | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     def message(self, language: str) -> bytes:
@@ -53,6 +54,8 @@ class Job:
         }
         if self.tests is not None:
             body["tests"] = self.tests
+        if self.compare is not None:
+            body["compare"] = self.compare
         return orjson.dumps(body)
 
 
