@@ -19,7 +19,7 @@ from schemas.results import TestReport
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
 from worker.proctree import become_subreaper
-from worker.scratch import enter_private_mounts
+from worker.scratch import enter_private_mounts, limit_kernel_objects
 
 HEADER = struct.Struct("!I")
 
@@ -60,6 +60,8 @@ def _prepare_sandbox(config: ExecConfig) -> str | None:
         return "the sandbox needs an unprivileged worker user; this worker runs as root"
     try:
         enter_private_mounts(config.scratch_dir, own_network=config.sandbox.gvisor)
+        if not config.sandbox.gvisor:
+            limit_kernel_objects()
     except OSError as exc:
         return f"cannot prepare the sandbox's scratch space: {exc}"
     return None

@@ -61,6 +61,21 @@ def enter_private_mounts(scratch_root: Path, *, own_network: bool = False) -> No
     _mount_tmpfs(scratch_root, ROOT_OPTIONS)
 
 
+JOB_KERNEL_OBJECTS = {"max_inotify_instances": 8, "max_inotify_watches": 8192}
+"""What the jobs of one pool process may hold of the kernel objects that are counted per user id across
+every namespace. Every job of every worker on a host runs as the same uid there (10001), and the host's
+limit (``fs.inotify.max_user_instances``, 128 by default) is shared by all of them: without a limit of its
+own, one job could take every inotify instance and make its neighbours' programs fail."""
+
+
+def limit_kernel_objects(limits: dict[str, int] = JOB_KERNEL_OBJECTS) -> None:
+    """Set this process's user namespace's limits (``/proc/sys/user/*``, inside :func:`enter_private_mounts`):
+    the kernel charges a job's objects to every user namespace above it, so each pool process's jobs get
+    at most these, whatever the host allows. Not on gVisor, which keeps such counts per sandbox."""
+    for name, value in limits.items():
+        Path("/proc/sys/user", name).write_text(f"{value}\n")
+
+
 @contextlib.contextmanager
 def tmpfs_scratch(scratch_root: Path, size_bytes: int, inodes: int) -> Iterator[Path]:
     """A fresh tmpfs for one job under ``scratch_root`` (inside :func:`enter_private_mounts`); it is

@@ -104,6 +104,21 @@ while True:
         pass
 """
 
+# inotify instances count per uid on the host, and every job of every worker has the same one there. (On
+# gVisor they are the Sentry's own objects, which no limit shared with other jobs counts.)
+INOTIFY_HOG = probe(
+    """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+held = 0
+while libc.inotify_init() >= 0:
+    held += 1
+print("inotify instances held:", held, "then errno", ctypes.get_errno())
+shared_with_others = "gvisor" not in os.uname().release
+breach = f"held {held} inotify instances" if held > 16 and shared_with_others else None
+"""
+)
+
 DISK_FILL_WORKDIR = """
 with open("fill", "wb") as out:
     while True:
@@ -332,6 +347,7 @@ def python_attacks(gateway: str, broker_port: int) -> list[Attack]:
             tests=[{"stdin": "", "expected_output": "1"}],
             compare={"mode": "float", "tolerance": 1e-6},
         ),
+        attack("inotify_hog", INOTIFY_HOG, RE),
         attack("infinite_output", "while True:\n    print('y' * 1000)", OLE),
         attack("huge_stderr", "import sys\nwhile True:\n    sys.stderr.write('e' * 65536)", OLE),
         attack("disk_fill_workdir", DISK_FILL_WORKDIR, RE, OLE),
