@@ -1,10 +1,17 @@
-"""Real services for the whole suite: before collection, the test profile's Docker engine, MariaDB, Kafka
-and worker images are started (or reused) by devstack, exactly as `make up` starts the dev profile's.
+"""Real services for the suite, started only when a collected test needs them: after collection (and
+after ``-m`` has deselected what it deselects), unless every test left is marked ``unit``, the test
+profile's Docker engine, MariaDB, Kafka and worker images are started (or reused) by devstack, exactly as
+`make up` starts the dev profile's. So ``make test-unit`` (``-m unit``) and ``--collect-only`` start
+nothing.
 
 Their addresses are exported as ``EXECUTIONER_DATABASE_URL`` / ``EXECUTIONER_KAFKA_BOOTSTRAP`` /
-``EXECUTIONER_WORKER_KAFKA_BOOTSTRAP`` for every test module. A service that cannot start aborts the run
-with devstack's message; nothing is skipped. ``EXECUTIONER_TEST_KEEP_SERVICES=1`` leaves Kafka and MariaDB
-running afterwards (faster local re-runs); by default they are stopped at the end.
+``EXECUTIONER_WORKER_KAFKA_BOOTSTRAP`` for every test (never read at import: modules are collected before
+the services run). A service that cannot start aborts the run with devstack's message; nothing is
+skipped. ``EXECUTIONER_TEST_KEEP_SERVICES=1`` leaves Kafka and MariaDB running afterwards (faster local
+re-runs); by default they are stopped at the end.
+
+Markers: a test module that needs no service says ``pytestmark = pytest.mark.unit``; every other test is
+marked ``integration`` here (``e2e``, ``browser`` and ``chaos`` say more about what it needs).
 """
 
 import os
@@ -20,11 +27,22 @@ from devstack.stack import start_services, stop_services
 from tests.fixtures.cluster import Cluster, new_cluster
 from tests.fixtures.services import Services, attach
 
-_started: dict[str, Services] = {}  # filled by pytest_sessionstart
+_started: dict[str, Services] = {}  # filled by pytest_collection_finish
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Start the services before any test module is imported (some read the addresses at import)."""
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test not marked ``unit`` is an ``integration`` test: it talks to real services."""
+    for item in items:
+        if item.get_closest_marker("unit") is None:
+            item.add_marker(pytest.mark.integration)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the services before the first test when a test that will run needs them."""
+    if session.config.option.collectonly or not any(
+        item.get_closest_marker("unit") is None for item in session.items
+    ):
+        return
     profile = load_profile("test")
     try:
         started = start_services(profile)

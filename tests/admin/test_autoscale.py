@@ -2,7 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from master.autoscale import AutoscaleDecision, AutoscalePolicy, AutoscaleState, autoscale, wanted_workers
+
+pytestmark = pytest.mark.unit
 
 T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 POLICY = AutoscalePolicy(target_lag=2, up_observations=3, down_cooldown_s=60)

@@ -2,8 +2,12 @@
 
 from datetime import UTC, datetime
 
+import pytest
+
 from master.capacity import NO_BUDGET, Budget, occupying, within_budget, worker_budget
 from master.model import Action, ObservedContainer, RemoveDead, StartWorker
+
+pytestmark = pytest.mark.unit
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 

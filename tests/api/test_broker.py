@@ -2,8 +2,12 @@
 
 from uuid import uuid4
 
+import pytest
+
 from api.events.broker import Broker
 from tests.api.support import running, single_run_result
+
+pytestmark = pytest.mark.unit
 
 
 async def test_events_reach_only_their_submissions_subscribers() -> None:

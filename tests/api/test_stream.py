@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
+import pytest
 from sse_starlette import ServerSentEvent
 
 from api.events.broker import Broker
@@ -13,6 +14,8 @@ from api.events.stream import recheck_delays, submission_events
 from api.submissions.repository import SubmissionRow
 from schemas import Status
 from tests.api.support import finished_test, queued_row, running, single_run_result
+
+pytestmark = pytest.mark.unit
 
 
 def decode(frame: ServerSentEvent) -> tuple[str, int, Any]:

@@ -4,10 +4,13 @@ from dataclasses import replace
 from uuid import uuid4
 
 import orjson
+import pytest
 
 from api.submissions.views import submission_view
 from schemas import Status, Verdict
 from tests.api.support import graded_result, queued_row, single_run_result
+
+pytestmark = pytest.mark.unit
 
 
 def test_view_of_a_result_event_equals_the_view_of_the_recorded_row() -> None:

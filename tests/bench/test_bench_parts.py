@@ -18,6 +18,8 @@ from bench.scenarios.isolation import costs
 from bench.sse import SseError, SseStream
 from bench.stats import percentile, ratio, summary_ms
 
+pytestmark = pytest.mark.unit
+
 
 def test_scenarios_run_in_their_fixed_order_whatever_the_order_asked() -> None:
     assert parse([]).scenarios == SCENARIOS

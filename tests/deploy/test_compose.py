@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
+pytestmark = pytest.mark.unit
+
 COMPOSE_FILE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yml"
 
 

@@ -14,6 +14,8 @@ from devstack.base_image import (
 )
 from devstack.console import DevstackError
 
+pytestmark = pytest.mark.unit
+
 DEB822 = """\
 Types: deb deb-src
 # a comment inside the paragraph

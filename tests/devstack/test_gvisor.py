@@ -25,6 +25,8 @@ from devstack.gvisor import (
 from devstack.profile import cache_dir
 from devstack.stack import ensure_gvisor
 
+pytestmark = pytest.mark.unit
+
 CACHE = Path("/home/dev/.cache/executioner")
 OURS = runtime_entry(str(runsc_path(CACHE)))
 

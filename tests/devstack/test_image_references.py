@@ -16,6 +16,8 @@ import pytest
 from devstack.base_image import BASE_IMAGE
 from devstack.images import WORKER_BASE, runtime_image, runtime_languages, toolchain_image
 
+pytestmark = pytest.mark.unit
+
 REPO = Path(__file__).resolve().parents[2]
 SCANNED = ("tests", "bench")
 NOT_SCANNED = (Path(__file__).resolve(), REPO / "tests" / "deploy")

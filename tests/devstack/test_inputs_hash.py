@@ -1,8 +1,12 @@
 """The image inputs hash decides whether an image is rebuilt: it must change exactly when an input does."""
 
+import pytest
+
 from devstack.images import inputs_hash, runtime_languages
 from devstack.profile import repo_root
 from devstack.wheels import project_files
+
+pytestmark = pytest.mark.unit
 
 FILES = {"Dockerfile": b"FROM x\n", "runtime.toml": b'name = "Python 3"\n'}
 ARGS = {"WORKER_BASE": "executioner/worker-base:latest"}

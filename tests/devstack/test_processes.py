@@ -10,6 +10,8 @@ import pytest
 from devstack import processes
 from devstack.console import DevstackError
 
+pytestmark = pytest.mark.unit
+
 
 def test_start_record_and_stop_a_process_group(tmp_path: Path) -> None:
     pid_file, log_file = tmp_path / "run" / "sleeper.pid", tmp_path / "logs" / "sleeper.log"

@@ -7,6 +7,8 @@ import pytest
 from devstack.console import DevstackError
 from devstack.profile import cache_dir, load_profile
 
+pytestmark = pytest.mark.unit
+
 
 def test_dev_and_test_profiles_have_the_documented_ports(tmp_path: Path) -> None:
     dev = load_profile("dev", root=tmp_path, environ={})

@@ -7,6 +7,8 @@ import pytest
 from devstack import system
 from devstack.console import DevstackError
 
+pytestmark = pytest.mark.unit
+
 
 def pretend(monkeypatch: pytest.MonkeyPatch, *, missing: set[str], root: bool) -> None:
     monkeypatch.setattr(system, "find_command", lambda name: None if name in missing else f"/usr/bin/{name}")

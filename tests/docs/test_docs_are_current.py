@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.unit
+
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 

@@ -10,6 +10,8 @@ import pytest
 from cli.__main__ import main
 from grader import GradeJob, JobsFileError, grade, parse_jobs, read_jobs
 
+pytestmark = pytest.mark.unit
+
 GOOD = json.dumps({"language": "python", "source": "print(1)"})
 
 

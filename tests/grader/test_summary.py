@@ -22,6 +22,8 @@ from grader import (
 from grader.progress import render
 from grader.tracker import Progress, Tracker, error
 
+pytestmark = pytest.mark.unit
+
 
 def test_percentiles_by_nearest_rank() -> None:
     hundred = [float(v) for v in range(100, 0, -1)]  # unsorted on purpose

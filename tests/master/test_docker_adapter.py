@@ -3,8 +3,12 @@
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from master.docker_adapter import observed_from_attrs, parse_time
 from master.events import describe
+
+pytestmark = pytest.mark.unit
 
 
 def inspect(state: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:

@@ -2,8 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from master.failures import FailureHistory
 from master.model import ObservedContainer
+
+pytestmark = pytest.mark.unit
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -8,6 +8,8 @@ import pytest
 from master.model import Action, ObservedContainer, RemoveDead, StartWorker, StopWorker
 from master.plan import Backoff, plan
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 

@@ -3,8 +3,12 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from master.model import Failure, ObservedContainer
 from master.report import pool_status
+
+pytestmark = pytest.mark.unit
 
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

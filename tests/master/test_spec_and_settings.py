@@ -8,6 +8,8 @@ from master.seccomp import worker_profile_json
 from master.settings import MasterSettings
 from master.spec import worker_name, worker_run_args
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> MasterSettings:

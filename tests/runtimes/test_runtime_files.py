@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from common.runtimes import Runtime, fill_placeholders, load_runtime, load_runtimes
 from tests.runtimes.cases import LANGUAGES, RUNTIMES
 
+pytestmark = pytest.mark.unit
+
 
 def test_every_language_of_the_suite_is_a_runtime_folder_and_nothing_else_is() -> None:
     folders = {path.name for path in RUNTIMES.iterdir() if path.is_dir() and path.name != "__pycache__"}

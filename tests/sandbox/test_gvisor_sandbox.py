@@ -2,9 +2,13 @@
 filter that stands in for ``--disable-userns`` there: tests/sandbox/test_job_filter.py. Jobs running under
 gVisor end to end: tests/e2e/test_gvisor.py."""
 
+import pytest
+
 from tests.sandbox.test_sandbox_command import SCRATCH
 from worker.gvisor import sandbox_memory_low
 from worker.sandbox import SandboxSpec, bwrap_argv
+
+pytestmark = pytest.mark.unit
 
 
 def test_on_gvisor_the_sandbox_shares_the_pool_network_and_filters_user_namespaces() -> None:

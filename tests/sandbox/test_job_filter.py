@@ -10,6 +10,8 @@ import pytest
 from worker.errors import InternalError
 from worker.job_filter import ENOMEM, ENOSYS, EPERM, job_filter
 
+pytestmark = pytest.mark.unit
+
 LOAD_AND_TRY = """
 import ctypes, json, os, sys
 from worker.job_filter import job_filter

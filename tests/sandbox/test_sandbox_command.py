@@ -22,6 +22,8 @@ from worker.sandbox import (
     sandboxed_result,
 )
 
+pytestmark = pytest.mark.unit
+
 SCRATCH = Path("/tmp/job-1234")
 SPEC = SandboxSpec(scratch=SCRATCH, processes=64, status_fd=7)
 LIMITS = ProcessLimits(cpu_ms=1000, wall_ms=3000, memory_bytes=1 << 27, output_bytes=1 << 16, processes=64)

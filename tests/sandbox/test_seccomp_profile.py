@@ -2,7 +2,11 @@
 
 import json
 
+import pytest
+
 from master.seccomp import ALLOWED, DENIED, SANDBOX_SETUP, worker_profile, worker_profile_json
+
+pytestmark = pytest.mark.unit
 
 
 def test_no_call_is_both_allowed_and_denied() -> None:

@@ -22,6 +22,8 @@ from schemas import (
 )
 from schemas.generate import OUT_DIR, documents, render
 
+pytestmark = pytest.mark.unit
+
 
 def test_checked_in_json_schema_matches_the_models() -> None:
     for name, doc in documents().items():

@@ -9,11 +9,14 @@ quadratic float pattern this replaced took 14 s on 60,000 digits.
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.jobs import CompareSpec, FloatCompare
 from worker.judge import outputs_match
+
+pytestmark = pytest.mark.unit
 
 OUTPUT_LIMIT = 64 * 1024
 BOUND_S = 0.5

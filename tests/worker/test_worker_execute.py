@@ -13,6 +13,8 @@ from schemas.verdicts import Verdict
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
 
+pytestmark = pytest.mark.unit
+
 DOUBLE = "print(int(input()) * 2)"
 
 

@@ -8,6 +8,8 @@ from worker.judge import compile_verdict, judge_test, outputs_match, overall_ver
 from worker.limits import MIB, ProcessLimits
 from worker.process import ProcessResult
 
+pytestmark = pytest.mark.unit
+
 LIMITS = ProcessLimits(cpu_ms=1000, wall_ms=3000, memory_bytes=256 * MIB, output_bytes=1024)
 
 

@@ -14,6 +14,8 @@ from worker.errors import JobRejected
 from worker.handler import Admission
 from worker.publisher import encode_within
 
+pytestmark = pytest.mark.unit
+
 ADMISSION = Admission(language="python", max_source_bytes=100, max_stdin_bytes=10)
 
 

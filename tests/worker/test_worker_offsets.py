@@ -6,6 +6,8 @@ import pytest
 from worker.deliveries import decode
 from worker.offsets import Commit, OffsetTracker, PartitionOffsets
 
+pytestmark = pytest.mark.unit
+
 
 def offsets(commits: dict[str, Commit]) -> dict[str, int]:
     return {partition: offset for partition, (offset, _) in commits.items()}

@@ -19,6 +19,8 @@ from worker.pool import Pool
 from worker.publisher import Ack
 from worker.selftest import run_selftest
 
+pytestmark = pytest.mark.unit
+
 KILL_MY_POOL_PROCESS = "import os, signal; os.kill(os.getppid(), signal.SIGKILL)"
 
 

@@ -15,6 +15,8 @@ from worker.judge import run_verdict
 from worker.limits import MIB, ProcessLimits
 from worker.process import ProcessResult, run_process
 
+pytestmark = pytest.mark.unit
+
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 LIMITS = ProcessLimits(cpu_ms=1000, wall_ms=5000, memory_bytes=256 * MIB, output_bytes=64 * 1024)
 
