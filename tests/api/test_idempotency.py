@@ -141,7 +141,7 @@ async def test_a_malformed_key_is_400_naming_the_header(
     client: httpx.AsyncClient, engine: AsyncEngine, key: str, problem: str
 ) -> None:
     body = program()
-    reply = await client.post(SUBMISSIONS, json=body, headers=[("idempotency-key", key.encode("latin-1"))])
+    reply = await client.post(SUBMISSIONS, json=body, headers=[(b"idempotency-key", key.encode("latin-1"))])
     assert reply.status_code == 400, reply.text
     error = reply.json()["error"]
     assert (error["code"], error["field"]) == ("invalid_idempotency_key", "Idempotency-Key")

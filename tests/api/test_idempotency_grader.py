@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import grader.via_http
 from grader import GradeOptions, grade
 
 
@@ -45,9 +44,8 @@ async def test_a_lost_answer_is_retried_with_the_same_key_and_runs_once(
     api_url: str, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     transport = LosesFirstAnswer()
-    monkeypatch.setattr(
-        grader.via_http.httpx, "AsyncClient", functools.partial(httpx.AsyncClient, transport=transport)
-    )
+    # The grader makes its client inside grade(): give that client our transport.
+    monkeypatch.setattr(httpx, "AsyncClient", functools.partial(httpx.AsyncClient, transport=transport))
     sources = [f"print('{secrets.token_hex(8)}')" for _ in range(3)]
     jobs = [{"language": "python", "source": source} for source in sources]
     # No worker runs in the API tests: the jobs stay queued, and the run ends at its timeout.
