@@ -14,6 +14,7 @@ from api.deadletters.recorder import dead_letter_recorder
 from api.events.broker import Broker
 from api.events.fanout import ResultsFanout
 from api.health.probes import KafkaProbe
+from api.idempotency.purge import purge_forever
 from api.intake.sink import job_intake
 from api.lib.topics import create_topics
 from api.outbox.relay import OutboxRelay
@@ -94,6 +95,15 @@ class Services:
         tasks.start("job-intake", intake.run)
         tasks.start("dead-letter-recorder", dead_letters.run)
         tasks.start("results-fanout", fanout.run)
+        tasks.start(
+            "idempotency-purge",
+            lambda: purge_forever(
+                engine,
+                ttl_s=settings.idempotency_ttl_s,
+                batch=settings.idempotency_purge_batch,
+                interval_s=settings.idempotency_purge_interval_s,
+            ),
+        )
         log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))
         return cls(
             settings=settings,

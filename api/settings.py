@@ -39,6 +39,17 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     admin_token: SecretStr | None = None
     """Bearer token the admin endpoints (``/api/v1/admin/...``) require; unset keeps them disabled (503)."""
 
+    idempotency_ttl_s: float = Field(default=86_400.0, gt=0)
+    """How long an ``Idempotency-Key`` of ``POST /api/v1/submissions`` is remembered (24 h); a retry with
+    the key within that time gets the submission of the key's first request."""
+    idempotency_wait_s: int = Field(default=2, ge=1)
+    """How long a request waits for an earlier, still running request with the same ``Idempotency-Key``
+    before it is answered 409 (whole seconds: MySQL's lock-wait timeout)."""
+    idempotency_purge_interval_s: float = Field(default=300.0, gt=0)
+    """How often expired idempotency keys are deleted."""
+    idempotency_purge_batch: int = Field(default=1000, ge=1)
+    """Expired idempotency keys deleted per transaction."""
+
     relay_batch: int = Field(default=100, ge=1)
     """Outbox rows published per relay round (one transaction, one round of Kafka acks)."""
     relay_poll_interval_s: float = Field(default=1.0, gt=0)

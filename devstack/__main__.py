@@ -1,7 +1,8 @@
 """``python -m devstack``: the local stack from the command line.
 
-  up        install what is missing, start everything, print where it is; stays in the foreground and
-            Ctrl-C (or SIGTERM, or ``down`` from another shell) stops it all again
+  up        install what is missing, start everything, print where it is; stays in the foreground,
+            restarts a process of the stack that exits (with back-off), and Ctrl-C (or SIGTERM, or
+            ``down`` from another shell) stops it all again
   down      stop what ``up`` or ``services`` started (the data stays in .state/<profile>/)
   services  only Docker, MariaDB, Kafka and the images; prints their addresses as KEY=VALUE on stdout
   images    only build the images that are out of date
@@ -16,11 +17,11 @@ import sys
 import time
 from types import FrameType
 
-from devstack import stack
+from devstack import processes, stack
 from devstack.console import DevstackError, say, step
 from devstack.docker_engine import ensure_engine
-from devstack.processes import log_tail
 from devstack.profile import PROFILES, Profile, cache_dir, load_profile
+from devstack.supervisor import Starter, Supervisor
 
 TRY_IT = (
     "curl -s -X POST {api}/api/v1/submissions -H 'content-type: application/json' "
@@ -65,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def up(profile: Profile) -> int:
-    """Start the whole stack, wait in the foreground, stop it all when told to or when a process dies."""
+    """Start the whole stack, keep it running in the foreground (restarting what exits), stop it all
+    when told to."""
     started = time.monotonic()
     # Also SIGINT: a shell that starts us in the background hands us SIGINT ignored.
     signal.signal(signal.SIGINT, _interrupt)
@@ -75,7 +77,8 @@ def up(profile: Profile) -> int:
         services = stack.start_services(profile)
         stack.start_app(profile, services)
         _print_ready(profile, time.monotonic() - started)
-        return _wait_for_the_end(profile)
+        _supervise(profile, services)
+        return 0
     except KeyboardInterrupt:
         say("stopping everything")
         return 0
@@ -103,21 +106,21 @@ def images() -> None:
     stack.ensure_images(engine)
 
 
-def _wait_for_the_end(profile: Profile) -> int:
-    """Block until one of the stack's processes that we started exits (Ctrl-C, SIGTERM and ``down``
-    interrupt the wait instead); that is a failure."""
-    watched = stack.watched_processes(profile)
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, 0)  # wakes when a child exits; Ctrl-C interrupts it
-        except ChildProcessError:
-            return 1  # nothing of ours is left to watch: they all died
-        name = next((n for n, (p, _log) in watched.items() if p == pid), None)
-        if name is None:
-            continue
-        log = watched[name][1]
-        say(f"{name} exited unexpectedly; end of {log}:\n{log_tail(log, lines=25)}")
-        return 1
+def _supervise(profile: Profile, services: stack.Services) -> None:
+    """Restart any of the stack's processes that we started (API, master; Kafka and MariaDB unless they
+    were running already) when it exits, until Ctrl-C or SIGTERM interrupt."""
+    starters: dict[str, Starter] = {
+        "api": lambda: stack.start_app_process(profile, services, "api"),
+        "master": lambda: stack.start_app_process(profile, services, "master"),
+        "kafka": lambda: stack.restart_service(profile, "kafka"),
+        "mysql": lambda: stack.restart_service(profile, "mysql"),
+    }
+    ours = {
+        name: found
+        for name, found in stack.watched_processes(profile).items()
+        if processes.is_child(found[0])
+    }
+    Supervisor(ours, starters).run()
 
 
 def _print_ready(profile: Profile, elapsed: float) -> None:

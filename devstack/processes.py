@@ -20,6 +20,11 @@ from devstack.console import DevstackError
 POLL_INTERVAL_S = 0.2
 KILL_WAIT_S = 10.0
 
+_children: dict[int, subprocess.Popen[bytes]] = {}
+"""The processes this process started, by pid. Holding on to their ``Popen`` keeps Python's subprocess
+module from reaping them behind our back (it reaps dropped ``Popen`` objects' children on the next
+``Popen``), so :func:`exit_code` can still read how one ended."""
+
 
 def start_detached(
     argv: Sequence[str],
@@ -44,7 +49,34 @@ def start_detached(
             start_new_session=True,
         )
     _write_record(pid_file, child.pid, list(argv))
+    _children[child.pid] = child
     return child.pid
+
+
+def is_child(pid: int) -> bool:
+    """Whether ``pid`` is a process :func:`start_detached` started in this process (and not reaped)."""
+    return pid in _children
+
+
+def age_s(pid: int) -> float:
+    """How long process ``pid`` has been running, in seconds (0 when it is gone)."""
+    started = _start_time(pid)
+    if started is None:
+        return 0.0
+    since_boot = float(Path("/proc/uptime").read_text().split()[0])
+    return max(0.0, since_boot - started / os.sysconf("SC_CLK_TCK"))
+
+
+def exit_code(pid: int) -> int | None:
+    """Reap our child ``pid`` if it has ended: its exit code (``-N`` when signal N killed it), or None
+    while it runs or when it is not our child."""
+    child = _children.get(pid)
+    if child is None:
+        return None
+    code = child.poll()
+    if code is not None:
+        del _children[pid]
+    return code
 
 
 def record_current_process(pid_file: Path) -> None:
@@ -194,8 +226,9 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     if state == "Z":
-        with suppress(ChildProcessError):  # not our child: its parent reaps it
-            os.waitpid(pid, os.WNOHANG)
+        if pid not in _children:  # ours are reaped by exit_code(), which keeps their exit code
+            with suppress(ChildProcessError):  # not our child: its parent reaps it
+                os.waitpid(pid, os.WNOHANG)
         return False
     return True
 

@@ -152,28 +152,12 @@ def start_app(profile: Profile, services: Services) -> dict[str, int]:
     the API is ready. Returns their pids by name."""
     if profile.api_port is None:
         raise DevstackError(f"profile {profile.name!r} has no API port; it is for services only")
-    env = {
-        **os.environ,
-        **services.environment(),
-        "EXECUTIONER_CLUSTER": profile.cluster,
-        "EXECUTIONER_API_PORT": str(profile.api_port),
-        "EXECUTIONER_ADMIN_TOKEN": admin_token(profile),
-    }
     pids = {}
     for name in APP_PROCESSES:
-        pid_file = _pid_file(profile, name)
-        if processes.running_pid(pid_file) is not None:
+        if processes.running_pid(_pid_file(profile, name)) is not None:
             raise DevstackError(f"the {name} of profile {profile.name!r} already runs: `make down` stops it")
-        if name == "api":
-            variable = f"EXECUTIONER_{profile.name.upper()}_API_PORT"
-            processes.require_free_port("127.0.0.1", profile.api_port, owner="the API", variable=variable)
-        script = Path(sys.executable).parent / f"executioner-{name}"
-        if not script.is_file():
-            raise DevstackError(f"{script} is missing: `make up` installs the project into the virtualenv")
         with step(name, f"starting (log: {log_file(profile, name)})") as current:
-            pids[name] = processes.start_detached(
-                [str(script)], pid_file=pid_file, log_file=log_file(profile, name), env=env, cwd=repo_root()
-            )
+            pids[name] = start_app_process(profile, services, name)
             current.result = f"pid {pids[name]}"
     ready_url = f"{api_url(profile)}/readyz"
     with step("api", f"waiting for {ready_url}") as current:
@@ -185,6 +169,52 @@ def start_app(profile: Profile, services: Services) -> dict[str, int]:
         )
         current.result = "ready"
     return pids
+
+
+def start_app_process(profile: Profile, services: Services, name: str) -> int:
+    """Start ``executioner-<name>`` (``api`` or ``master``) of ``profile`` detached; returns its pid."""
+    assert profile.api_port is not None, "start_app checks the profile first"
+    env = {
+        **os.environ,
+        **services.environment(),
+        "EXECUTIONER_CLUSTER": profile.cluster,
+        "EXECUTIONER_API_PORT": str(profile.api_port),
+        "EXECUTIONER_ADMIN_TOKEN": admin_token(profile),
+    }
+    if name == "api":
+        variable = f"EXECUTIONER_{profile.name.upper()}_API_PORT"
+        processes.require_free_port("127.0.0.1", profile.api_port, owner="the API", variable=variable)
+    script = Path(sys.executable).parent / f"executioner-{name}"
+    if not script.is_file():
+        raise DevstackError(f"{script} is missing: `make up` installs the project into the virtualenv")
+    return processes.start_detached(
+        [str(script)],
+        pid_file=_pid_file(profile, name),
+        log_file=log_file(profile, name),
+        env=env,
+        cwd=repo_root(),
+    )
+
+
+def restart_service(profile: Profile, name: str) -> int:
+    """Start ``profile``'s ``kafka`` or ``mysql`` again (with its data) and wait until it serves; returns
+    its pid."""
+    engine = docker_engine.client(timeout=30)
+    if engine is None:
+        raise DevstackError("the Docker engine does not answer (its bridge address is needed)")
+    gateway = docker_engine.bridge_gateway(engine)
+    if name == "kafka":
+        kafka = Kafka(profile, repo=repo_root(), cache=cache_dir())
+        kafka.ensure(gateway)
+        pid_file = kafka.pid_file
+    else:
+        mysql = MariaDB(profile)
+        mysql.ensure(gateway)
+        pid_file = mysql.pid_file
+    pid = processes.running_pid(pid_file)
+    if pid is None:
+        raise DevstackError(f"{name} exited again while starting")
+    return pid
 
 
 def watched_processes(profile: Profile) -> dict[str, tuple[int, Path]]:

@@ -100,3 +100,14 @@ dead_letters = sa.Table(
     sa.Index("ix_dead_letters_job", "job_id"),
     mysql_charset="utf8mb4",
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("key_hash", sa.BINARY(32), primary_key=True),
+    sa.Column("fingerprint", sa.BINARY(32), nullable=False),
+    sa.Column("submission_id", sa.CHAR(36), nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    sa.Index("ix_idempotency_keys_created", "created_at"),
+    mysql_charset="utf8mb4",
+)

@@ -3,14 +3,16 @@
 from typing import Any, TypedDict
 from uuid import uuid4
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from api.idempotency.keys import HEADER, claim_for, parse_idempotency_key
 from api.lib.errors import documented_errors, not_found
+from api.lib.responses import json_response
 from api.services import Services
 from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
-from api.submissions.repository import fetch_program, fetch_submission, insert_submission
+from api.submissions.repository import KeyedRequest, fetch_program, fetch_submission, insert_submission
 from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
 
@@ -39,16 +41,32 @@ class SubmissionController(Controller):
     )
     async def create(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> SubmissionAccepted:
+    ) -> Response[SubmissionAccepted]:
         """Validate, then store the submission and its job durably (one MySQL transaction) and answer
-        202; the outbox relay publishes the job to Kafka in the background."""
+        202; the outbox relay publishes the job to Kafka in the background.
+
+        With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
+        (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
+        """
+        key = parse_idempotency_key(request.headers.getall(HEADER, []))
         accepted = parse_submission(await request.body(), services.rules, uuid4())
         job = accepted.job
-        topic = services.settings.topics.jobs(job.language)
-        await insert_submission(services.engine, job, accepted.payload, topic)
-        services.relay.wake()
-        events = request.url_for("submission-events", submission_id=str(job.id))
-        return {"id": str(job.id), "status": "queued", "events": events}
+        settings = services.settings
+        keyed = None
+        if key is not None:
+            claim = claim_for(key, job)
+            keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
+        earlier = await insert_submission(
+            services.engine, job, accepted.payload, settings.topics.jobs(job.language), keyed
+        )
+        submission_id = str(earlier or job.id)
+        if earlier is None:
+            services.relay.wake()
+        events = request.url_for("submission-events", submission_id=submission_id)
+        body: SubmissionAccepted = {"id": submission_id, "status": "queued", "events": events}
+        # The draft asks a replay to answer what the first request was answered: 202 and the same body.
+        replayed = {"Idempotent-Replayed": "true"} if earlier is not None else None
+        return json_response(body, 202, headers=replayed)
 
     @get(
         "/{submission_id:str}",

@@ -7,9 +7,11 @@ truth is :class:`schemas.JobMessage` (``schemas/jsonschema/job.v1.json``).
 
 from dataclasses import dataclass
 
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.enums import ParamType
+from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 
+from api.idempotency.keys import HEADER, MAX_KEY_LENGTH
 from api.lib.errors import documented_errors
 from schemas.jobs import MAX_MEMORY_MB, MAX_OUTPUT_KB, MAX_TIME_MS
 
@@ -76,12 +78,29 @@ class SubmissionRequestOperation(Operation):
             required=True,
             description="The program to run, with its input or tests.",
         )
+        self.parameters = [
+            *(self.parameters or []),
+            Parameter(
+                name=HEADER,
+                param_in=ParamType.HEADER,
+                required=False,
+                schema=Schema(type=OpenAPIType.STRING, min_length=1, max_length=MAX_KEY_LENGTH),
+                description=(
+                    "A fresh value (a UUID, quoted or not) per submission, sent again on every retry of it: "
+                    "a retry within 24 h is answered like the first request (202, the same id) instead of "
+                    "running the program twice. The same key with another body is refused (422); while "
+                    "the first request is still being processed, a retry gets 409."
+                ),
+            ),
+        ]
 
 
 ERROR_RESPONSES = documented_errors(
     {
-        400: "The body is not JSON.",
+        400: "The body is not JSON, or the Idempotency-Key header is malformed.",
+        409: "A request with this Idempotency-Key is still being processed; retry it.",
         413: "source, stdin, a test or the whole job is too large.",
-        422: "A field is missing or invalid (see error.field).",
+        422: "A field is missing or invalid (see error.field), or the Idempotency-Key was used for "
+        "another submission.",
     }
 )

@@ -10,6 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db.tables import outbox, submissions
+from api.idempotency.keys import KeyClaim
+from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
 from schemas import JobMessage, Status
 
@@ -57,10 +59,33 @@ def job_spec(job: JobMessage) -> bytes:
     return orjson.dumps(job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True))
 
 
-async def insert_submission(engine: AsyncEngine, job: JobMessage, payload: bytes, topic: str) -> None:
-    """Store a new submission and its outbox row in one transaction: once this returns, it is durable."""
+@dataclass(frozen=True, slots=True)
+class KeyedRequest:
+    """A submission sent with an ``Idempotency-Key``: the key's claim and how it is kept."""
+
+    claim: KeyClaim
+    ttl_s: float
+    wait_s: int
+
+
+async def insert_submission(
+    engine: AsyncEngine, job: JobMessage, payload: bytes, topic: str, keyed: KeyedRequest | None = None
+) -> UUID | None:
+    """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
+
+    With ``keyed``, the key's row goes into the same transaction, first; when the key already names a
+    submission of the same request, nothing is stored and that submission's id is returned (None: the
+    new submission ``job.id`` was stored). Raises the 409/422 :class:`~api.lib.errors.ApiError` of
+    :func:`~api.idempotency.store.claim_key`.
+    """
     now = utcnow()
     async with engine.begin() as conn:
+        if keyed is not None:
+            earlier = await claim_key(
+                conn, keyed.claim, job.id, now=now, ttl_s=keyed.ttl_s, wait_s=keyed.wait_s
+            )
+            if earlier is not None:
+                return earlier
         await conn.execute(
             submissions.insert().values(
                 id=str(job.id),
@@ -77,6 +102,7 @@ async def insert_submission(engine: AsyncEngine, job: JobMessage, payload: bytes
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
         )
+    return None
 
 
 async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> SubmissionRow | None:
