@@ -82,6 +82,7 @@ ERROR_RESPONSES = documented_errors(
     {
         400: "The body is not JSON.",
         413: "source, stdin, a test or the whole job is too large.",
+        415: "The body is not declared JSON (content-type application/json).",
         422: "A field is missing or invalid (see error.field).",
     }
 )
