@@ -12,6 +12,7 @@ from starlette.responses import Response as StarletteResponse
 
 from api.events.stream import submission_events
 from api.lib.errors import documented_errors, not_found
+from api.lib.numbers import INT32_MAX, parse_whole_number
 from api.services import Services
 from api.submissions.repository import fetch_submission
 from api.submissions.requests import parse_submission_id
@@ -22,10 +23,9 @@ SHUTDOWN_GRACE_S = 2.0
 
 
 def _event_id(header: str | None) -> int | None:
-    # A malformed Last-Event-ID is treated as absent: the client gets the full stream.
-    if header is None or not header.strip().isdigit():
-        return None
-    return int(header)
+    # A malformed Last-Event-ID is treated as absent: the client gets the full stream, which is what an
+    # EventSource without an id would get too.
+    return None if header is None else parse_whole_number(header, INT32_MAX)
 
 
 @get(
