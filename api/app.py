@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -13,6 +14,7 @@ from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
 from api.lib.errors import exception_handlers
+from api.lib.json_bodies import require_json_body
 from api.lib.responses import OrjsonResponse
 from api.services import Services
 from api.settings import ApiSettings
@@ -23,6 +25,22 @@ from api.web.controller import web_routes
 def _provide_services(state: State) -> Services:
     services: Services = state.services
     return services
+
+
+def cors_config(settings: ApiSettings) -> CORSConfig | None:
+    """CORS for the origins ``EXECUTIONER_CORS_ORIGINS`` lists, or None (no CORS headers) when it is
+    empty. Other origins' pages may read and submit (GET, POST with JSON, resume a stream), without
+    credentials; the admin API's PUT and ``authorization`` header are not allowed, so its routes stay
+    closed to them (docs/security.md)."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["content-type", "last-event-id"],
+        allow_credentials=False,
+        max_age=600,
+    )
 
 
 def create_app(settings: ApiSettings) -> Litestar:
@@ -52,6 +70,8 @@ def create_app(settings: ApiSettings) -> Litestar:
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
+        before_request=require_json_body,
+        cors_config=cors_config(settings),
         response_class=OrjsonResponse,
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(title="Executioner", version="1", path="/schema"),

@@ -13,6 +13,7 @@ from api.db.migrate import migrate, wait_for_database
 from api.deadletters.recorder import dead_letter_recorder
 from api.events.broker import Broker
 from api.events.fanout import ResultsFanout
+from api.events.source import SubmissionSource
 from api.health.probes import KafkaProbe
 from api.idempotency.purge import purge_forever
 from api.intake.sink import job_intake
@@ -38,6 +39,7 @@ class Services:
     runtimes: dict[str, Runtime]
     rules: SubmissionRules
     broker: Broker
+    source: SubmissionSource
     relay: OutboxRelay
     kafka_probe: KafkaProbe
     tasks: TaskGroup
@@ -111,6 +113,7 @@ class Services:
             runtimes=runtimes,
             rules=SubmissionRules.from_settings(settings, runtimes.keys()),
             broker=broker,
+            source=SubmissionSource(engine, remembered_results=settings.recent_results),
             relay=relay,
             kafka_probe=KafkaProbe(settings.kafka_bootstrap),
             tasks=tasks,

@@ -1,8 +1,11 @@
 """The API process's one settings object, read from ``EXECUTIONER_*`` environment variables."""
 
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 from common.runtimes import default_runtimes_dir
 from common.settings import DatabaseSettings, KafkaSettings
@@ -36,6 +39,10 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     ``max_request_size`` (both 1 MiB by default), or accepted jobs could never be published."""
     max_body_bytes: int = Field(default=4_194_304, ge=1024)
     """Largest request body Litestar reads at all (JSON escaping can make a body larger than its job)."""
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Origins (``https://grader.example``, comma-separated) whose web pages may call the API from the
+    browser: GET, and POST with a JSON body (CORS). Empty: no CORS headers at all, so only pages the API
+    serves itself can. ``*`` allows every origin. The admin API is never open to other origins."""
     admin_token: SecretStr | None = None
     """Bearer token the admin endpoints (``/api/v1/admin/...``) require; unset keeps them disabled (503)."""
 
@@ -67,3 +74,38 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """MySQL connections kept open per API process."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     """On SIGTERM: how long open requests and SSE streams get to finish before they are cut."""
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin != "*" and not _is_origin(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port] in lower case, without a path "
+                    "or trailing slash (what browsers send in the Origin header), or *"
+                )
+        return origins
+
+
+def _is_origin(text: str) -> bool:
+    """Whether ``text`` is exactly an origin as a browser serializes it (``https://host:8443``)."""
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (raises ValueError when the port is not a number in range)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and "*" not in parts.netloc
+        and text == f"{parts.scheme}://{parts.netloc}"
+        and text == text.lower()
+    )

@@ -50,6 +50,7 @@ class AdminController(Controller):
                 **_AUTH_ERRORS,
                 400: "The body is not JSON.",
                 404: "No such language.",
+                415: "The body is not declared JSON (content-type application/json).",
                 422: 'Not exactly one of {"replicas": n} or {"min": a, "max": b}, or a bad count.',
             }
         ),

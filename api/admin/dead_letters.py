@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.db.tables import dead_letters
 from api.lib.clock import iso
 from api.lib.errors import ApiError
+from api.lib.numbers import parse_whole_number
 
 QUERY_FIELDS = frozenset({"language", "limit"})
 DEFAULT_LIMIT = 50
@@ -39,14 +40,9 @@ def parse_dead_letter_query(params: Mapping[str, str], languages: Collection[str
             422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
         )
     raw = params.get("limit")
-    limit = DEFAULT_LIMIT
-    if raw is not None:
-        # int() alone would take " 5", "+5" and "5_0": ask for plain digits.
-        if not raw.isascii() or not raw.isdigit():
-            raise _invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
-        limit = int(raw)
-        if not 1 <= limit <= MAX_LIMIT:
-            raise _invalid("limit", f"limit must be from 1 to {MAX_LIMIT}, not {limit}")
+    limit = DEFAULT_LIMIT if raw is None else parse_whole_number(raw, MAX_LIMIT)
+    if limit is None or limit < 1:
+        raise _invalid("limit", f"limit must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}")
     return DeadLetterQuery(language, limit)
 
 

@@ -34,6 +34,15 @@ submissions = sa.Table(
     mysql_charset="utf8mb4",
 )
 
+submission_tests = sa.Table(
+    "submission_tests",
+    metadata,
+    sa.Column("submission_id", sa.CHAR(36), primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True),
+    sa.Column("view", sa.Text, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.tables import dead_letters
 from api.lib.consumer import Record, record_time
+from api.lib.numbers import INT32_MAX, INT64_MAX, parse_whole_number
 from api.results.failures import finish_with_internal_error
 from schemas import DeadLetterHeaders, DecodeError, JobMessage, decode_job
 
@@ -43,11 +44,9 @@ def _text(value: bytes | None, limit: int) -> str | None:
     return None if value is None else value.decode("utf-8", "backslashreplace")[:limit]
 
 
-def _number(value: bytes | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
+def _number(value: bytes | None, most: int) -> int | None:
+    # A header that is not a number the column holds is left out rather than failing the row.
+    return None if value is None else parse_whole_number(value, most)
 
 
 def _job(value: bytes | None, language: str | None) -> JobMessage | None:
@@ -74,8 +73,8 @@ def parse_dead_letter(record: Record, jobs_prefix: str) -> DeadLetter:
         "dl_partition": record.partition,
         "dl_offset": record.offset,
         "source_topic": source_topic,
-        "source_partition": _number(headers.get(DeadLetterHeaders.SOURCE_PARTITION)),
-        "source_offset": _number(headers.get(DeadLetterHeaders.SOURCE_OFFSET)),
+        "source_partition": _number(headers.get(DeadLetterHeaders.SOURCE_PARTITION), INT32_MAX),
+        "source_offset": _number(headers.get(DeadLetterHeaders.SOURCE_OFFSET), INT64_MAX),
         "language": language,
         "msg_key": _text(record.key, 255),
         "job_id": str(job.id) if job is not None else None,

@@ -12,8 +12,8 @@ from starlette.responses import Response as StarletteResponse
 
 from api.events.stream import submission_events
 from api.lib.errors import documented_errors, not_found
+from api.lib.numbers import INT32_MAX, parse_whole_number
 from api.services import Services
-from api.submissions.repository import fetch_submission
 from api.submissions.requests import parse_submission_id
 from schemas import Status
 
@@ -22,10 +22,9 @@ SHUTDOWN_GRACE_S = 2.0
 
 
 def _event_id(header: str | None) -> int | None:
-    # A malformed Last-Event-ID is treated as absent: the client gets the full stream.
-    if header is None or not header.strip().isdigit():
-        return None
-    return int(header)
+    # A malformed Last-Event-ID is treated as absent: the client gets the full stream, which is what an
+    # EventSource without an id would get too.
+    return None if header is None else parse_whole_number(header, INT32_MAX)
 
 
 @get(
@@ -41,32 +40,33 @@ async def stream_submission_events(
     services: NamedDependency[Services],
     last_event_id: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
 ) -> StarletteResponse:
-    """Server-Sent Events: ``status`` (the current state first), ``test`` per finished test, and
-    ``result`` (data = ``GET /api/v1/submissions/{id}`` without ``submitted``), after which the stream
-    ends. Event ids are sequence numbers; reconnecting with ``Last-Event-ID`` skips what was seen. 204
-    when the submission is finished and the client has seen its result (EventSource then stops
-    reconnecting)."""
+    """Server-Sent Events: ``status`` (the current state first), ``test`` per finished test (those
+    finished before the stream opened first, in order), and ``result`` (data = ``GET
+    /api/v1/submissions/{id}`` without ``submitted``, as recorded), after which the stream ends. Event
+    ids are sequence numbers; reconnecting with ``Last-Event-ID`` skips what was seen. 204 when the
+    submission is finished and the client has seen its result (EventSource then stops reconnecting)."""
     sid = parse_submission_id(submission_id)
+    resume_after = _event_id(last_event_id)
     # Subscribe before reading the row: an event published in between is queued, not lost.
     subscription = services.broker.subscribe(sid)
     try:
-        row = await fetch_submission(services.engine, sid)
+        state = await services.source.state(sid, after=-1 if resume_after is None else resume_after)
     except BaseException:
         subscription.close()
         raise
-    resume_after = _event_id(last_event_id)
-    if row is None:
+    if state is None:
         subscription.close()
         raise not_found("submission")
+    row = state.row
     if row.status is Status.FINISHED and resume_after is not None and resume_after >= row.last_seq:
         subscription.close()
         return StarletteResponse(status_code=204)
     events = submission_events(
         subscription=subscription,
-        row=row,
+        state=state,
         recent=services.broker.recent_result(sid),
         last_event_id=resume_after,
-        reload=lambda: fetch_submission(services.engine, sid),
+        source=services.source,
         recheck_s=services.settings.sse_recheck_s,
         recheck_max_s=services.settings.sse_recheck_max_s,
     )

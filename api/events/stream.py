@@ -1,59 +1,83 @@
 """The SSE event sequence of one submission: current state first, then live events, until the result.
 
 Event ids are the result events' ``seq`` (``queued`` 0, ``running`` 1, test *i* 2+*i*, ``result`` last),
-so a client resuming with ``Last-Event-ID: n`` gets only what it has not seen.
+so a client resuming with ``Last-Event-ID: n`` gets only what it has not seen. Every client sees every
+test once, in order: a stream opened mid-run replays the tests recorded so far, then the live ones; a test
+that went by before it subscribed and was not recorded yet is read back when the next one shows the gap,
+or taken from the recorded outcome before the result. The ``result`` frame is the recorded row
+(:mod:`api.events.source`), so GET agrees with it on every replica.
 """
 
 import logging
 import random
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncGenerator, Iterable, Iterator
+from typing import Any, Protocol
+from uuid import UUID
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
 from sse_starlette import ServerSentEvent
 
-from api.events.broker import ResultMessage, Subscription
+from api.events.broker import Subscription
+from api.events.source import StreamState
+from api.results.progress import RecordedTest
 from api.submissions.repository import SubmissionRow
-from api.submissions.views import submission_view
-from schemas import ResultEvent, Status, StatusEvent
-from schemas.results import SEQ_QUEUED, SEQ_RUNNING
+from api.submissions.views import finished_test_view, submission_view
+from schemas import Outcome, ResultEvent, Status, StatusEvent, TestEvent
+from schemas.results import SEQ_QUEUED, SEQ_RUNNING, seq_for_test
 
 log = logging.getLogger(__name__)
 
-Reload = Callable[[], Awaitable[SubmissionRow | None]]
 JITTER = 0.2
 """Each wait is drawn within ±20% of its nominal length: streams opened together do not re-read together."""
+
+
+class Source(Protocol):
+    """What a stream reads from (and records to) MySQL: :class:`api.events.source.SubmissionSource`."""
+
+    async def state(self, submission_id: UUID, after: int) -> StreamState | None: ...
+
+    async def tests(self, submission_id: UUID, after: int, before: int) -> list[RecordedTest]: ...
+
+    async def finished(self, event: ResultEvent) -> SubmissionRow | None: ...
 
 
 def _frame(name: str, seq: int, data: dict[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(data=orjson.dumps(data).decode(), event=name, id=str(seq))
 
 
-def _status_frame(row: SubmissionRow, seq: int) -> ServerSentEvent:
-    return _frame("status", seq, {"id": row.id, "status": row.status.value, "worker": row.worker})
+def _status_frame(row_id: str, status: Status, worker: str | None, seq: int) -> ServerSentEvent:
+    return _frame("status", seq, {"id": row_id, "status": status.value, "worker": worker})
 
 
-def _result_frame(row: SubmissionRow, final: ResultEvent | None = None) -> ServerSentEvent:
-    """``result``: data is what GET /api/v1/submissions/{id} returns once recorded, without ``submitted``."""
-    return _frame("result", final.seq if final else row.last_seq, submission_view(row, final))
+def _test_frames(tests: Iterable[RecordedTest], sent: int) -> Iterator[ServerSentEvent]:
+    for test in tests:
+        if test.seq > sent:
+            yield _frame("test", test.seq, test.view)
 
 
-def _live_frame(row: SubmissionRow, event: ResultMessage) -> ServerSentEvent:
-    if isinstance(event, ResultEvent):
-        return _result_frame(row, event)
-    if isinstance(event, StatusEvent):
-        return _frame(
-            "status", event.seq, {"id": row.id, "status": event.status.value, "worker": event.worker}
-        )
-    test = event.test
-    data = {
-        "index": test.index,
-        "verdict": test.verdict.value,
-        "time_ms": test.time_ms,
-        "memory_kb": test.memory_kb,
-    }
-    return _frame("test", event.seq, data)
+def _state_frames(state: StreamState, sent: int) -> Iterator[ServerSentEvent]:
+    """An unfinished submission's stored state: its status, then the tests it has finished."""
+    row = state.row
+    seq = SEQ_QUEUED if row.status is Status.QUEUED else SEQ_RUNNING
+    if seq > sent:
+        yield _status_frame(row.id, row.status, row.worker, seq)
+    yield from _test_frames(state.tests, sent)
+
+
+def _result_frames(row: SubmissionRow, sent: int, *, replay_tests: bool) -> Iterator[ServerSentEvent]:
+    """A finished submission: with ``replay_tests``, the tests not sent yet (from its outcome); then
+    ``result``, whose data is what GET /api/v1/submissions/{id} returns, without ``submitted``."""
+    if replay_tests and row.outcome is not None:
+        tests = Outcome.model_validate(row.outcome).tests
+        recorded = (RecordedTest(seq_for_test(t.index), finished_test_view(t)) for t in tests)
+        yield from _test_frames((t for t in recorded if t.seq < row.last_seq), sent)
+    if row.last_seq > sent:
+        yield _frame("result", row.last_seq, submission_view(row))
+
+
+def _seq(frame: ServerSentEvent) -> int:
+    return int(str(frame.id))
 
 
 def recheck_delays(first_s: float, most_s: float) -> Iterator[float]:
@@ -67,69 +91,90 @@ def recheck_delays(first_s: float, most_s: float) -> Iterator[float]:
         delay *= 2
 
 
-def _state_seq(row: SubmissionRow) -> int:
-    """The seq the stored state corresponds to."""
-    return SEQ_QUEUED if row.status is Status.QUEUED else max(row.last_seq, SEQ_RUNNING)
-
-
 async def submission_events(
     *,
     subscription: Subscription,
-    row: SubmissionRow,
+    state: StreamState,
     recent: ResultEvent | None,
     last_event_id: int | None,
-    reload: Reload,
+    source: Source,
     recheck_s: float,
     recheck_max_s: float | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the submission's events the client has not seen; end after ``result``.
 
-    ``subscription`` must have been taken *before* ``row`` was read, so no event falls between them;
+    ``subscription`` must have been taken *before* ``state`` was read, so no event falls between them;
     ``recent`` is the broker's memory of a result that may have gone by just before. The stream owns the
     subscription and closes it when it ends. While it waits it re-reads the submission after
     :func:`recheck_delays` (``recheck_s``, doubling up to ``recheck_max_s``, each with some jitter).
     """
+    sid = subscription.submission_id
     sent = -1 if last_event_id is None else last_event_id
     delays = recheck_delays(recheck_s, recheck_max_s or recheck_s)
+    # A stream opened on a finished submission shows only the result (it holds every test); one that
+    # follows the run shows each test, and before the result any it missed.
+    following = state.row.status is not Status.FINISHED and recent is None
+    final = None if state.row.status is Status.FINISHED else recent
+    frames = None if following or final else _result_frames(state.row, sent, replay_tests=False)
     try:
-        if row.status is Status.FINISHED:
-            if row.last_seq > sent:
-                yield _result_frame(row)
-            return
-        if recent is not None:
-            if recent.seq > sent:
-                yield _result_frame(row, recent)
-            return
-        if (seq := _state_seq(row)) > sent:
-            yield _status_frame(row, seq)
-            sent = seq
-        while True:
+        if following:
+            for frame in _state_frames(state, sent):
+                yield frame
+                sent = _seq(frame)
+        while frames is None:
+            if final is not None:
+                try:
+                    row = await source.finished(final)
+                except (SQLAlchemyError, OSError) as exc:
+                    log.debug("stream of %s could not record its result yet: %s", sid, exc)
+                else:
+                    if row is None:
+                        return
+                    frames = _result_frames(row, sent, replay_tests=following)
+                    break
             event = await subscription.next(next(delays) * random.uniform(1 - JITTER, 1 + JITTER))
             if event is None:
                 if subscription.closed:
                     return  # shutting down
                 # Safety net: a result recorded by another replica whose fan-out this one missed.
                 try:
-                    fresh = await reload()
+                    fresh = await source.state(sid, sent)
                 except (SQLAlchemyError, OSError) as exc:
-                    log.debug("stream of %s could not re-read MySQL: %s", row.id, exc)
+                    log.debug("stream of %s could not re-read MySQL: %s", sid, exc)
                     continue  # MySQL is down for now; live events still arrive meanwhile
                 if fresh is None:
                     return
-                row = fresh
-                if row.status is Status.FINISHED:
-                    if row.last_seq > sent:
-                        yield _result_frame(row)
-                    return
-                if (seq := _state_seq(row)) > sent:
-                    yield _status_frame(row, seq)
-                    sent = seq
+                if fresh.row.status is Status.FINISHED:
+                    frames = _result_frames(fresh.row, sent, replay_tests=following)
+                    break
+                for frame in _state_frames(fresh, sent):
+                    yield frame
+                    sent = _seq(frame)
                 continue
             if event.seq <= sent:
                 continue
-            yield _live_frame(row, event)
-            sent = event.seq
             if isinstance(event, ResultEvent):
-                return
+                final = event
+                continue
+            for frame in await _live_frames(source, event, sent):
+                yield frame
+                sent = _seq(frame)
+        for frame in frames:
+            yield frame
     finally:
         subscription.close()
+
+
+async def _live_frames(source: Source, event: StatusEvent | TestEvent, sent: int) -> list[ServerSentEvent]:
+    """The frames of a live event: a test's, after any tests between it and ``sent`` (they went by before
+    the subscription and were not recorded yet when the stream read MySQL: read them again now)."""
+    if isinstance(event, StatusEvent):
+        return [_status_frame(str(event.id), event.status, event.worker, event.seq)]
+    frames: list[ServerSentEvent] = []
+    if event.seq > max(sent, SEQ_RUNNING) + 1:
+        try:
+            frames += _test_frames(await source.tests(event.id, sent, event.seq), sent)
+        except (SQLAlchemyError, OSError) as exc:
+            log.debug("stream of %s could not read the tests it missed: %s", event.id, exc)
+    frames.append(_frame("test", event.seq, finished_test_view(event.test)))
+    return frames

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.tables import submissions
 from api.lib.clock import to_db_time
+from api.results.progress import forget_tests, record_test
 from schemas import ResultEvent, Status, StatusEvent, TestEvent
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,14 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
         statement = _statement(event)
         if statement is None:
             continue
-        result = await conn.execute(statement)
         # rowcount counts matched rows (asyncmy sets CLIENT_FOUND_ROWS): 0 means a stale event or no row.
-        if result.rowcount == 0 and await _insert_unknown(conn, event):
-            await conn.execute(statement)
+        matched = (await conn.execute(statement)).rowcount
+        if matched == 0 and await _insert_unknown(conn, event):
+            matched = (await conn.execute(statement)).rowcount
+        if not matched:
+            continue
+        # Kept while running, for streams opened mid-run (api.results.progress); the outcome has them all.
+        if isinstance(event, TestEvent):
+            await record_test(conn, event)
+        elif isinstance(event, ResultEvent):
+            await forget_tests(conn, event.id)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.tables import submissions
 from api.lib.clock import utcnow
+from api.results.progress import forget_tests
 from schemas import JobMessage, Outcome, Status, Verdict
 
 _c = submissions.c
@@ -16,7 +17,7 @@ async def finish_with_internal_error(conn: AsyncConnection, job: JobMessage, mes
     """Mark ``job``'s submission finished with ``internal_error``, unless it is finished already. Only a
     row of the job's language is touched: a job sent to the wrong topic with a taken id is not its row."""
     outcome = Outcome(verdict=Verdict.INTERNAL_ERROR, limits=job.limits.effective(), message=message)
-    await conn.execute(
+    finished = await conn.execute(
         submissions.update()
         .where(_c.id == str(job.id), _c.language == job.language, _c.status != Status.FINISHED.value)
         .values(
@@ -28,3 +29,5 @@ async def finish_with_internal_error(conn: AsyncConnection, job: JobMessage, mes
             last_seq=_c.last_seq + 1,
         )
     )
+    if finished.rowcount:
+        await forget_tests(conn, job.id)

@@ -100,6 +100,7 @@ ERROR_RESPONSES = documented_errors(
         400: "The body is not JSON, or the Idempotency-Key header is malformed.",
         409: "A request with this Idempotency-Key is still being processed; retry it.",
         413: "source, stdin, a test or the whole job is too large.",
+        415: "The body is not declared JSON (content-type application/json).",
         422: "A field is missing or invalid (see error.field), or the Idempotency-Key was used for "
         "another submission.",
     }

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db.tables import outbox, submissions
 from api.idempotency.keys import KeyClaim
@@ -107,9 +107,14 @@ async def insert_submission(
 
 async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> SubmissionRow | None:
     """The submission ``submission_id``, or None when there is none."""
-    query = sa.select(*_COLUMNS).where(submissions.c.id == str(submission_id))
     async with engine.connect() as conn:
-        row = (await conn.execute(query)).first()
+        return await read_submission(conn, submission_id)
+
+
+async def read_submission(conn: AsyncConnection, submission_id: UUID) -> SubmissionRow | None:
+    """:func:`fetch_submission` within the caller's transaction."""
+    query = sa.select(*_COLUMNS).where(submissions.c.id == str(submission_id))
+    row = (await conn.execute(query)).first()
     if row is None:
         return None
     return SubmissionRow(

@@ -1,6 +1,7 @@
 """Turn a ``POST /api/v1/submissions`` body into a :class:`~schemas.JobMessage`, or refuse it with an
 :class:`~api.lib.errors.ApiError` naming the offending field."""
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -128,9 +129,13 @@ def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) ->
     return AcceptedJob(job, payload)
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def parse_submission_id(text: str) -> UUID:
-    """The submission id in a URL; a malformed one names no submission (404)."""
-    try:
-        return UUID(text)
-    except ValueError:
-        raise ApiError(404, "not_found", "submission not found (malformed id)") from None
+    """The submission id in a URL, in the form the API hands out; anything else names no submission
+    (404). ``UUID()`` alone would also take braces, ``urn:uuid:``, no hyphens, underscores and non-ASCII
+    digits: many spellings of one id."""
+    if not _CANONICAL_UUID.fullmatch(text):
+        raise ApiError(404, "not_found", "submission not found (malformed id)")
+    return UUID(text)

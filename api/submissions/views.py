@@ -1,12 +1,11 @@
 """The public JSON of a submission: ``GET /api/v1/submissions/{id}`` and the SSE ``result`` event's data
 (the same JSON without ``submitted``: the client that follows a stream sent it)."""
 
-from datetime import datetime
 from typing import Any
 
-from api.lib.clock import iso, to_db_time
+from api.lib.clock import iso
 from api.submissions.repository import SubmissionRow, SubmittedProgram
-from schemas import Limits, Outcome, ResultEvent, RunReport, Status
+from schemas import Limits, Outcome, RunReport, TestReport
 
 _RUN_FIELDS = (
     "stdout",
@@ -37,19 +36,20 @@ def _tests_summary(outcome: Outcome) -> dict[str, Any]:
     return fields
 
 
-def submission_view(row: SubmissionRow, final: ResultEvent | None = None) -> dict[str, Any]:
-    """The submission as the API shows it.
+def finished_test_view(test: TestReport) -> dict[str, Any]:
+    """One finished test as the SSE ``test`` frame shows it: no output (the result has everything)."""
+    return {
+        "index": test.index,
+        "verdict": test.verdict.value,
+        "time_ms": test.time_ms,
+        "memory_kb": test.memory_kb,
+    }
 
-    With ``final`` (a result event not recorded yet), the view is the one GET will return once the
-    recorder has stored it: same fields, same values.
-    """
-    outcome: Outcome | None
-    finished_at: datetime | None
-    if final is not None:
-        status, outcome, finished_at = Status.FINISHED, final.outcome, to_db_time(final.at)
-    else:
-        status, finished_at = row.status, row.finished_at
-        outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
+
+def submission_view(row: SubmissionRow) -> dict[str, Any]:
+    """The submission as the API shows it (GET, and the SSE ``result`` frame: both from the stored row)."""
+    status, finished_at = row.status, row.finished_at
+    outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
     has_tests = "tests" in row.spec or (outcome is not None and outcome.run is None and bool(outcome.tests))
 
     view: dict[str, Any] = {

@@ -6,11 +6,13 @@ import contextlib
 import os
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
+import orjson
 import uvicorn
 from litestar import Litestar
 
@@ -154,3 +156,16 @@ def graded_result(submission_id: UUID, verdicts: list[Verdict]) -> ResultEvent:
     overall = next((v for v in verdicts if v is not Verdict.ACCEPTED), Verdict.ACCEPTED)
     outcome = Outcome(verdict=overall, tests=reports, limits=Limits().effective(), worker="worker-b")
     return ResultEvent(id=submission_id, seq=2 + len(verdicts), outcome=outcome, at=NOW)
+
+
+def recorded_row(row: SubmissionRow, final: ResultEvent) -> SubmissionRow:
+    """``row`` once the recorder has stored ``final``, as the repository returns it."""
+    return replace(
+        row,
+        status=Status.FINISHED,
+        verdict=final.outcome.verdict.value,
+        outcome=orjson.loads(orjson.dumps(final.outcome.model_dump(mode="json"))),
+        last_seq=final.seq,
+        worker=final.outcome.worker,
+        finished_at=final.at.replace(tzinfo=None),
+    )

@@ -263,6 +263,11 @@ async def test_the_route_needs_the_admin_token(api_url: str) -> None:
         ({"limit": "2.0"}, "validation_error", "limit", "whole number"),
         ({"limit": "ten"}, "validation_error", "limit", "whole number"),
         ({"limit": ""}, "validation_error", "limit", "whole number"),
+        # str.isdigit() is true for these; int() refuses the first and takes the second
+        ({"limit": "\u00b2"}, "validation_error", "limit", "whole number"),
+        ({"limit": "\uff15"}, "validation_error", "limit", "whole number"),
+        ({"limit": "1_0"}, "validation_error", "limit", "whole number"),
+        ({"limit": "9" * 5000}, "validation_error", "limit", "whole number"),
         ({"language": "cobol"}, "unknown_language", "language", "cobol"),
         ({"lang": "python"}, "validation_error", "lang", "unknown query parameter"),
     ],

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import httpx
 import orjson
+import pytest
 from httpx_sse import EventSource, aconnect_sse
 
 from schemas import Verdict
@@ -135,3 +136,23 @@ async def test_live_stream_from_queued_to_result(
     await recorder_caught_up()
     stored = (await client.get(f"/api/v1/submissions/{sid}")).json()
     assert result == {name: value for name, value in stored.items() if name != "submitted"}
+
+
+@pytest.mark.parametrize("last_event_id", ["\u00b2", "2\u00b9", "1_0", "+2", "2x", "9" * 5000, "-1"])
+async def test_a_malformed_last_event_id_is_ignored(
+    client: httpx.AsyncClient, publish_results: Publish, recorder_caught_up: CaughtUp, last_event_id: str
+) -> None:
+    accepted = await finished_submission(client, publish_results, recorder_caught_up)
+    # Header bytes are decoded as latin-1 by the server: byte 0xB2 arrives as "²", which str.isdigit()
+    # accepts and int() refuses; 5000 digits are more than int() parses.
+    raw = last_event_id.encode("latin-1")
+
+    async with (
+        asyncio.timeout(30),
+        aconnect_sse(client, "GET", accepted["events"], headers={"Last-Event-ID": raw}) as source,
+    ):
+        assert source.response.status_code == 200
+        received = [event async for event in _events(source)]
+
+    # As if no id was sent: the whole stream (here, the result), never a 500.
+    assert [(e.event, e.id) for e in received] == [("result", 2)]

@@ -91,6 +91,22 @@ async def test_unknown_and_malformed_ids_are_404_in_the_error_shape(client: http
         assert reply.json()["error"]["code"] == "not_found", path
 
 
+async def test_only_the_canonical_spelling_of_an_id_names_a_submission(client: httpx.AsyncClient) -> None:
+    sid = (await submit(client))["id"]
+    assert (await client.get(f"/api/v1/submissions/{sid.upper()}")).status_code == 200
+    hexdigits = sid.replace("-", "")
+    # UUID() takes all of these as the same id; the API hands out one spelling and answers only to it.
+    for alias in (
+        hexdigits,
+        f"{{{sid}}}",
+        f"urn:uuid:{sid}",
+        "_".join(hexdigits[i : i + 2] for i in range(0, 32, 2)),
+    ):
+        reply = await client.get(f"/api/v1/submissions/{alias}")
+        assert reply.status_code == 404, alias
+        assert reply.json()["error"]["code"] == "not_found"
+
+
 async def test_wrong_method_is_405_in_the_error_shape(client: httpx.AsyncClient) -> None:
     reply = await client.delete("/api/v1/submissions")
     assert reply.status_code == 405

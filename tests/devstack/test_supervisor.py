@@ -4,6 +4,8 @@ import pytest
 
 from devstack.supervisor import STABLE_UPTIME_S, Restart, describe_exit, plan_restart
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(
     ("previous", "uptime_s", "expected"),
