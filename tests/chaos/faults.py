@@ -29,6 +29,19 @@ class Fault:
     inject: Callable[[Cluster], Awaitable[None]]
 
 
+def _exited(pid: int) -> bool:
+    """Whether every thread of ``pid`` has exited. A killed JVM's main thread is a zombie while its other
+    threads still tear down, holding its sockets: a new server could not take the ports yet."""
+    try:
+        return os.listdir(f"/proc/{pid}/task") == [str(pid)] and _state(pid) == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 async def _kill_group(pid_file: Path, sig: signal.Signals = signal.SIGKILL) -> int:
     pid = processes.running_pid(pid_file)
     assert pid is not None, f"{pid_file} names no running process"
@@ -36,7 +49,7 @@ async def _kill_group(pid_file: Path, sig: signal.Signals = signal.SIGKILL) -> i
     if sig == signal.SIGKILL:
 
         async def gone() -> bool | None:
-            return True if processes.running_pid(pid_file) is None else None
+            return True if _exited(pid) else None
 
         await eventually(gone, within_s=30)
     return pid

@@ -26,6 +26,7 @@ class Submission:
     """One logical submission: what was sent, and the id the API gave it."""
 
     token: str
+    source: str
     key: str
     id: str
     accepted_at: float
@@ -35,15 +36,15 @@ class Submission:
         return f"{self.token}\n"
 
 
-def body(token: str) -> dict[str, object]:
-    """A program only this submission runs: it prints its own token."""
-    return {"language": "python", "source": f"print({token!r})"}
+PRINT_TOKEN = "print({token!r})"
+"""A program only this submission runs: it prints its own token."""
 
 
-async def submit(client: httpx.AsyncClient, token: str) -> Submission:
-    """POST one submission until it is accepted (same key on every try, so a retry of a POST whose
-    answer was lost is the same submission)."""
+async def submit(client: httpx.AsyncClient, token: str, program: str = PRINT_TOKEN) -> Submission:
+    """POST ``program`` (formatted with ``token``) until it is accepted (same key on every try, so a
+    retry of a POST whose answer was lost is the same submission)."""
     key = str(uuid.uuid4())
+    source = program.format(token=token)
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type((httpx.TransportError, NotAccepted)),
         wait=wait_random_exponential(multiplier=0.2, max=3.0),
@@ -52,12 +53,15 @@ async def submit(client: httpx.AsyncClient, token: str) -> Submission:
     ):
         with attempt:
             reply = await client.post(
-                "/api/v1/submissions", json=body(token), headers={"Idempotency-Key": key}, timeout=10
+                "/api/v1/submissions",
+                json={"language": "python", "source": source},
+                headers={"Idempotency-Key": key},
+                timeout=10,
             )
             if reply.status_code >= 500:
                 raise NotAccepted(f"{reply.status_code}: {reply.text[:200]}")
             assert reply.status_code in (200, 202), reply.text
-            return Submission(token, key, reply.json()["id"], time.monotonic())
+            return Submission(token, source, key, reply.json()["id"], time.monotonic())
     raise AssertionError("unreachable: tenacity re-raises the last error")
 
 

@@ -38,6 +38,7 @@ INTERVAL_S = 0.3 if FULL else 1.0
 WORKERS = 2
 RESULT_WITHIN_S = 240.0
 SLOW_PROGRAM = "import time\ntime.sleep(3)\nprint({token!r})"
+"""Still running (its stream waiting) when the API is killed."""
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +95,12 @@ async def healthy(admin: httpx.AsyncClient) -> dict[str, Any] | None:
     return None
 
 
-async def recovery_time(client: httpx.AsyncClient, injected_at: float) -> float:
-    """Seconds from the fault until a new submission's result arrived (and was right)."""
+async def probe_after(client: httpx.AsyncClient, injected_at: float) -> tuple[float, Submission]:
+    """Seconds from the fault until a new submission's result arrived (and was right), and that probe."""
     probe = await submit(client, f"probe-{int(injected_at * 1000)}")
     events = await follow(client, probe.id)
     assert events[-1].data["stdout"] == probe.expected_stdout, events[-1].data
-    return time.monotonic() - injected_at
+    return time.monotonic() - injected_at, probe
 
 
 async def finished(client: httpx.AsyncClient, submission: Submission) -> dict[str, Any]:
@@ -122,19 +123,20 @@ async def test_every_accepted_submission_survives_every_fault(
         recovery: dict[str, list[float]] = {}
         streams: list[tuple[Submission, asyncio.Task[list[Event]]]] = []
         load = SteadyLoad(client, INTERVAL_S)
-        probes = 0
+        probes: list[Submission] = []
         async with load.running():
             for _ in range(PASSES):
                 for fault in FAULTS:
                     if fault.name.startswith("api"):
                         # Streams that are open (and waiting) when the API dies.
                         for _ in range(3):
-                            slow = await submit(client, f"stream-{len(streams)}")
+                            slow = await submit(client, f"stream-{len(streams)}", SLOW_PROGRAM)
                             streams.append((slow, asyncio.create_task(follow(client, slow.id))))
                     injected_at = time.monotonic()
                     await fault.inject(cluster)
-                    recovery.setdefault(fault.name, []).append(await recovery_time(client, injected_at))
-                    probes += 1
+                    healed_after, probe = await probe_after(client, injected_at)
+                    recovery.setdefault(fault.name, []).append(healed_after)
+                    probes.append(probe)
         _report(recovery, len(load.accepted), artifacts, capsys)
 
         for slow, stream in streams:
@@ -147,17 +149,25 @@ async def test_every_accepted_submission_survives_every_fault(
         for submission in everything:
             view = await finished(client, submission)
             assert (view["verdict"], view["stdout"]) == ("accepted", submission.expected_stdout), view
-        engine = create_async_engine(cluster.database_url)
-        try:
-            async with engine.connect() as conn:
-                rows = await conn.scalar(sa.text("SELECT COUNT(*) FROM submissions"))
-        finally:
-            await engine.dispose()
         # One row per logical submission: no retried POST became a second submission.
-        assert rows == len(everything) + len(streams) + probes
+        rows = await _rows_per_source(cluster.database_url)
+        assert {source: count for source, count in rows.items() if count != 1} == {}
+        sent = [*everything, *(slow for slow, _ in streams), *probes]
+        assert set(rows) == {f"http: {submission.source}" for submission in sent}
         assert await eventually(lambda: healthy(client), within_s=120)
         last = await submit(client, "after-the-storm")
         assert (await follow(client, last.id))[-1].data["stdout"] == last.expected_stdout
+
+
+async def _rows_per_source(database_url: str) -> dict[str, int]:
+    """How many submissions hold each program (every program here prints a token of its own)."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            query = sa.text("SELECT source, origin, COUNT(*) FROM submissions GROUP BY source, origin")
+            return {f"{origin}: {source}": count for source, origin, count in await conn.execute(query)}
+    finally:
+        await engine.dispose()
 
 
 def _report(
