@@ -1,6 +1,7 @@
 """Settings fragments shared by the processes. Each process composes its own single ``Settings`` class
 from these (environment variables with the ``EXECUTIONER_`` prefix) and loads it once at start-up."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.topics import JOBS_PARTITIONS_DEFAULT, Topics
@@ -16,6 +17,9 @@ class BaseProcessSettings(BaseSettings):
 
     log_level: str = "INFO"
     """Python logging level of the process."""
+    log_repeat_window_s: float = Field(default=30.0, gt=0)
+    """A log message that repeats (same logger and template, as a client library's every failed attempt
+    during an outage) is logged once, then once per this many seconds with the count of repeats held back."""
 
 
 class KafkaSettings(BaseProcessSettings):
