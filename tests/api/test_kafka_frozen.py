@@ -119,9 +119,9 @@ async def test_posts_are_accepted_while_kafka_is_frozen_and_published_once_after
     finally:
         os.kill(kafka_pid, signal.SIGCONT)
 
+    _record(artifacts, latencies, frozen_for_s)
     assert [reply.status_code for reply in replies] == [202] * CLIENTS * POSTS_PER_CLIENT
     ids = {warm.json()["id"].encode(), *(reply.json()["id"].encode() for reply in replies)}
-    _record(artifacts, latencies, frozen_for_s)
 
     await eventually(outbox_empty, within_s=120)
     keys = await _job_keys(settings.topics.jobs("python"), settings.jobs_partitions)
