@@ -137,3 +137,22 @@ async def test_rows_of_a_dead_relay_are_published_once_their_lease_ends(outbox_e
         await task
     # The relay's claim looked at both rows at once, so the live lease was seen and respected.
     assert delivered == [b"lease-ended"]
+
+
+async def test_a_relay_stopped_mid_publish_hands_its_rows_back(outbox_engine: AsyncEngine) -> None:
+    for key in (b"job-1", b"job-2"):
+        await _insert(outbox_engine, key)
+    producer = HeldProducer([])  # Kafka never acknowledges
+    relay = _relay(outbox_engine, producer)
+    task = asyncio.create_task(relay.run())
+
+    async def both_sent() -> bool | None:
+        return True if len(producer.sent) == 2 else None
+
+    try:
+        await eventually(both_sent)
+    finally:
+        task.cancel()  # as the API's shutdown does once the relay's drain time is over
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await _leases(outbox_engine) == {b"job-1": None, b"job-2": None}, "free for any relay at once"
