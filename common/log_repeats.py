@@ -16,6 +16,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+DEFAULT_WINDOW_S = 30.0
+"""How often a repeating message, or an outage that goes on, is summarised unless configured otherwise."""
+
 MAX_TRACKED = 1024
 """Templates remembered at once; beyond that the least recently seen one is forgotten (a logger that
 formats its own messages makes every record a new template)."""
