@@ -1,4 +1,5 @@
-"""Keeping an outage from flooding the logs: a record that repeats is logged once, then summarised.
+"""Keeping an outage from flooding the logs: a warning or error that repeats is logged once, then
+summarised.
 
 Client libraries log every failed attempt (aiokafka: thousands of ``Unable connect to node`` lines a
 minute while a broker is down). :class:`RepeatLimiter` passes the first record of each (logger, message
@@ -33,20 +34,30 @@ class _Streak:
 
 
 class RepeatLimiter(logging.Filter):
-    """A handler filter passing the first record of each (logger, template) and then at most one per
-    ``window_s`` seconds, annotated with the count of records held back since the previous one."""
+    """A handler filter passing the first record of each (logger, template) at ``min_level`` or above and
+    then at most one per ``window_s`` seconds, annotated with the count of records held back since the
+    previous one. Records below ``min_level`` all pass."""
 
-    def __init__(self, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        window_s: float,
+        *,
+        min_level: int = logging.WARNING,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         if window_s <= 0:
             raise ValueError(f"window_s must be positive, not {window_s}")
         self._window_s = window_s
+        self._min_level = min_level
         self._clock = clock
         self._streaks: OrderedDict[tuple[str, str], _Streak] = OrderedDict()
         self._lock = threading.Lock()  # handlers may be called from several threads
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Whether ``record`` is logged; a summary of held-back repeats is appended to its message."""
+        if record.levelno < self._min_level:
+            return True  # what goes well repeats too (an access log line per request): all of it is kept
         key = (record.name, str(record.msg))
         now = self._clock()
         with self._lock:

@@ -19,8 +19,9 @@ class BaseProcessSettings(BaseSettings):
     log_level: str = "INFO"
     """Python logging level of the process."""
     log_repeat_window_s: float = Field(default=DEFAULT_WINDOW_S, gt=0)
-    """A log message that repeats (same logger and template, as a client library's every failed attempt
-    during an outage) is logged once, then once per this many seconds with the count of repeats held back."""
+    """A warning or error that repeats (same logger and template, as a client library's every failed
+    attempt during an outage) is logged once, then once per this many seconds with the count of repeats
+    held back."""
 
 
 class KafkaSettings(BaseProcessSettings):

@@ -3,8 +3,6 @@ whose broker is stopped for a while writes a bounded number of records, each rep
 and then once per ``EXECUTIONER_LOG_REPEAT_WINDOW_S``."""
 
 import asyncio
-import re
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -12,14 +10,12 @@ import httpx
 
 from tests.api.support import submit
 from tests.fixtures.cluster import new_cluster
+from tests.fixtures.log_records import assert_outage_logged_within_bounds, records_since
 from tests.fixtures.services import Services
 
 WINDOW_S = 5
 # The outage is the measurement: what the API logs while Kafka stays down this long.
 OUTAGE_S = 20
-# A repeating message: its first record, one per window, and one more for a window cut by the clock.
-MOST_PER_MESSAGE = 1 + OUTAGE_S // WINDOW_S + 1
-RECORD = re.compile(r"^\d{4}-\d\d-\d\d \S+ (?P<level>[A-Z]+) (?P<logger>[\w.]+): (?P<message>.*)$")
 
 
 async def test_a_kafka_outage_logs_a_bounded_number_of_records(
@@ -39,17 +35,12 @@ async def test_a_kafka_outage_logs_a_bounded_number_of_records(
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 await submit(client)  # the relay has a job it cannot publish
             await asyncio.sleep(OUTAGE_S)
-            written = log_file.read_bytes()[outage_starts_at:].decode(errors="replace")
+            records = records_since(log_file, outage_starts_at)
         finally:
             await cluster.start_kafka()
     finally:
         await cluster.stop()
 
-    records = [match for line in written.splitlines() if (match := RECORD.match(line))]
-    per_logger = Counter(record["logger"] for record in records)
-    print(f"{len(records)} records in {OUTAGE_S} s of Kafka outage: {dict(per_logger)}")
-    unreachable = [r for r in records if r["message"].startswith("Unable connect to node with id")]
-    assert unreachable, "the outage was logged (aiokafka's failed connections)"
-    assert len(unreachable) <= MOST_PER_MESSAGE, "\n".join(r.string for r in unreachable[:20])
-    # A few dozen distinct messages at most (start of the outage, the clients' failures), each bounded.
-    assert len(records) <= 20 * MOST_PER_MESSAGE, "\n".join(r.string for r in records[:50])
+    assert_outage_logged_within_bounds(
+        records, outage_s=OUTAGE_S, window_s=WINDOW_S, flood="Unable connect to node with id"
+    )

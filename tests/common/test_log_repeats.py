@@ -65,6 +65,13 @@ def test_a_flood_is_logged_once_then_once_per_window(clock: FakeClock, captured:
     ]
 
 
+def test_records_below_warning_all_pass(clock: FakeClock, captured: Captured) -> None:
+    access = _logger("access", captured)
+    for request in range(3):
+        access.info("GET /submissions/%d 200", request)
+    assert captured.messages == ["GET /submissions/0 200", "GET /submissions/1 200", "GET /submissions/2 200"]
+
+
 def test_templates_and_loggers_are_counted_apart(clock: FakeClock, captured: Captured) -> None:
     first, second = _logger("first", captured), _logger("second", captured)
     for _ in range(3):
