@@ -11,7 +11,7 @@ from common.lifecycle import configure_logging
 def main() -> None:
     """Load the settings once and serve until SIGTERM or SIGINT."""
     settings = ApiSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

@@ -58,7 +58,7 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """Expired idempotency keys deleted per transaction."""
 
     relay_batch: int = Field(default=100, ge=1)
-    """Outbox rows published per relay round (one transaction, one round of Kafka acks)."""
+    """Outbox rows published per relay round (one lease, one round of Kafka acks)."""
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     """How often the relay looks for outbox rows when no POST woke it (rows left by another replica)."""
     sse_ping_s: float = Field(default=15.0, gt=0)

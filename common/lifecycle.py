@@ -7,6 +7,9 @@ import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from common.log_repeats import RepeatLimiter
+from common.settings import BaseProcessSettings
+
 log = logging.getLogger(__name__)
 
 
@@ -69,6 +72,11 @@ async def wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> bool:
     return fut in done
 
 
-def configure_logging(level: str) -> None:
-    """One log format for every process."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(settings: BaseProcessSettings) -> None:
+    """One log format for every process, and repeats held back (:mod:`common.log_repeats`)."""
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    limiter = RepeatLimiter(settings.log_repeat_window_s)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(limiter)

@@ -1,8 +1,10 @@
 """Settings fragments shared by the processes. Each process composes its own single ``Settings`` class
 from these (environment variables with the ``EXECUTIONER_`` prefix) and loads it once at start-up."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.log_repeats import DEFAULT_WINDOW_S
 from schemas.topics import JOBS_PARTITIONS_DEFAULT, Topics
 
 
@@ -16,6 +18,10 @@ class BaseProcessSettings(BaseSettings):
 
     log_level: str = "INFO"
     """Python logging level of the process."""
+    log_repeat_window_s: float = Field(default=DEFAULT_WINDOW_S, gt=0)
+    """A warning or error that repeats (same logger and template, as a client library's every failed
+    attempt during an outage) is logged once, then once per this many seconds with the count of repeats
+    held back."""
 
 
 class KafkaSettings(BaseProcessSettings):

@@ -19,7 +19,7 @@ async def _main(settings: MasterSettings) -> None:
 def main() -> None:
     """Entry point of the console script."""
     settings = MasterSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     try:
         asyncio.run(_main(settings))
     except ConfigurationError as exc:

@@ -10,7 +10,7 @@ from worker.settings import WorkerSettings
 def main() -> None:
     """Console-script entry point; exits with the worker's exit code."""
     settings = WorkerSettings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     raise SystemExit(asyncio.run(serve(settings)))
 
 

@@ -51,6 +51,8 @@ outbox = sa.Table(
     sa.Column("msg_key", sa.VARBINARY(64), nullable=False),
     sa.Column("payload", LONGBLOB, nullable=False),
     sa.Column("created_at", DT, nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", DT, nullable=True),
     mysql_charset="utf8mb4",
 )
 

@@ -1,26 +1,29 @@
 """The outbox relay: publishes outbox rows to Kafka and deletes them once acknowledged.
 
-Rows are claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` inside the transaction that later deletes
-them, so several API replicas share the work without publishing a row twice at the same time. A Kafka
-outage leaves the rows where they are; the relay retries with back-off and, after repeated failures,
-replaces its producer (one whose broker vanished does not always recover on its own).
+Each round leases a batch of rows to this relay in a short transaction, publishes them with no
+transaction open and settles them in another short one (:mod:`api.outbox.leases`). So a slow or frozen
+Kafka never holds a lock that a new submission waits for, and several API replicas share the work without
+publishing a row twice at the same time. A Kafka outage leaves the rows where they are; the relay retries
+with back-off and, after repeated failures, replaces its producer (one whose broker vanished does not
+always recover on its own).
 """
 
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import InvalidTopicError, KafkaError, MessageSizeTooLargeError
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.tables import outbox
 from api.lib.kafka import Outage
-from api.outbox.rejected import fail_unpublishable
+from api.outbox.leases import OutboxRecord, claim, release, settle
 from common.kafka import make_producer
 from common.lifecycle import wait_or_stop
 
@@ -29,16 +32,14 @@ log = logging.getLogger(__name__)
 # Errors that no retry can fix: the job itself can never be published.
 UNPUBLISHABLE = (MessageSizeTooLargeError, InvalidTopicError)
 PUBLISH_TIMEOUT_S = 45.0
+# A lease outlives the longest round (publish, then settle), so only a dead relay's rows are taken over.
+LEASE_S = PUBLISH_TIMEOUT_S + 15.0
+RELEASE_ON_STOP_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxRecord:
-    """One claimed outbox row."""
-
-    id: int
-    topic: str
-    key: bytes
-    payload: bytes
+def relay_name() -> str:
+    """A name no other relay has, which says where it runs (host, pid): the ``claimed_by`` of its rows."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass
@@ -64,7 +65,12 @@ class OutboxRelay:
         poll_interval_s: float = 1.0,
         replace_producer_after: int = 3,
         producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        lease_s: float = LEASE_S,
     ) -> None:
+        if lease_s <= PUBLISH_TIMEOUT_S:
+            raise ValueError(f"a lease must outlast a publish ({PUBLISH_TIMEOUT_S} s), not {lease_s} s")
+        self.name = relay_name()
+        self._lease_s = lease_s
         self._engine = engine
         self._make_producer = producer_factory or (lambda: make_producer(bootstrap, "executioner-api-relay"))
         self._topics_ready = topics_ready
@@ -107,35 +113,45 @@ class OutboxRelay:
 
     async def _relay_batch(self) -> bool:
         """Publish one batch; True when the outbox may hold more rows right away."""
-        claim = (
-            sa.select(outbox.c.id, outbox.c.topic, outbox.c.msg_key, outbox.c.payload)
-            .order_by(outbox.c.id)
-            .limit(self._batch_size)
-            .with_for_update(skip_locked=True)
-        )
-        async with self._engine.begin() as conn:
-            rows = [OutboxRecord(*row) for row in await conn.execute(claim)]
-            if not rows:
-                return False
+        rows = await claim(self._engine, self.name, self._batch_size, self._lease_s)
+        if not rows:
+            return False
+        try:
             delivery = await self._publish(rows)
-            await self._settle(conn, delivery)
+        except asyncio.CancelledError:
+            await self._release_on_stop(rows)
+            raise
+        settled = {*delivery.delivered, *(row.id for row, _ in delivery.rejected)}
+        retry = [row.id for row in rows if row.id not in settled]
+        await settle(
+            self._engine, self.name, done=delivery.delivered, rejected=delivery.rejected, retry=retry
+        )
         if delivery.error is not None:
             await self._on_kafka_failure(delivery.error)
             return False
         self._kafka_outage.recovered()
         return len(rows) == self._batch_size
 
+    async def _release_on_stop(self, rows: Sequence[OutboxRecord]) -> None:
+        # Stopped mid-publish: hand the rows back now rather than leaving them leased until LEASE_S.
+        try:
+            async with asyncio.timeout(RELEASE_ON_STOP_TIMEOUT_S):
+                await release(self._engine, self.name, [row.id for row in rows])
+        except (TimeoutError, SQLAlchemyError, OSError) as exc:
+            log.warning("could not release %d outbox rows on stop (%s); their lease will end", len(rows), exc)
+
     async def _publish(self, rows: Sequence[OutboxRecord]) -> Delivery:
         delivery = Delivery()
-        try:
-            producer = await self._ensure_producer()
-        except KafkaError as exc:
-            delivery.error = exc
-            return delivery
         pending = []
         try:
-            # aiokafka bounds each step by request_timeout_ms; this guards the batch as a whole.
+            # aiokafka bounds each step by request_timeout_ms; this guards the batch as a whole, so a
+            # round always ends well within the rows' lease.
             async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+                try:
+                    producer = await self._ensure_producer()
+                except KafkaError as exc:
+                    delivery.error = exc
+                    return delivery
                 for row in rows:
                     try:
                         pending.append((row, await producer.send(row.topic, row.payload, key=row.key)))
@@ -156,16 +172,6 @@ class OutboxRelay:
             else:
                 delivery.delivered.append(row.id)
         return delivery
-
-    @staticmethod
-    async def _settle(conn: AsyncConnection, delivery: Delivery) -> None:
-        """Delete the rows that are done with; rows that failed transiently stay for the next round."""
-        for row, exc in delivery.rejected:
-            log.error("outbox row %d (topic %s) can never be published: %s", row.id, row.topic, exc)
-            await fail_unpublishable(conn, row.payload, f"the job could not be queued: {exc}")
-        done = delivery.delivered + [row.id for row, _ in delivery.rejected]
-        if done:
-            await conn.execute(outbox.delete().where(outbox.c.id.in_(done)))
 
     async def _on_kafka_failure(self, exc: BaseException) -> None:
         delay = self._kafka_outage.failed(exc)

@@ -1,7 +1,7 @@
 """The relay outlives a Kafka outage: rows stay while sends fail, and after repeated failures it replaces
 its producer (an aiokafka producer whose broker vanished does not always recover by itself).
 
-The producer here is a stand-in that fails on cue (a shared test Kafka cannot be stopped); MySQL is real.
+The producer here is a stand-in that fails on cue; MySQL is real.
 """
 
 import asyncio

@@ -69,6 +69,7 @@ def test_worker_run_args(settings: MasterSettings) -> None:
         "EXECUTIONER_WORKER_ID": "w-1",
         "EXECUTIONER_POOL_SIZE": "1",
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
+        "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
         "EXECUTIONER_SANDBOX": "bwrap",
     }
     assert (args["mem_limit"], args["nano_cpus"], args["pids_limit"]) == ("1024m", 1_500_000_000, 512)

@@ -1,0 +1,103 @@
+"""Outbox leases: which relay publishes which rows, decided in short transactions.
+
+A relay claims free rows (never claimed, or whose lease ran out) by stamping them with its name and a
+lease end on MySQL's clock, and commits at once. It publishes with no transaction open, then settles in
+another short one: rows Kafka acknowledged and rows it never will are deleted, rows that failed
+transiently are released for the next round. A relay that dies mid-way leaves its rows leased until the
+lease ends; then any relay claims them again (published twice at worst, never lost).
+
+Both transactions run at READ COMMITTED: there ``FOR UPDATE SKIP LOCKED`` and deletes by id lock only the
+rows they touch, while under REPEATABLE READ they may also lock the gap at the end of the primary key,
+which is where every new submission's outbox row goes.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from api.db.tables import outbox
+from api.outbox.rejected import fail_unpublishable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    """One claimed outbox row."""
+
+    id: int
+    topic: str
+    key: bytes
+    payload: bytes
+
+
+@asynccontextmanager
+async def _short_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as pooled:
+        # SQLAlchemy resets the level when the connection goes back to the pool.
+        conn = await pooled.execution_options(isolation_level="READ COMMITTED")
+        async with conn.begin():
+            yield conn
+
+
+async def claim(engine: AsyncEngine, owner: str, limit: int, lease_s: float) -> list[OutboxRecord]:
+    """Lease up to ``limit`` free rows, oldest first, to ``owner`` for ``lease_s`` seconds."""
+    free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < sa.func.now(6))
+    candidates = (
+        sa.select(outbox.c.id, outbox.c.topic, outbox.c.msg_key, outbox.c.payload)
+        .where(free)
+        .order_by(outbox.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # another relay claiming right now keeps its rows
+    )
+    lease_end = sa.func.timestampadd(sa.text("MICROSECOND"), int(lease_s * 1_000_000), sa.func.now(6))
+    async with _short_transaction(engine) as conn:
+        rows = [OutboxRecord(*row) for row in await conn.execute(candidates)]
+        if rows:
+            await conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_([row.id for row in rows]))
+                .values(claimed_by=owner, lease_until=lease_end)
+            )
+    return rows
+
+
+async def settle(
+    engine: AsyncEngine,
+    owner: str,
+    *,
+    done: Sequence[int],
+    rejected: Sequence[tuple[OutboxRecord, Exception]],
+    retry: Sequence[int],
+) -> None:
+    """Delete the rows in ``done``; finish the submissions of ``rejected`` rows with ``internal_error``
+    and delete those rows too; release the rows in ``retry`` that ``owner`` still holds."""
+    async with _short_transaction(engine) as conn:
+        for row, exc in rejected:
+            log.error("outbox row %d (topic %s) can never be published: %s", row.id, row.topic, exc)
+            await fail_unpublishable(conn, row.payload, f"the job could not be queued: {exc}")
+        # Delivered rows go even if our lease ran out meanwhile: publishing them again gains nothing.
+        finished = [*done, *(row.id for row, _ in rejected)]
+        if finished:
+            await conn.execute(outbox.delete().where(outbox.c.id.in_(finished)))
+        if retry:
+            await conn.execute(_release(owner, retry))
+
+
+async def release(engine: AsyncEngine, owner: str, ids: Sequence[int]) -> None:
+    """Give back the rows in ``ids`` that ``owner`` still holds, unpublished."""
+    async with _short_transaction(engine) as conn:
+        await conn.execute(_release(owner, ids))
+
+
+def _release(owner: str, ids: Sequence[int]) -> sa.Update:
+    # Only while still ours: a row whose lease ran out may already belong to another relay.
+    return (
+        outbox.update()
+        .where(outbox.c.id.in_(ids), outbox.c.claimed_by == owner)
+        .values(claimed_by=None, lease_until=None)
+    )
