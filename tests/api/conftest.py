@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from api.app import create_app
-from api.settings import ApiSettings
+from api.db.migrate import migrate
+from api.settings import ApiSettings, default_migrations_dir
 from schemas import ResultEvent, StatusEvent, TestEvent, encode
 from tests.api.support import ADMIN_TOKEN, database_url, eventually, kafka_bootstrap, make_settings, serve
 
@@ -241,3 +242,12 @@ def read_job(settings: ApiSettings) -> Callable[[str], Awaitable[tuple[bytes, by
             await consumer.stop()
 
     return read
+
+
+@pytest.fixture
+async def outbox_engine(new_database: NewDatabase) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of its own (no API relay competes for its outbox)."""
+    engine = create_async_engine(await new_database())
+    await migrate(engine, default_migrations_dir())
+    yield engine
+    await engine.dispose()

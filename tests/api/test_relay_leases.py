@@ -3,17 +3,14 @@ a relay waiting for Kafka locks nothing a new submission needs, no second relay 
 rows of a relay that died are taken over once their lease has ended."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.migrate import migrate
 from api.outbox.leases import claim
 from api.outbox.relay import OutboxRelay
-from api.settings import default_migrations_dir
 from tests.api.support import eventually
 
 
@@ -38,15 +35,6 @@ class HeldProducer:
     async def _ack(self, key: bytes) -> None:
         await self.acks_allowed.wait()
         self.delivered.append(key)
-
-
-@pytest.fixture
-async def outbox_engine(new_database: Callable[[], Awaitable[str]]) -> AsyncIterator[AsyncEngine]:
-    """A migrated database of its own (no API relay competes for its outbox)."""
-    engine = create_async_engine(await new_database())
-    await migrate(engine, default_migrations_dir())
-    yield engine
-    await engine.dispose()
 
 
 async def _insert(

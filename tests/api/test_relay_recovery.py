@@ -5,17 +5,13 @@ The producer here is a stand-in that fails on cue; MySQL is real.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from aiokafka.errors import KafkaTimeoutError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.migrate import migrate
 from api.outbox.relay import OutboxRelay
-from api.settings import default_migrations_dir
 from tests.api.support import eventually
 
 
@@ -41,15 +37,6 @@ class FlakyProducer:
             self.delivered.append(key)
             ack.set_result(None)
         return ack
-
-
-@pytest.fixture
-async def outbox_engine(new_database: Callable[[], Awaitable[str]]) -> AsyncIterator[AsyncEngine]:
-    """A migrated database of its own (no API relay competes for its outbox)."""
-    engine = create_async_engine(await new_database())
-    await migrate(engine, default_migrations_dir())
-    yield engine
-    await engine.dispose()
 
 
 async def _outbox_keys(engine: AsyncEngine) -> list[bytes]:

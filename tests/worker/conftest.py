@@ -1,11 +1,15 @@
 """Fixtures of the worker tests: the real python runtime, scratch space and the Kafka to talk to."""
 
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
 from common.runtimes import Runtime, load_runtime
+from schemas.topics import Topics
+from tests.worker.support import Results, WorkerStarter, worker_processes
 from worker.execute import ExecConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,3 +33,21 @@ def exec_config(tmp_path: Path) -> ExecConfig:
 def kafka_bootstrap() -> str:
     """The test profile's Kafka (tests/conftest.py exports its address)."""
     return os.environ["EXECUTIONER_KAFKA_BOOTSTRAP"]
+
+
+@pytest.fixture
+async def results(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[Results]:
+    """A reader of the test's results topic (the module's ``topics`` fixture creates it), from the start."""
+    consumer = AIOKafkaConsumer(
+        topics.results, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    yield Results(consumer)
+    await consumer.stop()
+
+
+@pytest.fixture
+async def start_worker(tmp_path: Path) -> AsyncIterator[WorkerStarter]:
+    """Starts ``python -m worker`` host processes (logs in ``tmp_path``), all stopped at the end."""
+    async for start in worker_processes(tmp_path):
+        yield start

@@ -4,7 +4,6 @@ leaves it uncommitted for the next worker."""
 import asyncio
 import signal
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from common.kafka import ensure_topics
 from schemas.results import ResultEvent, StatusEvent
 from schemas.topics import Topics
-from tests.worker.support import Results, WorkerStarter, burst_settings, submit, worker_processes
+from tests.worker.support import Results, WorkerStarter, burst_settings, submit
 from tests.worker.support import environment as worker_environment
 from worker.service import serve
 
@@ -24,29 +23,12 @@ SLOW_JOB = "import time; time.sleep(1.5); print('done')"
 @pytest.fixture
 async def topics(kafka_bootstrap: str) -> Topics:
     topics = Topics(prefix=f"test-worker-{uuid.uuid4().hex[:12]}.")
-    await ensure_topics(kafka_bootstrap, {topics.jobs("python"): PARTITIONS})
+    await ensure_topics(kafka_bootstrap, {topics.jobs("python"): PARTITIONS, topics.results: PARTITIONS})
     return topics
-
-
-@pytest.fixture
-async def results(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[Results]:
-    await ensure_topics(kafka_bootstrap, {topics.results: PARTITIONS})
-    consumer = AIOKafkaConsumer(
-        topics.results, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    yield Results(consumer)
-    await consumer.stop()
 
 
 def environment(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> dict[str, str]:
     return worker_environment(kafka_bootstrap, topics, tmp_path, PARTITIONS)
-
-
-@pytest.fixture
-async def start_worker(tmp_path: Path) -> AsyncIterator[WorkerStarter]:
-    async for start in worker_processes(tmp_path):
-        yield start
 
 
 async def committed_offsets(bootstrap: str, topics: Topics) -> tuple[dict[int, int | None], dict[int, int]]:

@@ -4,18 +4,16 @@ message once and then once per ``EXECUTIONER_LOG_REPEAT_WINDOW_S``."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 
 from common.kafka import ensure_topics
 from schemas.results import ResultEvent
 from schemas.topics import Topics
 from tests.fixtures.log_records import assert_outage_logged_within_bounds, records_since
 from tests.fixtures.services import Services
-from tests.worker.support import Results, WorkerStarter, environment, submit, worker_processes
+from tests.worker.support import Results, WorkerStarter, environment, submit
 
 PARTITIONS = 2
 WINDOW_S = 5
@@ -28,22 +26,6 @@ async def topics(kafka_bootstrap: str) -> Topics:
     topics = Topics(prefix=f"test-worker-{uuid.uuid4().hex[:12]}.")
     await ensure_topics(kafka_bootstrap, {topics.jobs("python"): PARTITIONS, topics.results: PARTITIONS})
     return topics
-
-
-@pytest.fixture
-async def results(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[Results]:
-    consumer = AIOKafkaConsumer(
-        topics.results, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    yield Results(consumer)
-    await consumer.stop()
-
-
-@pytest.fixture
-async def start_worker(tmp_path: Path) -> AsyncIterator[WorkerStarter]:
-    async for start in worker_processes(tmp_path):
-        yield start
 
 
 async def test_a_kafka_outage_logs_a_bounded_number_of_records(

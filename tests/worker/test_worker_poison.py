@@ -4,7 +4,6 @@ the partition then carries on."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -24,7 +23,6 @@ from tests.worker.support import (
     environment,
     kill_group,
     submit,
-    worker_processes,
 )
 from worker.deliveries import decode
 from worker.service import serve
@@ -44,22 +42,6 @@ async def topics(kafka_bootstrap: str) -> Topics:
         {topics.jobs("python"): PARTITIONS, topics.results: PARTITIONS, topics.dead_letter: 1},
     )
     return topics
-
-
-@pytest.fixture
-async def results(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[Results]:
-    consumer = AIOKafkaConsumer(
-        topics.results, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    yield Results(consumer)
-    await consumer.stop()
-
-
-@pytest.fixture
-async def start_worker(tmp_path: Path) -> AsyncIterator[WorkerStarter]:
-    async for start in worker_processes(tmp_path):
-        yield start
 
 
 async def committed(bootstrap: str, topics: Topics, partition: int) -> tuple[int, dict[int, int]]:
