@@ -123,6 +123,7 @@ async def test_at_the_limit_a_job_is_dead_lettered_with_an_internal_error_result
         "topic": "jobs.python",
         "partition": 1,
         "offset": 7,
+        "result_published": True,  # the result below is the job's one final word
     }
     outcome, seq = calls["result"]
     assert (outcome.verdict, outcome.message, outcome.worker) == (
@@ -137,3 +138,4 @@ async def test_an_invalid_message_at_the_limit_keeps_its_own_reason() -> None:
     recorder = Recorder()
     assert await handle(recorder, b"{oops", MAX_DELIVERIES) == ["dead_letter"]
     assert recorder.calls[0][1]["reason"].startswith("not JSON")
+    assert recorder.calls[0][1]["result_published"] is False  # a rejected record gets no result
