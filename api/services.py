@@ -81,8 +81,7 @@ class Services:
             languages={topics.jobs(language): language for language in runtimes},
             group_id=topics.intake_group,
             topics_ready=topics_ready,
-            max_source_bytes=settings.max_source_bytes,
-            max_stdin_bytes=settings.max_stdin_bytes,
+            limits=settings,
         )
         dead_letters = dead_letter_recorder(
             engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready

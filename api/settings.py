@@ -28,10 +28,6 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     migrations_dir: Path = Field(default_factory=default_migrations_dir)
     """Folder holding Alembic's ``alembic.ini``; migrations are applied to ``database_url`` at start-up."""
 
-    max_source_bytes: int = Field(default=65_536, ge=1)
-    """Largest accepted ``source``, in UTF-8 bytes."""
-    max_stdin_bytes: int = Field(default=1_048_576, ge=0)
-    """Largest accepted ``stdin``, and each test's ``stdin`` and ``expected_output``, in UTF-8 bytes."""
     max_tests: int = Field(default=100, ge=1)
     """Most ``tests`` one submission may carry."""
     max_job_bytes: int = Field(default=1_000_000, ge=1024)

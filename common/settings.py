@@ -4,17 +4,15 @@ from these (environment variables with the ``EXECUTIONER_`` prefix) and loads it
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.contract import ENV_PREFIX, ClusterContract
 from common.log_repeats import DEFAULT_WINDOW_S
-from schemas.topics import JOBS_PARTITIONS_DEFAULT, Topics
 
 
 class BaseProcessSettings(BaseSettings):
     """Common configuration: read from ``EXECUTIONER_*`` environment variables."""
 
     # Attribute docstrings become field descriptions: docs/configuration.md is generated from them.
-    model_config = SettingsConfigDict(
-        env_prefix="EXECUTIONER_", extra="ignore", use_attribute_docstrings=True
-    )
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", use_attribute_docstrings=True)
 
     log_level: str = "INFO"
     """Python logging level of the process."""
@@ -24,21 +22,12 @@ class BaseProcessSettings(BaseSettings):
     held back."""
 
 
-class KafkaSettings(BaseProcessSettings):
-    """Where Kafka is and how topics are named."""
+class KafkaSettings(BaseProcessSettings, ClusterContract):
+    """Where Kafka is, and the cluster contract (admission limits, topic names, partition counts), which
+    every process reads from the same variables."""
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     """Comma-separated ``host:port`` list."""
-    topic_prefix: str = ""
-    """Prefix for every topic and consumer group name, so clusters can share one Kafka."""
-    jobs_partitions: int = JOBS_PARTITIONS_DEFAULT
-    """Partitions of each ``jobs.<language>`` topic when it is created (the most workers that can share
-    one language's queue)."""
-
-    @property
-    def topics(self) -> Topics:
-        """Topic and group names of this cluster."""
-        return Topics(self.topic_prefix)
 
 
 class DatabaseSettings(BaseProcessSettings):

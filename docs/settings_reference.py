@@ -42,6 +42,12 @@ def render() -> str:
         "Every process reads one settings object from `EXECUTIONER_*` environment variables, once at",
         "start-up. This page is generated from those classes (`python docs/settings_reference.py`); a test",
         "fails when it is out of date.",
+        "",
+        "The first five variables of each process are the cluster contract (`common/contract.py`): the",
+        "admission limits, the topic prefix and the partition counts, which the API and its workers must",
+        "agree on. Every process reads them from the same variables with the same defaults, and the master",
+        "hands the values it read to every worker container it starts. So set each of them once, for the",
+        "API and the master alike; a worker started by hand (not by a master) needs them too.",
     ]
     for title, cls, summary in PROCESSES:
         lines += ["", f"## {title}", "", summary, "", "| variable | default | meaning |"]

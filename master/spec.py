@@ -36,11 +36,14 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     calls refused) and ``systempaths=unconfined``, because the kernel only lets a sandbox mount a fresh
     ``/proc`` for its pid namespace when no part of the container's ``/proc`` is masked
     (docs/security.md weighs what that costs). Docker never restarts a worker: the master replaces dead
-    workers itself, with back-off. ``worker_runtime`` picks another OCI runtime, such as gVisor's.
+    workers itself, with back-off. ``worker_runtime`` picks another OCI runtime, such as gVisor's. The
+    worker's environment carries the cluster contract (common/contract.py) as the master read it.
     """
     environment = {
         "EXECUTIONER_KAFKA_BOOTSTRAP": settings.worker_bootstrap,
-        "EXECUTIONER_TOPIC_PREFIX": settings.topic_prefix,
+        # Admission limits, topic prefix, partition counts: as the API has them, or the workers would
+        # dead-letter jobs the API accepted (or create topics with other partition counts).
+        **settings.contract_environment(),
         "EXECUTIONER_LANGUAGE": language,
         "EXECUTIONER_WORKER_ID": name,
         "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),

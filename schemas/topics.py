@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-JOBS_PARTITIONS_DEFAULT = 6
-
 
 @dataclass(frozen=True, slots=True)
 class Topics:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from common.admission import first_refusal
+from common.contract import AdmissionLimits
 from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
@@ -29,11 +31,10 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Admission:
-    """What this worker accepts."""
+    """What this worker accepts: job messages of its language within the cluster's admission limits."""
 
     language: str
-    max_source_bytes: int
-    max_stdin_bytes: int
+    limits: AdmissionLimits
 
     def admit(self, raw: bytes | None) -> JobMessage:
         """Decode and check one record's value; :class:`JobRejected` says why it will never run here."""
@@ -45,11 +46,8 @@ class Admission:
             raise JobRejected(exc.reason) from exc
         if job.language != self.language:
             raise JobRejected(f"language {job.language!r} sent to the {self.language!r} workers")
-        if len(job.source.encode()) > self.max_source_bytes:
-            raise JobRejected(f"source is larger than {self.max_source_bytes} bytes")
-        stdins = [job.stdin, *(test.stdin for test in job.tests or [])]
-        if any(len(stdin.encode()) > self.max_stdin_bytes for stdin in stdins):
-            raise JobRejected(f"a stdin is larger than {self.max_stdin_bytes} bytes")
+        if (refusal := first_refusal(job, self.limits)) is not None:
+            raise JobRejected(refusal.reason)
         return job
 
 

@@ -65,19 +65,12 @@ class WorkerService:
         log.info("self-test of %s passed; pool of %d", language, settings.pool_size)
 
         topics = settings.topics
-        await ensure_topics(
-            settings.kafka_bootstrap,
-            {
-                topics.jobs(language): settings.jobs_partitions,
-                topics.results: settings.jobs_partitions,
-                topics.dead_letter: 1,
-            },
-        )
+        await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions([language]))
         await self._producer.start()
         self._producer_started = True
         publisher = Publisher(self._producer, topics, settings.worker_id, settings.max_event_bytes)
         handler = JobHandler(
-            Admission(language, settings.max_source_bytes, settings.max_stdin_bytes),
+            Admission(language, settings),
             self._pool,
             publisher,
             worker_id=settings.worker_id,

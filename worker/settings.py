@@ -27,9 +27,6 @@ class WorkerSettings(KafkaSettings):
     """Jobs fetched ahead of free pool slots (default: the pool size). They wait in the worker with their
     checks done, so a pool process that finishes a job gets the next one without a round trip to Kafka;
     they are not counted as started (poison detection) until a slot takes them."""
-    max_source_bytes: Annotated[int, Field(ge=1)] = 65_536
-    max_stdin_bytes: Annotated[int, Field(ge=0)] = 1_048_576
-    """Largest ``stdin`` of the job or of any one test."""
     scratch_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()))
     """Each job gets a fresh directory under it, removed afterwards. With the sandbox, each pool process
     mounts a private tmpfs over it (invisible to the rest of the container), so it must be a directory of

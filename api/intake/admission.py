@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from api.lib.consumer import Record, record_position
+from common.admission import first_refusal
+from common.contract import AdmissionLimits
 from schemas import DecodeError, JobMessage, decode_job
 
 log = logging.getLogger(__name__)
@@ -13,13 +15,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class JobAdmission:
-    """The worker's checks, with the API's limits: a valid job message, of the topic's language, with a
-    source and stdins no larger than the API accepts."""
+    """The worker's checks: a valid job message, of the topic's language, within the cluster's admission
+    limits (the same check the workers make)."""
 
     languages: dict[str, str]
     """Topic name → the language whose jobs it carries."""
-    max_source_bytes: int
-    max_stdin_bytes: int
+    limits: AdmissionLimits
 
     def admit(self, record: Record) -> JobMessage | None:
         """The job ``record`` carries, or None when a worker would reject it."""
@@ -29,11 +30,8 @@ class JobAdmission:
             return self._reject(record, exc.reason)
         if job.language != self.languages.get(record.topic):
             return self._reject(record, f"language {job.language!r} on {record.topic}")
-        if len(job.source.encode()) > self.max_source_bytes:
-            return self._reject(record, "source too large")
-        stdins = [job.stdin, *(test.stdin for test in job.tests or [])]
-        if any(len(stdin.encode()) > self.max_stdin_bytes for stdin in stdins):
-            return self._reject(record, "stdin too large")
+        if (refusal := first_refusal(job, self.limits)) is not None:
+            return self._reject(record, refusal.reason)
         return job
 
     @staticmethod

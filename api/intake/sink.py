@@ -19,6 +19,7 @@ from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
 from api.submissions.repository import job_spec
+from common.contract import AdmissionLimits
 from schemas import JobMessage, Status
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,11 @@ def job_intake(
     languages: dict[str, str],
     group_id: str,
     topics_ready: asyncio.Event,
-    max_source_bytes: int,
-    max_stdin_bytes: int,
+    limits: AdmissionLimits,
 ) -> MySQLConsumer[Record]:
-    """Consumes the jobs topics (``languages``: topic → language) in the intake group."""
-    admission = JobAdmission(languages, max_source_bytes, max_stdin_bytes)
+    """Consumes the jobs topics (``languages``: topic → language) in the intake group, recording the jobs
+    within ``limits``."""
+    admission = JobAdmission(languages, limits)
     return MySQLConsumer(
         name="intake",
         sink=JobIntake(admission),

@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from api.lib.errors import ApiError
 from api.settings import ApiSettings
+from common.admission import first_refusal
+from common.contract import AdmissionLimits
 from schemas import JobMessage, encode
 
 ALLOWED_FIELDS = frozenset(
@@ -21,11 +23,11 @@ ALLOWED_FIELDS = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class SubmissionRules:
-    """The size limits a submission must respect (from the settings) and the languages on offer."""
+    """What a submission must respect (from the settings): the cluster's admission limits, which the
+    workers check too, the API's own limits, and the languages on offer."""
 
     languages: Collection[str]
-    max_source_bytes: int
-    max_stdin_bytes: int
+    limits: AdmissionLimits
     max_tests: int
     max_job_bytes: int
 
@@ -34,8 +36,7 @@ class SubmissionRules:
         """The rules ``settings`` configure, for ``languages``."""
         return cls(
             languages=languages,
-            max_source_bytes=settings.max_source_bytes,
-            max_stdin_bytes=settings.max_stdin_bytes,
+            limits=settings,
             max_tests=settings.max_tests,
             max_job_bytes=settings.max_job_bytes,
         )
@@ -47,12 +48,6 @@ def _invalid(field: str | None, message: str) -> ApiError:
 
 def _too_large(field: str | None, size: int, limit: int) -> ApiError:
     return ApiError(413, "too_large", f"{field or 'the job'} is {size} bytes; the limit is {limit}", field)
-
-
-def _check_size(field: str, value: str, limit: int) -> None:
-    size = len(value.encode())
-    if size > limit:
-        raise _too_large(field, size, limit)
 
 
 def _dotted(loc: tuple[int | str, ...]) -> str:
@@ -94,11 +89,8 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
     source = data.get("source")
     if not isinstance(source, str) or not source:
         raise _invalid("source", "source is required (a non-empty string)")
-    _check_size("source", source, rules.max_source_bytes)
-    stdin = data.get("stdin", "")
-    if not isinstance(stdin, str):
+    if not isinstance(data.get("stdin", ""), str):
         raise _invalid("stdin", "stdin must be a string")
-    _check_size("stdin", stdin, rules.max_stdin_bytes)
     tests = data.get("tests")
     if isinstance(tests, list) and len(tests) > rules.max_tests:
         raise _invalid("tests", f"{len(tests)} tests; the limit is {rules.max_tests}")
@@ -120,9 +112,8 @@ def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) ->
         job = JobMessage.model_validate({**data, "v": 1, "id": submission_id})
     except ValidationError as exc:
         raise _explain(exc) from None
-    for index, test in enumerate(job.tests or ()):
-        _check_size(f"tests.{index}.stdin", test.stdin, rules.max_stdin_bytes)
-        _check_size(f"tests.{index}.expected_output", test.expected_output, rules.max_stdin_bytes)
+    if (refusal := first_refusal(job, rules.limits)) is not None:
+        raise _too_large(refusal.field, refusal.size, refusal.limit)
     payload = encode(job)
     if len(payload) > rules.max_job_bytes:
         raise _too_large(None, len(payload), rules.max_job_bytes)

@@ -215,7 +215,7 @@ async def test_jobs_the_api_published_are_not_decoded(
         return decode_job(raw)
 
     monkeypatch.setattr(admission, "decode_job", counting_decode)
-    sink = JobIntake(admission.JobAdmission({settings.topics.jobs("python"): "python"}, 1000, 1000))
+    sink = JobIntake(admission.JobAdmission({settings.topics.jobs("python"): "python"}, settings))
     ours = (await submit(client))["id"]
     theirs = grader_job()
     records = [

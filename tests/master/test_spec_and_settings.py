@@ -1,12 +1,15 @@
 """Worker container arguments, names and the master's settings."""
 
+import os
 import re
 
 import pytest
 
+from common.contract import ClusterContract
 from master.seccomp import worker_profile_json
 from master.settings import MasterSettings
 from master.spec import worker_name, worker_run_args
+from worker.settings import WorkerSettings
 
 pytestmark = pytest.mark.unit
 
@@ -64,7 +67,11 @@ def test_worker_run_args(settings: MasterSettings) -> None:
     }
     assert args["environment"] == {
         "EXECUTIONER_KAFKA_BOOTSTRAP": "172.17.0.1:9094",
+        "EXECUTIONER_MAX_SOURCE_BYTES": "65536",
+        "EXECUTIONER_MAX_STDIN_BYTES": "1048576",
         "EXECUTIONER_TOPIC_PREFIX": "t.",
+        "EXECUTIONER_JOBS_PARTITIONS": "6",
+        "EXECUTIONER_RESULTS_PARTITIONS": "6",
         "EXECUTIONER_LANGUAGE": "cpp",
         "EXECUTIONER_WORKER_ID": "w-1",
         "EXECUTIONER_POOL_SIZE": "1",
@@ -82,6 +89,28 @@ def test_worker_run_args(settings: MasterSettings) -> None:
     assert args["read_only"] is True
     assert args["tmpfs"] == {"/tmp": "rw,noexec,nosuid,nodev,size=256m"}
     assert (args["network"], args["restart_policy"], args["command"]) == ("bridge", {"Name": "no"}, None)
+
+
+def test_workers_read_the_whole_cluster_contract_as_the_master_read_it(
+    settings: MasterSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A value other than the default for every field of the contract, each distinct from the others.
+    changed = {
+        name: (f"p{index}." if name == "topic_prefix" else 1000 + index)
+        for index, name in enumerate(ClusterContract.model_fields)
+    }
+    master = settings.model_copy(update=changed)
+    environment = worker_run_args(master, "cpp", "w-1")["environment"]
+
+    # The worker process starts with exactly that environment: what its settings read from it.
+    for variable in os.environ:
+        if variable.startswith("EXECUTIONER_"):
+            monkeypatch.delenv(variable)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    worker = WorkerSettings()
+    for name, value in changed.items():
+        assert getattr(worker, name) == value, name
 
 
 def test_workers_get_the_read_only_database_url_only_when_one_is_set(settings: MasterSettings) -> None:

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import orjson
 
+from common.contract import AdmissionLimits
 from schemas.jobs import JobMessage, Limits
 from schemas.results import Outcome, ResultEvent
 from schemas.verdicts import Verdict
@@ -59,7 +60,7 @@ class Recorder:
 
 def handler(recorder: Recorder) -> JobHandler:
     return JobHandler(
-        Admission("python", 65_536, 65_536),
+        Admission("python", AdmissionLimits()),
         recorder,  # type: ignore[arg-type]
         recorder,  # type: ignore[arg-type]
         worker_id="w-1",

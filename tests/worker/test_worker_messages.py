@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
+from common.contract import AdmissionLimits
 from schemas.codec import decode_result
 from schemas.jobs import Limits
 from schemas.results import Outcome, ResultEvent, RunReport, TestEvent, TestReport
@@ -16,7 +17,7 @@ from worker.publisher import encode_within
 
 pytestmark = pytest.mark.unit
 
-ADMISSION = Admission(language="python", max_source_bytes=100, max_stdin_bytes=10)
+ADMISSION = Admission("python", AdmissionLimits(max_source_bytes=100, max_stdin_bytes=10))
 
 
 def raw_job(**fields: object) -> bytes:
@@ -42,7 +43,8 @@ def test_a_valid_job_is_admitted() -> None:
         (raw_job(source="x" * 101), "source is larger than 100 bytes"),
         (raw_job(source="é" * 51), "source is larger than 100 bytes"),  # bytes, not characters
         (raw_job(stdin="x" * 11), "stdin is larger"),
-        (raw_job(tests=[{"stdin": "x" * 11, "expected_output": ""}]), "stdin is larger"),
+        (raw_job(tests=[{"stdin": "x" * 11, "expected_output": ""}]), "tests.0.stdin is larger"),
+        (raw_job(tests=[{"expected_output": "x" * 11}]), "tests.0.expected_output is larger than 10 bytes"),
         (raw_job(limits={"time_ms": 0}), "limits.time_ms"),
     ],
 )

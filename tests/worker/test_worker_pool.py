@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from common.contract import AdmissionLimits
 from common.runtimes import Runtime
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
@@ -113,7 +114,7 @@ async def test_a_double_forked_process_that_left_the_session_dies_with_the_job(p
 async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Pool) -> None:
     publisher = RecordingPublisher()
     handler = JobHandler(
-        Admission("python", 65_536, 65_536),
+        Admission("python", AdmissionLimits()),
         pool,
         publisher,  # type: ignore[arg-type]
         worker_id="w",
@@ -131,7 +132,7 @@ async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Po
 async def test_the_result_follows_the_last_test(pool: Pool) -> None:
     publisher = RecordingPublisher()
     handler = JobHandler(
-        Admission("python", 65_536, 65_536),
+        Admission("python", AdmissionLimits()),
         pool,
         publisher,  # type: ignore[arg-type]
         worker_id="w",

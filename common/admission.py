@@ -1,0 +1,41 @@
+"""Whether a decoded job is within the cluster's admission limits: one check for the API's request path,
+the API's Kafka intake and the workers, so the API never accepts or records a job its workers would
+dead-letter. Each caller reports a refusal its own way (HTTP 413 naming the field, a dead letter with the
+reason)."""
+
+from dataclasses import dataclass
+
+from common.contract import AdmissionLimits
+from schemas.jobs import JobMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a job is not admitted: one of its texts is larger than its limit."""
+
+    field: str
+    """Where the text is, as the API names request fields: ``source``, ``stdin``, ``tests.<i>.stdin``,
+    ``tests.<i>.expected_output``."""
+    size: int
+    """Its size, in UTF-8 bytes."""
+    limit: int
+    """The most bytes it may have."""
+
+    @property
+    def reason(self) -> str:
+        """The refusal in words, as a dead letter gives it."""
+        return f"{self.field} is larger than {self.limit} bytes ({self.size} bytes)"
+
+
+def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
+    """The first text of ``job`` (in the order of :attr:`Refusal.field`'s examples) over its limit in
+    ``limits``, or None when the job is admitted."""
+    texts = [("source", job.source, limits.max_source_bytes), ("stdin", job.stdin, limits.max_stdin_bytes)]
+    for index, test in enumerate(job.tests or ()):
+        texts.append((f"tests.{index}.stdin", test.stdin, limits.max_stdin_bytes))
+        texts.append((f"tests.{index}.expected_output", test.expected_output, limits.max_stdin_bytes))
+    for field, text, limit in texts:
+        size = len(text.encode())
+        if size > limit:
+            return Refusal(field, size, limit)
+    return None
