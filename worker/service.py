@@ -14,11 +14,12 @@ from common.kafka import ensure_topics, make_producer
 from common.lifecycle import install_stop_signals
 from common.runtimes import Runtime, load_runtime
 from worker.committed import CommittedReader
-from worker.consumer import JobConsumer, StartJob
+from worker.consumer import JobConsumer
 from worker.errors import StartupError
 from worker.execute import ExecConfig
 from worker.finished import FinishedResults
 from worker.handler import Admission, JobHandler
+from worker.job_start import StartJob
 from worker.pool import Pool
 from worker.publisher import Publisher
 from worker.selftest import run_selftest
