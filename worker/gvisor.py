@@ -24,7 +24,7 @@ failing to create one. So a job's process and thread limit (RLIMIT_NPROC) is low
 (:data:`JOB_PROCESSES`).
 
 The missing sysctl is also how the worker recognises gVisor: once, at start-up (worker/service.py), and
-the answer travels to the pool processes in ``SandboxConfig.gvisor``. Nothing else probes the kernel.
+the answer travels to the pool processes in ``SandboxConfig.gvisor``; nothing else in the worker asks.
 """
 
 from pathlib import Path
