@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -27,15 +26,12 @@ from aiokafka.errors import KafkaError
 
 from worker.committed import Committed
 from worker.errors import JobAbandoned
+from worker.job_start import StartJob
 from worker.offsets import OffsetTracker, PartitionOffsets
 
 log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
-StartJob = Callable[[], AbstractAsyncContextManager[int]]
-"""Entered right before a job runs (:meth:`JobConsumer.starting`): waits for a free pool slot and records
-the start durably; yields how many times the job was started before without finishing. Raises
-:class:`JobAbandoned` when the job must not start here any more. The slot is released on exit."""
 RecordHandler = Callable[[Record, StartJob], Awaitable[None]]
 """Handles one record; enters its :data:`StartJob` to run it (not to reject it or answer it from a stored
 result)."""

@@ -23,7 +23,8 @@ of a job on host tasks of its own, which the container's pids limit counts, and 
 failing to create one. So a job's process and thread limit (RLIMIT_NPROC) is lower on gVisor
 (:data:`JOB_PROCESSES`).
 
-The missing sysctl is also how the worker recognises gVisor.
+The missing sysctl is also how the worker recognises gVisor: once, at start-up (worker/service.py), and
+the answer travels to the pool processes in ``SandboxConfig.gvisor``; nothing else in the worker asks.
 """
 
 from pathlib import Path
@@ -39,7 +40,8 @@ MEMORY_RESERVE_MIN_KB = 32 * 1024
 
 
 def on_gvisor() -> bool:
-    """Whether this process runs on gVisor's kernel (see the module's docstring)."""
+    """Whether this process runs on gVisor's kernel (see the module's docstring). Probes ``/proc``: only
+    the worker's start-up calls it."""
     return not MAX_USER_NAMESPACES.exists()
 
 

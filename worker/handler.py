@@ -21,8 +21,8 @@ from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
 from schemas.verdicts import Verdict
-from worker.consumer import StartJob
 from worker.errors import InternalError, JobRejected
+from worker.job_start import StartJob
 from worker.pool import OnTest, Pool
 from worker.publisher import Ack, Publisher
 

@@ -14,11 +14,13 @@ from common.kafka import ensure_topics, make_producer
 from common.lifecycle import install_stop_signals
 from common.runtimes import Runtime, load_runtime
 from worker.committed import CommittedReader
-from worker.consumer import JobConsumer, StartJob
+from worker.consumer import JobConsumer
 from worker.errors import StartupError
 from worker.execute import ExecConfig
 from worker.finished import FinishedResults
+from worker.gvisor import on_gvisor
 from worker.handler import Admission, JobHandler
+from worker.job_start import StartJob
 from worker.pool import Pool
 from worker.publisher import Publisher
 from worker.selftest import run_selftest
@@ -34,6 +36,14 @@ def load_runtime_file(path: Path) -> Runtime:
         return load_runtime(path)
     except (OSError, ValueError, ValidationError) as exc:  # tomllib errors are ValueErrors
         raise StartupError(f"cannot load runtime file {path}: {exc}") from exc
+
+
+def exec_config(settings: WorkerSettings) -> ExecConfig:
+    """What every pool process is given. Whether the kernel is gVisor's is decided here, by one probe per
+    worker, and travels to the pool processes as data (``SandboxConfig.gvisor``): nothing below asks the
+    kernel again. Only the bubblewrap sandbox cares, so without it nothing is probed."""
+    gvisor = settings.sandbox == "bwrap" and on_gvisor()
+    return ExecConfig(settings.scratch_dir, settings.worker_id, settings.sandbox_config(gvisor=gvisor))
 
 
 class WorkerService:
@@ -56,9 +66,11 @@ class WorkerService:
         if settings.database_url:
             self._finished = self._finished_results(settings.database_url)
         language = settings.language_for(runtime.id)
-        if not settings.sandbox_config.isolates:
+        config = exec_config(settings)
+        if not config.sandbox.isolates:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
-        config = ExecConfig(settings.scratch_dir, settings.worker_id, settings.sandbox_config)
+        elif config.sandbox.gvisor:
+            log.info("the kernel is gVisor's: job sandboxes are set up for it (worker/gvisor.py)")
         self._pool = Pool(settings.pool_size, runtime, config)
         await self._pool.start()
         await run_selftest(self._pool, runtime, language)

@@ -9,7 +9,6 @@ from pydantic import Field
 
 from common.settings import KafkaSettings
 from worker.cpus import available_cpus
-from worker.gvisor import on_gvisor
 from worker.sandbox import MIB, SandboxConfig
 
 
@@ -65,10 +64,9 @@ class WorkerSettings(KafkaSettings):
         """:attr:`prefetch`, its default applied."""
         return self.pool_size if self.prefetch is None else self.prefetch
 
-    @property
-    def sandbox_config(self) -> SandboxConfig:
-        """The sandbox settings the pool processes need."""
-        gvisor = self.sandbox == "bwrap" and on_gvisor()
+    def sandbox_config(self, *, gvisor: bool) -> SandboxConfig:
+        """The sandbox settings the pool processes need. ``gvisor``: whether the kernel is gVisor's, as the
+        worker probed it once at start-up (worker/service.py)."""
         return SandboxConfig(self.sandbox, self.sandbox_disk_mb * MIB, self.sandbox_files, gvisor)
 
     def language_for(self, runtime_id: str) -> str:

@@ -20,9 +20,9 @@ from sse_starlette import ServerSentEvent
 
 from api.events.broker import Subscription
 from api.events.source import StreamState
-from api.results.progress import RecordedTest
+from api.results.progress import RecordedTest, finished_test_view
 from api.submissions.repository import SubmissionRow
-from api.submissions.views import finished_test_view, submission_view
+from api.submissions.views import submission_view
 from schemas import Outcome, ResultEvent, Status, StatusEvent, TestEvent
 from schemas.results import SEQ_QUEUED, SEQ_RUNNING, seq_for_test
 

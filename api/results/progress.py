@@ -11,10 +11,20 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.tables import submission_tests
-from api.submissions.views import finished_test_view
-from schemas import TestEvent
+from schemas import TestEvent, TestReport
 
 _c = submission_tests.c
+
+
+def finished_test_view(test: TestReport) -> dict[str, Any]:
+    """One finished test as the SSE ``test`` frame shows it: no output (the result has everything). Kept
+    here because it is what is recorded for replay."""
+    return {
+        "index": test.index,
+        "verdict": test.verdict.value,
+        "time_ms": test.time_ms,
+        "memory_kb": test.memory_kb,
+    }
 
 
 @dataclass(frozen=True, slots=True)

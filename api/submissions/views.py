@@ -5,7 +5,7 @@ from typing import Any
 
 from api.lib.clock import iso
 from api.submissions.repository import SubmissionRow, SubmittedProgram
-from schemas import Limits, Outcome, RunReport, TestReport
+from schemas import Limits, Outcome, RunReport
 
 _RUN_FIELDS = (
     "stdout",
@@ -34,16 +34,6 @@ def _tests_summary(outcome: Outcome) -> dict[str, Any]:
         fields["wall_ms"] = max(t.wall_ms for t in outcome.tests)
         fields["memory_kb"] = max(t.memory_kb for t in outcome.tests)
     return fields
-
-
-def finished_test_view(test: TestReport) -> dict[str, Any]:
-    """One finished test as the SSE ``test`` frame shows it: no output (the result has everything)."""
-    return {
-        "index": test.index,
-        "verdict": test.verdict.value,
-        "time_ms": test.time_ms,
-        "memory_kb": test.memory_kb,
-    }
 
 
 def submission_view(row: SubmissionRow) -> dict[str, Any]:

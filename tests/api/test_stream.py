@@ -12,9 +12,8 @@ from sse_starlette import ServerSentEvent
 from api.events.broker import Broker
 from api.events.source import StreamState
 from api.events.stream import recheck_delays, submission_events
-from api.results.progress import RecordedTest
+from api.results.progress import RecordedTest, finished_test_view
 from api.submissions.repository import SubmissionRow
-from api.submissions.views import finished_test_view
 from schemas import ResultEvent, Status, Verdict
 from tests.api.support import (
     finished_test,
