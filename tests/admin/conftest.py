@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.fixtures.cluster import Cluster, new_cluster
+from tests.fixtures.cluster import Cluster, cluster_of_its_own
 from tests.fixtures.services import Services
 from tests.fixtures.waiting import eventually
 
@@ -90,25 +90,16 @@ StartCluster = Callable[[dict[str, str]], Awaitable[Cluster]]
 async def start_cluster(services: Services, artifacts: Path) -> AsyncIterator[StartCluster]:
     """Starts clusters with extra settings (their logs go to ``test-artifacts/cluster-logs``); stops and
     removes them, and their databases, at the end of the module."""
-    running: list[tuple[Cluster, str]] = []
+    async with contextlib.AsyncExitStack() as running:
 
-    async def start(overrides: dict[str, str]) -> Cluster:
-        tag = secrets.token_hex(4)
-        database = f"executioner_admin_{tag}"
-        # A folder per cluster: pid files are named after the process ("master"), not the cluster.
-        logs = artifacts / "cluster-logs" / f"admin-{tag}"
-        logs.mkdir(parents=True)
-        # Only python: the other languages' workers would take the host capacity budget these tests size.
-        settings = {"EXECUTIONER_LANGUAGES": '["python"]', **overrides}
-        cluster = new_cluster(services, services.mysql.create_database(database), logs, settings)
-        running.append((cluster, database))
-        await cluster.start()
-        return cluster
+        async def start(overrides: dict[str, str]) -> Cluster:
+            # Only python: the other languages' workers would take the host capacity budget these tests size.
+            settings = {"EXECUTIONER_LANGUAGES": '["python"]', **overrides}
+            return await running.enter_async_context(
+                cluster_of_its_own(services, artifacts, "admin", settings)
+            )
 
-    yield start
-    for cluster, database in reversed(running):
-        await cluster.stop()
-        services.mysql.drop_database(database)
+        yield start
 
 
 def admin_client(cluster: Cluster) -> httpx.AsyncClient:

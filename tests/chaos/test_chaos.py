@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.chaos.faults import FAULTS
 from tests.chaos.load import SteadyLoad, Submission, submit
 from tests.e2e.sse import Event, read_events
-from tests.fixtures.cluster import Cluster, new_cluster
+from tests.fixtures.cluster import Cluster, cluster_of_its_own
 from tests.fixtures.services import Services
 from tests.fixtures.waiting import eventually
 
@@ -45,24 +45,19 @@ SLOW_PROGRAM = "import time\ntime.sleep(3)\nprint({token!r})"
 async def chaos_cluster(services: Services, artifacts: Path) -> AsyncIterator[Cluster]:
     """A cluster of its own (python only, two workers, quick crash back-off), on the shared services,
     which this module kills and restarts."""
-    database = f"executioner_chaos_{os.getpid()}"
-    logs = artifacts / "chaos-logs"
-    logs.mkdir(exist_ok=True)
     settings = {
         "EXECUTIONER_LANGUAGES": '["python"]',
         "EXECUTIONER_DEFAULT_REPLICAS": str(WORKERS),
         "EXECUTIONER_CRASH_BACKOFF_S": "0.5",
         "EXECUTIONER_CRASH_BACKOFF_MAX_S": "5",
     }
-    cluster = new_cluster(services, services.mysql.create_database(database), logs, settings)
     try:
-        await cluster.start()
-        yield cluster
+        async with cluster_of_its_own(services, artifacts, "chaos", settings) as cluster:
+            yield cluster
     finally:
-        await cluster.stop()
-        services.start_kafka()  # whatever a failed test left behind, the next module gets them running
+        # Whatever a failed test left stopped, the next module gets running again.
+        services.start_kafka()
         services.start_mysql()
-        services.mysql.drop_database(database)
 
 
 async def follow(client: httpx.AsyncClient, submission_id: str) -> list[Event]:

@@ -24,7 +24,7 @@ from master.containers import create_container
 from master.settings import MasterSettings
 from master.spec import worker_run_args
 from tests.e2e.sse import read_events
-from tests.fixtures.cluster import new_cluster
+from tests.fixtures.cluster import cluster_of_its_own
 from tests.fixtures.services import Services
 
 RUNTIME = "runsc"
@@ -113,23 +113,17 @@ async def test_the_floor_runs_python_and_c_jobs_under_gvisor(services: Services)
 async def test_a_cluster_with_gvisor_workers_runs_jobs_submitted_over_http(
     services: Services, artifacts: Path
 ) -> None:
-    database = f"executioner_gvisor_{secrets.token_hex(3)}"
-    logs = artifacts / "cluster-logs" / database
-    logs.mkdir(parents=True)
     settings = {"EXECUTIONER_LANGUAGES": '["python"]', "EXECUTIONER_WORKER_RUNTIME": RUNTIME}
-    cluster = new_cluster(services, services.mysql.create_database(database), logs, settings)
-    try:
-        await cluster.start()
-        async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client:
-            source = "import os, socket\nprint(os.uname().release, socket.if_nameindex()[0][1], input())"
-            reply = await client.post(
-                "/api/v1/submissions", json={"language": "python", "source": source, "stdin": "hi\n"}
-            )
-            assert reply.status_code == 202, reply.text
-            events = await asyncio.wait_for(read_events(client, reply.json()["events"]), 300)
-        result = events[-1].data
-        assert (result["status"], result["verdict"]) == ("finished", "accepted"), result
-        assert result["stdout"] == f"{GVISOR_RELEASE} lo hi\n"  # gVisor's kernel; loopback only
-    finally:
-        await cluster.stop()
-        services.mysql.drop_database(database)
+    async with (
+        cluster_of_its_own(services, artifacts, "gvisor", settings) as cluster,
+        httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client,
+    ):
+        source = "import os, socket\nprint(os.uname().release, socket.if_nameindex()[0][1], input())"
+        reply = await client.post(
+            "/api/v1/submissions", json={"language": "python", "source": source, "stdin": "hi\n"}
+        )
+        assert reply.status_code == 202, reply.text
+        events = await asyncio.wait_for(read_events(client, reply.json()["events"]), 300)
+    result = events[-1].data
+    assert (result["status"], result["verdict"]) == ("finished", "accepted"), result
+    assert result["stdout"] == f"{GVISOR_RELEASE} lo hi\n"  # gVisor's kernel; loopback only
