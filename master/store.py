@@ -8,42 +8,16 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from common.lifecycle import wait_or_stop
+from common.tables import pool_status, pools, runtime_versions
 from master.report import PoolStatus
 
 log = logging.getLogger(__name__)
-
-_metadata = MetaData()
-pools = Table(
-    "pools",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("replicas", Integer, nullable=False),
-    Column("min_replicas", Integer, nullable=True),
-    Column("max_replicas", Integer, nullable=True),
-    Column("autoscale", Boolean, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-pool_status = Table(
-    "pool_status",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("observed", Text, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-runtime_versions = Table(
-    "runtime_versions",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("image_id", String(100), nullable=False),
-    Column("version", String(255), nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
 
 _NO_SUCH_TABLE = 1146
 

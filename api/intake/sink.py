@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.tables import submissions
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
 from api.submissions.repository import job_spec
 from common.contract import AdmissionLimits
+from common.tables import submissions
 from schemas import JobMessage, Status
 
 log = logging.getLogger(__name__)

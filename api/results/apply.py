@@ -12,9 +12,9 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import submissions
 from api.lib.clock import to_db_time
 from api.results.progress import forget_tests, record_test
+from common.tables import submissions
 from schemas import ResultEvent, Status, StatusEvent, TestEvent
 
 log = logging.getLogger(__name__)

@@ -9,10 +9,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.tables import outbox, submissions
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
+from common.tables import outbox, submissions
 from schemas import JobMessage, Status
 
 _SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
