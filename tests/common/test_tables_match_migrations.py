@@ -144,3 +144,9 @@ def test_a_mysql_type_that_differs_is_a_difference() -> None:
         "pool_status.columns.observed: common/tables.py has 'observed LONGTEXT NOT NULL', "
         "the migrations 'observed TEXT NOT NULL'"
     ]
+
+
+def test_an_operation_the_replay_does_not_know_fails_by_name() -> None:
+    replay = _Replay(MigrationContext.configure(dialect_name="mysql", opts={"as_sql": True}))
+    with pytest.raises(NotImplementedError, match="AlterColumnOp"):
+        replay.apply(ops.AlterColumnOp("pools", "replicas", modify_nullable=True))
