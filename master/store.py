@@ -7,43 +7,19 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from common.lifecycle import wait_or_stop
+from common.tables import pool_status, pools, runtime_versions
 from master.report import PoolStatus
 
 log = logging.getLogger(__name__)
-
-_metadata = MetaData()
-pools = Table(
-    "pools",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("replicas", Integer, nullable=False),
-    Column("min_replicas", Integer, nullable=True),
-    Column("max_replicas", Integer, nullable=True),
-    Column("autoscale", Boolean, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-pool_status = Table(
-    "pool_status",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("observed", Text, nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
-runtime_versions = Table(
-    "runtime_versions",
-    _metadata,
-    Column("language", String(32), primary_key=True),
-    Column("image_id", String(100), nullable=False),
-    Column("version", String(255), nullable=False),
-    Column("updated_at", DateTime, nullable=False),
-)
 
 _NO_SUCH_TABLE = 1146
 
@@ -72,6 +48,21 @@ def db_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+async def _sleep_unless_stopped(stop: asyncio.Event, seconds: float) -> None:
+    await wait_or_stop(asyncio.sleep(seconds), stop)
+
+
+def _log_not_ready(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    code = orig.args[0] if orig is not None and orig.args else None
+    if code == _NO_SUCH_TABLE:
+        log.info("MySQL is up but has no `pools` table yet: waiting for the API's migrations")
+    else:
+        delay = state.next_action.sleep if state.next_action is not None else 0.0
+        log.warning("MySQL not reachable yet (%s); retrying in %.1fs", orig, delay)
+
+
 class Store:
     """Reads and writes the master's rows."""
 
@@ -81,21 +72,20 @@ class Store:
     async def wait_ready(self, stop: asyncio.Event, max_delay_s: float = 5.0) -> bool:
         """Wait until MySQL answers and the ``pools`` table exists (the API creates it); False when
         ``stop`` was set first."""
-        delay = 0.5
-        while not stop.is_set():
-            try:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(DBAPIError),
+            wait=wait_exponential(multiplier=0.5, max=max_delay_s),  # 0.5 s, 1 s, 2 s, ... max_delay_s
+            sleep=partial(_sleep_unless_stopped, stop),
+            before_sleep=_log_not_ready,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if stop.is_set():
+                    return False
                 async with self._engine.connect() as conn:
                     await conn.execute(select(func.count()).select_from(pools))
-                return True
-            except DBAPIError as exc:
-                code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-                if code == _NO_SUCH_TABLE:
-                    log.info("MySQL is up but has no `pools` table yet: waiting for the API's migrations")
-                else:
-                    log.warning("MySQL not reachable yet (%s); retrying in %.1fs", exc.orig, delay)
-            await wait_or_stop(asyncio.sleep(delay), stop)
-            delay = min(delay * 2, max_delay_s)
-        return False
+        return True
 
     async def seed_pools(self, languages: Collection[str], replicas: int) -> None:
         """Give each language without a ``pools`` row one with ``replicas``; existing rows are kept."""

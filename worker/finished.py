@@ -23,7 +23,13 @@ from schemas.verdicts import Status
 
 log = logging.getLogger(__name__)
 
-QUERY = "SELECT status, outcome, last_seq, finished_at FROM submissions WHERE id = %s"
+QUERY = (
+    "SELECT submissions.status, submissions.outcome, submissions.last_seq, submissions.finished_at \n"
+    "FROM submissions \n"
+    "WHERE submissions.id = %s"
+)
+"""The look-up, as SQLAlchemy compiles it from ``common.tables`` for MySQL (a unit test checks they are the
+same, so the table and this query cannot drift apart; the worker's images do not install SQLAlchemy)."""
 RETRY_AFTER_S = 10.0
 """After a failed check, how long jobs run unchecked before MySQL is asked again."""
 POOL_RECYCLE_S = 300

@@ -7,10 +7,10 @@ from typing import Any, TypedDict
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.tables import dead_letters
 from api.lib.clock import iso
 from api.lib.errors import ApiError
 from api.lib.numbers import parse_whole_number
+from common.tables import dead_letters
 
 QUERY_FIELDS = frozenset({"language", "limit"})
 DEFAULT_LIMIT = 50

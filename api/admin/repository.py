@@ -13,8 +13,8 @@ from sqlalchemy.dialects.mysql import Insert, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.admin.requests import Autoscaled, FixedSize, PoolSize
-from api.db.tables import dead_letters, pool_status, pools, submissions
 from api.lib.clock import utcnow
+from common.tables import dead_letters, pool_status, pools, submissions
 from schemas import Status
 from schemas.pools import PoolStatus
 

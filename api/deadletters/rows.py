@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import dead_letters
 from api.lib.consumer import Record, record_time
 from api.lib.numbers import INT32_MAX, INT64_MAX, parse_whole_number
 from api.results.failures import finish_with_internal_error
+from common.tables import dead_letters
 from schemas import DeadLetterHeaders, DecodeError, JobMessage, decode_job
 
 PREVIEW_BYTES = 300

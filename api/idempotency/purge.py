@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.tables import idempotency_keys
 from api.lib.clock import utcnow
+from common.tables import idempotency_keys
 
 log = logging.getLogger(__name__)
 

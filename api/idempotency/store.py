@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import idempotency_keys
 from api.idempotency.keys import HEADER, KeyClaim
 from api.lib.errors import ApiError
+from common.tables import idempotency_keys
 
 _LOCK_WAIT_TIMEOUT = 1205
 _DEADLOCK = 1213

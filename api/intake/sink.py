@@ -14,17 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.tables import submissions
+from api.db.submission_rows import Origin, new_submission_row
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
-from api.submissions.repository import job_spec
 from common.contract import AdmissionLimits
-from schemas import JobMessage, Status
+from common.tables import submissions
+from schemas import JobMessage
 
 log = logging.getLogger(__name__)
 
-ORIGIN = "kafka"
 _c = submissions.c
 
 
@@ -74,23 +73,10 @@ def _upsert(jobs: list[tuple[JobMessage, datetime]]) -> sa.Executable:
     """Insert the jobs' rows; fill the ones the recorder created without a job (origin kafka, no
     language), keeping their status and results; leave every other existing row alone."""
     stmt = insert(submissions).values(
-        [
-            {
-                "id": str(job.id),
-                "language": job.language,
-                "source": job.source,
-                "stdin": job.stdin,
-                "spec": job_spec(job).decode(),
-                "status": Status.QUEUED.value,
-                "last_seq": 0,
-                "origin": ORIGIN,
-                "created_at": created_at,
-            }
-            for job, created_at in jobs
-        ]
+        [new_submission_row(job, origin=Origin.KAFKA, created_at=created_at) for job, created_at in jobs]
     )
     new = stmt.inserted
-    empty = sa.and_(_c.language == "", _c.origin == ORIGIN)
+    empty = sa.and_(_c.language == "", _c.origin == Origin.KAFKA.value)
 
     def fill(column: sa.ColumnElement[object], value: sa.ColumnElement[object]) -> sa.Case[object]:
         return sa.case((empty, value), else_=column)

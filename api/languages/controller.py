@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from litestar import get
 from litestar.di import NamedDependency
 
-from api.db.tables import runtime_versions
 from api.services import Services
+from common.tables import runtime_versions
 
 
 class Language(TypedDict):

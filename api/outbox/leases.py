@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.tables import outbox
 from api.outbox.rejected import fail_unpublishable
+from common.tables import outbox
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,10 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import submissions
+from api.db.submission_rows import placeholder_submission_row
 from api.lib.clock import to_db_time
 from api.results.progress import forget_tests, record_test
+from common.tables import submissions
 from schemas import ResultEvent, Status, StatusEvent, TestEvent
 
 log = logging.getLogger(__name__)
@@ -84,21 +85,8 @@ async def _insert_unknown(conn: AsyncConnection, event: ResultMessage) -> bool:
     exists = await conn.scalar(sa.select(sa.literal(1)).where(_c.id == str(event.id)))
     if exists:
         return False
-    await conn.execute(
-        submissions.insert()
-        .prefix_with("IGNORE")
-        .values(
-            id=str(event.id),
-            language="",
-            source="",
-            stdin="",
-            spec="{}",
-            status=Status.QUEUED.value,
-            last_seq=0,
-            origin="kafka",
-            created_at=to_db_time(event.at),
-        )
-    )
+    row = placeholder_submission_row(event.id, created_at=to_db_time(event.at))
+    await conn.execute(submissions.insert().prefix_with("IGNORE").values(row))
     return True
 
 

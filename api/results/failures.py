@@ -5,9 +5,9 @@ dead-lettered)."""
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import submissions
 from api.lib.clock import utcnow
 from api.results.progress import forget_tests
+from common.tables import submissions
 from schemas import JobMessage, Outcome, Status, Verdict
 
 _c = submissions.c

@@ -10,7 +10,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.db.tables import submission_tests
+from common.tables import submission_tests
 from schemas import TestEvent, TestReport
 
 _c = submission_tests.c

@@ -9,13 +9,12 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.db.tables import outbox, submissions
+from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
+from common.tables import outbox, submissions
 from schemas import JobMessage, Status
-
-_SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +53,6 @@ _COLUMNS = [
 ]
 
 
-def job_spec(job: JobMessage) -> bytes:
-    """The ``spec`` column: the job's options, as the job message has them."""
-    return orjson.dumps(job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True))
-
-
 @dataclass(frozen=True, slots=True)
 class KeyedRequest:
     """A submission sent with an ``Idempotency-Key``: the key's claim and how it is kept."""
@@ -87,17 +81,7 @@ async def insert_submission(
             if earlier is not None:
                 return earlier
         await conn.execute(
-            submissions.insert().values(
-                id=str(job.id),
-                language=job.language,
-                source=job.source,
-                stdin=job.stdin,
-                spec=job_spec(job).decode(),
-                status=Status.QUEUED.value,
-                last_seq=0,
-                origin="http",
-                created_at=now,
-            )
+            submissions.insert().values(new_submission_row(job, origin=Origin.HTTP, created_at=now))
         )
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)

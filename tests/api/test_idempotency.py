@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from api.db.tables import idempotency_keys
 from api.idempotency.purge import purge_expired
 from api.lib.clock import utcnow
 from api.settings import ApiSettings
+from common.tables import idempotency_keys
 from schemas import decode_job
 from tests.api.support import eventually, kafka_bootstrap
 

@@ -1,5 +1,8 @@
-"""api/db/tables.py says what the migrations create: after upgrading a fresh database, Alembic's
-comparison of the two finds nothing to change."""
+"""common/tables.py says what the migrations create on a real MariaDB: after upgrading a fresh database,
+Alembic's autogenerate comparison with the reflected schema finds nothing to change.
+
+tests/common/test_tables_match_migrations.py checks the same without a database (a unit test); this one
+also sees what the server made of the DDL (its own type names, defaults and index reflection)."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,8 +13,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from api.db.migrate import migrate
-from api.db.tables import metadata
 from api.settings import default_migrations_dir
+from common.tables import metadata
 
 
 def _differences(connection: Connection) -> list[Any]:

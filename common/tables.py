@@ -1,6 +1,12 @@
-"""SQLAlchemy Core tables, column for column as the migrations in ``deploy/mysql/versions/`` create them.
+"""The MySQL schema: one SQLAlchemy Core ``Table`` per table, on one ``metadata``, column for column as
+the Alembic migrations in ``deploy/mysql/versions/`` create them.
 
-The migration owns the schema; these definitions only let the API build statements against it.
+The API runs the migrations and reads and writes every table; the master reads and writes ``pools``,
+``pool_status`` and ``runtime_versions``. The worker does not import this module (its images do not
+install SQLAlchemy): its one read-only query is a literal that a unit test compares to the same query
+built from these tables. ``tests/common/test_tables_match_migrations.py`` replays the migrations without a
+database and fails when they and these tables differ, so a column is added here and in a new migration,
+in the same change.
 """
 
 import sqlalchemy as sa

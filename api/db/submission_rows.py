@@ -1,0 +1,78 @@
+"""The values of a new ``submissions`` row: the one place that says what a queued submission holds,
+whether the HTTP API, the job intake or the results recorder creates it."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from schemas import JobMessage, Status
+
+_SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
+
+
+class Origin(StrEnum):
+    """Where a submission came from (the ``origin`` column)."""
+
+    HTTP = "http"
+    """``POST /api/v1/submissions``."""
+    KAFKA = "kafka"
+    """A job produced straight to ``jobs.<language>`` (a batch grader)."""
+
+
+def _job_spec(job: JobMessage) -> str:
+    """The ``spec`` column: the job's options, as the job message has them (JSON)."""
+    return orjson.dumps(job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True)).decode()
+
+
+def new_submission_row(job: JobMessage, *, origin: Origin, created_at: datetime) -> dict[str, Any]:
+    """The row of a new, queued submission of ``job``; ``created_at`` is naive UTC."""
+    return _queued_row(
+        str(job.id),
+        language=job.language,
+        source=job.source,
+        stdin=job.stdin,
+        spec=_job_spec(job),
+        origin=origin,
+        created_at=created_at,
+    )
+
+
+def placeholder_submission_row(submission_id: UUID, *, created_at: datetime) -> dict[str, Any]:
+    """The row of a submission whose result arrived before its job: a job produced straight to Kafka that
+    the intake has not recorded yet. Language, source, stdin and spec are empty until the intake fills
+    them in (an empty ``language`` marks such a row)."""
+    return _queued_row(
+        str(submission_id),
+        language="",
+        source="",
+        stdin="",
+        spec="{}",
+        origin=Origin.KAFKA,
+        created_at=created_at,
+    )
+
+
+def _queued_row(
+    submission_id: str,
+    *,
+    language: str,
+    source: str,
+    stdin: str,
+    spec: str,
+    origin: Origin,
+    created_at: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": submission_id,
+        "language": language,
+        "source": source,
+        "stdin": stdin,
+        "spec": spec,
+        "status": Status.QUEUED.value,
+        "last_seq": 0,
+        "origin": origin.value,
+        "created_at": created_at,
+    }
