@@ -10,6 +10,8 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from api.admin.controller import AdminController
+from api.compat.judge0.controller import Judge0SubmissionController
+from api.compat.judge0.info_controller import Judge0InfoController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
@@ -61,6 +63,8 @@ def create_app(settings: ApiSettings) -> Litestar:
         route_handlers=[
             SubmissionController,
             AdminController,
+            Judge0SubmissionController,
+            Judge0InfoController,
             stream_submission_events,
             list_languages,
             healthz,
