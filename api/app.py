@@ -12,6 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from api.admin.controller import AdminController
 from api.compat.judge0.controller import Judge0SubmissionController
 from api.compat.judge0.info_controller import Judge0InfoController
+from api.compat.piston.controller import PistonController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
@@ -65,6 +66,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             AdminController,
             Judge0SubmissionController,
             Judge0InfoController,
+            PistonController,
             stream_submission_events,
             list_languages,
             healthz,
