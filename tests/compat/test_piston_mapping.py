@@ -1,6 +1,7 @@
 """Piston's side of the translation, without services: runtimes and version ranges, execute bodies to
 native submissions, outcomes to Piston's stages."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -8,10 +9,11 @@ import pytest
 from api.compat.errors import CompatError
 from api.compat.piston.catalog import find_runtime, piston_runtimes
 from api.compat.piston.requests import native_request, parse_execute
-from api.compat.piston.views import stage_view
+from api.compat.piston.views import execute_view, stage_view
 from api.compat.versions import semantic_version
+from api.submissions.repository import SubmissionRow
 from common.runtimes import default_runtimes_dir, load_runtimes
-from schemas import RunReport, Verdict
+from schemas import RunReport, Status, Verdict
 
 pytestmark = pytest.mark.unit
 
@@ -175,3 +177,31 @@ def test_stages_in_pistons_terms(report: RunReport, status: str | None, message:
     view = stage_view(report.model_copy(update={"stdout": "o", "stderr": "e", "memory_kb": 2, "time_ms": 5}))
     assert (view["status"], view["message"]) == (status, message)
     assert (view["output"], view["memory"], view["cpu_time"]) == ("oe", 2048, 5)
+
+
+def _finished(outcome: dict[str, Any]) -> SubmissionRow:
+    at = datetime(2026, 1, 2, tzinfo=UTC)
+    return SubmissionRow(
+        id="0b6f5f6e-0000-4000-8000-000000000000", language="cpp", status=Status.FINISHED,
+        verdict=outcome["verdict"], spec={}, outcome=outcome, last_seq=2, worker="w", origin="http",
+        created_at=at, started_at=at, finished_at=at,
+    )  # fmt: skip
+
+
+def test_compiled_languages_answer_with_a_compile_stage_and_no_run_when_it_failed() -> None:
+    (cpp,) = (entry for entry in ENTRIES if entry.language == "c++")
+    compiled = {"verdict": "accepted", "exit_code": 0}
+    run = {"verdict": "accepted", "exit_code": 0, "stdout": "hi\n"}
+    fine = execute_view(
+        _finished({"verdict": "accepted", "compile": compiled, "run": run, "limits": {}}), cpp
+    )
+    assert (fine["language"], fine["version"]) == ("c++", "12.2.0")
+    assert fine["compile"]["code"] == 0 and fine["run"]["stdout"] == "hi\n"
+    failed_compile = {"verdict": "compilation_error", "exit_code": 1, "stderr": "error: z"}
+    broken = execute_view(
+        _finished({"verdict": "compilation_error", "compile": failed_compile, "limits": {}}), cpp
+    )
+    assert broken["compile"]["status"] == "RE" and "run" not in broken
+    lost = execute_view(_finished({"verdict": "internal_error", "message": "disk full", "limits": {}}), cpp)
+    assert lost["run"]["status"] == lost["compile"]["status"] == "XX"
+    assert lost["run"]["message"] == "disk full"
