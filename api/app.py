@@ -10,6 +10,9 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from api.admin.controller import AdminController
+from api.compat.judge0.controller import Judge0SubmissionController
+from api.compat.judge0.info_controller import Judge0InfoController
+from api.compat.piston.controller import PistonController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
@@ -61,6 +64,9 @@ def create_app(settings: ApiSettings) -> Litestar:
         route_handlers=[
             SubmissionController,
             AdminController,
+            Judge0SubmissionController,
+            Judge0InfoController,
+            PistonController,
             stream_submission_events,
             list_languages,
             healthz,

@@ -66,6 +66,10 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """The longest wait between two re-reads of a waiting stream: with 10,000 idle streams, 167 queries/s."""
     recent_results: int = Field(default=1024, ge=0)
     """Final results the SSE fan-out remembers, for subscribers arriving just after a result went by."""
+    compat_wait_s: float = Field(default=60.0, gt=0, le=600)
+    """How long a synchronous request of the compatible APIs waits for its submission to finish: Judge0's
+    ``wait=true`` (then answered with the unfinished submission, as Judge0 does) and Piston's
+    ``/api/v2/execute`` (then 504). Each waiting request holds one open HTTP connection."""
     db_pool_size: int = Field(default=10, ge=1)
     """MySQL connections kept open per API process."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)

@@ -43,6 +43,20 @@ class SelfTest(BaseModel):
     source: str
 
 
+class Compat(BaseModel):
+    """How the Judge0- and Piston-compatible APIs name this language (docs/compat.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    judge0_ids: list[int] = Field(default_factory=list)
+    """Judge0 CE 1.13.1 language ids this runtime answers to; the first is the one the API reports.
+    Empty: the language is not offered under ``/judge0``."""
+    piston_language: str | None = None
+    """The language's name in Piston v2 (``c++``); None: the runtime id."""
+    piston_aliases: list[str] = Field(default_factory=list)
+    """Other names Piston clients send for it (``cpp``, ``py``)."""
+
+
 class Runtime(BaseModel):
     """How to compile and run one language."""
 
@@ -69,6 +83,8 @@ class Runtime(BaseModel):
     ``std::bad_alloc``, Rust, Python ``MemoryError``); never for a JVM, Go or V8, which reserve gigabytes
     they never touch. Resident memory is watched in every runtime regardless."""
     selftest: SelfTest
+    compat: Compat = Field(default_factory=Compat)
+    """Its names in the Judge0 and Piston APIs."""
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> Self:

@@ -13,7 +13,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
-from common.tables import outbox, submissions
+from common.tables import outbox, submission_tests, submissions
 from schemas import JobMessage, Status
 
 
@@ -134,3 +134,19 @@ async def fetch_program(engine: AsyncEngine, submission_id: UUID) -> SubmittedPr
     if row is None:
         return None
     return SubmittedProgram(source=row.source, stdin=row.stdin)
+
+
+async def delete_finished_submission(engine: AsyncEngine, submission_id: UUID) -> bool:
+    """Delete a finished submission; False when there is no finished submission ``submission_id``. A
+    queued or running one is never deleted: its job is on its way and its result would be recorded
+    nowhere. An idempotency key that named it stays until it expires (a replay then answers with an id
+    GET no longer finds; ``idempotency_keys`` has no index by submission to delete it with)."""
+    sid = str(submission_id)
+    async with engine.begin() as conn:
+        deleted = await conn.execute(
+            submissions.delete().where(submissions.c.id == sid, submissions.c.status == Status.FINISHED.value)
+        )
+        if not deleted.rowcount:
+            return False
+        await conn.execute(submission_tests.delete().where(submission_tests.c.submission_id == sid))
+    return True

@@ -1,0 +1,37 @@
+"""Errors in the shapes the compatible APIs' clients parse: Judge0's ``{"<field>": ["<message>"]}`` (or
+``{"error": "..."}``) and Piston's ``{"message": "..."}``, instead of the native error body."""
+
+from typing import Any
+
+from litestar import Request, Response
+
+from api.lib.responses import json_response
+
+
+class CompatError(Exception):
+    """A refusal whose body is already in the client's API's shape."""
+
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        super().__init__(str(body))
+        self.status_code = status_code
+        self.body = body
+
+
+def judge0_field_error(field: str, message: str, status_code: int = 422) -> CompatError:
+    """Judge0's validation error: the field and what is wrong with it (Rails' error hash)."""
+    return CompatError(status_code, {field: [message]})
+
+
+def judge0_error(status_code: int, message: str) -> CompatError:
+    """Judge0's error that is about no single field (``{"error": "..."}``)."""
+    return CompatError(status_code, {"error": message})
+
+
+def piston_error(message: str, status_code: int = 400) -> CompatError:
+    """Piston's error: ``{"message": "..."}``, 400 for anything wrong with the request."""
+    return CompatError(status_code, {"message": message})
+
+
+def compat_error_handler(_: Request[Any, Any, Any], exc: CompatError) -> Response[Any]:
+    """Litestar handler: the error's own body and status."""
+    return json_response(exc.body, exc.status_code)

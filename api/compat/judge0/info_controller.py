@@ -1,0 +1,88 @@
+"""Judge0 CE 1.13.1's informational routes under ``/judge0``: languages, statuses, about, version,
+configuration, system and workers."""
+
+from typing import Any
+
+from litestar import Controller, MediaType, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from api.admin.auth import require_admin
+from api.admin.repository import read_pools
+from api.compat.errors import CompatError, compat_error_handler, judge0_error
+from api.compat.judge0.catalog import STATUSES, VERSION, judge0_languages
+from api.compat.judge0.system import ABOUT, config_info, system_info, workers_view
+from api.compat.versions import semantic_version
+from api.languages.repository import read_versions
+from api.services import Services
+from common.runtimes import Runtime
+
+
+def _name(runtime: Runtime, versions: dict[str, str]) -> str:
+    return f"{runtime.name} ({semantic_version(versions.get(runtime.id))})"
+
+
+class Judge0InfoController(Controller):
+    """What a Judge0 client asks before it submits."""
+
+    path = "/judge0"
+    tags = ["judge0"]
+    exception_handlers = {CompatError: compat_error_handler}
+
+    @get("/languages", summary="Languages by Judge0 id (Judge0)")
+    async def languages(self, services: NamedDependency[Services]) -> list[dict[str, Any]]:
+        """Every Judge0 id this cluster runs, sorted; several ids may run on one runtime (all of
+        Judge0's GCC versions run the image's GCC)."""
+        versions = await read_versions(services.engine)
+        catalog = judge0_languages(services.runtimes)
+        return [{"id": i, "name": _name(catalog[i], versions)} for i in sorted(catalog)]
+
+    @get("/languages/{language_id:str}", summary="A language (Judge0)")
+    async def language(
+        self, language_id: FromPath[str], services: NamedDependency[Services]
+    ) -> dict[str, Any]:
+        """The language with its source file name and compile and run commands."""
+        catalog = judge0_languages(services.runtimes)
+        runtime = catalog.get(int(language_id)) if language_id.isdigit() else None
+        if runtime is None:
+            raise judge0_error(404, "Not Found")
+        versions = await read_versions(services.engine)
+        return {
+            "id": int(language_id),
+            "name": _name(runtime, versions),
+            "is_archived": False,
+            "source_file": runtime.source_file,
+            "compile_cmd": " ".join(runtime.compile) if runtime.compile else None,
+            "run_cmd": " ".join(runtime.run),
+        }
+
+    @get("/statuses", summary="Submission statuses (Judge0)")
+    async def statuses(self) -> list[dict[str, Any]]:
+        """Judge0's status ids 1-14 with their descriptions."""
+        return [{"id": i, "description": text} for i, text in STATUSES.items()]
+
+    @get("/about", summary="About (Judge0)")
+    async def about(self) -> dict[str, Any]:
+        """The Judge0 version this API follows (1.13.1), which the judge0 SDK reads."""
+        return ABOUT
+
+    @get("/version", media_type=MediaType.TEXT, summary="Version (Judge0)")
+    async def version(self) -> Response[str]:
+        """The Judge0 version this API follows, as plain text."""
+        return Response(VERSION, media_type=MediaType.TEXT)
+
+    @get("/config_info", summary="Configuration (Judge0)")
+    async def config_info(self) -> dict[str, Any]:
+        """Defaults and maximums in Judge0's terms; features not supported yet say ``false``."""
+        return config_info()
+
+    @get("/system_info", summary="System (Judge0)")
+    async def system_info(self) -> dict[str, str]:
+        """The API host's architecture, CPUs and memory."""
+        return system_info()
+
+    @get("/workers", guards=[require_admin], summary="Workers per language (Judge0)")
+    async def workers(self, services: NamedDependency[Services]) -> list[dict[str, Any]]:
+        """Each language's queue and workers, from the master's pool reports (admin token)."""
+        snapshot = await read_pools(services.engine)
+        return workers_view(services.runtimes, snapshot)

@@ -1,0 +1,185 @@
+"""Judge0 submission requests: the query parameters and the body, checked field by field and turned
+into a native ``POST /api/v1/submissions`` body. Every refusal names the Judge0 field."""
+
+import base64
+import binascii
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api.compat.errors import judge0_field_error
+from api.compat.judge0.catalog import DEFAULTS, UNSUPPORTED_DEFAULTS
+from common.runtimes import Runtime
+
+DEFAULT_FIELDS = ("stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status")
+"""What GET returns without ``fields`` (Judge0's default)."""
+
+ALL_FIELDS = (
+    "source_code", "language_id", "stdin", "expected_output", "stdout", "status_id", "created_at",
+    "finished_at", "time", "memory", "stderr", "token", "number_of_runs", "cpu_time_limit",
+    "cpu_extra_time", "wall_time_limit", "memory_limit", "stack_limit", "max_processes_and_or_threads",
+    "enable_per_process_and_thread_time_limit", "enable_per_process_and_thread_memory_limit",
+    "max_file_size", "compile_output", "exit_code", "exit_signal", "message", "wall_time",
+    "compiler_options", "command_line_arguments", "redirect_stderr_to_stdout", "callback_url",
+    "additional_files", "enable_network", "status", "language",
+)  # fmt: skip
+"""Every attribute of a Judge0 submission, in Judge0's order (``fields=*``)."""
+
+_TEXT_FIELDS = ("source_code", "stdin", "expected_output")
+_LIMIT_FIELDS = ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size")
+REQUEST_FIELDS = frozenset(
+    {"language_id", *_TEXT_FIELDS, *_LIMIT_FIELDS, "enable_network", *UNSUPPORTED_DEFAULTS}
+)
+
+
+def query_flag(params: Mapping[str, str], name: str) -> bool:
+    """A ``true``/``false`` query parameter (absent: false)."""
+    value = params.get(name)
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise judge0_field_error(name, "must be true or false")
+
+
+def query_fields(params: Mapping[str, str]) -> tuple[str, ...]:
+    """The attributes ``fields`` asks for: ``*`` all, a comma-separated list, or the default ones."""
+    value = params.get("fields")
+    if value is None or not value.strip():
+        return DEFAULT_FIELDS
+    if value.strip() == "*":
+        return ALL_FIELDS
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in ALL_FIELDS]
+    if unknown:
+        raise judge0_field_error("fields", f"unknown submission attribute {unknown[0]!r}")
+    return names
+
+
+def _text(data: Mapping[str, Any], name: str, base64_encoded: bool) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise judge0_field_error(name, "must be a string")
+    if not base64_encoded:
+        return value
+    try:
+        raw = base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise judge0_field_error(name, "is not valid Base64 (base64_encoded=true)") from None
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise judge0_field_error(name, "is not UTF-8 text once Base64-decoded") from None
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if number == int(number) else str(number)
+
+
+def _number(data: Mapping[str, Any], name: str, maximum: float) -> float | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise judge0_field_error(name, "is not a number") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise judge0_field_error(name, "is not a number")
+    if value <= 0:
+        raise judge0_field_error(name, "must be greater than 0")
+    if value > maximum:
+        raise judge0_field_error(name, f"must be less than or equal to {_plain(maximum)}")
+    return float(value)
+
+
+def _is_default(value: object, default: object) -> bool:
+    if isinstance(default, bool):
+        return value is default
+    if isinstance(default, int | float):
+        return not isinstance(value, bool) and isinstance(value, int | float) and value == default
+    return value == default
+
+
+def _check_unsupported(data: Mapping[str, Any]) -> None:
+    if data.get("enable_network") not in (None, False):
+        raise judge0_field_error(
+            "enable_network", "cannot be enabled: Executioner never gives a job a network"
+        )
+    for name, default in UNSUPPORTED_DEFAULTS.items():
+        value = data.get(name)
+        if value is not None and not _is_default(value, default):
+            raise judge0_field_error(
+                name,
+                f"is not supported yet by Executioner: only {default!r} (Judge0's default) or null "
+                "is accepted",
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Judge0Submission:
+    """A valid Judge0 submission, as the native request that runs it."""
+
+    runtime: Runtime
+    native: dict[str, Any]
+
+
+def parse_judge0_submission(
+    data: object, languages: Mapping[int, Runtime], base64_encoded: bool
+) -> Judge0Submission:
+    """Check one Judge0 submission body and translate it. With ``expected_output`` the program runs as
+    one native test (compared as ``trim``: trailing whitespace ignored, as Judge0 does); without, as one
+    plain run on ``stdin``."""
+    if not isinstance(data, dict):
+        raise judge0_field_error("submission", "must be a JSON object")
+    for name in data:
+        if name not in REQUEST_FIELDS:
+            raise judge0_field_error(name, "is not a Judge0 submission attribute")
+    language_id = data.get("language_id")
+    if language_id is None:
+        raise judge0_field_error("language_id", "can't be blank")
+    if isinstance(language_id, bool) or not isinstance(language_id, int) or language_id not in languages:
+        raise judge0_field_error("language_id", f"language with id {language_id} doesn't exist")
+    _check_unsupported(data)
+    source = _text(data, "source_code", base64_encoded)
+    if not source:
+        raise judge0_field_error("source_code", "can't be blank")
+    stdin = _text(data, "stdin", base64_encoded) or ""
+    expected = _text(data, "expected_output", base64_encoded)
+    cpu = _number(data, "cpu_time_limit", DEFAULTS.max_cpu_time_limit) or DEFAULTS.cpu_time_limit
+    wall = _number(data, "wall_time_limit", DEFAULTS.max_wall_time_limit) or DEFAULTS.wall_time_limit
+    memory = _number(data, "memory_limit", DEFAULTS.max_memory_limit) or DEFAULTS.memory_limit
+    files = _number(data, "max_file_size", DEFAULTS.max_file_size) or DEFAULTS.max_file_size
+    runtime = languages[language_id]
+    native: dict[str, Any] = {
+        "language": runtime.id,
+        "source": source,
+        "limits": {
+            "time_ms": math.ceil(cpu * 1000),
+            "wall_ms": math.ceil(wall * 1000),
+            "memory_mb": math.ceil(memory / 1024),
+            "output_kb": math.ceil(files),
+        },
+    }
+    if expected is None:
+        native["stdin"] = stdin
+    else:
+        native["tests"] = [{"stdin": stdin, "expected_output": expected}]
+    return Judge0Submission(runtime, native)
+
+
+NATIVE_TO_JUDGE0_FIELD = {
+    "source": "source_code",
+    "stdin": "stdin",
+    "tests.0.stdin": "stdin",
+    "tests.0.expected_output": "expected_output",
+    "limits.time_ms": "cpu_time_limit",
+    "limits.wall_ms": "wall_time_limit",
+    "limits.memory_mb": "memory_limit",
+    "limits.output_kb": "max_file_size",
+}
+"""The Judge0 field behind each native field a native refusal (a size limit) can name."""

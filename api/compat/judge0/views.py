@@ -1,0 +1,149 @@
+"""A stored submission as Judge0 shows it: its status (runtime errors split by signal, as Judge0 does),
+figures in Judge0's units and, with ``base64_encoded``, text attributes in Base64."""
+
+import base64
+import signal
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from api.compat.errors import judge0_error
+from api.compat.judge0.catalog import STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
+from api.submissions.repository import SubmissionRow, SubmittedProgram
+from common.runtimes import Runtime
+from schemas import Limits, Outcome, RunReport, Status, Verdict
+
+ENCODED_FIELDS = frozenset(
+    {"source_code", "stdin", "expected_output", "stdout", "stderr", "compile_output", "message"}
+)
+"""Attributes Judge0 sends in Base64 when asked to (``base64_encoded=true``)."""
+
+NOT_UTF8 = (
+    "some attributes for this submission cannot be converted to UTF-8, "
+    "use base64_encoded=true query parameter"
+)
+"""Judge0's answer when output is not UTF-8 text and the client asked for plain text."""
+
+_RUNTIME_ERROR_SIGNALS = {"SIGSEGV": 7, "SIGXFSZ": 8, "SIGFPE": 9, "SIGABRT": 10}
+_VERDICT_STATUS = {
+    Verdict.ACCEPTED: 3,
+    Verdict.WRONG_ANSWER: 4,
+    Verdict.TIME_LIMIT_EXCEEDED: 5,
+    Verdict.COMPILATION_ERROR: 6,
+    # Judge0 has no memory status: its sandbox kills the program, which Judge0 reports as "Other".
+    Verdict.MEMORY_LIMIT_EXCEEDED: 12,
+    # Judge0 caps output with a file-size limit, so too much output dies of SIGXFSZ there.
+    Verdict.OUTPUT_LIMIT_EXCEEDED: 8,
+    Verdict.INTERNAL_ERROR: 13,
+}
+
+
+def status_id(status: Status, verdict: Verdict | None, run: RunReport | None) -> int:
+    """Judge0's status id of a submission: 1-2 while queued or running; a runtime error by the signal
+    that ended the program (7-10, 12 for any other signal) or 11 (NZEC) for a non-zero exit."""
+    if status is Status.QUEUED:
+        return 1
+    if status is Status.RUNNING or verdict is None:
+        return 2
+    if verdict is Verdict.RUNTIME_ERROR:
+        if run is not None and run.signal is not None:
+            return _RUNTIME_ERROR_SIGNALS.get(run.signal, 12)
+        return 11
+    return _VERDICT_STATUS[verdict]
+
+
+def _signal_number(name: str | None) -> int | None:
+    if name is None:
+        return None
+    try:
+        return int(signal.Signals[name])
+    except KeyError:
+        return None
+
+
+def _message(verdict: Verdict | None, run: RunReport | None, outcome: Outcome | None) -> str | None:
+    if verdict is Verdict.INTERNAL_ERROR:
+        return (outcome.message if outcome else None) or "internal error"
+    if verdict is Verdict.MEMORY_LIMIT_EXCEEDED:
+        return "Memory limit exceeded"
+    if verdict is Verdict.TIME_LIMIT_EXCEEDED:
+        return "Time limit exceeded"
+    if run is not None and verdict is Verdict.RUNTIME_ERROR:
+        if run.signal is not None:
+            return f"Caught fatal signal {_signal_number(run.signal) or run.signal}"
+        return f"Exited with error status {run.exit_code}"
+    return None
+
+
+def _seconds(ms: int) -> str:
+    # Judge0 serializes times as decimal strings ("0.031").
+    return f"{ms / 1000:.3f}"
+
+
+def _timestamp(row: SubmissionRow, name: str) -> str | None:
+    at = getattr(row, name)
+    return None if at is None else at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
+
+
+def _compile_output(outcome: Outcome | None) -> str | None:
+    if outcome is None or outcome.compile is None:
+        return None
+    return (outcome.compile.stdout + outcome.compile.stderr) or None
+
+
+def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runtime | None) -> dict[str, Any]:
+    """Every Judge0 attribute of the submission, in plain text."""
+    outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
+    run = outcome.run if outcome is not None else None
+    if outcome is not None and run is None and outcome.tests:
+        run = outcome.tests[0]
+    verdict = outcome.verdict if outcome is not None else None
+    tests = row.spec.get("tests") or []
+    limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
+    sid = status_id(row.status, verdict, run)
+    language_id = judge0_id(runtime) if runtime is not None else None
+    return {
+        "source_code": program.source,
+        "language_id": language_id,
+        "stdin": tests[0].get("stdin", "") if tests else program.stdin,
+        "expected_output": tests[0]["expected_output"] if tests else None,
+        "stdout": (run.stdout or None) if run is not None else None,
+        "status_id": sid,
+        "created_at": _timestamp(row, "created_at"),
+        "finished_at": _timestamp(row, "finished_at"),
+        "time": _seconds(run.time_ms) if run is not None else None,
+        "memory": run.memory_kb if run is not None else None,
+        "stderr": (run.stderr or None) if run is not None else None,
+        "token": row.id,
+        "cpu_time_limit": _seconds(limits.time_ms),
+        "wall_time_limit": _seconds(limits.wall_ms or 3 * limits.time_ms),
+        "memory_limit": limits.memory_mb * 1024,
+        "max_file_size": limits.output_kb,
+        "compile_output": _compile_output(outcome),
+        "exit_code": run.exit_code if run is not None else None,
+        "exit_signal": _signal_number(run.signal) if run is not None else None,
+        "message": _message(verdict, run, outcome),
+        "wall_time": _seconds(run.wall_ms) if run is not None else None,
+        "enable_network": False,
+        **{name: (None if default == "" else default) for name, default in UNSUPPORTED_DEFAULTS.items()},
+        "status": {"id": sid, "description": STATUSES[sid]},
+        "language": {"id": language_id, "name": runtime.name if runtime else row.language},
+    }
+
+
+def _encode(value: Any) -> Any:
+    return base64.b64encode(value.encode()).decode() if isinstance(value, str) else value
+
+
+def submission_view(
+    attributes: Mapping[str, Any], fields: Iterable[str], base64_encoded: bool
+) -> dict[str, Any]:
+    """The ``fields`` of a submission's attributes, Base64-encoded where Judge0 would. Output the worker
+    could not decode as UTF-8 (it holds U+FFFD in its place) is refused in plain text, as Judge0 does."""
+    view = {name: attributes[name] for name in fields}
+    if base64_encoded:
+        return {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
+    for name in ("stdout", "stderr", "compile_output"):
+        value = view.get(name)
+        if isinstance(value, str) and "\ufffd" in value:
+            raise judge0_error(400, NOT_UTF8)
+    return view

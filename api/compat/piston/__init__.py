@@ -1,0 +1,1 @@
+"""Piston v2 under ``/api/v2``."""

@@ -1,0 +1,73 @@
+"""Piston v2's routes under ``/api/v2``: the runtimes, and a synchronous execute that runs as one native
+submission (same validation, admission, workers) and answers once it finished."""
+
+from typing import Any
+
+import orjson
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+
+from api.compat.errors import CompatError, compat_error_handler, piston_error
+from api.compat.piston.catalog import find_runtime, piston_runtimes
+from api.compat.piston.requests import native_request, parse_execute
+from api.compat.piston.views import execute_view
+from api.compat.submit import submit_native
+from api.compat.waiting import wait_for_result
+from api.languages.repository import read_versions
+from api.lib.errors import ApiError
+from api.lib.responses import json_response
+from api.services import Services
+from schemas import Status
+
+_NATIVE_TO_PISTON_FIELD = {"source": "files[0].content", "stdin": "stdin"}
+
+
+class PistonController(Controller):
+    """Piston v2: ``/runtimes`` and ``/execute``."""
+
+    path = "/api/v2"
+    tags = ["piston"]
+    exception_handlers = {CompatError: compat_error_handler}
+
+    @get("/runtimes", summary="Runtimes (Piston)")
+    async def runtimes(self, services: NamedDependency[Services]) -> list[dict[str, object]]:
+        """Each language under its Piston name, with its version and aliases."""
+        versions = await read_versions(services.engine)
+        return [entry.view() for entry in piston_runtimes(services.runtimes.values(), versions)]
+
+    @post(["/execute", "/execute/"], status_code=200, summary="Run a program and wait for it (Piston)")
+    async def execute(
+        self, request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> Response[Any]:
+        """200 with ``run`` (and ``compile``) once the submission finished; 504 when it has not within
+        ``EXECUTIONER_COMPAT_WAIT_S`` (it still runs, as the submission the message names)."""
+        try:
+            data = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            raise piston_error(f"the body is not valid JSON: {exc}") from None
+        execute = parse_execute(data)
+        versions = await read_versions(services.engine)
+        entry = find_runtime(
+            piston_runtimes(services.runtimes.values(), versions), execute.language, execute.version
+        )
+        if entry is None:
+            raise piston_error(f"{execute.language}-{execute.version} runtime is unknown")
+        try:
+            job = await submit_native(services, native_request(execute, entry.runtime))
+        except ApiError as exc:
+            field = _NATIVE_TO_PISTON_FIELD.get(exc.field or "", exc.field or "request")
+            raise piston_error(f"{field}: {exc.message}", 413 if exc.status_code == 413 else 400) from None
+        row = await wait_for_result(
+            engine=services.engine,
+            broker=services.broker,
+            source=services.source,
+            submission_id=job.id,
+            timeout_s=services.settings.compat_wait_s,
+        )
+        if row is None or row.status is not Status.FINISHED:
+            raise piston_error(
+                f"the program did not finish within {services.settings.compat_wait_s:g} s; "
+                f"it is still queued or running as submission {job.id}",
+                504,
+            )
+        return json_response(execute_view(row, entry))

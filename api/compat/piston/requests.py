@@ -1,0 +1,144 @@
+"""Piston's ``POST /api/v2/execute`` body, checked field by field (400 ``{"message"}`` naming it) and
+turned into a native ``POST /api/v1/submissions`` body."""
+
+import base64
+import binascii
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api.compat.errors import piston_error
+from common.runtimes import Runtime
+from schemas.jobs import MAX_MEMORY_MB, MAX_TIME_MS
+
+FIELDS = frozenset(
+    {
+        "language", "version", "files", "stdin", "args", "compile_timeout", "run_timeout",
+        "compile_cpu_time", "run_cpu_time", "compile_memory_limit", "run_memory_limit",
+    }
+)  # fmt: skip
+DEFAULT_COMPILE_MS = 10_000
+"""Piston's default ``compile_timeout`` and ``compile_cpu_time``."""
+DEFAULT_RUN_MS = 3_000
+"""Piston's default ``run_timeout`` and ``run_cpu_time``."""
+NO_LIMIT = -1
+"""Piston's "no memory limit beyond the runtime's"."""
+_ENCODINGS = ("utf8", "base64", "hex")
+
+
+@dataclass(frozen=True, slots=True)
+class PistonExecute:
+    """A checked execute request (its runtime not resolved yet)."""
+
+    language: str
+    version: str
+    source: str
+    stdin: str
+    numbers: dict[str, float]
+    """The timeouts and memory limits it gave (Piston's units: ms, bytes)."""
+
+
+def _string(data: Mapping[str, Any], name: str, *, default: str | None = None) -> str:
+    value = data.get(name, default)
+    if not isinstance(value, str):
+        raise piston_error(f"{name} is required as a string")
+    return value
+
+
+def _file_content(file: object, index: int) -> str:
+    where = f"files[{index}]"
+    if not isinstance(file, dict):
+        raise piston_error(f"{where} must be an object")
+    content, encoding = file.get("content"), file.get("encoding", "utf8")
+    if not isinstance(content, str):
+        raise piston_error(f"{where}.content is required as a string")
+    if encoding not in _ENCODINGS:
+        raise piston_error(f"{where}.encoding must be one of {', '.join(_ENCODINGS)}")
+    if not isinstance(file.get("name", ""), str):
+        raise piston_error(f"{where}.name must be a string")
+    if encoding == "utf8":
+        return content
+    try:
+        raw = base64.b64decode(content, validate=True) if encoding == "base64" else bytes.fromhex(content)
+    except (binascii.Error, ValueError):
+        raise piston_error(f"{where}.content is not valid {encoding}") from None
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise piston_error(f"{where}.content is not UTF-8 text once decoded") from None
+
+
+def parse_execute(data: object) -> PistonExecute:
+    """Check an execute body in Piston's order: language, version, files, then the rest."""
+    if not isinstance(data, dict):
+        raise piston_error("the body must be a JSON object")
+    language = _string(data, "language")
+    version = _string(data, "version")
+    files = data.get("files")
+    if not isinstance(files, list) or not files:
+        raise piston_error("files is required as a non-empty array")
+    contents = [_file_content(file, i) for i, file in enumerate(files)]
+    if len(contents) > 1:
+        raise piston_error("files: more than one file is not supported yet (files[0], the entry point, only)")
+    for name in data:
+        if name not in FIELDS:
+            raise piston_error(f"{name} is not a field of Piston's execute request")
+    stdin = _string(data, "stdin", default="")
+    args = data.get("args", [])
+    if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+        raise piston_error("args must be an array of strings")
+    if args:
+        raise piston_error("args is not supported yet: programs run without command-line arguments")
+    numbers = {}
+    for name in FIELDS - {"language", "version", "files", "stdin", "args"}:
+        value = data.get(name)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise piston_error(f"{name} must be a number")
+        if value < 0 and not (name.endswith("memory_limit") and value == NO_LIMIT):
+            raise piston_error(
+                f"{name} must be a non-negative number" + (" or -1" if "memory" in name else "")
+            )
+        numbers[name] = float(value)
+    return PistonExecute(language, version, contents[0], stdin, numbers)
+
+
+def _check_compile(execute: PistonExecute, runtime: Runtime) -> None:
+    """The compile stage runs under the runtime's own limits: a request may ask for Piston's defaults or
+    anything at least as generous, not for tighter ones (not supported yet)."""
+    if not runtime.compiled:
+        return  # no compile stage, as in Piston
+    own = {
+        "compile_timeout": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
+        "compile_cpu_time": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
+        "compile_memory_limit": (NO_LIMIT, runtime.compile_memory_mb * 2**20),
+    }
+    for name, (default, limit) in own.items():
+        value = execute.numbers.get(name)
+        if value is None or value == default or value >= limit:
+            continue
+        raise piston_error(
+            f"{name} below the runtime's own {limit} is not supported yet (compile limits are per runtime)"
+        )
+
+
+def _bounded(execute: PistonExecute, name: str, default: float, limit: float) -> float:
+    value = execute.numbers.get(name, default)
+    if value > limit:
+        raise piston_error(f"{name} cannot exceed the configured limit of {limit:g}")
+    return value
+
+
+def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
+    """The native submission that runs ``execute`` on ``runtime``: one plain run on ``stdin``, its CPU
+    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``."""
+    _check_compile(execute, runtime)
+    cpu_ms = _bounded(execute, "run_cpu_time", DEFAULT_RUN_MS, MAX_TIME_MS)
+    wall_ms = _bounded(execute, "run_timeout", DEFAULT_RUN_MS, 3 * MAX_TIME_MS)
+    limits: dict[str, int] = {"time_ms": max(1, math.ceil(cpu_ms)), "wall_ms": max(1, math.ceil(wall_ms))}
+    memory = _bounded(execute, "run_memory_limit", NO_LIMIT, MAX_MEMORY_MB * 2**20)
+    if memory != NO_LIMIT:
+        limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
+    return {"language": runtime.id, "source": execute.source, "stdin": execute.stdin, "limits": limits}

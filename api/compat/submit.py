@@ -1,0 +1,24 @@
+"""Submitting a translated request through the native path: the same validation, admission limits,
+transaction (submission row + outbox row) and relay as ``POST /api/v1/submissions``."""
+
+from typing import Any
+from uuid import uuid4
+
+import orjson
+
+from api.services import Services
+from api.submissions.repository import insert_submission
+from api.submissions.requests import parse_submission
+from schemas import JobMessage
+
+
+async def submit_native(services: Services, request: dict[str, Any]) -> JobMessage:
+    """Store the native submission ``request`` (a ``POST /api/v1/submissions`` body) durably and wake
+    the relay. Raises the native :class:`~api.lib.errors.ApiError` when it is refused."""
+    accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
+    job = accepted.job
+    await insert_submission(
+        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language)
+    )
+    services.relay.wake()
+    return job

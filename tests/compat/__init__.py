@@ -1,0 +1,1 @@
+"""Tests of the Judge0- and Piston-compatible APIs."""

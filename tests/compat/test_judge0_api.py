@@ -1,0 +1,203 @@
+"""The Judge0 API over raw HTTP, on the real cluster: wait, fields, Base64, batches, statuses by signal,
+delete, the informational routes, and a refusal naming the field for bad input."""
+
+import base64
+from typing import Any
+
+import httpx
+import pytest
+
+from api.compat.judge0.views import NOT_UTF8
+from tests.fixtures.cluster import Cluster
+from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = {"authorization": "Bearer test-admin-token"}
+
+
+@pytest.fixture
+async def judge0(cluster: Cluster) -> Any:
+    async with httpx.AsyncClient(base_url=f"{cluster.api_url}/judge0", timeout=120) as http:
+        yield http
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def finished(judge0: httpx.AsyncClient, path: str, params: dict[str, str]) -> Any:
+    """Poll as a Judge0 client without ``wait`` does, until nothing is queued or processing."""
+
+    async def probe() -> Any:
+        view = (await judge0.get(path, params=params)).json()
+        views = view.get("submissions", [view])
+        return None if any(v and v["status_id"] in (1, 2) for v in views) else view
+
+    return await eventually(probe, within_s=120)
+
+
+async def run(judge0: httpx.AsyncClient, body: dict[str, Any], **params: str) -> dict[str, Any]:
+    reply = await judge0.post("/submissions", json=body, params={"wait": "true", **params})
+    assert reply.status_code == 201, reply.text
+    result: dict[str, Any] = reply.json()
+    return result
+
+
+async def test_wait_returns_the_finished_submission_with_default_fields(judge0: httpx.AsyncClient) -> None:
+    result = await run(judge0, {"source_code": "print(input()[::-1])", "language_id": 71, "stdin": "abc"})
+    assert set(result) == {
+        "stdout",
+        "time",
+        "memory",
+        "stderr",
+        "token",
+        "compile_output",
+        "message",
+        "status",
+    }
+    assert result["status"] == {"id": 3, "description": "Accepted"}
+    assert result["stdout"] == "cba\n"
+    assert float(result["time"]) >= 0 and result["memory"] > 0
+    again = (await judge0.get(f"/submissions/{result['token']}")).json()
+    assert again == result
+
+
+async def test_without_wait_a_token_then_fields_and_base64(judge0: httpx.AsyncClient) -> None:
+    body = {"source_code": b64("print('é' + input())"), "language_id": 71, "stdin": b64("x")}
+    reply = await judge0.post("/submissions", json=body, params={"base64_encoded": "true"})
+    assert reply.status_code == 201 and set(reply.json()) == {"token"}
+    token = reply.json()["token"]
+    params = {"base64_encoded": "true", "fields": "stdout,status_id,source_code,language_id,stdin"}
+    view = await finished(judge0, f"/submissions/{token}", params)
+    assert view == {
+        "stdout": b64("éx\n"),
+        "status_id": 3,
+        "source_code": body["source_code"],
+        "language_id": 71,
+        "stdin": body["stdin"],
+    }
+    full = (await judge0.get(f"/submissions/{token}", params={"fields": "*"})).json()
+    assert full["stdout"] == "éx\n" and full["language"]["id"] == 71 and full["enable_network"] is False
+    assert full["finished_at"].endswith("Z") and full["exit_code"] == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "status", "description"),
+    [
+        ("import os\nos.kill(os.getpid(), 11)", 7, "Runtime Error (SIGSEGV)"),
+        ("import os\nos.kill(os.getpid(), 8)", 9, "Runtime Error (SIGFPE)"),
+        ("import os\nos.abort()", 10, "Runtime Error (SIGABRT)"),
+        ("raise SystemExit(4)", 11, "Runtime Error (NZEC)"),
+        ("while True: pass", 5, "Time Limit Exceeded"),
+    ],
+)
+async def test_statuses_split_runtime_errors_by_signal(
+    judge0: httpx.AsyncClient, source: str, status: int, description: str
+) -> None:
+    result = await run(judge0, {"source_code": source, "language_id": 71, "cpu_time_limit": 1})
+    assert result["status"] == {"id": status, "description": description}
+
+
+async def test_expected_output_decides_accepted_or_wrong_answer(judge0: httpx.AsyncClient) -> None:
+    body = {"source_code": "print(input())", "language_id": 71, "stdin": "7"}
+    assert (await run(judge0, {**body, "expected_output": "7"}))["status"]["id"] == 3
+    assert (await run(judge0, {**body, "expected_output": "8"}))["status"]["id"] == 4
+
+
+async def test_compiled_languages_report_compile_output(judge0: httpx.AsyncClient) -> None:
+    ok = await run(judge0, {"source_code": '#include <cstdio>\nint main(){puts("hi");}', "language_id": 54})
+    assert ok["status"]["id"] == 3 and ok["stdout"] == "hi\n"
+    broken = await run(judge0, {"source_code": "int main(){return y;}", "language_id": 50})
+    assert broken["status"]["id"] == 6 and "y" in broken["compile_output"]
+
+
+async def test_output_that_is_not_utf8_needs_base64(judge0: httpx.AsyncClient) -> None:
+    source = "import sys\nsys.stdout.buffer.write(b'\\xff\\xfe')"
+    reply = await judge0.post(
+        "/submissions", json={"source_code": source, "language_id": 71}, params={"wait": "true"}
+    )
+    assert reply.status_code == 400
+    assert reply.json() == {"error": NOT_UTF8}
+    result = await run(judge0, {"source_code": b64(source), "language_id": 71}, base64_encoded="true")
+    assert result["status"]["id"] == 3
+    assert base64.b64decode(result["stdout"]).decode() == "\ufffd\ufffd"
+
+
+async def test_batches_create_and_read_in_order_with_errors_per_item(judge0: httpx.AsyncClient) -> None:
+    items = [
+        {"source_code": "print(1)", "language_id": 71},
+        {"source_code": "print(2)", "language_id": 9999},
+        {"source_code": "console.log(3)", "language_id": 63},
+    ]
+    reply = await judge0.post("/submissions/batch", json={"submissions": items})
+    assert reply.status_code == 201
+    created = reply.json()
+    assert created[1] == {"language_id": ["language with id 9999 doesn't exist"]}
+    tokens = [created[0]["token"], "00000000-0000-4000-8000-000000000000", created[2]["token"]]
+    params = {"tokens": ",".join(tokens), "fields": "stdout,status_id"}
+    views = (await finished(judge0, "/submissions/batch", params))["submissions"]
+    assert views == [{"stdout": "1\n", "status_id": 3}, None, {"stdout": "3\n", "status_id": 3}]
+    too_many = await judge0.post("/submissions/batch", json={"submissions": items * 7})
+    assert too_many.status_code == 422 and "submissions" in too_many.json()
+
+
+async def test_delete_needs_the_admin_token_and_a_finished_submission(judge0: httpx.AsyncClient) -> None:
+    token = (await run(judge0, {"source_code": "print(5)", "language_id": 71}))["token"]
+    assert (await judge0.delete(f"/submissions/{token}")).status_code == 401
+    deleted = await judge0.delete(f"/submissions/{token}", headers=ADMIN)
+    assert deleted.status_code == 200 and deleted.json()["stdout"] == "5\n"
+    assert (await judge0.get(f"/submissions/{token}")).status_code == 404
+    assert (await judge0.delete(f"/submissions/{token}", headers=ADMIN)).status_code == 404
+
+
+async def test_informational_routes(judge0: httpx.AsyncClient) -> None:
+    languages = (await judge0.get("/languages")).json()
+    assert {71, 54, 50, 62, 63, 60, 73} <= {language["id"] for language in languages}
+    java = (await judge0.get("/languages/62")).json()
+    assert java["source_file"] == "Main.java" and java["is_archived"] is False
+    assert (await judge0.get("/languages/1")).status_code == 404
+    statuses = (await judge0.get("/statuses")).json()
+    assert statuses[6] == {"id": 7, "description": "Runtime Error (SIGSEGV)"} and len(statuses) == 14
+    assert (await judge0.get("/about")).json()["version"] == "1.13.1"
+    assert (await judge0.get("/version")).text == "1.13.1"
+    config = (await judge0.get("/config_info")).json()
+    assert (
+        config["enable_wait_result"] and not config["enable_network"] and config["max_cpu_time_limit"] == 10
+    )
+    assert "Architecture" in (await judge0.get("/system_info")).json()
+    assert (await judge0.get("/workers")).status_code == 401
+    workers = (await judge0.get("/workers", headers=ADMIN)).json()
+    python = next(w for w in workers if w["queue"] == "python")
+    assert python["available"] >= 1 and set(python) >= {"idle", "working", "paused", "failed"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "status"),
+    [
+        ("enable_network", True, 422),
+        ("compiler_options", "-O3", 422),
+        ("command_line_arguments", "x", 422),
+        ("number_of_runs", 2, 422),
+        ("callback_url", "http://example.test/", 422),
+        ("language_id", None, 422),
+        ("source_code", "x" * 2_000_000, 413),
+        ("memory_limit", 0, 422),
+    ],
+)
+async def test_bad_input_is_refused_naming_the_field(
+    judge0: httpx.AsyncClient, field: str, value: Any, status: int
+) -> None:
+    body = {"source_code": "print(1)", "language_id": 71, field: value}
+    reply = await judge0.post("/submissions", json=body)
+    assert reply.status_code == status, reply.text
+    assert list(reply.json()) == [field], reply.text
+
+
+async def test_bad_query_parameters_are_refused_by_name(judge0: httpx.AsyncClient) -> None:
+    body = {"source_code": "print(1)", "language_id": 71}
+    reply = await judge0.post("/submissions", json=body, params={"wait": "maybe"})
+    assert reply.status_code == 422 and "wait" in reply.json()
+    reply = await judge0.get("/submissions/00000000-0000-4000-8000-000000000000", params={"fields": "x"})
+    assert reply.status_code == 422 and "fields" in reply.json()
+    assert (await judge0.get("/submissions/not-a-token")).json() == {"error": "Not Found"}

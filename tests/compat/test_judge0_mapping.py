@@ -1,0 +1,172 @@
+"""Judge0's side of the translation, without services: requests to native submissions, native outcomes
+to Judge0 statuses and attributes."""
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from api.compat.errors import CompatError
+from api.compat.judge0.catalog import STATUSES, judge0_languages
+from api.compat.judge0.requests import ALL_FIELDS, DEFAULT_FIELDS, parse_judge0_submission, query_fields
+from api.compat.judge0.views import NOT_UTF8, all_attributes, status_id, submission_view
+from api.submissions.repository import SubmissionRow, SubmittedProgram
+from common.runtimes import default_runtimes_dir, load_runtimes
+from schemas import RunReport, Status, Verdict
+
+pytestmark = pytest.mark.unit
+
+RUNTIMES = load_runtimes(default_runtimes_dir())
+LANGUAGES = judge0_languages(RUNTIMES)
+
+
+def refusal(data: Any, base64_encoded: bool = False) -> dict[str, Any]:
+    with pytest.raises(CompatError) as caught:
+        parse_judge0_submission(data, LANGUAGES, base64_encoded)
+    assert caught.value.status_code == 422
+    return caught.value.body
+
+
+def test_every_runtime_has_judge0_ids_and_no_id_is_taken_twice() -> None:
+    ids = [i for rt in RUNTIMES.values() for i in rt.compat.judge0_ids]
+    assert len(ids) == len(set(ids))
+    wanted = {71: "python", 54: "cpp", 50: "c", 62: "java", 63: "javascript", 60: "go", 73: "rust"}
+    assert {i: LANGUAGES[i].id for i in wanted} == wanted
+    assert all(rt.compat.judge0_ids for rt in RUNTIMES.values())
+
+
+def test_a_submission_maps_to_the_native_request_in_judge0_units() -> None:
+    parsed = parse_judge0_submission(
+        {"source_code": "print(1)", "language_id": 71, "stdin": "x", "cpu_time_limit": 1.5,
+         "wall_time_limit": 4, "memory_limit": 200_000, "max_file_size": 10},
+        LANGUAGES,
+        False,
+    )  # fmt: skip
+    assert parsed.native == {
+        "language": "python",
+        "source": "print(1)",
+        "stdin": "x",
+        "limits": {"time_ms": 1500, "wall_ms": 4000, "memory_mb": 196, "output_kb": 10},
+    }
+
+
+def test_expected_output_makes_one_native_test_and_defaults_are_judge0s() -> None:
+    parsed = parse_judge0_submission(
+        {"source_code": "cHJpbnQoMSk=", "language_id": 54, "stdin": "MQ==", "expected_output": "Mgo="},
+        LANGUAGES,
+        True,
+    )
+    assert parsed.native["source"] == "print(1)"
+    assert parsed.native["tests"] == [{"stdin": "1", "expected_output": "2\n"}]
+    assert parsed.native["limits"] == {"time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024}
+
+
+def test_judge0_defaults_of_unsupported_fields_are_accepted() -> None:
+    parse_judge0_submission(
+        {"source_code": "x", "language_id": 71, "compiler_options": None, "command_line_arguments": "",
+         "number_of_runs": 1, "redirect_stderr_to_stdout": False, "enable_network": False,
+         "cpu_extra_time": 1, "stack_limit": 64000, "max_processes_and_or_threads": 60, "callback_url": None,
+         "enable_per_process_and_thread_time_limit": False, "additional_files": None},
+        LANGUAGES,
+        False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("compiler_options", "-O3", "not supported yet"),
+        ("command_line_arguments", "a b", "not supported yet"),
+        ("additional_files", "UEsDBA==", "not supported yet"),
+        ("redirect_stderr_to_stdout", True, "not supported yet"),
+        ("callback_url", "http://example.test/", "not supported yet"),
+        ("number_of_runs", 3, "not supported yet"),
+        ("cpu_extra_time", 2, "not supported yet"),
+        ("stack_limit", 1000, "not supported yet"),
+        ("max_processes_and_or_threads", 1, "not supported yet"),
+        ("enable_per_process_and_thread_memory_limit", True, "not supported yet"),
+        ("enable_network", True, "never gives a job a network"),
+        ("language_id", 9999, "language with id 9999 doesn't exist"),
+        ("language_id", "71", "doesn't exist"),
+        ("cpu_time_limit", 11, "less than or equal to 10"),
+        ("cpu_time_limit", -1, "greater than 0"),
+        ("wall_time_limit", "soon", "not a number"),
+        ("memory_limit", 10**9, "less than or equal to 1048576"),
+        ("max_file_size", True, "not a number"),
+        ("stdin", 5, "must be a string"),
+        ("expected_output", ["a"], "must be a string"),
+        ("source_code", "", "can't be blank"),
+        ("colour", "red", "not a Judge0 submission attribute"),
+    ],
+)
+def test_each_bad_field_is_refused_by_name(field: str, value: Any, says: str) -> None:
+    body = refusal({"source_code": "print(1)", "language_id": 71, field: value})
+    assert list(body) == [field] and says in body[field][0]
+
+
+def test_base64_that_is_not_base64_or_not_utf8_is_refused_by_name() -> None:
+    assert "Base64" in refusal({"source_code": "%%%", "language_id": 71}, True)["source_code"][0]
+    latin1 = base64.b64encode("é".encode("latin-1")).decode()
+    assert "UTF-8" in refusal({"source_code": "eA==", "language_id": 71, "stdin": latin1}, True)["stdin"][0]
+
+
+def test_runtime_errors_split_by_signal_as_judge0_does() -> None:
+    def report(**fields: Any) -> RunReport:
+        return RunReport(verdict=Verdict.RUNTIME_ERROR, **fields)
+
+    assert status_id(Status.FINISHED, Verdict.RUNTIME_ERROR, report(signal="SIGSEGV")) == 7
+    assert status_id(Status.FINISHED, Verdict.RUNTIME_ERROR, report(signal="SIGFPE")) == 9
+    assert status_id(Status.FINISHED, Verdict.RUNTIME_ERROR, report(signal="SIGABRT")) == 10
+    assert status_id(Status.FINISHED, Verdict.RUNTIME_ERROR, report(signal="SIGKILL")) == 12
+    assert status_id(Status.FINISHED, Verdict.RUNTIME_ERROR, report(exit_code=1)) == 11
+    assert status_id(Status.FINISHED, Verdict.OUTPUT_LIMIT_EXCEEDED, None) == 8
+    assert status_id(Status.QUEUED, None, None) == 1
+    assert status_id(Status.RUNNING, None, None) == 2
+    assert status_id(Status.FINISHED, Verdict.WRONG_ANSWER, None) == 4
+    assert STATUSES[11] == "Runtime Error (NZEC)" and len(STATUSES) == 14
+
+
+def _row(stdout: str) -> SubmissionRow:
+    at = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
+    run = {
+        "verdict": "accepted",
+        "exit_code": 0,
+        "time_ms": 31,
+        "wall_ms": 40,
+        "memory_kb": 900,
+        "stdout": stdout,
+    }
+    outcome = {"verdict": "accepted", "run": run, "limits": {"time_ms": 5000, "memory_mb": 125}}
+    return SubmissionRow(
+        id="0b6f5f6e-0000-4000-8000-000000000000", language="python", status=Status.FINISHED,
+        verdict="accepted", spec={}, outcome=outcome, last_seq=2, worker="w", origin="http",
+        created_at=at, started_at=at, finished_at=at,
+    )  # fmt: skip
+
+
+def test_attributes_in_judge0_units_and_fields() -> None:
+    attributes = all_attributes(_row("hi\n"), SubmittedProgram("print('hi')", ""), RUNTIMES["python"])
+    assert set(attributes) == set(ALL_FIELDS)
+    view = submission_view(attributes, DEFAULT_FIELDS, base64_encoded=False)
+    assert view == {
+        "stdout": "hi\n", "time": "0.031", "memory": 900, "stderr": None,
+        "token": "0b6f5f6e-0000-4000-8000-000000000000", "compile_output": None, "message": None,
+        "status": {"id": 3, "description": "Accepted"},
+    }  # fmt: skip
+    encoded = submission_view(attributes, query_fields({"fields": "stdout,created_at,language_id"}), True)
+    assert encoded == {"stdout": "aGkK", "created_at": "2026-01-02T03:04:05.678Z", "language_id": 71}
+
+
+def test_output_that_was_not_utf8_is_refused_in_plain_text_with_judge0s_message() -> None:
+    attributes = all_attributes(_row("\ufffd\n"), SubmittedProgram("x", ""), RUNTIMES["python"])
+    with pytest.raises(CompatError) as caught:
+        submission_view(attributes, DEFAULT_FIELDS, base64_encoded=False)
+    assert caught.value.status_code == 400 and caught.value.body == {"error": NOT_UTF8}
+    assert submission_view(attributes, DEFAULT_FIELDS, base64_encoded=True)["stdout"]
+
+
+def test_unknown_fields_in_the_query_are_refused_by_name() -> None:
+    with pytest.raises(CompatError) as caught:
+        query_fields({"fields": "stdout,nope"})
+    assert "fields" in caught.value.body

@@ -1,0 +1,85 @@
+"""The Piston v2 API over raw HTTP, on the real cluster: runtimes, aliases and version ranges, the
+compile stage, timeouts, and Piston's 400 ``{"message"}`` for bad requests."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.cluster import Cluster
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def piston(cluster: Cluster) -> Any:
+    async with httpx.AsyncClient(base_url=f"{cluster.api_url}/api/v2", timeout=120) as http:
+        yield http
+
+
+def execute_body(language: str, content: str, **extra: Any) -> dict[str, Any]:
+    return {"language": language, "version": "*", "files": [{"name": "main", "content": content}], **extra}
+
+
+async def test_runtimes_name_languages_versions_and_aliases(piston: httpx.AsyncClient) -> None:
+    runtimes = {r["language"]: r for r in (await piston.get("/runtimes")).json()}
+    assert {"python", "c++", "c", "java", "javascript", "go", "rust"} <= set(runtimes)
+    assert "py" in runtimes["python"]["aliases"] and "cpp" in runtimes["c++"]["aliases"]
+    assert runtimes["python"]["version"].startswith("3.")
+
+
+async def test_an_alias_and_a_version_range_run_the_program(piston: httpx.AsyncClient) -> None:
+    version = next(r for r in (await piston.get("/runtimes")).json() if r["language"] == "python")["version"]
+    major = version.split(".")[0]
+    for path, language, wanted in (("/execute", "py", f"{major}.x"), ("/execute/", "python3", version)):
+        body = {**execute_body(language, "print(input().upper())", stdin="abc"), "version": wanted}
+        reply = await piston.post(path, json=body)
+        assert reply.status_code == 200, reply.text
+        result = reply.json()
+        assert result["language"] == "python" and result["version"] == version
+        assert result["run"]["stdout"] == "ABC\n" and result["run"]["code"] == 0
+        assert result["run"]["status"] is None and result["run"]["output"] == "ABC\n"
+        assert "compile" not in result
+    unknown = await piston.post("/execute", json={**execute_body("python", "print(1)"), "version": "2.7"})
+    assert unknown.status_code == 400 and unknown.json() == {"message": "python-2.7 runtime is unknown"}
+
+
+async def test_compiled_languages_have_a_compile_stage(piston: httpx.AsyncClient) -> None:
+    ok = (
+        await piston.post("/execute", json=execute_body("c++", '#include <cstdio>\nint main(){puts("c");}'))
+    ).json()
+    assert ok["compile"]["code"] == 0 and ok["run"]["stdout"] == "c\n"
+    broken = (await piston.post("/execute", json=execute_body("gcc", "int main(){return z;}"))).json()
+    assert broken["compile"]["code"] != 0 and "z" in broken["compile"]["stderr"]
+    assert broken["compile"]["status"] == "RE" and "run" not in broken
+
+
+async def test_run_limits_map_to_the_jobs_limits(piston: httpx.AsyncClient) -> None:
+    spin = execute_body("python", "while True: pass", run_cpu_time=500, run_timeout=2000)
+    result = (await piston.post("/execute", json=spin)).json()
+    assert result["run"]["status"] == "TO" and result["run"]["signal"] == "SIGKILL"
+    assert 500 <= result["run"]["cpu_time"] < 2000
+    crash = (await piston.post("/execute", json=execute_body("js", "process.exit(3)"))).json()
+    assert (crash["run"]["status"], crash["run"]["code"]) == ("RE", 3)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"language": 5}, "language is required as a string"),
+        ({"version": None}, "version is required as a string"),
+        ({"files": [{"content": "x"}, {"content": "y"}]}, "files: more than one file is not supported yet"),
+        ({"files": [{"content": "x", "encoding": "utf16"}]}, "files[0].encoding"),
+        ({"args": ["--flag"]}, "args is not supported yet"),
+        ({"stdin": ["x"]}, "stdin is required as a string"),
+        ({"run_timeout": 10**9}, "run_timeout cannot exceed"),
+        ({"run_memory_limit": "lots"}, "run_memory_limit must be a number"),
+        ({"language": "c++", "compile_timeout": 1}, "compile_timeout below"),
+    ],
+)
+async def test_bad_requests_get_pistons_400_naming_the_field(
+    piston: httpx.AsyncClient, change: dict[str, Any], says: str
+) -> None:
+    reply = await piston.post("/execute", json={**execute_body("python", "print(1)"), **change})
+    assert reply.status_code == 400, reply.text
+    assert set(reply.json()) == {"message"} and says in reply.json()["message"]
