@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_fixed
+
 from common.runtimes import Runtime
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
@@ -185,13 +187,18 @@ class Pool:
     async def _respawn(self, old: _Member) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, old.process.join)
-        while not self._closing:
-            try:
-                self._idle.put_nowait(await self._spawn(old.index))
-                return
-            except OSError:
-                log.exception("cannot start pool process %d; retrying", old.index)
-                await asyncio.sleep(RESPAWN_BACKOFF_S)
+        # Until it starts or the pool closes (close() cancels this task).
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(OSError),
+            wait=wait_fixed(RESPAWN_BACKOFF_S),
+            before_sleep=lambda state: log.error(
+                "cannot start pool process %d; retrying",
+                old.index,
+                exc_info=state.outcome.exception() if state.outcome else None,
+            ),
+        )
+        member: _Member = await retrying(self._spawn, old.index)
+        self._idle.put_nowait(member)
 
     async def close(self) -> None:
         """Stop every pool process: idle ones exit cleanly, busy ones (a drain that timed out) are killed."""

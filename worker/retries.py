@@ -1,10 +1,12 @@
-"""The retry policy of a job we failed to run, as small hooks: which failures are ours (retried at once,
-each time in a fresh pool process) and how many attempts a job gets; the caller says what the job gets
-when we give up. There is no back-off to wait: a retry's fresh process is its remedy."""
+"""The retry policy of a job we failed to run, as small hooks over tenacity: which failures are ours
+(retried, each time in a fresh pool process) and how many attempts a job gets; the caller says what the
+job gets when we give up. The counting and the loop are tenacity's."""
 
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from schemas.jobs import JobMessage
 from schemas.results import Outcome
@@ -34,15 +36,28 @@ class RetryPolicy:
         ``give_up(last failure)``. Returns the outcome and the number of attempts made. Failures that are
         not retryable propagate."""
 
-        failure: BaseException | None = None
-        for number in range(1, self.max_attempts + 1):
-            try:
-                return await attempt(), number
-            except Exception as exc:  # cancellation is not a failure: it propagates
-                if not self.retryable(exc):
-                    raise
-                failure = exc
-                log.warning(
-                    "job %s attempt %d/%d failed on our side: %s", job.id, number, self.max_attempts, exc
-                )
-        return give_up(failure), self.max_attempts
+        def failed(state: RetryCallState) -> None:
+            failure = state.outcome.exception() if state.outcome is not None else None
+            log.warning(
+                "job %s attempt %d/%d failed on our side: %s",
+                job.id,
+                state.attempt_number,
+                self.max_attempts,
+                failure,
+            )
+
+        def gave_up(state: RetryCallState) -> Outcome:
+            return give_up(state.outcome.exception() if state.outcome is not None else None)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            retry=retry_if_exception(self.retryable),
+            after=failed,
+            retry_error_callback=gave_up,
+        )
+
+        async def once() -> Outcome:  # a coroutine function: tenacity awaits only those
+            return await attempt()
+
+        outcome: Outcome = await retrying(once)
+        return outcome, int(retrying.statistics["attempt_number"])
