@@ -1,11 +1,13 @@
-"""Kafka consumption of one language's jobs: fetch as many records as there are free pool slots plus a
-few ahead (``prefetch``), handle each as a named task, and commit per partition the highest offset below
-which every job is done.
+"""Kafka consumption of one language's jobs: keep as many records in flight as there are pool processes
+plus a few ahead (``prefetch``), handle each as a named task, and commit per partition the highest offset
+below which every job is done.
 
-A job *starts* only through :meth:`JobConsumer.starting`: once a pool slot is free for it, and once a
-commit has recorded in its metadata that it is starting (worker/deliveries.py), so a job that keeps
-killing its workers can be recognised: the handler learns how often the job was started before.
-Prefetched jobs wait there with their look-ups done, so a freed slot gets its next job at once.
+This is flow control, not a capacity gate: the pool is the only one. A job *starts* only through
+:meth:`JobConsumer.starting`, which the handler enters once a pool process is reserved for the job, and
+which commits the start in the partition's metadata (worker/deliveries.py) before the job runs, so a job
+that keeps killing its workers can be recognised: the handler learns how often the job was started
+before. Prefetched jobs wait for a pool process with their look-ups done, holding none, so a freed process
+gets its next job at once.
 
 Offsets are committed only after a job's result was acknowledged, and never past an unfinished or
 unstarted job, so a worker killed mid-job leaves that job (and everything after it) to the next owner of
@@ -33,12 +35,13 @@ log = logging.getLogger(__name__)
 
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 RecordHandler = Callable[[Record, StartJob], Awaitable[None]]
-"""Handles one record; enters its :data:`StartJob` to run it (not to reject it or answer it from a stored
-result)."""
+"""Handles one record (:meth:`worker.handler.JobHandler.handle`); enters its :data:`StartJob` to run it
+(not to reject it or answer it from a stored result)."""
 CommittedReader = Callable[[list[TopicPartition]], Awaitable[Committed]]
 FETCH_TIMEOUT_MS = 500
 IDLE_POLL_S = 1.0
-"""While every slot is busy, how often we still poll (paused) so the group knows we are alive."""
+"""While as many jobs are in flight as we keep, how often we still poll (paused) so that the group knows
+we are alive."""
 
 
 @dataclass(eq=False)
@@ -52,7 +55,7 @@ class _Job:
 
 
 class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
-    """Owns the consumer, the in-flight job tasks, the pool slots and the offset bookkeeping."""
+    """Owns the consumer, the in-flight job tasks and the offset bookkeeping."""
 
     def __init__(
         self,
@@ -61,7 +64,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         handler: RecordHandler,
         read_committed: CommittedReader,
         *,
-        slots: int,
+        pool_size: int,
         prefetch: int,
         drain_timeout_s: float,
     ) -> None:
@@ -69,12 +72,11 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         self._topic = topic
         self._handler = handler
         self._read_committed = read_committed
-        self._slots = asyncio.Semaphore(slots)
-        self._capacity = slots + prefetch
+        self._capacity = pool_size + prefetch
         self._drain_timeout_s = drain_timeout_s
         self._offsets: OffsetTracker[TopicPartition] = OffsetTracker()
         self._in_flight: dict[asyncio.Task[None], _Job] = {}
-        self._slot_freed = asyncio.Event()
+        self._room_freed = asyncio.Event()
         self._commit_lock = asyncio.Lock()
         self._commit_wanted = asyncio.Event()
         self._committer: asyncio.Task[None] | None = None
@@ -91,21 +93,21 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
 
     @property
     def in_flight(self) -> int:
-        """Jobs running now."""
+        """Jobs fetched and not done: running, or waiting for a pool process."""
         return len(self._in_flight)
 
     async def run(self, stop: asyncio.Event, *, burst: bool) -> None:
         """Fetch and start jobs until ``stop`` is set, a job failed fatally, or (``burst``) the queue is
         empty. Returns with jobs possibly still running: :meth:`drain` waits for them."""
         while not stop.is_set() and self.failure is None:
-            self._slot_freed.clear()
+            self._room_freed.clear()
             free = self._capacity - len(self._in_flight)
             assignment = self._consumer.assignment()
             if free == 0:
                 # Paused, a fetch returns nothing but still counts as a poll (max_poll_interval_ms).
                 self._consumer.pause(*assignment)
                 await self._consumer.getmany(timeout_ms=0)
-                await _first_of(self._slot_freed, stop, within_s=IDLE_POLL_S)
+                await _first_of(self._room_freed, stop, within_s=IDLE_POLL_S)
                 continue
             self._consumer.resume(*assignment)
             batch = await self._consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS, max_records=free)
@@ -135,23 +137,23 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
 
     def _job_ended(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
-        self._slot_freed.set()
+        self._room_freed.set()
 
     @contextlib.asynccontextmanager
     async def starting(self, job: _Job) -> AsyncIterator[int]:
-        """The :data:`StartJob` of ``job``: a pool slot, and a commit recording the start."""
-        async with self._slots:
+        """The :data:`StartJob` of ``job``: a commit recording the start (a pool process is already
+        reserved for it); yields how many times it was started before."""
+        self._check_startable(job)
+        started_before = job.offsets.start(job.offset)
+        try:
+            # Awaited: a job that kills this worker must find its start already counted.
+            await self.commit([job.partition])
             self._check_startable(job)
-            started_before = job.offsets.start(job.offset)
-            try:
-                # Awaited: a job that kills this worker must find its start already counted.
-                await self.commit([job.partition])
-                self._check_startable(job)
-            except BaseException:
-                job.offsets.abandon(job.offset)
-                raise
-            job.started = True
-            yield started_before
+        except BaseException:
+            job.offsets.abandon(job.offset)
+            raise
+        job.started = True
+        yield started_before
 
     def _check_startable(self, job: _Job) -> None:
         if self._draining:
@@ -175,7 +177,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 "job at %s[%d]@%d cannot be completed", record.topic, record.partition, record.offset
             )
             self.failure = exc
-            self._slot_freed.set()
+            self._room_freed.set()
             return
         job.offsets.finish(job.offset)
         self._commit_wanted.set()
@@ -191,7 +193,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         if not task.cancelled() and task.exception() is not None:
             log.error("the offset committer failed", exc_info=task.exception())
             self.failure = task.exception()
-            self._slot_freed.set()
+            self._room_freed.set()
 
     async def _stop_committer(self) -> None:
         if self._committer is not None:

@@ -1,14 +1,14 @@
-"""What happens to one Kafka record: reject it to the dead-letter topic, publish the stored result again
-when the job already finished, dead-letter it as poison when it was started too often without finishing,
-or run it (retrying our own failures in a fresh pool process) and publish its events. Returns only once
-Kafka acknowledged them.
+"""What happens to one Kafka record, in four steps a method each: admit it (or reject it to the
+dead-letter topic), answer it from the stored result when the job already finished, dead-letter it as
+poison when it was started too often without finishing, or run it (our own failures retried in a fresh
+pool process, :mod:`worker.retries`) and publish its events. Returns only once Kafka acknowledged them.
 
-Only the last two *start* the job (the consumer's gate: a pool slot and a recorded start). The checks
-before it run while the job still waits for a slot, and the slot is given back as soon as the job's
-events are sent: waiting for Kafka's acknowledgements does not keep a pool process idle.
+Only the last two *start* the job: once a pool process is reserved for it (the worker's one capacity
+gate, :meth:`worker.pool.Pool.slot`), the consumer records the start (:data:`StartJob`). The checks
+before run while the job waits for a process, and the process is given back as soon as the job's events
+are sent: waiting for Kafka's acknowledgements does not keep it idle.
 """
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -21,10 +21,11 @@ from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
 from schemas.verdicts import Verdict
-from worker.errors import InternalError, JobRejected
-from worker.job_start import StartJob
-from worker.pool import OnTest, Pool
-from worker.publisher import Ack, Publisher
+from worker.errors import JobRejected
+from worker.job_start import JobRecord, StartJob
+from worker.pool import Pool, Slot
+from worker.publisher import Batch, Publisher
+from worker.retries import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +64,6 @@ def poison_reason(started_before: int) -> str:
     return f"poison: a worker died {started_before} times while running this job"
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a record came from, as dead letters tell it."""
-
-    key: bytes | None
-    value: bytes | None
-    topic: str
-    partition: int
-    offset: int
-
-
 class JobHandler:
     """Handles records of the jobs topic, one call per record (calls run concurrently)."""
 
@@ -82,116 +72,99 @@ class JobHandler:
         admission: Admission,
         pool: Pool,
         publisher: Publisher,
+        retries: RetryPolicy,
         *,
         worker_id: str,
-        max_attempts: int,
         max_deliveries: int,
         finished: FinishedLookup | None = None,
     ) -> None:
         self._admission = admission
         self._pool = pool
         self._publisher = publisher
+        self._retries = retries
         self._worker_id = worker_id
-        self._max_attempts = max_attempts
         self._max_deliveries = max_deliveries
         self._finished = finished
 
-    async def handle(
-        self,
-        *,
-        key: bytes | None,
-        value: bytes | None,
-        topic: str,
-        partition: int,
-        offset: int,
-        start: StartJob,
-    ) -> None:
-        """Dead-letter, answer from the stored result, or start the job through ``start`` and run it (or
-        dead-letter it as poison when ``start`` says it was started too often). Raises only when Kafka
-        would not take what we publish, or when ``start`` refuses (``JobAbandoned``)."""
-        source = Source(key, value, topic, partition, offset)
+    async def handle(self, record: JobRecord, start: StartJob) -> None:
+        """Dead-letter ``record``, answer it from the stored result, or start its job through ``start`` and
+        run it (or dead-letter it as poison). Raises only when Kafka would not take what we publish, or
+        when ``start`` refuses (``JobAbandoned``)."""
+        # Leaving the batch waits for Kafka's acknowledgements, after the pool slot was given back.
+        async with self._publisher.batch() as batch:
+            job = await self.admit(record, batch)
+            if job is None or await self.answer_from_store(job, batch):
+                return
+            async with self._pool.slot() as slot, start() as started_before:
+                if self.is_poison(started_before):
+                    await self.poisoned(job, record, started_before, batch)
+                else:
+                    await self.run(job, slot, batch)
+
+    async def admit(self, record: JobRecord, batch: Batch) -> JobMessage | None:
+        """The job of ``record``, or None when it was rejected (sent to the dead-letter topic)."""
         try:
-            job = self._admission.admit(value)
+            return self._admission.admit(record.value)
         except JobRejected as exc:
-            ack = await self._send_dead_letter(source, exc.reason)
-            await ack
-            log.warning("rejected %s[%d]@%d to dead-letter: %s", topic, partition, offset, exc.reason)
-            return
+            await batch.dead_letter(record, exc.reason)
+            log.warning(
+                "rejected %s[%d]@%d to dead-letter: %s", record.topic, record.partition, record.offset, exc
+            )
+            return None
+
+    async def answer_from_store(self, job: JobMessage, batch: Batch) -> bool:
+        """Publish the stored result again when ``job`` already finished; whether it did."""
         stored = await self._finished.lookup(job.id) if self._finished is not None else None
-        if stored is not None:
-            ack = await self._publisher.stored_result(stored)
-            await ack
-            log.info("job %s already finished: its stored result was published again", job.id)
-            return
-        async with start() as started_before:
-            if started_before >= self._max_deliveries:
-                acks = await self.poisoned(job, source, started_before)
-            else:
-                _, acks = await self.run(job)
-        await asyncio.gather(*acks)
+        if stored is None:
+            return False
+        await batch.stored_result(stored)
+        log.info("job %s already finished: its stored result was published again", job.id)
+        return True
 
-    async def poisoned(self, job: JobMessage, source: Source, started_before: int) -> list[Ack]:
+    def is_poison(self, started_before: int) -> bool:
+        """Whether a job started ``started_before`` times without finishing must not run again."""
+        return started_before >= self._max_deliveries
+
+    async def poisoned(self, job: JobMessage, record: JobRecord, started_before: int, batch: Batch) -> None:
         """Give up a job that killed its workers: dead-letter it and publish an ``internal_error`` result,
-        so whoever waits for it gets an answer. Returns Kafka's acknowledgements to wait for."""
+        so whoever waits for it gets an answer."""
         reason = poison_reason(started_before)
-        outcome = Outcome(
-            verdict=Verdict.INTERNAL_ERROR,
-            limits=job.limits.effective(),
-            message=f"dead-lettered as {reason}",
-            worker=self._worker_id,
-        )
+        await batch.dead_letter(record, reason, result_published=True)
         # Above every seq an earlier delivery can have published (running, then one event per test).
-        seq = seq_for_test(len(job.tests or []))
-        dead_letter = await self._send_dead_letter(source, reason, result_published=True)
-        acks = [dead_letter, await self._publisher.result(job, outcome, seq)]
+        outcome = self.internal_error(job, f"dead-lettered as {reason}")
+        await batch.result(job, outcome, seq_for_test(len(job.tests or [])))
         log.error("job %s dead-lettered: %s", job.id, reason)
-        return acks
 
-    async def _send_dead_letter(self, source: Source, reason: str, *, result_published: bool = False) -> Ack:
-        return await self._publisher.dead_letter(
-            key=source.key,
-            value=source.value,
-            reason=reason,
-            topic=source.topic,
-            partition=source.partition,
-            offset=source.offset,
-            result_published=result_published,
-        )
-
-    async def run(self, job: JobMessage) -> tuple[Outcome, list[Ack]]:
-        """Run a valid job and publish ``running``, each test and the result. Returns the outcome and
-        Kafka's acknowledgements of those events, to wait for."""
+    async def run(self, job: JobMessage, slot: Slot, batch: Batch) -> Outcome:
+        """Run a valid job on ``slot`` and publish ``running``, each test and the result; the outcome."""
         started = time.monotonic()
-        acks: list[Ack] = [await self._publisher.running(job)]
+        await batch.running(job)
         last_seq = SEQ_RUNNING
 
         async def on_test(report: TestReport) -> None:
             nonlocal last_seq
-            acks.append(await self._publisher.test(job, report))
+            await batch.test(job, report)
             last_seq = max(last_seq, seq_for_test(report.index))
 
-        outcome, attempts = await self._run_with_retries(job, on_test)
+        outcome, attempts = await self._retries.run(
+            job,
+            lambda: slot.run(job, on_test),
+            lambda failure: self.internal_error(
+                job, f"gave up after {self._retries.max_attempts} attempts: {failure}"
+            ),
+        )
         # One more than the last event published, including those of failed attempts, so the result is
         # never dropped as a duplicate by a consumer that keeps the highest seq.
-        acks.append(await self._publisher.result(job, outcome, last_seq + 1))
+        await batch.result(job, outcome, last_seq + 1)
         elapsed_ms = round((time.monotonic() - started) * 1000)
         log.info("job %s %s in %d ms (attempts %d)", job.id, outcome.verdict, elapsed_ms, attempts)
-        return outcome, acks
+        return outcome
 
-    async def _run_with_retries(self, job: JobMessage, on_test: OnTest) -> tuple[Outcome, int]:
-        failure = ""
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return await self._pool.run(job, on_test), attempt
-            except InternalError as exc:
-                failure = str(exc)
-                log.warning(
-                    "job %s attempt %d/%d failed on our side: %s", job.id, attempt, self._max_attempts, exc
-                )
-        outcome = Outcome(
+    def internal_error(self, job: JobMessage, message: str) -> Outcome:
+        """An ``internal_error`` outcome of ``job`` from this worker: we, not the program, failed."""
+        return Outcome(
             verdict=Verdict.INTERNAL_ERROR,
             limits=job.limits.effective(),
-            message=f"gave up after {self._max_attempts} attempts: {failure}",
+            message=message,
             worker=self._worker_id,
         )
-        return outcome, self._max_attempts

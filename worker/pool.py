@@ -1,18 +1,25 @@
 """The process pool: ``size`` long-lived pool processes (forkserver), one job at a time each.
 
+The pool is the worker's one capacity gate: :meth:`Pool.slot` returns only once a pool process is idle
+and reserves it for one job, retries included. So a job holding a slot never waits for a process to be
+started for it (except for a retry, whose process is a fresh one by design).
+
 A pool process that dies, hangs past the job's time budget, reports an internal error, or is abandoned
 half-way (cancellation, a failed publish) is killed and replaced by a fresh one, so a retry never runs in
 a process in an unknown state.
 """
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import pickle
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_fixed
 
 from common.runtimes import Runtime
 from schemas.jobs import JobMessage
@@ -52,6 +59,32 @@ async def _read_frame(reader: asyncio.StreamReader) -> tuple[object, ...]:
     return message
 
 
+class Slot:
+    """A pool process reserved for one job (:meth:`Pool.slot`); a retry after a failure runs in the next
+    idle process, which the slot then holds instead."""
+
+    def __init__(self, pool: "Pool", member: "_Member") -> None:
+        self._pool = pool
+        self._member: _Member | None = member
+
+    async def run(self, job: JobMessage, on_test: OnTest) -> Outcome:
+        """Run ``job`` in the slot's process, awaiting ``on_test`` for each test report as it arrives.
+
+        Raises :class:`InternalError` (:class:`PoolProcessLost` when the process died or hung); the
+        process is then replaced, and the slot waits for an idle one when run again."""
+        member = self._member if self._member is not None else await self._pool._idle.get()
+        self._member = None
+        outcome = await self._pool._run_on(member, job, on_test)
+        self._member = member
+        return outcome
+
+    def release(self) -> None:
+        """Give the process back to the pool (the one that ran the job last, unless it was replaced)."""
+        if self._member is not None:
+            self._pool._idle.put_nowait(self._member)
+            self._member = None
+
+
 class Pool:
     """Runs jobs in pool processes; at most ``size`` at once (callers wait for a free process)."""
 
@@ -89,14 +122,30 @@ class Pool:
         self._members[index] = member
         return member
 
-    async def run(self, job: JobMessage, on_test: OnTest) -> Outcome:
-        """Run ``job`` in a free pool process, awaiting ``on_test`` for each test report as it arrives.
+    @property
+    def up(self) -> int:
+        """Pool processes started and not (yet) replaced, idle or busy."""
+        return len(self._members)
 
-        Raises :class:`InternalError` (:class:`PoolProcessLost` when the process died or hung)."""
-        member = await self._idle.get()
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        """Wait for an idle pool process and reserve it until the block is left."""
+        slot = Slot(self, await self._idle.get())
+        try:
+            yield slot
+        finally:
+            slot.release()
+
+    async def run(self, job: JobMessage, on_test: OnTest) -> Outcome:
+        """Run ``job`` in the next idle pool process (see :meth:`Slot.run`)."""
+        async with self.slot() as slot:
+            return await slot.run(job, on_test)
+
+    async def _run_on(self, member: _Member, job: JobMessage, on_test: OnTest) -> Outcome:
+        """Run ``job`` on ``member`` within the job's time budget; a member that fails is replaced."""
         try:
             async with asyncio.timeout(job_budget_s(job, self._runtime)):
-                outcome = await self._exchange(member, job, on_test)
+                return await self._exchange(member, job, on_test)
         except TimeoutError as exc:
             self._replace(member)
             raise PoolProcessLost(f"pool process {member.index} exceeded the job's time budget") from exc
@@ -106,8 +155,6 @@ class Pool:
         except BaseException:
             self._replace(member)
             raise
-        self._idle.put_nowait(member)
-        return outcome
 
     async def _exchange(self, member: _Member, job: JobMessage, on_test: OnTest) -> Outcome:
         member.writer.write(encode_frame(job))
@@ -140,13 +187,18 @@ class Pool:
     async def _respawn(self, old: _Member) -> None:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, old.process.join)
-        while not self._closing:
-            try:
-                self._idle.put_nowait(await self._spawn(old.index))
-                return
-            except OSError:
-                log.exception("cannot start pool process %d; retrying", old.index)
-                await asyncio.sleep(RESPAWN_BACKOFF_S)
+        # Until it starts or the pool closes (close() cancels this task).
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(OSError),
+            wait=wait_fixed(RESPAWN_BACKOFF_S),
+            before_sleep=lambda state: log.error(
+                "cannot start pool process %d; retrying",
+                old.index,
+                exc_info=state.outcome.exception() if state.outcome else None,
+            ),
+        )
+        member: _Member = await retrying(self._spawn, old.index)
+        self._idle.put_nowait(member)
 
     async def close(self) -> None:
         """Stop every pool process: idle ones exit cleanly, busy ones (a drain that timed out) are killed."""

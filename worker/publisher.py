@@ -1,8 +1,17 @@
 """Publishing what happens to jobs: status, per-test and result events to ``results``, rejected messages to
-``dead-letter``. Every method returns Kafka's acknowledgement as a future, so the caller decides what to
-wait for (a job's offset is marked done only once all of its events are acknowledged)."""
+``dead-letter``.
+
+Records are sent through a :class:`Batch` (``async with publisher.batch() as batch``): each send returns
+once the producer took the record (so a job's events leave in order, and a pool process is not kept
+waiting on Kafka), and leaving the block returns only once Kafka acknowledged every record sent in it.
+So the caller still decides *when* to wait (the handler gives its pool slot back first), but cannot
+forget to, nor wait for half of them: no acknowledgement is ever handed out.
+"""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,8 +24,8 @@ from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, RunReport, Status
 from schemas.results import seq_for_test as test_seq
 from schemas.topics import Topics
 from schemas.verdicts import Status
+from worker.job_start import JobRecord
 
-Ack = asyncio.Future[Any]
 R = TypeVar("R", bound=RunReport)
 WORST_BYTES_PER_CHAR = 6
 """A control character is escaped as ``\\u00XX`` in JSON: the most one character can cost."""
@@ -62,67 +71,77 @@ def encode_within(event: TestEvent | ResultEvent, max_bytes: int) -> bytes:
     return encode(_cut_event(event, max_chars)[0])
 
 
+@dataclass(frozen=True)
 class Publisher:
-    """Sends one worker's events with an idempotent producer (same key → same partition → in order)."""
+    """Sends one worker's records with an idempotent producer (same key → same partition → in order)."""
 
-    def __init__(
-        self, producer: AIOKafkaProducer, topics: Topics, worker_id: str, max_event_bytes: int
-    ) -> None:
-        self._producer = producer
-        self._topics = topics
-        self._worker_id = worker_id
-        self._max_event_bytes = max_event_bytes
+    producer: AIOKafkaProducer
+    topics: Topics
+    worker_id: str
+    max_event_bytes: int
 
-    async def _send(self, topic: str, key: bytes | None, value: bytes | None, **extra: Any) -> Ack:
-        ack: Ack = await self._producer.send(topic, key=key, value=value, **extra)
-        return ack
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator["Batch"]:
+        """A batch to send through; leaving the block waits for Kafka's acknowledgement of every record
+        sent in it (and raises when one was refused). A block left by an exception does not wait."""
+        batch = Batch(self)
+        yield batch
+        await batch._acknowledged()
 
-    async def running(self, job: JobMessage) -> Ack:
+
+class Batch:
+    """Records sent together (usually one job's); made by :meth:`Publisher.batch` only."""
+
+    def __init__(self, publisher: Publisher) -> None:
+        self._producer = publisher.producer
+        self._topics = publisher.topics
+        self._worker_id = publisher.worker_id
+        self._max_event_bytes = publisher.max_event_bytes
+        self._pending: list[asyncio.Future[Any]] = []
+
+    async def _send(self, topic: str, key: bytes | None, value: bytes | None, **extra: Any) -> None:
+        self._pending.append(await self._producer.send(topic, key=key, value=value, **extra))
+
+    async def _acknowledged(self) -> None:
+        """Wait until Kafka acknowledged every record sent so far (only :meth:`Publisher.batch` does)."""
+        await asyncio.gather(*self._pending)
+
+    async def running(self, job: JobMessage) -> None:
         """``running`` (seq 1): this worker took the job."""
         event = StatusEvent(
             id=job.id, seq=SEQ_RUNNING, status=Status.RUNNING, worker=self._worker_id, at=datetime.now(UTC)
         )
-        return await self._send(self._topics.results, str(job.id).encode(), encode(event))
+        await self._send(self._topics.results, str(job.id).encode(), encode(event))
 
-    async def test(self, job: JobMessage, report: TestReport) -> Ack:
+    async def test(self, job: JobMessage, report: TestReport) -> None:
         """Test ``report.index`` finished (seq 2 + index)."""
         event = TestEvent(id=job.id, seq=test_seq(report.index), test=report, at=datetime.now(UTC))
-        return await self._send(
+        await self._send(
             self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
         )
 
-    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> Ack:
+    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> None:
         """The final ``result`` event; ``seq`` is one more than the last event published for the job."""
         event = ResultEvent(id=job.id, seq=seq, outcome=outcome, at=datetime.now(UTC))
-        return await self._send(
+        await self._send(
             self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
         )
 
-    async def stored_result(self, event: ResultEvent) -> Ack:
+    async def stored_result(self, event: ResultEvent) -> None:
         """A ``result`` event stored earlier, published again as it was (a retried job that finished)."""
-        return await self._send(
+        await self._send(
             self._topics.results, str(event.id).encode(), encode_within(event, self._max_event_bytes)
         )
 
-    async def dead_letter(
-        self,
-        *,
-        key: bytes | None,
-        value: bytes | None,
-        reason: str,
-        topic: str,
-        partition: int,
-        offset: int,
-        result_published: bool = False,
-    ) -> Ack:
-        """Republish a rejected record unchanged (same key and bytes), the reason in its headers
-        (``result_published``: this worker publishes the job's final result itself)."""
+    async def dead_letter(self, record: JobRecord, reason: str, *, result_published: bool = False) -> None:
+        """Republish a rejected ``record`` unchanged (same key and bytes), the reason and where it came from
+        in its headers (``result_published``: this worker publishes the job's final result itself)."""
         headers = DeadLetterHeaders.build(
             reason=reason,
-            topic=topic,
-            partition=partition,
-            offset=offset,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
             worker=self._worker_id,
             result_published=result_published,
         )
-        return await self._send(self._topics.dead_letter, key, value, headers=headers)
+        await self._send(self._topics.dead_letter, record.key, record.value, headers=headers)

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from common.kafka import ensure_topics, make_producer
@@ -20,9 +20,9 @@ from worker.execute import ExecConfig
 from worker.finished import FinishedResults
 from worker.gvisor import on_gvisor
 from worker.handler import Admission, JobHandler
-from worker.job_start import StartJob
 from worker.pool import Pool
 from worker.publisher import Publisher
+from worker.retries import RetryPolicy
 from worker.selftest import run_selftest
 from worker.settings import WorkerSettings
 
@@ -85,21 +85,11 @@ class WorkerService:
             Admission(language, settings),
             self._pool,
             publisher,
+            RetryPolicy(settings.max_attempts),
             worker_id=settings.worker_id,
-            max_attempts=settings.max_attempts,
             max_deliveries=settings.max_deliveries,
             finished=self._finished,
         )
-
-        async def handle(record: ConsumerRecord[bytes, bytes], start: StartJob) -> None:
-            await handler.handle(
-                key=record.key,
-                value=record.value,
-                topic=record.topic,
-                partition=record.partition,
-                offset=record.offset,
-                start=start,
-            )
 
         group = topics.worker_group(language)
         self._committed = CommittedReader(settings.kafka_bootstrap, group, f"worker-{settings.worker_id}")
@@ -114,9 +104,9 @@ class WorkerService:
         self._consumer = JobConsumer(
             kafka_consumer,
             topics.jobs(language),
-            handle,
+            handler.handle,
             self._committed.read,
-            slots=settings.pool_size,
+            pool_size=settings.pool_size,
             prefetch=settings.prefetch_jobs,
             drain_timeout_s=settings.drain_timeout_s,
         )

@@ -1,9 +1,11 @@
 """The process pool, job retries and the start-up self-test (real pool processes)."""
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,8 +18,9 @@ from schemas.verdicts import Verdict
 from worker.errors import PoolProcessLost, StartupError
 from worker.execute import ExecConfig
 from worker.handler import Admission, JobHandler
+from worker.job_start import JobRecord
 from worker.pool import Pool
-from worker.publisher import Ack
+from worker.retries import RetryPolicy
 from worker.selftest import run_selftest
 
 pytestmark = pytest.mark.unit
@@ -38,29 +41,41 @@ async def pool(python_runtime: Runtime, exec_config: ExecConfig) -> AsyncIterato
 
 
 class RecordingPublisher:
-    """Stands in for the Kafka publisher: records events, acknowledges at once."""
+    """Stands in for the Kafka publisher and its batches: records events, acknowledges at once."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, int]] = []
         self.outcome: Outcome | None = None
 
-    def _ack(self) -> Ack:
-        ack: Ack = asyncio.get_running_loop().create_future()
-        ack.set_result(None)
-        return ack
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator["RecordingPublisher"]:
+        yield self
 
-    async def running(self, job: JobMessage) -> Ack:
+    async def running(self, job: JobMessage) -> None:
         self.events.append(("running", 1))
-        return self._ack()
 
-    async def test(self, job: JobMessage, report: TestReport) -> Ack:
+    async def test(self, job: JobMessage, report: TestReport) -> None:
         self.events.append(("test", 2 + report.index))
-        return self._ack()
 
-    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> Ack:
+    async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> None:
         self.events.append(("result", seq))
         self.outcome = outcome
-        return self._ack()
+
+
+def job_handler(pool: Pool, publisher: RecordingPublisher, max_attempts: int) -> JobHandler:
+    return JobHandler(
+        Admission("python", AdmissionLimits()),
+        pool,
+        publisher,  # type: ignore[arg-type]
+        RetryPolicy(max_attempts),
+        worker_id="w",
+        max_deliveries=3,
+    )
+
+
+async def run(handler: JobHandler, pool: Pool, publisher: RecordingPublisher, the_job: JobMessage) -> Outcome:
+    async with pool.slot() as slot:
+        return await handler.run(the_job, slot, publisher)  # type: ignore[arg-type]
 
 
 async def no_reports(_: TestReport) -> None:
@@ -113,16 +128,9 @@ async def test_a_double_forked_process_that_left_the_session_dies_with_the_job(p
 
 async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Pool) -> None:
     publisher = RecordingPublisher()
-    handler = JobHandler(
-        Admission("python", AdmissionLimits()),
-        pool,
-        publisher,  # type: ignore[arg-type]
-        worker_id="w",
-        max_attempts=2,
-        max_deliveries=3,
-    )
+    handler = job_handler(pool, publisher, max_attempts=2)
     the_job = job("print(input())\n" + KILL_MY_POOL_PROCESS, tests=[{"stdin": "a", "expected_output": "a"}])
-    outcome, _ = await handler.run(the_job)
+    outcome = await run(handler, pool, publisher, the_job)
     assert outcome.verdict is Verdict.INTERNAL_ERROR
     assert outcome.message is not None and "2 attempts" in outcome.message
     assert publisher.events[0] == ("running", 1)
@@ -131,18 +139,47 @@ async def test_our_failures_are_retried_then_reported_as_internal_error(pool: Po
 
 async def test_the_result_follows_the_last_test(pool: Pool) -> None:
     publisher = RecordingPublisher()
-    handler = JobHandler(
-        Admission("python", AdmissionLimits()),
-        pool,
-        publisher,  # type: ignore[arg-type]
-        worker_id="w",
-        max_attempts=1,
-        max_deliveries=3,
-    )
+    handler = job_handler(pool, publisher, max_attempts=1)
     the_job = job("print(input())", tests=[{"stdin": "a", "expected_output": "a"}] * 2)
-    outcome, _ = await handler.run(the_job)
+    outcome = await run(handler, pool, publisher, the_job)
     assert outcome.verdict is Verdict.ACCEPTED
     assert publisher.events == [("running", 1), ("test", 2), ("test", 3), ("result", 4)]
+
+
+@dataclass(frozen=True)
+class Record:
+    value: bytes
+    key: bytes | None = None
+    topic: str = "jobs.python"
+    partition: int = 0
+    offset: int = 0
+
+
+async def test_a_job_starts_only_once_a_live_pool_process_is_reserved_for_it(
+    python_runtime: Runtime, exec_config: ExecConfig
+) -> None:
+    """One capacity gate: right after a pool process died, the next job's start is recorded (committed,
+    in the consumer) only once its replacement is up and reserved for it, never before."""
+    pool = Pool(1, python_runtime, exec_config)
+    await pool.start()
+    try:
+        publisher = RecordingPublisher()
+        handler = job_handler(pool, publisher, max_attempts=1)
+        up_at_start: list[int] = []
+
+        @contextlib.asynccontextmanager
+        async def start() -> AsyncIterator[int]:
+            up_at_start.append(pool.up)
+            yield 0
+
+        for source in (KILL_MY_POOL_PROCESS, "print('next')"):
+            value = job(source).model_dump_json().encode()
+            record: JobRecord = Record(value)
+            await handler.handle(record, start)
+        assert up_at_start == [1, 1]  # the second start came after the respawn, not before it
+        assert publisher.outcome is not None and publisher.outcome.verdict is Verdict.ACCEPTED
+    finally:
+        await pool.close()
 
 
 async def test_selftest_passes_with_the_python_runtime(pool: Pool, python_runtime: Runtime) -> None:
