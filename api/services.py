@@ -22,8 +22,9 @@ from api.outbox.relay import OutboxRelay
 from api.results.recorder import results_recorder
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
-from common.lifecycle import TaskGroup, first_of
+from common.lifecycle import first_of
 from common.runtimes import Runtime, load_runtimes
+from common.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 

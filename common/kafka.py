@@ -1,14 +1,12 @@
 """Kafka helpers every process uses: topic creation and producer/consumer settings."""
 
+import asyncio
 import logging
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
-from tenacity import RetryCallState, wait_incrementing
-
-from common.backoff import retrying
 
 log = logging.getLogger(__name__)
 
@@ -18,34 +16,26 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, attempts:
 
     Retries while the broker is unreachable, so processes can start before Kafka.
     """
-
-    def log_retry(state: RetryCallState) -> None:
-        log.warning("Kafka at %s not reachable (attempt %d), retrying", bootstrap, state.attempt_number)
-
-    async for attempt in retrying(
-        on=KafkaConnectionError,
-        wait=wait_incrementing(start=1, increment=1, max=5),  # 1 s, 2 s, ... 5 s
-        attempts=attempts,
-        before_sleep=log_retry,
-    ):
-        with attempt:
-            await _create_missing(bootstrap, partitions)
-
-
-async def _create_missing(bootstrap: str, partitions: dict[str, int]) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    try:
-        await admin.start()
-        existing = set(await admin.list_topics())
-        missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
-        if missing:
-            try:
-                await admin.create_topics(missing)
-                log.info("created topics %s", [t.name for t in missing])
-            except TopicAlreadyExistsError:
-                pass  # another process won the race
-    finally:
-        await admin.close()
+    for attempt in range(1, attempts + 1):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                    log.info("created topics %s", [t.name for t in missing])
+                except TopicAlreadyExistsError:
+                    pass  # another process won the race
+            return
+        except KafkaConnectionError:
+            if attempt == attempts:
+                raise
+            log.warning("Kafka at %s not reachable (attempt %d), retrying", bootstrap, attempt)
+            await asyncio.sleep(min(attempt, 5))
+        finally:
+            await admin.close()
 
 
 def producer_options() -> dict[str, Any]:

@@ -13,8 +13,9 @@ import contextlib
 import logging
 
 from common.backoff import Backoff
-from common.lifecycle import TaskGroup, first_of, sleep_or_stop
+from common.lifecycle import first_of, sleep_or_stop
 from common.runtimes import Runtime, load_runtimes
+from common.tasks import TaskGroup
 from master.autoscaler import Autoscaler
 from master.capacity import Budget, worker_budget
 from master.docker_adapter import DockerAdapter, connect
