@@ -3,11 +3,14 @@
 import asyncio
 
 import httpx
+import pytest
 
 from tests.e2e.sse import is_running, read_events
 from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_submissions_accepted_while_kafka_is_down_all_run_when_it_returns(

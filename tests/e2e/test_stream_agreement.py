@@ -13,6 +13,8 @@ from tests.e2e.sse import Event, read_events
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
 
+pytestmark = pytest.mark.e2e
+
 # Each test takes a while, so a stream opened after the first one finds the rest still running.
 SLOW_ECHO = "import time\ntime.sleep(0.8)\nprint(input())\n"
 TESTS = 4

@@ -17,6 +17,8 @@ from aiokafka import AIOKafkaConsumer
 from grader import GradeError, GradeOptions, JobState, Progress, grade
 from tests.grader.hostcluster import REPO, WORKER_MAX_SOURCE_BYTES, HostCluster, consumer_at_end
 
+pytestmark = pytest.mark.e2e
+
 
 @dataclass(frozen=True)
 class Run:

@@ -10,6 +10,8 @@ from tests.fixtures.cluster import Cluster
 from tests.web.conftest import DESKTOP
 from tests.web.editor_page import RUN_TIMEOUT_MS, EditorPage
 
+pytestmark = pytest.mark.e2e
+
 DOUBLER = "n = int(input())\nprint(n * 2)\n"
 
 
