@@ -12,12 +12,18 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from common.kafka import ensure_topics
 from schemas.results import ResultEvent, StatusEvent
 from schemas.topics import Topics
+from tests.fixtures.gate import Gate
 from tests.worker.support import Results, WorkerStarter, burst_settings, submit
 from tests.worker.support import environment as worker_environment
 from worker.service import serve
 
 PARTITIONS = 2
-SLOW_JOB = "import time; time.sleep(1.5); print('done')"
+
+
+@pytest.fixture
+def gate(tmp_path_factory: pytest.TempPathFactory) -> Gate:
+    """Where a held job waits (outside the worker's scratch space)."""
+    return Gate(tmp_path_factory.mktemp("gate"))
 
 
 @pytest.fixture
@@ -44,13 +50,21 @@ async def committed_offsets(bootstrap: str, topics: Topics) -> tuple[dict[int, i
 
 
 async def test_sigterm_finishes_the_running_job_then_exits(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, SLOW_JOB)
-    assert isinstance(await results.next(job_id), StatusEvent)  # it is running now
+    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"))
+    assert isinstance(await results.next(job_id), StatusEvent)
+    await gate.reached()  # it is running now, and stays so until the gate opens
 
     worker.send_signal(signal.SIGTERM)
+    gate.open()
     async with asyncio.timeout(30):
         assert await worker.wait() == 0
     result = await results.next(job_id)
@@ -62,16 +76,24 @@ async def test_sigterm_finishes_the_running_job_then_exits(
 
 
 async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    slow = await submit(kafka_bootstrap, topics, SLOW_JOB, partition=0)
+    slow = await submit(kafka_bootstrap, topics, gate.program("print('done')"), partition=0)
     assert isinstance(await results.next(slow), StatusEvent)
+    await gate.reached()
     # Fetched ahead while the only pool slot is busy (or not fetched at all): either way it must not start
     # once the worker drains.
     queued = await submit(kafka_bootstrap, topics, "print('queued')", partition=0)
 
     worker.send_signal(signal.SIGTERM)
+    gate.open()
     async with asyncio.timeout(30):
         assert await worker.wait() == 0
     assert isinstance(await results.next(slow), ResultEvent)
@@ -87,14 +109,22 @@ async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
 
 
 async def test_a_killed_worker_leaves_its_job_to_the_next_one(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, SLOW_JOB)
+    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"))
     assert isinstance(await results.next(job_id), StatusEvent)
+    await gate.reached()
 
     worker.kill()
     await worker.wait()
+    gate.open()  # the re-run passes straight through
     committed, _ = await committed_offsets(kafka_bootstrap, topics)
     # Never past the job: its own offset at most, committed to record that it started.
     assert set(committed.values()) <= {None, 0}
