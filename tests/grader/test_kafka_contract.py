@@ -12,14 +12,11 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from httpx_sse import aconnect_sse
 
 from tests.fixtures.waiting import eventually
 from tests.grader.hostcluster import HostCluster
-
-pytestmark = pytest.mark.e2e
 
 TOTAL = 500
 
