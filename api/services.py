@@ -22,8 +22,9 @@ from api.outbox.relay import OutboxRelay
 from api.results.recorder import results_recorder
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
-from common.lifecycle import TaskGroup
+from common.lifecycle import first_of
 from common.runtimes import Runtime, load_runtimes
+from common.tasks import TaskGroup
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,7 @@ class Services:
     async def stop(self) -> None:
         """Drain and release everything :meth:`start` started."""
         self.relay.request_stop()
-        done, _ = await asyncio.wait({self.relay_task}, timeout=RELAY_DRAIN_TIMEOUT_S)
-        if not done:
+        if await first_of(self.relay_task, within_s=RELAY_DRAIN_TIMEOUT_S) is None:
             log.warning(
                 "the outbox relay did not finish its batch in %ss; its rows stay for later",
                 RELAY_DRAIN_TIMEOUT_S,

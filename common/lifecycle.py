@@ -1,57 +1,18 @@
-"""Explicit lifecycles for long-running async processes: named, guarded background tasks and a stop
-signal set by SIGTERM/SIGINT."""
+"""Explicit lifecycles for long-running async processes: a stop signal set by SIGTERM/SIGINT, and
+:func:`first_of`, the one way to wait for whichever of several things happens first (background tasks
+are :mod:`common.tasks`). Every process imports this module, the worker too: it needs nothing beyond the
+core dependencies."""
 
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable
 from typing import Any
 
 from common.log_repeats import RepeatLimiter
 from common.settings import BaseProcessSettings
 
 log = logging.getLogger(__name__)
-
-
-class TaskGroup:
-    """Owns named background tasks. A task that crashes is logged and, if ``restart`` was asked,
-    restarted after a back-off; :meth:`stop` cancels all of them and waits."""
-
-    def __init__(self) -> None:
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-
-    def start(
-        self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], *, restart: bool = True
-    ) -> asyncio.Task[None]:
-        """Run ``factory()`` as the task ``name``."""
-        task = asyncio.create_task(self._guard(name, factory, restart), name=name)
-        self._tasks[name] = task
-        return task
-
-    async def _guard(
-        self, name: str, factory: Callable[[], Coroutine[Any, Any, None]], restart: bool
-    ) -> None:
-        delay = 0.5
-        while True:
-            try:
-                await factory()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("background task %r crashed", name)
-                if not restart:
-                    raise
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
-
-    async def stop(self) -> None:
-        """Cancel every task and wait until all have ended."""
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
@@ -61,15 +22,38 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
+async def first_of(*awaitables: Awaitable[Any], within_s: float | None = None) -> int | None:
+    """Wait until the first of ``awaitables`` finishes and return its position (the lowest one when
+    several finished together), or None when ``within_s`` seconds passed first.
+
+    Every other one is cancelled, and has ended, when this returns; so is every one of them when the
+    caller is cancelled. A task passed in is cancelled too: pass ``asyncio.shield(task)`` to keep it
+    running. When the first one raised, its exception is raised here. For example::
+
+        if await first_of(queue.get(), stop.wait(), within_s=5.0) is None: ...  # neither within 5 s
+    """
+    futures = [asyncio.ensure_future(awaitable) for awaitable in awaitables]
+    try:
+        done, _ = await asyncio.wait(futures, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for future in futures:
+            future.cancel()  # no-op on the finished ones
+        await asyncio.gather(*futures, return_exceptions=True)
+    if not done:
+        return None
+    first = min(index for index, future in enumerate(futures) if future in done)
+    futures[first].result()  # raises its exception, if it had one
+    return first
+
+
 async def wait_or_stop(awaitable: Awaitable[Any], stop: asyncio.Event) -> bool:
     """Wait for ``awaitable`` unless ``stop`` is set first; True when it completed."""
-    fut = asyncio.ensure_future(awaitable)
-    stopper = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait({fut, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for pending in (fut, stopper):
-        if pending not in done:
-            pending.cancel()
-    return fut in done
+    return await first_of(awaitable, stop.wait()) == 0
+
+
+async def sleep_or_stop(seconds: float, stop: asyncio.Event) -> bool:
+    """Sleep ``seconds``, or less when ``stop`` is set meanwhile; True when it slept the whole time."""
+    return await first_of(stop.wait(), within_s=seconds) is None
 
 
 def configure_logging(settings: BaseProcessSettings) -> None:

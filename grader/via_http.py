@@ -15,6 +15,7 @@ import httpx
 import orjson
 from httpx_sse import SSEError, aconnect_sse
 
+from common.backoff import Backoff, doubling, retrying
 from grader.errors import GradeError
 from grader.tracker import Tracker, error
 
@@ -30,8 +31,10 @@ STREAM_ATTEMPTS = 10
 """Consecutive failed connections to a submission's stream before the job is given up."""
 
 
-def _backoff(attempt: int) -> float:
-    return min(0.25 * 2.0**attempt, 5.0)
+SUBMIT_RETRY_FIRST_S = 0.25
+STREAM_RETRY_FIRST_S = 0.5
+RETRY_CAP_S = 5.0
+"""A POST is retried after 0.25 s, 0.5 s, 1 s ...; a stream is reopened after 0.5 s, 1 s, ...; at most 5 s."""
 
 
 def _api_error(reply: httpx.Response) -> dict[str, Any]:
@@ -50,6 +53,14 @@ def idempotency_key() -> str:
     """A fresh ``Idempotency-Key`` value: a random UUID as a Structured Field String (quoted), as the
     IETF draft defines the header."""
     return f'"{uuid4()}"'
+
+
+class _Retry(Exception):
+    """The POST failed in a way worth another attempt; ``reason`` is the job's ``error`` if none is left."""
+
+    def __init__(self, reason: dict[str, Any]) -> None:
+        super().__init__(reason["message"])
+        self.reason = reason
 
 
 class _JobFailed(Exception):
@@ -115,25 +126,33 @@ class HttpGrading:
         the key makes every retry safe (the API answers it with the first attempt's submission)."""
         content = orjson.dumps(body)
         headers = {"content-type": "application/json", "idempotency-key": key}
-        for attempt in range(SUBMIT_ATTEMPTS):
-            try:
-                reply = await client.post(SUBMISSIONS, content=content, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                last = error("unreachable", f"cannot reach the API: {exc!r}")
-            except httpx.TransportError as exc:
-                last = error("submit_failed", f"POST failed: {exc!r}")
-            else:
-                if reply.status_code not in RETRIED_STATUSES:
-                    return reply
-                last = _api_error(reply)
-            await asyncio.sleep(_backoff(attempt))
-        raise _JobFailed(last)
+        try:
+            async for attempt in retrying(
+                on=_Retry, wait=doubling(SUBMIT_RETRY_FIRST_S, RETRY_CAP_S), attempts=SUBMIT_ATTEMPTS
+            ):
+                with attempt:
+                    return await self._post(client, content, headers)
+        except _Retry as exc:
+            raise _JobFailed(exc.reason) from None
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    @staticmethod
+    async def _post(client: httpx.AsyncClient, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        try:
+            reply = await client.post(SUBMISSIONS, content=content, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise _Retry(error("unreachable", f"cannot reach the API: {exc!r}")) from exc
+        except httpx.TransportError as exc:
+            raise _Retry(error("submit_failed", f"POST failed: {exc!r}")) from exc
+        if reply.status_code in RETRIED_STATUSES:
+            raise _Retry(_api_error(reply))
+        return reply
 
     async def _follow(self, client: httpx.AsyncClient, submission_id: str) -> dict[str, Any]:
         """The data of the submission's ``result`` event."""
         url = f"{SUBMISSIONS}/{submission_id}/events"
         last_event_id: str | None = None
-        failures = 0
+        backoff = Backoff(STREAM_RETRY_FIRST_S, RETRY_CAP_S)
         while True:
             headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
             status: int | None = None
@@ -145,7 +164,7 @@ class HttpGrading:
                         raise _JobFailed(_api_error(source.response))
                     if status == 200:
                         async for sse in source.aiter_sse():
-                            failures = 0
+                            backoff.succeeded()
                             last_event_id = sse.id or last_event_id
                             if sse.event == "result":
                                 data: dict[str, Any] = orjson.loads(sse.data)
@@ -157,10 +176,10 @@ class HttpGrading:
                 # Finished, and the server thinks we saw the result: read it (outside the stream, whose
                 # connection is free again now).
                 return await self._read(client, submission_id)
-            failures += 1
-            if failures >= STREAM_ATTEMPTS:
-                raise _JobFailed(error("stream_lost", f"{problem}, {failures} times in a row"))
-            await asyncio.sleep(_backoff(failures))
+            delay = backoff.failed()
+            if backoff.failures >= STREAM_ATTEMPTS:
+                raise _JobFailed(error("stream_lost", f"{problem}, {backoff.failures} times in a row"))
+            await asyncio.sleep(delay)
 
     async def _read(self, client: httpx.AsyncClient, submission_id: str) -> dict[str, Any]:
         reply = await client.get(f"{SUBMISSIONS}/{submission_id}", timeout=REQUEST_TIMEOUT_S)

@@ -19,6 +19,7 @@ from aiokafka.structs import TopicPartition
 from pydantic import ValidationError
 
 from common.kafka import make_producer
+from common.lifecycle import first_of
 from grader.errors import GradeError
 from grader.tracker import Tracker, error
 from schemas import DeadLetterHeaders, ResultEvent, Topics
@@ -84,16 +85,11 @@ class KafkaGrading:
         except BaseException:
             await _stop(consumer, producer)
             raise
-        collector = asyncio.create_task(self._collect(consumer, positions), name="grader-collect")
-        sender = asyncio.create_task(self._send_all(producer), name="grader-send")
         try:
-            done, _ = await asyncio.wait([collector, sender], return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()  # the consumer or the producer failed: raise why
+            # Whichever ends first ends the run: the sender once every job is settled, the collector
+            # only by failing (raised here); the other one is cancelled.
+            await first_of(self._collect(consumer, positions), self._send_all(producer))
         finally:
-            for task in (collector, sender):
-                task.cancel()
-            await asyncio.gather(collector, sender, return_exceptions=True)
             await _stop(consumer, producer)
 
     async def _join(self, consumer: AIOKafkaConsumer) -> _Positions:

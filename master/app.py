@@ -9,10 +9,13 @@ otherwise they keep serving and the next master adopts them by their labels.
 """
 
 import asyncio
+import contextlib
 import logging
 
-from common.lifecycle import TaskGroup, wait_or_stop
+from common.backoff import Backoff
+from common.lifecycle import first_of, sleep_or_stop
 from common.runtimes import Runtime, load_runtimes
+from common.tasks import TaskGroup
 from master.autoscaler import Autoscaler
 from master.capacity import Budget, worker_budget
 from master.docker_adapter import DockerAdapter, connect
@@ -37,15 +40,15 @@ class ConfigurationError(RuntimeError):
 
 async def connect_docker(settings: MasterSettings, stop: asyncio.Event) -> DockerAdapter | None:
     """A Docker adapter once the daemon answers (retrying with back-off); None when ``stop`` came first."""
-    delay = 0.5
+    backoff = Backoff(0.5, 10.0)
     while not stop.is_set():
         try:
             client = await asyncio.to_thread(connect, settings.docker_url)
             return DockerAdapter(client, settings.cluster)
         except Exception as exc:
+            delay = backoff.failed()
             log.warning("Docker daemon not reachable (%s); retrying in %.1fs", exc, delay)
-        await wait_or_stop(asyncio.sleep(delay), stop)
-        delay = min(delay * 2, 10.0)
+        await sleep_or_stop(delay, stop)
     return None
 
 
@@ -160,11 +163,11 @@ class Master:
                 lambda: watch_pools(self.store, settings.pools_poll_s, self._wakeups.put_nowait, over),
             ),
         ]
-        stopped = asyncio.create_task(stop.wait(), name="wait-stop")
         try:
-            await asyncio.wait({held, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            # A crash of the lock's check was logged by the task group: the term ends as on a lost lock.
+            with contextlib.suppress(Exception):
+                await first_of(asyncio.shield(held), stop.wait())
         finally:
-            stopped.cancel()
             over.set()  # the loops end after the pass they are in
             await asyncio.wait(loops, timeout=TERM_END_TIMEOUT_S)
             await term.stop()

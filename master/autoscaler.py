@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.lifecycle import wait_or_stop
+from common.lifecycle import sleep_or_stop
 from master.autoscale import AutoscalePolicy, AutoscaleState, autoscale
 from master.capacity import Budget
 from master.lag import LagProbe
@@ -62,7 +62,7 @@ class Autoscaler:
         """Observe every interval until ``stop`` is set."""
         while not stop.is_set():
             await self.observe_once(datetime.now(UTC))
-            await wait_or_stop(asyncio.sleep(self._interval_s), stop)
+            await sleep_or_stop(self._interval_s, stop)
 
     async def observe_once(self, now: datetime) -> None:
         """One observation: measure, decide, store."""

@@ -12,11 +12,16 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from common.backoff import Backoff
 from master.spec import cluster_filter
 
 log = logging.getLogger(__name__)
 
 RECONNECTED = "events stream (re)connected"
+RECONNECT_FIRST_S = 0.5
+RECONNECT_CAP_S = 10.0
+"""After the stream ends, reconnect in 0.5 s; while the daemon is away, retry after 0.5 s, 1 s, 2 s ...
+at most 10 s."""
 
 
 def describe(event: dict[str, Any]) -> str:
@@ -51,21 +56,21 @@ class DockerEvents:
             thread.shutdown(wait=False)
 
     def _pump(self, loop: asyncio.AbstractEventLoop) -> None:
-        delay = 0.5
+        backoff = Backoff(RECONNECT_FIRST_S, RECONNECT_CAP_S)
         while not self._closing.is_set():
             try:
                 client = self._connect()
                 stream = client.events(decode=True, filters=self._filters)
             except Exception as exc:
+                delay = backoff.failed()
                 log.warning("Docker events unavailable (%s); retrying in %.1fs", exc, delay)
                 self._closing.wait(delay)
-                delay = min(delay * 2, 10.0)
                 continue
             with self._lock:
                 self._stream = stream
             if self._closing.is_set():  # closed while we were connecting
                 stream.close()
-            delay = 0.5
+            backoff.succeeded()
             self._emit(loop, RECONNECTED)
             try:
                 for event in stream:
@@ -76,7 +81,7 @@ class DockerEvents:
                 client.close()
             if not self._closing.is_set():
                 log.warning("Docker events stream ended (daemon restarting?); reconnecting")
-                self._closing.wait(delay)
+                self._closing.wait(RECONNECT_FIRST_S)
 
     def _emit(self, loop: asyncio.AbstractEventLoop, text: str) -> None:
         try:

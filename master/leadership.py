@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from common.lifecycle import wait_or_stop
+from common.lifecycle import sleep_or_stop
 from schemas.pools import MasterReport
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Leadership:
                     waiting_logged = True
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 log.warning("could not ask MySQL for %s (%s); retrying", self.lock, exc)
-            await wait_or_stop(asyncio.sleep(self._retry_s), stop)
+            await sleep_or_stop(self._retry_s, stop)
         return False
 
     async def _try_acquire(self) -> bool:
@@ -104,7 +104,7 @@ class Leadership:
                 log.error("lost %s: acting no more until it is ours again", self.lock)
                 await self.release()
                 return
-            await wait_or_stop(asyncio.sleep(self._retry_s), stop)
+            await sleep_or_stop(self._retry_s, stop)
 
     async def _still_held(self) -> bool:
         if self._conn is None or self.report is None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from common.lifecycle import wait_or_stop
+from common.lifecycle import sleep_or_stop
 from master.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,4 +31,4 @@ async def watch_pools(
             if seen is not None and version != seen:
                 wake("pools changed")
             seen = version
-        await wait_or_stop(asyncio.sleep(interval_s), stop)
+        await sleep_or_stop(interval_s, stop)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from common.lifecycle import first_of
 from master.capacity import NO_BUDGET, Budget, occupying, within_budget
 from master.docker_adapter import DockerAdapter
 from master.failures import FailureHistory
@@ -237,14 +238,7 @@ class Reconciler:
         """Return on a wake-up (draining the others: one pass serves them all), after ``wait_s``, or on
         ``stop``."""
         woken = asyncio.ensure_future(self._wakeups.get())
-        stopped = asyncio.ensure_future(stop.wait())
-        done, _ = await asyncio.wait(
-            {woken, stopped}, timeout=max(wait_s, 0.0), return_when=asyncio.FIRST_COMPLETED
-        )
-        for waiter in (woken, stopped):
-            if waiter not in done:
-                waiter.cancel()
-        if woken in done:
+        if await first_of(woken, stop.wait(), within_s=max(wait_s, 0.0)) == 0:
             reasons = [woken.result()]
             while not self._wakeups.empty():
                 reasons.append(self._wakeups.get_nowait())

@@ -11,7 +11,8 @@ skipped. ``EXECUTIONER_TEST_KEEP_SERVICES=1`` leaves Kafka and MariaDB running a
 re-runs); by default they are stopped at the end.
 
 Markers: a test module that needs no service says ``pytestmark = pytest.mark.unit``; every other test is
-marked ``integration`` here (``e2e``, ``browser`` and ``chaos`` say more about what it needs).
+marked ``integration`` here, and ``browser`` when it uses the browser; a module whose tests drive a
+whole cluster says ``e2e``, and ``slow`` or ``chaos`` when they are.
 """
 
 import os
@@ -24,17 +25,25 @@ import pytest
 from devstack.console import DevstackError
 from devstack.profile import load_profile
 from devstack.stack import start_services, stop_services
-from tests.fixtures.cluster import Cluster, new_cluster
+from tests.fixtures.cluster import Cluster, cluster_of_its_own
 from tests.fixtures.services import Services, attach
 
 _started: dict[str, Services] = {}  # filled by pytest_collection_finish
 
 
+BROWSER_FIXTURES = frozenset({"browser"})
+"""The session's Chromium (every page fixture uses it): a test using it is ``browser``."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test not marked ``unit`` is an ``integration`` test: it talks to real services."""
+    """Every test not marked ``unit`` is an ``integration`` test: it talks to real services; one that
+    uses the browser is ``browser`` too."""
     for item in items:
-        if item.get_closest_marker("unit") is None:
-            item.add_marker(pytest.mark.integration)
+        if item.get_closest_marker("unit") is not None:
+            continue
+        item.add_marker(pytest.mark.integration)
+        if set(getattr(item, "fixturenames", ())) & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -75,18 +84,9 @@ def artifacts() -> Path:
 @pytest.fixture(scope="session")
 async def cluster(services: Services, artifacts: Path) -> AsyncIterator[Cluster]:
     """A running API + master (with its worker containers) on the test services, in a fresh database
-    with its own topic prefix and container label."""
-    database = f"executioner_e2e_{os.getpid()}"
-    url = services.mysql.create_database(database)
-    logs = artifacts / "cluster-logs"
-    logs.mkdir(exist_ok=True)
-    running = new_cluster(services, url, logs)
-    try:
-        await running.start()
+    with its own topic prefix, container label and log folder (``test-artifacts/cluster-logs/e2e-*``)."""
+    async with cluster_of_its_own(services, artifacts, "e2e", {}) as running:
         yield running
-    finally:
-        await running.stop()
-        services.mysql.drop_database(database)
 
 
 @pytest.fixture

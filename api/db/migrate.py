@@ -1,8 +1,6 @@
 """Apply the Alembic migrations at start-up, safely when several API replicas start at once."""
 
-import asyncio
 import logging
-import time
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +8,9 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tenacity import RetryCallState
+
+from common.backoff import doubling, failure, retrying
 
 log = logging.getLogger(__name__)
 
@@ -18,19 +19,19 @@ LOCK_NAME = "executioner-migrate"
 
 async def wait_for_database(engine: AsyncEngine, timeout_s: float = 60.0) -> None:
     """Return once MySQL answers ``SELECT 1``; raise the last error after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    delay = 0.5
-    while True:
-        try:
+    async for attempt in retrying(
+        on=(DBAPIError, OSError),
+        wait=doubling(0.5, 5.0),
+        give_up_after_s=timeout_s,
+        before_sleep=_log_unreachable,
+    ):
+        with attempt:
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
-            return
-        except (DBAPIError, OSError) as exc:
-            if time.monotonic() + delay > deadline:
-                raise
-            log.warning("MySQL not reachable yet (%s), retrying", exc.__class__.__name__)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+
+
+def _log_unreachable(state: RetryCallState) -> None:
+    log.warning("MySQL not reachable yet (%s), retrying", failure(state).__class__.__name__)
 
 
 def _alembic_config(migrations_dir: Path, engine: AsyncEngine) -> Config:

@@ -1,6 +1,5 @@
 """Kafka plumbing shared by the API's background tasks: outage logging and patient client start-up."""
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -8,6 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from aiokafka.errors import KafkaError
 
+from common.backoff import Backoff, failure, retrying
 from common.log_repeats import DEFAULT_WINDOW_S
 
 
@@ -35,14 +35,15 @@ class Outage:
     ) -> None:
         self._log = log
         self._what = what
-        self._first_delay = first_delay
-        self._max_delay = max_delay
-        self._delay = first_delay
+        self._backoff = Backoff(first_delay, max_delay)
         self._summary_every_s = summary_every_s
         self._clock = clock
         self._started = self._summarised = 0.0
-        self.failures = 0
+
+    @property
+    def failures(self) -> int:
         """Consecutive failures in the current outage (0 when healthy)."""
+        return self._backoff.failures
 
     def failed(self, exc: BaseException) -> float:
         """Record a failure; return how long to wait before the next attempt."""
@@ -62,10 +63,7 @@ class Outage:
                 type(exc).__name__,
                 exc,
             )
-        self.failures += 1
-        delay = self._delay
-        self._delay = min(self._delay * 2, self._max_delay)
-        return delay
+        return self._backoff.failed()
 
     def recovered(self) -> None:
         """Record a success, ending the outage if there was one."""
@@ -76,19 +74,18 @@ class Outage:
                 self._clock() - self._started,
                 self.failures,
             )
-        self.failures = 0
-        self._delay = self._first_delay
+        self._backoff.succeeded()
 
 
 async def start_client(factory: Callable[[], ClientT], outage: Outage) -> ClientT:
     """Create and start a Kafka client, retrying (with a fresh client) until the broker answers."""
-    while True:
-        client = factory()
-        try:
-            await client.start()
-        except KafkaError as exc:
-            await client.stop()
-            await asyncio.sleep(outage.failed(exc))
-            continue
-        outage.recovered()
-        return client
+    async for attempt in retrying(on=KafkaError, wait=lambda state: outage.failed(failure(state))):
+        with attempt:
+            client = factory()
+            try:
+                await client.start()
+            except KafkaError:
+                await client.stop()
+                raise
+    outage.recovered()
+    return client

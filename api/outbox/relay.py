@@ -9,7 +9,6 @@ always recover on its own).
 """
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.lib.kafka import Outage
 from api.outbox.leases import OutboxRecord, claim, release, settle
 from common.kafka import make_producer
-from common.lifecycle import wait_or_stop
+from common.lifecycle import first_of, sleep_or_stop, wait_or_stop
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +105,7 @@ class OutboxRelay:
                     continue
                 self._db_outage.recovered()
                 if not full:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                    await first_of(self._wake.wait(), within_s=self._poll_interval_s)
         finally:
             await self._discard_producer()
 
@@ -182,8 +180,7 @@ class OutboxRelay:
 
     async def _pause(self, seconds: float) -> None:
         # Back-off ends early on stop, but not on wake: POSTs during an outage must not speed up retries.
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await sleep_or_stop(seconds, self._stopping)
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:

@@ -13,6 +13,8 @@ from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a pool grows to its max and shrinks back
+
 SETTINGS = {
     "EXECUTIONER_WORKER_CPUS": "0.5",
     "EXECUTIONER_WORKER_MEMORY_MB": "384",

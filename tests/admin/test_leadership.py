@@ -1,9 +1,11 @@
 """The master lock on the real MariaDB: one holder, hand-over when it goes, loss noticed."""
 
 import asyncio
+import contextlib
+import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +14,26 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from master.leadership import MYSQL_LOCK_NAME_MAX, Leadership, lock_name
 
 RETRY_S = 0.2
+
+
+@contextlib.contextmanager
+def _on_log(prefix: str, then: Callable[[], object]) -> Iterator[None]:
+    """Call ``then`` whenever master.leadership logs a message starting with ``prefix``."""
+
+    class Hook(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith(prefix):
+                then()
+
+    logger, hook = logging.getLogger("master.leadership"), Hook(logging.INFO)
+    level = logger.level
+    logger.addHandler(hook)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(hook)
+        logger.setLevel(level)
 
 
 @pytest.fixture
@@ -41,8 +63,11 @@ async def test_one_holds_the_other_waits_and_takes_over_when_it_lets_go(
     first, second = pair
     stop = asyncio.Event()
     assert await first.acquire(stop)
-    waiting = asyncio.create_task(second.acquire(stop))
-    await asyncio.sleep(RETRY_S * 3)  # a few retries go by, in vain (nothing to await for "not yet")
+    refused = asyncio.Event()  # set when the second one has asked MySQL for the lock and been refused
+    with _on_log("standing by: another master holds", refused.set):
+        waiting = asyncio.create_task(second.acquire(stop))
+        async with asyncio.timeout(10):
+            await refused.wait()
     assert not waiting.done()
     assert first.report is not None and second.report is None
     first_connection = first.report.connection_id

@@ -19,6 +19,8 @@ from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
 
+pytestmark = pytest.mark.e2e
+
 WORKER_FOOTPRINT_MB = 384 + 64
 BUDGET_WORKERS = 4
 SETTINGS = {

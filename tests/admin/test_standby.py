@@ -15,6 +15,8 @@ from tests.admin.conftest import StartCluster, admin_client, pool_settles
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
 
+pytestmark = pytest.mark.e2e
+
 FAILOVER_BOUND_S = 15
 
 

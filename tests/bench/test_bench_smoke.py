@@ -16,6 +16,7 @@ JOBS = 20
 
 
 @pytest.mark.e2e
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_quick_latency_run_writes_sane_results(services: Services, tmp_path: Path) -> None:
     # The session exported the services' addresses (EXECUTIONER_*); --services env makes the bench use them.

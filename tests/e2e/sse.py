@@ -24,9 +24,11 @@ async def read_events(
     *,
     last_event_id: str | None = None,
     until: Callable[["Event"], bool] = lambda e: e.event == "result",
+    on_event: Callable[["Event"], object] = lambda e: None,
 ) -> list[Event]:
     """Follow ``url`` and return its events up to and including the first one ``until`` accepts (by
-    default the final ``result``); then the connection is dropped, as a browser that went away."""
+    default the final ``result``); then the connection is dropped, as a browser that went away.
+    ``on_event`` sees each event as it arrives."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id is not None else {}
     events: list[Event] = []
     async with aconnect_sse(client, "GET", url, headers=headers) as source:
@@ -36,6 +38,7 @@ async def read_events(
             if not sse.data:  # httpx-sse dispatches an empty event after a ping comment; the spec does not
                 continue
             events.append(Event(sse.event, sse.id, orjson.loads(sse.data)))
+            on_event(events[-1])
             if until(events[-1]):
                 break
     return events

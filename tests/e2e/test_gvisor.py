@@ -15,6 +15,7 @@ from typing import Any
 
 import docker
 import httpx
+import pytest
 from docker.errors import NotFound
 
 from bench.floor import Phase, measure_floor
@@ -26,6 +27,8 @@ from master.spec import worker_run_args
 from tests.e2e.sse import read_events
 from tests.fixtures.cluster import cluster_of_its_own
 from tests.fixtures.services import Services
+
+pytestmark = pytest.mark.e2e
 
 RUNTIME = "runsc"
 GVISOR_RELEASE = "4.19.0-gvisor"

@@ -15,6 +15,8 @@ from tests.fixtures.cluster import Cluster
 from tests.runtimes.cases import CASES, Case
 from tests.runtimes.harness import Finished, collect_finished, read_results
 
+pytestmark = pytest.mark.e2e
+
 CONCURRENT_JOBS = 2
 """Jobs in flight at once: on 2 cores no job waits for a CPU, so time limits are about the program."""
 

@@ -1,12 +1,16 @@
 """The spine, end to end on real services: HTTP → MySQL → Kafka → a worker container → results → SSE."""
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
+import pytest
 
-from tests.e2e.sse import read_events
-from tests.fixtures.cluster import Cluster
+from tests.e2e.sse import Event, read_events
+from tests.fixtures.cluster import LIVE_ONLY, Cluster
 from tests.fixtures.waiting import eventually
+
+pytestmark = pytest.mark.e2e
 
 ECHO_REVERSED = "import sys\nfor line in sys.stdin:\n    print(line.rstrip('\\n')[::-1])\n"
 
@@ -81,20 +85,43 @@ async def test_late_subscriber_and_resume(cluster: Cluster, client: httpx.AsyncC
     assert resumed[-1].event == "result"
 
 
-async def test_two_api_processes_both_stream_one_submission(
+async def test_two_api_processes_both_stream_one_submission_live(
     cluster: Cluster, client: httpx.AsyncClient
 ) -> None:
-    async with cluster.extra_api() as other_url, httpx.AsyncClient(base_url=other_url, timeout=60) as other:
-        # Both subscribe before the job can finish: a slow program gives them time to connect.
-        accepted = await submit(
-            client, language="python", source="import time\ntime.sleep(1.5)\nprint('both')"
-        )
-        path = f"/api/v1/submissions/{accepted['id']}/events"
-        here, there = await asyncio.wait_for(
-            asyncio.gather(read_events(client, path), read_events(other, path)), 120
-        )
+    # Two more replicas whose streams never re-read MySQL meanwhile: a result reaches them only through
+    # each one's own fan-out of the results topic.
+    async with (
+        cluster.extra_api(LIVE_ONLY) as one_url,
+        cluster.extra_api(LIVE_ONLY) as other_url,
+        httpx.AsyncClient(base_url=one_url, timeout=60) as one,
+        httpx.AsyncClient(base_url=other_url, timeout=60) as other,
+    ):
+        async with cluster.workers_held("python"):  # the job cannot start before both streams follow it
+            accepted = await submit(client, language="python", source="print('both')")
+            path = f"/api/v1/submissions/{accepted['id']}/events"
+            opened = [asyncio.Event(), asyncio.Event()]  # a stream's first frame comes after it subscribed
+            streams = asyncio.gather(
+                *(
+                    read_events(http, path, on_event=_sets(seen))
+                    for http, seen in zip((one, other), opened, strict=True)
+                )
+            )
+            try:
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*(seen.wait() for seen in opened))
+            except BaseException:
+                streams.cancel()
+                raise
+        here, there = await asyncio.wait_for(streams, 60)
+    for events in (here, there):  # each opened on the queued job, then heard it run and finish
+        assert [e.data["status"] for e in events if e.event == "status"] == ["queued", "running"]
+    assert here[-1].event == there[-1].event == "result"
     assert here[-1].data["stdout"] == there[-1].data["stdout"] == "both\n"
     assert here[-1].id == there[-1].id
+
+
+def _sets(flag: asyncio.Event) -> Callable[[Event], None]:
+    return lambda _: flag.set()
 
 
 async def test_unknown_submission_is_404(cluster: Cluster, client: httpx.AsyncClient) -> None:

@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from grader import GradeError, GradeOptions, JobState, Progress, grade
+from tests.fixtures.gate import Gate
 from tests.grader.hostcluster import REPO, WORKER_MAX_SOURCE_BYTES, HostCluster, consumer_at_end
 
 
@@ -197,11 +198,15 @@ async def wait_until_running(consumer: AIOKafkaConsumer, marker: str) -> None:
                         return
 
 
-async def test_http_streams_resume_when_the_api_restarts(cluster_on_host: HostCluster) -> None:
+async def test_http_streams_resume_when_the_api_restarts(
+    cluster_on_host: HostCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     cluster = cluster_on_host
+    gate = Gate(tmp_path_factory.mktemp("gate"))  # every job waits at it until the API is back
     marker = uuid.uuid4().hex
+    held = {"wall_ms": 30_000}  # the longest a job may wait at the gate, for an API slow to restart
     jobs = [
-        {"language": "python", "source": f"# {marker}\nimport time\ntime.sleep(1)\nprint({i})"}
+        {"language": "python", "source": f"# {marker}\n" + gate.program(f"print({i})"), "limits": held}
         for i in range(4)
     ]
     topics = [cluster.topic("jobs.python"), cluster.topic("results")]
@@ -212,8 +217,12 @@ async def test_http_streams_resume_when_the_api_restarts(cluster_on_host: HostCl
         await wait_until_running(consumer, marker)  # posted, relayed, streams open
     finally:
         await consumer.stop()
-    await cluster.stop_api()  # every open stream ends without a result
-    await cluster.start_api()
+    try:
+        await gate.reached()  # no job can finish before the API has gone
+        await cluster.stop_api()  # every open stream ends without a result
+        await cluster.start_api()
+    finally:
+        gate.open()
 
     report = await grading
 
@@ -221,16 +230,22 @@ async def test_http_streams_resume_when_the_api_restarts(cluster_on_host: HostCl
     assert [r.result["stdout"] for r in report.results if r.result] == ["0\n", "1\n", "2\n", "3\n"]
 
 
-async def test_jobs_without_a_result_in_time_are_reported_as_timeouts(cluster_on_host: HostCluster) -> None:
+async def test_jobs_without_a_result_in_time_are_reported_as_timeouts(
+    cluster_on_host: HostCluster, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    gate = Gate(tmp_path_factory.mktemp("gate"))  # opened only after the grading gave up
     jobs: list[dict[str, Any]] = [
         {"language": "python", "source": "print('quick')"},
-        {"language": "python", "source": "import time\ntime.sleep(4)", "limits": {"wall_ms": 8000}},
+        {"language": "python", "source": gate.program("print('late')"), "limits": {"wall_ms": 8000}},
     ]
     options = GradeOptions(
         via="http", api_url=cluster_on_host.api_url, timeout_s=3, concurrency=2
-    )  # the quick one finishes, the slow one cannot
+    )  # the quick one finishes, the held one cannot
 
-    report = await grade(jobs, options)
+    try:
+        report = await grade(jobs, options)
+    finally:
+        gate.open()
 
     quick, slow = report.results
     assert (quick.state, quick.verdict) == (JobState.FINISHED, "accepted")

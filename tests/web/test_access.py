@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+import pytest
 from playwright.async_api import BrowserContext, Locator, Page, ViewportSize, expect
 
 from tests.fixtures.cluster import Cluster
 from tests.web.editor_page import EditorPage
+
+pytestmark = pytest.mark.e2e
 
 PHONE = ViewportSize(width=375, height=740)
 

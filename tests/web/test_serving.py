@@ -1,8 +1,11 @@
 """The API serves the page, its assets, and what a shared link needs (HTTP level, no browser)."""
 
 import httpx
+import pytest
 
 from tests.e2e.test_pipeline import submit
+
+pytestmark = pytest.mark.e2e
 
 
 async def test_the_page_is_served_at_the_root_and_at_share_links(client: httpx.AsyncClient) -> None:

@@ -12,12 +12,21 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from common.kafka import ensure_topics
 from schemas.results import ResultEvent, StatusEvent
 from schemas.topics import Topics
+from tests.fixtures.gate import Gate
+from tests.fixtures.waiting import eventually
 from tests.worker.support import Results, WorkerStarter, burst_settings, submit
 from tests.worker.support import environment as worker_environment
 from worker.service import serve
 
 PARTITIONS = 2
-SLOW_JOB = "import time; time.sleep(1.5); print('done')"
+HELD = {"wall_ms": 30_000}
+"""A held job's limits: it may wait at its gate that long before the worker ends it."""
+
+
+@pytest.fixture
+def gate(tmp_path_factory: pytest.TempPathFactory) -> Gate:
+    """Where a held job waits (outside the worker's scratch space)."""
+    return Gate(tmp_path_factory.mktemp("gate"))
 
 
 @pytest.fixture
@@ -44,13 +53,21 @@ async def committed_offsets(bootstrap: str, topics: Topics) -> tuple[dict[int, i
 
 
 async def test_sigterm_finishes_the_running_job_then_exits(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, SLOW_JOB)
-    assert isinstance(await results.next(job_id), StatusEvent)  # it is running now
+    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"), limits=HELD)
+    assert isinstance(await results.next(job_id), StatusEvent)
+    await gate.reached()  # it is running now, and stays so until the gate opens
 
     worker.send_signal(signal.SIGTERM)
+    gate.open()
     async with asyncio.timeout(30):
         assert await worker.wait() == 0
     result = await results.next(job_id)
@@ -62,16 +79,24 @@ async def test_sigterm_finishes_the_running_job_then_exits(
 
 
 async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    slow = await submit(kafka_bootstrap, topics, SLOW_JOB, partition=0)
+    slow = await submit(kafka_bootstrap, topics, gate.program("print('done')"), partition=0, limits=HELD)
     assert isinstance(await results.next(slow), StatusEvent)
+    await gate.reached()
     # Fetched ahead while the only pool slot is busy (or not fetched at all): either way it must not start
     # once the worker drains.
     queued = await submit(kafka_bootstrap, topics, "print('queued')", partition=0)
 
     worker.send_signal(signal.SIGTERM)
+    gate.open()
     async with asyncio.timeout(30):
         assert await worker.wait() == 0
     assert isinstance(await results.next(slow), ResultEvent)
@@ -87,14 +112,22 @@ async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
 
 
 async def test_a_killed_worker_leaves_its_job_to_the_next_one(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, SLOW_JOB)
+    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"), limits=HELD)
     assert isinstance(await results.next(job_id), StatusEvent)
+    await gate.reached()
 
     worker.kill()
     await worker.wait()
+    gate.open()  # the re-run passes straight through
     committed, _ = await committed_offsets(kafka_bootstrap, topics)
     # Never past the job: its own offset at most, committed to record that it started.
     assert set(committed.values()) <= {None, 0}
@@ -110,20 +143,40 @@ async def test_a_killed_worker_leaves_its_job_to_the_next_one(
 
 
 async def test_a_rebalance_lets_running_jobs_finish_and_commits_them(
-    kafka_bootstrap: str, topics: Topics, results: Results, tmp_path: Path, start_worker: WorkerStarter
+    kafka_bootstrap: str,
+    topics: Topics,
+    results: Results,
+    tmp_path: Path,
+    start_worker: WorkerStarter,
+    *,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     env = environment(kafka_bootstrap, topics, tmp_path) | {"EXECUTIONER_POOL_SIZE": "2"}
     first = await start_worker(env)
-    slow = "import time; time.sleep(4); print('done')"
-    # One job on each partition: whichever partition the newcomer gets, it holds a running job.
-    job_ids = [await submit(kafka_bootstrap, topics, slow, partition=p) for p in range(PARTITIONS)]
-    for job_id in job_ids:
+    # One held job on each partition: whichever partition the newcomer gets, it holds a running job.
+    gates = [Gate(tmp_path_factory.mktemp("gate"), f"partition-{p}") for p in range(PARTITIONS)]
+    job_ids = [
+        await submit(kafka_bootstrap, topics, gates[p].program("print('done')"), partition=p, limits=HELD)
+        for p in range(PARTITIONS)
+    ]
+    for job_id, gate in zip(job_ids, gates, strict=True):
         assert isinstance(await results.next(job_id), StatusEvent)
+        await gate.reached()
 
     newcomer = burst_settings(kafka_bootstrap, topics, tmp_path, PARTITIONS)
     # Joining forces a rebalance: the first worker finishes and commits both jobs before it lets go, so
     # the newcomer finds nothing left to do and re-runs nothing.
-    assert await serve(newcomer, stop=asyncio.Event()) == 0
+    joining = asyncio.create_task(serve(newcomer, stop=asyncio.Event()))
+    try:
+
+        async def first_worker_waits_for_its_jobs() -> bool | None:
+            return True if "rebalance: waiting for" in (tmp_path / "worker.log").read_text() else None
+
+        await eventually(first_worker_waits_for_its_jobs, within_s=60)
+    finally:
+        for gate in gates:
+            gate.open()
+    assert await joining == 0
     first.send_signal(signal.SIGTERM)
     async with asyncio.timeout(30):
         assert await first.wait() == 0
