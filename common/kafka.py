@@ -1,12 +1,14 @@
 """Kafka helpers every process uses: topic creation and producer/consumer settings."""
 
-import asyncio
 import logging
 from typing import Any
 
+import tenacity
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+
+from common.backoff import doubling, retrying
 
 log = logging.getLogger(__name__)
 
@@ -16,26 +18,27 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, attempts:
 
     Retries while the broker is unreachable, so processes can start before Kafka.
     """
-    for attempt in range(1, attempts + 1):
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-        try:
-            await admin.start()
-            existing = set(await admin.list_topics())
-            missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
-            if missing:
-                try:
-                    await admin.create_topics(missing)
-                    log.info("created topics %s", [t.name for t in missing])
-                except TopicAlreadyExistsError:
-                    pass  # another process won the race
-            return
-        except KafkaConnectionError:
-            if attempt == attempts:
-                raise
-            log.warning("Kafka at %s not reachable (attempt %d), retrying", bootstrap, attempt)
-            await asyncio.sleep(min(attempt, 5))
-        finally:
-            await admin.close()
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        log.warning("Kafka at %s not reachable (attempt %d), retrying", bootstrap, state.attempt_number)
+
+    async for attempt in retrying(
+        on=KafkaConnectionError, wait=doubling(1.0, 5.0), attempts=attempts, before_sleep=log_retry
+    ):
+        with attempt:
+            admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+            try:
+                await admin.start()
+                existing = set(await admin.list_topics())
+                missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
+                if missing:
+                    try:
+                        await admin.create_topics(missing)
+                        log.info("created topics %s", [t.name for t in missing])
+                    except TopicAlreadyExistsError:
+                        pass  # another process won the race
+            finally:
+                await admin.close()
 
 
 def producer_options() -> dict[str, Any]:

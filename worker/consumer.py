@@ -20,12 +20,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
+from common.lifecycle import first_of
 from worker.committed import Committed
 from worker.errors import JobAbandoned
 from worker.job_start import StartJob
@@ -107,7 +108,7 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 # Paused, a fetch returns nothing but still counts as a poll (max_poll_interval_ms).
                 self._consumer.pause(*assignment)
                 await self._consumer.getmany(timeout_ms=0)
-                await _first_of(self._room_freed, stop, within_s=IDLE_POLL_S)
+                await first_of(self._room_freed.wait(), stop.wait(), within_s=IDLE_POLL_S)
                 continue
             self._consumer.resume(*assignment)
             batch = await self._consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS, max_records=free)
@@ -274,14 +275,3 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         """Nothing to load yet: positions come from the committed offsets, and their metadata is read with
         each partition's first fetch (fetching may begin before this callback returns)."""
         log.info("assigned %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
-
-
-async def _first_of(event: asyncio.Event, stop: asyncio.Event, *, within_s: float) -> None:
-    waiters: set[asyncio.Task[Any]] = {
-        asyncio.create_task(event.wait(), name="wait-slot"),
-        asyncio.create_task(stop.wait(), name="wait-stop"),
-    }
-    await asyncio.wait(waiters, timeout=within_s, return_when=asyncio.FIRST_COMPLETED)
-    for waiter in waiters:
-        waiter.cancel()
-    await asyncio.gather(*waiters, return_exceptions=True)
