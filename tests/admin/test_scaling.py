@@ -106,7 +106,8 @@ async def test_scale_1_3_1_is_what_docker_runs(
         + ", ".join(f"{name} {seconds:.2f}" for name, seconds in since_put.items())
         + "\n"
     )
-    assert 0 < since_put["running"] < since_put["assigned"] < 30
+    # Only the order is asserted: how fast a scale-up is belongs to `make bench`, not to a timed test.
+    assert 0 < since_put["running"] < since_put["assigned"]
 
     await scale(admin, 1)
     shrunk = await pool_settles(admin, 1)
