@@ -55,10 +55,11 @@ async def test_compiled_languages_have_a_compile_stage(piston: httpx.AsyncClient
 
 
 async def test_run_limits_map_to_the_jobs_limits(piston: httpx.AsyncClient) -> None:
-    spin = execute_body("python", "while True: pass", run_cpu_time=500, run_timeout=2000)
+    # A wall limit far above the CPU limit, so that the CPU limit ends the run even on a busy machine.
+    spin = execute_body("python", "while True: pass", run_cpu_time=500, run_timeout=9000)
     result = (await piston.post("/execute", json=spin)).json()
     assert result["run"]["status"] == "TO" and result["run"]["signal"] == "SIGKILL"
-    assert 500 <= result["run"]["cpu_time"] < 2000
+    assert 500 <= result["run"]["cpu_time"] < 2000 and result["run"]["wall_time"] < 9000
     crash = (await piston.post("/execute", json=execute_body("js", "process.exit(3)"))).json()
     assert (crash["run"]["status"], crash["run"]["code"]) == ("RE", 3)
 
