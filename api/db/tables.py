@@ -6,6 +6,8 @@ The migration owns the schema; these definitions only let the API build statemen
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from common.hosts_table import hosts as _hosts
+
 DT = sa.DateTime(timezone=False).with_variant(mysql.DATETIME(fsp=6), "mysql")
 LONGTEXT = sa.Text().with_variant(mysql.LONGTEXT(), "mysql")
 LONGBLOB = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql")
@@ -122,3 +124,6 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_created", "created_at"),
     mysql_charset="utf8mb4",
 )
+
+# Defined once in common/ (the master writes it too); copied into this metadata for the API's statements.
+hosts = _hosts.to_metadata(metadata)
