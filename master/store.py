@@ -13,8 +13,10 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from common.hosts_table import hosts
 from common.lifecycle import wait_or_stop
 from master.report import PoolStatus
+from schemas.hosts import HostReport
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,15 @@ _NO_SUCH_TABLE = 1146
 
 
 @dataclass(frozen=True, slots=True)
+class HostRow:
+    """One ``hosts`` row: a Docker engine and what an admin asked of it (``up`` or ``draining``)."""
+
+    name: str
+    url: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class PoolConfig:
     """One ``pools`` row: a fixed size, or (``autoscale``) bounds within which the master sizes the pool
     itself, keeping its current choice in ``replicas``."""
@@ -79,18 +90,23 @@ class Store:
         self._engine = create_async_engine(database_url, pool_pre_ping=True, pool_recycle=3600)
 
     async def wait_ready(self, stop: asyncio.Event, max_delay_s: float = 5.0) -> bool:
-        """Wait until MySQL answers and the ``pools`` table exists (the API creates it); False when
-        ``stop`` was set first."""
+        """Wait until MySQL answers and the master's tables exist (the API's migrations create them; DDL
+        commits one statement at a time, so ``pools`` may exist before ``hosts``); False when ``stop`` was
+        set first."""
         delay = 0.5
         while not stop.is_set():
+            table = pools
             try:
                 async with self._engine.connect() as conn:
-                    await conn.execute(select(func.count()).select_from(pools))
+                    for table in (pools, hosts):
+                        await conn.execute(select(func.count()).select_from(table))
                 return True
             except DBAPIError as exc:
                 code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
                 if code == _NO_SUCH_TABLE:
-                    log.info("MySQL is up but has no `pools` table yet: waiting for the API's migrations")
+                    log.info(
+                        "MySQL is up but has no `%s` table yet: waiting for the API's migrations", table.name
+                    )
                 else:
                     log.warning("MySQL not reachable yet (%s); retrying in %.1fs", exc.orig, delay)
             await wait_or_stop(asyncio.sleep(delay), stop)
@@ -109,6 +125,33 @@ class Store:
         stmt = stmt.on_duplicate_key_update(language=stmt.inserted.language)
         async with self._engine.begin() as conn:
             await conn.execute(stmt)
+
+    async def seed_hosts(self, configured: Mapping[str, str]) -> None:
+        """Add each configured host that has no ``hosts`` row (``up``); existing rows are kept, since an
+        admin may have drained or re-pointed them."""
+        if not configured:
+            return
+        now = db_now()
+        stmt = insert(hosts).values(
+            [{"name": name, "url": url, "state": "up", "updated_at": now} for name, url in configured.items()]
+        )
+        stmt = stmt.on_duplicate_key_update(name=stmt.inserted.name)
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def read_hosts(self) -> list[HostRow]:
+        """Every ``hosts`` row, by name."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(hosts.c.name, hosts.c.url, hosts.c.state).order_by(hosts.c.name))
+            return [HostRow(*row) for row in rows]
+
+    async def write_host_reports(self, reports: Mapping[str, HostReport]) -> None:
+        """Store what the master observed of each host (rows an admin deleted meanwhile stay deleted)."""
+        async with self._engine.begin() as conn:
+            for name, report in reports.items():
+                await conn.execute(
+                    update(hosts).where(hosts.c.name == name).values(observed=report.model_dump_json())
+                )
 
     async def desired_replicas(self, languages: Collection[str]) -> dict[str, int]:
         """The desired worker count of each of ``languages`` that has a ``pools`` row."""
