@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from api.admin.controller import AdminController
+from api.admin.hosts_controller import HostsController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
 from api.languages.controller import list_languages
@@ -61,6 +62,7 @@ def create_app(settings: ApiSettings) -> Litestar:
         route_handlers=[
             SubmissionController,
             AdminController,
+            HostsController,
             stream_submission_events,
             list_languages,
             healthz,
