@@ -2,7 +2,7 @@
 the shortfall messages, on plain data."""
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +18,9 @@ SIZE = WorkerSize(cpus=1.0, memory_mb=1024)
 ALL = frozenset({"python", "cpp"})
 
 
-def host(name: str, cpus: float = 4, memory_mb: int = 8192, state: str = "up", languages=ALL) -> HostView:
+def host(
+    name: str, cpus: float = 4, memory_mb: int = 8192, state: str = "up", languages: Iterable[str] = ALL
+) -> HostView:
     return HostView(name, state, cpus, memory_mb, frozenset(languages))
 
 
@@ -118,7 +120,13 @@ def spread(starts: Sequence[StartWorker]) -> dict[tuple[str, str], int]:
         ),
     ],
 )
-def test_place(wanted, hosts, existing, expected, problems) -> None:
+def test_place(
+    wanted: dict[str, int],
+    hosts: list[HostView],
+    existing: list[ObservedContainer],
+    expected: dict[tuple[str, str], int],
+    problems: dict[str, str],
+) -> None:
     placement = place(wanted, hosts, existing, SIZE)
     assert spread(placement.starts) == expected
     assert placement.problems == problems
