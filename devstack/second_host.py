@@ -157,12 +157,17 @@ def kill_dockerd(host: SecondHost) -> int:
     if pid is None:
         raise DevstackError("the second dockerd is not running")
     os.kill(pid, signal.SIGKILL)
+    # Reap it when it is our child: a zombie keeps its pid alive, and a new dockerd that finds that pid
+    # in its pid file refuses to start.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
     return pid
 
 
 def restart_dockerd(host: SecondHost) -> None:
     """Start the second host's dockerd again in its existing namespace (after :func:`kill_dockerd`)."""
     record = json.loads(host.pid_file.read_text())
+    (host.exec_root / "dockerd.pid").unlink(missing_ok=True)  # the killed engine's; it cannot remove it
     processes.start_detached(record["argv"], pid_file=host.pid_file, log_file=host.log_file)
     processes.wait_until(lambda: _answers(host.url), timeout=START_TIMEOUT_S, what="second dockerd")
 

@@ -106,7 +106,8 @@ class Hosts:
             self._failed(engine, now, f"{type(exc).__name__}: {exc}")
             return
         if engine.failing_since is not None or engine.down:
-            log.info("host %s answers again%s", engine.name, " (was down)" if engine.down else "")
+            if engine.last_error is not None:  # not merely the first connection
+                log.info("host %s answers again%s", engine.name, " (was down)" if engine.down else "")
             engine.recovered = engine.recovered or engine.down
             engine.failing_since, engine.down, engine.last_error = None, False, None
             self._wake(f"host {engine.name} up")
