@@ -36,7 +36,10 @@ def connect(docker_url: str | None, timeout: float = 60) -> Any:
     """A Docker client for ``docker_url``, or configured from the environment like the docker CLI
     (``DOCKER_HOST``...). Blocking: it asks the daemon for its API version. ``timeout``: of each call."""
     if docker_url:
-        return docker.DockerClient(base_url=docker_url, timeout=timeout)
+        # TLS as the docker CLI configures it (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), for tcp:// hosts.
+        options = docker.utils.kwargs_from_env()
+        options["base_url"] = docker_url
+        return docker.DockerClient(timeout=timeout, **options)
     return docker.from_env(timeout=timeout)
 
 
