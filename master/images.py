@@ -54,10 +54,10 @@ class ImageSync:
                 self._ship(engine, missing, dict(wanted)), name=f"ship-images-{engine.name}"
             )
             self._shipping[engine.name] = missing
-        if engine.name in self._shipping:
-            problems.append(
-                "copying " + ", ".join(self._images[lang] for lang in self._shipping[engine.name])
-            )
+        # A copy that just landed is there before its task has ended: only what is still missing is news.
+        copying = [lang for lang in self._shipping.get(engine.name, ()) if lang not in ok]
+        if copying:
+            problems.append("copying " + ", ".join(self._images[lang] for lang in copying))
         return frozenset(ok), "; ".join(problems) or None
 
     async def _ship(self, engine: Engine, languages: list[str], wanted: Mapping[str, str | None]) -> None:
