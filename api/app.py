@@ -10,6 +10,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 
 from api.admin.controller import AdminController
+from api.admin.hosts_controller import HostsController
 from api.compat.judge0.controller import Judge0SubmissionController
 from api.compat.judge0.info_controller import Judge0InfoController
 from api.compat.piston.controller import PistonController
@@ -67,6 +68,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             Judge0SubmissionController,
             Judge0InfoController,
             PistonController,
+            HostsController,
             stream_submission_events,
             list_languages,
             healthz,

@@ -3,6 +3,9 @@
   executioner status                          a table of the pools
   executioner scale python=4 cpp=2            fixed sizes (autoscaling off)
   executioner autoscale python --min 1 --max 8
+  executioner hosts                           a table of the Docker hosts
+  executioner hosts add NAME URL              another Docker engine (unix://, tcp://, ssh://)
+  executioner drain NAME / undrain NAME       move a host's workers away / let it take workers again
   executioner grade jobs.jsonl --via kafka --out results.jsonl   (see executioner grade --help)
 
 The API is ``$EXECUTIONER_API_URL`` (default http://127.0.0.1:8000), the token
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from cli import grading
 from cli.client import AdminClient, CliError
 from cli.settings import CliSettings
-from cli.table import master_line, pool_rows, render_table
+from cli.table import HOST_COLUMNS, host_rows, master_line, pool_rows, render_table
 
 EXIT_USAGE = 2
 
@@ -42,8 +45,28 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     auto.add_argument("language")
     auto.add_argument("--min", type=int, required=True, dest="minimum")
     auto.add_argument("--max", type=int, required=True, dest="maximum")
+    hosts = commands.add_parser("hosts", help="show the Docker hosts, or add one")
+    host_commands = hosts.add_subparsers(dest="host_command")
+    add = host_commands.add_parser("add", help="add a Docker host")
+    add.add_argument("name")
+    add.add_argument("url")
+    for command, text in (("drain", "move a host's workers elsewhere"), ("undrain", "put a host back")):
+        commands.add_parser(command, help=text).add_argument("name")
     grading.add_parser(commands, settings)
     return parser
+
+
+def _hosts(client: AdminClient, args: argparse.Namespace) -> None:
+    if args.host_command == "add":
+        host = client.add_host(args.name, args.url)
+        print(f"{host['name']}: added ({host['url']}); the master connects within a few seconds")
+    print(render_table(host_rows(client.hosts()), HOST_COLUMNS))
+
+
+def _drain(client: AdminClient, name: str, state: str) -> None:
+    host = client.set_host_state(name, state)
+    workers = sum(host.get("workers", {}).values())
+    print(f"{name}: {host['state']}, {workers} worker(s) there now")
 
 
 def _status(client: AdminClient) -> None:
@@ -75,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _status(client)
             elif args.command == "scale":
                 _scale(client, args.sizes)
+            elif args.command == "hosts":
+                _hosts(client, args)
+            elif args.command in ("drain", "undrain"):
+                _drain(client, args.name, "draining" if args.command == "drain" else "up")
             else:
                 _autoscale(client, args.language, args.minimum, args.maximum)
     except CliError as exc:

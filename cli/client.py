@@ -56,7 +56,25 @@ class AdminClient:
         """Set a pool's size (``{"replicas": n}``) or autoscaling bounds (``{"min": a, "max": b}``)."""
         return self._request("PUT", f"/api/v1/admin/pools/{language}", json=body)
 
+    def hosts(self) -> list[dict[str, Any]]:
+        """Every Docker host of the cluster."""
+        return list(self._send("GET", "/api/v1/admin/hosts"))
+
+    def add_host(self, name: str, url: str) -> dict[str, Any]:
+        """Add a Docker host."""
+        return self._request("POST", "/api/v1/admin/hosts", json={"name": name, "url": url})
+
+    def set_host_state(self, name: str, state: str) -> dict[str, Any]:
+        """Drain a host (``draining``) or put it back (``up``)."""
+        return self._request("PUT", f"/api/v1/admin/hosts/{name}", json={"state": state})
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        body = self._send(method, path, **kwargs)
+        if isinstance(body, dict):
+            return body
+        raise CliError(f"unexpected answer from {path}: {str(body)[:200]}", EXIT_REFUSED)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             reply = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
@@ -65,7 +83,7 @@ class AdminClient:
             body = reply.json()
         except ValueError:
             body = None
-        if reply.is_success and isinstance(body, dict):
+        if reply.is_success and isinstance(body, dict | list):
             return body
         raise CliError(_explain(reply, body), EXIT_REFUSED)
 

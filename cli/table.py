@@ -51,3 +51,23 @@ def master_line(master: dict[str, Any] | None) -> str:
         return "master: none has reported yet"
     state = "active" if master.get("active") else "NOT ACTIVE (the figures may be stale)"
     return f"master: {master['id']} {state}, since {master.get('active_since') or '?'}"
+
+
+HOST_COLUMNS = ("HOST", "STATE", "CPUS", "MEMORY MB", "WORKERS", "IMAGES", "URL", "PROBLEM")
+
+
+def host_rows(hosts: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """``executioner hosts``: one row per host; workers as ``python=2 cpp=1``."""
+    return [
+        (
+            host["name"],
+            host["state"],
+            _cell(host.get("cpus")),
+            _cell(host.get("memory_mb")),
+            " ".join(f"{lang}={n}" for lang, n in sorted(host.get("workers", {}).items())) or "-",
+            "ok" if host.get("images_ok") else "missing",
+            host["url"] or "(master's DOCKER_HOST)",
+            _cell(host.get("problem")),
+        )
+        for host in hosts
+    ]

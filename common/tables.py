@@ -2,7 +2,7 @@
 the Alembic migrations in ``deploy/mysql/versions/`` create them.
 
 The API runs the migrations and reads and writes every table; the master reads and writes ``pools``,
-``pool_status`` and ``runtime_versions``. The worker does not import this module (its images do not
+``pool_status``, ``runtime_versions`` and ``hosts``. The worker does not import this module (its images do not
 install SQLAlchemy): its one read-only query is a literal that a unit test compares to the same query
 built from these tables. ``tests/common/test_tables_match_migrations.py`` replays the migrations without a
 database and fails when they and these tables differ, so a column is added here and in a new migration,
@@ -126,5 +126,22 @@ idempotency_keys = sa.Table(
     sa.Column("submission_id", sa.CHAR(36), nullable=False),
     sa.Column("created_at", DT, nullable=False),
     sa.Index("ix_idempotency_keys_created", "created_at"),
+    mysql_charset="utf8mb4",
+)
+
+HOST_STATES = ("up", "draining")
+"""What an admin may ask of a host: ``up`` (workers are placed on it) or ``draining`` (its workers move
+elsewhere, then it stays empty). ``down`` is never stored: it is what the master observes."""
+
+hosts = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    # As the docker SDK takes it (unix://, tcp://, ssh://); empty: the master's own DOCKER_HOST.
+    sa.Column("url", sa.String(512), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="up"),
+    # The active master's last report of the host (schemas.hosts.HostReport as JSON); null until then.
+    sa.Column("observed", LONGTEXT, nullable=True),
+    sa.Column("updated_at", DT, nullable=False),
     mysql_charset="utf8mb4",
 )

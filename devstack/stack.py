@@ -2,14 +2,16 @@
 ``make up``, the API and master processes."""
 
 import os
+import re
 import secrets
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 
-from devstack import docker_engine, gvisor, processes, system
+from devstack import docker_engine, gvisor, processes, second_host, system
 from devstack.console import DevstackError, step
 from devstack.images import ImagesReport, build_images, runtime_languages
 from devstack.kafka import Kafka
@@ -31,15 +33,40 @@ class Services:
     worker_database_url: str
     """The app's database as worker containers reach it, with the read-only workers' user."""
     images: tuple[str, ...]
+    docker_hosts: str | None = None
+    """``EXECUTIONER_DOCKER_HOSTS`` when a second Docker host runs (``EXECUTIONER_DEV_HOSTS=2``)."""
 
     def environment(self) -> dict[str, str]:
         """``EXECUTIONER_*`` settings for the API, the master and the tests."""
-        return {
+        environment = {
             "EXECUTIONER_DATABASE_URL": self.database_url,
             "EXECUTIONER_KAFKA_BOOTSTRAP": self.kafka_bootstrap,
             "EXECUTIONER_WORKER_KAFKA_BOOTSTRAP": self.worker_kafka_bootstrap,
             "EXECUTIONER_WORKER_DATABASE_URL": self.worker_database_url,
         }
+        if self.docker_hosts is not None:
+            environment["EXECUTIONER_DOCKER_HOSTS"] = self.docker_hosts
+        return environment
+
+
+def second_host_of(profile: Profile) -> second_host.SecondHost:
+    """The second Docker host ``profile`` may run: named and addressed after its MySQL port."""
+    return second_host.SecondHost(profile.mysql_port, profile.state_dir)
+
+
+def dev_hosts() -> int:
+    """How many Docker hosts ``make up`` runs (``EXECUTIONER_DEV_HOSTS``, 1 or 2)."""
+    value = os.environ.get("EXECUTIONER_DEV_HOSTS", "1")
+    if value not in ("1", "2"):
+        raise DevstackError(f"EXECUTIONER_DEV_HOSTS={value!r}: 1 or 2")
+    return int(value)
+
+
+def docker_hosts_with(host: second_host.SecondHost) -> str:
+    """``EXECUTIONER_DOCKER_HOSTS`` naming this machine's engine and ``host``."""
+    local = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"  # the docker CLI's default
+    name = re.sub(r"[^a-zA-Z0-9_.-]", "-", socket.gethostname()).lstrip("-_.")[:64] or "local"
+    return f"{name}={local},{host.name}={host.url}"
 
 
 def start_services(profile: Profile, languages: list[str] | None = None) -> Services:
@@ -69,9 +96,15 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
             kafka = Kafka(profile, repo=repo, cache=cache)
             host_bootstrap, container_bootstrap = kafka.ensure(gateway)
             current.result = "ready" if kafka.started else "already running"
+        hosts = None
+        if profile.name != "test" and dev_hosts() == 2:
+            host = second_host_of(profile)
+            with step("host2", f"second Docker host {host.name} (network namespace {host.netns})") as current:
+                current.result = second_host.start(host)
+            hosts = docker_hosts_with(host)
     report = ensure_images(engine, languages)
     return Services(
-        database_url, host_bootstrap, container_bootstrap, worker_database_url, report.runtime_images
+        database_url, host_bootstrap, container_bootstrap, worker_database_url, report.runtime_images, hosts
     )
 
 
@@ -140,6 +173,10 @@ def stop_services(profile: Profile) -> None:
     if engine is not None:
         with step("workers", f"removing containers of cluster {profile.cluster!r}") as current:
             current.result = f"removed {docker_engine.remove_cluster_containers(engine, profile.cluster)}"
+    host = second_host_of(profile)
+    if Path("/run/netns", host.netns).exists() or host.pid_file.exists():
+        with step("host2", f"stopping and removing the second Docker host {host.name}"):
+            second_host.stop(host)
     with step("kafka", "stopping") as current:
         stopped = Kafka(profile, repo=repo_root(), cache=cache_dir()).stop()
         current.result = "stopped" if stopped else "was not running"

@@ -17,9 +17,9 @@ from common.lifecycle import first_of, sleep_or_stop
 from common.runtimes import Runtime, load_runtimes
 from common.tasks import TaskGroup
 from master.autoscaler import Autoscaler
-from master.capacity import Budget, worker_budget
 from master.docker_adapter import DockerAdapter, connect
-from master.events import DockerEvents
+from master.fleet import fleet_budget
+from master.hosts import Hosts
 from master.lag import LagProbe
 from master.leadership import Leadership
 from master.pools_watch import watch_pools
@@ -76,32 +76,21 @@ async def managed_languages(
     return languages
 
 
-async def host_budget(settings: MasterSettings, docker: DockerAdapter) -> Budget:
-    """The worker budget from the settings; memory defaults to what the Docker host has."""
-    memory_mb = settings.worker_budget_memory_mb
-    if memory_mb is None:
-        memory_mb = await docker.host_memory_mb()
-    return worker_budget(
-        cpus=settings.worker_budget_cpus,
-        memory_mb=memory_mb,
-        worker_cpus=settings.worker_cpus,
-        worker_memory_mb=settings.worker_footprint_mb,
-    )
-
-
 class Master:
     """One master process's parts, with an explicit start, run and shutdown."""
 
     def __init__(self, settings: MasterSettings) -> None:
         self.settings = settings
         self.store = Store(settings.database_url)
+        self._wakeups: asyncio.Queue[str] = asyncio.Queue()
+        """Reasons for the reconcile loop to run a pass now."""
         self.leadership = Leadership(settings.database_url, settings.cluster, settings.leader_retry_s)
         self.lag_probe = LagProbe(settings.kafka_bootstrap, settings.topics)
         self.docker: DockerAdapter | None = None
+        """The master's own engine, where the worker images are built (every host gets them from it)."""
+        self.hosts = Hosts(settings, self._wakeups)
         self.reconciler: Reconciler | None = None
         self.autoscaler: Autoscaler | None = None
-        self._wakeups: asyncio.Queue[str] = asyncio.Queue()
-        """Reasons for the reconcile loop to run a pass now."""
         self._tasks = TaskGroup()
 
     async def start(self, stop: asyncio.Event) -> bool:
@@ -116,17 +105,20 @@ class Master:
         if not await self.store.wait_ready(stop):
             return False
         await self.store.seed_pools(languages, settings.default_replicas)
-        budget = await host_budget(settings, self.docker)
+        await self.store.seed_hosts(settings.hosts)
+        await self.hosts.sync(await self.store.read_hosts())
+        await self.hosts.check()
+        budget = fleet_budget(self.hosts, settings)
         log.info("worker budget: %s workers (%s)", budget.workers or "any number of", budget.reason)
         versions = VersionRecorder(self.docker, self.store, runtimes)
         self.reconciler = reconciler = Reconciler(
             settings,
             languages=languages,
             docker=self.docker,
+            hosts=self.hosts,
             store=self.store,
             versions=versions,
             wakeups=self._wakeups,
-            budget=budget,
         )
         self.autoscaler = reconciler.signals = Autoscaler(
             settings,
@@ -137,8 +129,7 @@ class Master:
             pools=lambda: reconciler.statuses,
             wake=self._wakeups.put_nowait,
         )
-        events = DockerEvents(lambda: connect(settings.docker_url), settings.cluster, self._wakeups)
-        self._tasks.start("docker-events", events.run)
+        self._tasks.start("hosts-health", lambda: self.hosts.watch(stop))
         return True
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -180,21 +171,30 @@ class Master:
         active master: a standby's exit must not touch the workers), give up the lock, close."""
         await self._tasks.stop()
         if self.reconciler is not None:
-            await self.reconciler.stopper.drain()
+            await self.reconciler.close()
+        if self.settings.stop_workers_on_exit and self.leadership.held:
+            await self._stop_all_workers()
+        await self.hosts.close()
         if self.docker is not None:
-            if self.settings.stop_workers_on_exit and self.leadership.held:
-                await self._stop_all_workers(self.docker)
             await self.docker.close()
         await self.leadership.close()
         await self.lag_probe.close()
         await self.store.close()
         log.info("master stopped")
 
-    async def _stop_all_workers(self, docker: DockerAdapter) -> None:
-        workers = await docker.observe()
+    async def _stop_all_workers(self) -> None:
+        adapters = [e.adapter for e in self.hosts.engines.values() if e.adapter is not None]
+        found = await asyncio.gather(*(adapter.observe() for adapter in adapters), return_exceptions=True)
+        work = [
+            (c, adapter)
+            for adapter, containers in zip(adapters, found, strict=True)
+            if not isinstance(containers, BaseException)
+            for c in containers
+        ]
+        workers = [c for c, _ in work]
         log.info("stopping all %d worker(s) of cluster %r", len(workers), self.settings.cluster)
         results = await asyncio.gather(
-            *(docker.stop_and_remove(c.id, self.settings.stop_grace_s) for c in workers),
+            *(adapter.stop_and_remove(c.id, self.settings.stop_grace_s) for c, adapter in work),
             return_exceptions=True,
         )
         for container, result in zip(workers, results, strict=True):

@@ -6,6 +6,7 @@ blocks a thread for up to the grace period, and a dozen of those must not starve
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Sequence
@@ -31,12 +32,15 @@ class VersionCommandFailed(RuntimeError):
     """A runtime's ``version`` command did not succeed in its image."""
 
 
-def connect(docker_url: str | None) -> Any:
+def connect(docker_url: str | None, timeout: float = 60) -> Any:
     """A Docker client for ``docker_url``, or configured from the environment like the docker CLI
-    (``DOCKER_HOST``...). Blocking: it asks the daemon for its API version."""
+    (``DOCKER_HOST``...). Blocking: it asks the daemon for its API version. ``timeout``: of each call."""
     if docker_url:
-        return docker.DockerClient(base_url=docker_url)
-    return docker.from_env()
+        # TLS as the docker CLI configures it (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), for tcp:// hosts.
+        options = docker.utils.kwargs_from_env()
+        options["base_url"] = docker_url
+        return docker.DockerClient(timeout=timeout, **options)
+    return docker.from_env(timeout=timeout)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -71,9 +75,11 @@ def observed_from_attrs(attrs: dict[str, Any]) -> ObservedContainer:
 class DockerAdapter:
     """The master's view of one Docker daemon, limited to one cluster's containers."""
 
-    def __init__(self, client: Any, cluster: str, threads: int = 16) -> None:
+    def __init__(self, client: Any, cluster: str, threads: int = 16, host: str = "") -> None:
         self._client = client
         self._cluster = cluster
+        self.host = host
+        """The name of the host this engine is; every container observed here carries it."""
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
 
     async def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -85,7 +91,7 @@ class DockerAdapter:
         containers = await self._call(
             self._client.containers.list, all=True, filters=cluster_filter(self._cluster), ignore_removed=True
         )
-        return [observed_from_attrs(c.attrs) for c in containers]
+        return [dataclasses.replace(observed_from_attrs(c.attrs), host=self.host) for c in containers]
 
     async def image_id(self, image: str) -> str | None:
         """The id of ``image``, or None when it does not exist locally."""
@@ -97,8 +103,28 @@ class DockerAdapter:
 
     async def host_memory_mb(self) -> int:
         """The Docker host's total memory, MiB."""
+        return (await self.host_resources())[1]
+
+    async def host_resources(self) -> tuple[float, int]:
+        """The Docker host's CPUs and total memory (MiB), as its engine reports them."""
         info = await self._call(self._client.info)
-        return int(info["MemTotal"]) // (1024 * 1024)
+        return float(info["NCPU"]), int(info["MemTotal"]) // (1024 * 1024)
+
+    async def ship_image(self, image: str, to: "DockerAdapter") -> None:
+        """Copy ``image`` (with its tag) from this engine to ``to``'s: ``docker save | docker load``,
+        streamed, so no registry is needed and nothing is written to disk on the way."""
+        await self._call(self._ship_sync, image, to._client)
+
+    def _ship_sync(self, image: str, target: Any) -> None:
+        stream = self._client.api.get_image(image)
+        try:
+            for line in target.api.load_image(stream):
+                if isinstance(line, dict) and line.get("error"):
+                    raise RuntimeError(str(line["error"]))
+        finally:
+            closer = getattr(stream, "close", None)
+            if closer is not None:
+                closer()
 
     async def start(self, run_args: dict[str, Any]) -> str:
         """Create and start a container (``containers.run`` arguments); returns its id.

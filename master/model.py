@@ -27,6 +27,8 @@ class ObservedContainer:
     oom_killed: bool = False
     error: str | None = None
     """Docker's reason when it could not start or run the container."""
+    host: str = ""
+    """The name of the Docker host it runs on."""
 
     @property
     def live(self) -> bool:
@@ -46,9 +48,10 @@ class ObservedContainer:
 
 @dataclass(frozen=True, slots=True)
 class StartWorker:
-    """Start one more worker of ``language``."""
+    """Start one more worker of ``language`` (on ``host``, once placed)."""
 
     language: str
+    host: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 A pass runs when Docker reports an event about one of our containers, when a stop finished, when a
 crash-loop back-off ends, when the ``pools`` rows changed (an admin, or the autoscaler), or at the latest
 every ``resync_s``. Each pass reads the desired counts afresh and hands everything to the pure
-:func:`master.plan.plan`, then keeps only the starts that fit the host capacity budget.
+:func:`master.plan.plan_hosts`, which places each new worker on a host with room for it
+(:mod:`master.placement`); the hosts' health comes from :class:`master.hosts.Hosts`.
 """
 
 import asyncio
@@ -15,17 +16,21 @@ from typing import Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.lifecycle import first_of
-from master.capacity import NO_BUDGET, Budget, occupying, within_budget
 from master.docker_adapter import DockerAdapter
 from master.failures import FailureHistory
+from master.fleet import host_reports, observe_fleet
+from master.hosts import Hosts
+from master.images import ImageSync
 from master.model import Action, ObservedContainer, RemoveDead, StopWorker
-from master.plan import Backoff, plan
+from master.placement import WorkerSize
+from master.plan import Backoff, plan_hosts
 from master.report import MasterReport, PoolStatus, pool_status
 from master.settings import MasterSettings
 from master.spec import worker_name, worker_run_args
 from master.stopper import Stopper
 from master.store import Store
 from master.versions import VersionRecorder
+from schemas.hosts import HostReport
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +56,19 @@ class Reconciler:
         *,
         languages: Sequence[str],
         docker: DockerAdapter,
+        hosts: Hosts,
         store: Store,
         versions: VersionRecorder,
         wakeups: asyncio.Queue[str],
-        budget: Budget = NO_BUDGET,
         signals: QueueSignals | None = None,
     ) -> None:
         self._settings = settings
         self._languages = list(languages)
         self._docker = docker
+        """The master's own engine: its worker images are the ones every host must run."""
+        self._hosts = hosts
+        self._images = ImageSync(docker, {lang: settings.image_for(lang) for lang in self._languages})
+        self._size = WorkerSize(settings.worker_cpus, settings.worker_footprint_mb)
         self._store = store
         self._versions = versions
         self._wakeups = wakeups
@@ -68,11 +77,12 @@ class Reconciler:
         )
         self._failures = FailureHistory(settings.crash_window_s)
         self._desired: dict[str, int] | None = None
-        self.stopper = Stopper(docker, settings.stop_grace_s, on_done=lambda: wakeups.put_nowait("stop done"))
+        self.stopper = Stopper(
+            self._adapter, settings.stop_grace_s, on_done=lambda: wakeups.put_nowait("stop done")
+        )
         self.statuses: dict[str, PoolStatus] = {}
         """What the last pass reported, by language."""
         self._passed = asyncio.Condition()
-        self._budget = budget
         self.signals = signals
         self.identity: MasterReport | None = None
         """The active master's report of itself, while this one is it (set by the master)."""
@@ -101,10 +111,12 @@ class Reconciler:
         }
         await self._record_versions(image_ids)
         desired = await self._read_desired()
+        await self._sync_hosts()
         # Taken before observing: a stop that ends meanwhile leaves an exited container behind for a
         # moment, which must not pass for a worker that died on its own.
         stopping = self.stopper.stopping
-        observed = [c for c in await self._docker.observe() if c.cluster == self._settings.cluster]
+        fleet = await observe_fleet(self._hosts, self._images, image_ids, self._settings)
+        observed = [c for c in fleet.observed if c.cluster == self._settings.cluster]
         if desired is None:
             log.warning("desired counts unknown (MySQL unavailable): leaving the workers as they are")
             return self._settings.resync_s
@@ -119,10 +131,16 @@ class Reconciler:
                 ", OOM-killed" if failure.oom_killed else "",
                 f", {failure.error}" if failure.error else "",
             )
+        for leftover in fleet.leftovers:
+            log.info(
+                "removing %s, left over on host %s from before it went down", leftover.name, leftover.host
+            )
         failure_times = self._failures.times(now)
-        actions = plan(
+        result = plan_hosts(
             desired,
             observed,
+            fleet.hosts,
+            size=self._size,
             cluster=self._settings.cluster,
             now=now,
             stopping=stopping,
@@ -130,9 +148,9 @@ class Reconciler:
             cannot_start={lang for lang, image_id in image_ids.items() if image_id is None},
             backoff=self._backoff,
         )
-        actions, deferred = within_budget(actions, occupying(observed), self._budget)
-        for language, count in deferred.items():
-            log.warning("%s: %d worker(s) over budget (%s)", language, count, self._budget.reason)
+        actions = [*(RemoveDead(c) for c in fleet.leftovers), *result.actions]
+        for language, problem in result.problems.items():
+            log.warning("%s: %s", language, problem)
         await self._apply(actions, now)
         failure_times = self._failures.times(now)  # failed starts of this pass included
         blocked = {
@@ -143,11 +161,17 @@ class Reconciler:
             observed=observed,
             image_ids=image_ids,
             blocked=blocked,
-            deferred=deferred,
+            placement=result.problems,
             now=now,
         )
+        await self._write_hosts(host_reports(self._hosts, fleet, now))
         next_unblock = [(until - now).total_seconds() for until in blocked.values() if until is not None]
         return min([self._settings.resync_s, *next_unblock])
+
+    async def close(self) -> None:
+        """Finish the stops under way, cancel image copies."""
+        await self.stopper.drain()
+        await self._images.close()
 
     async def wait_for_status(self, predicate: Callable[[Mapping[str, PoolStatus]], bool]) -> None:
         """Return after the first pass whose report satisfies ``predicate`` (at once if the last one does)."""
@@ -158,22 +182,46 @@ class Reconciler:
         """Removals and starts happen now; stops are handed to the stopper and run in the background."""
         for action in actions:
             if isinstance(action, RemoveDead):
-                logs = await self._docker.remove_dead(action.container.id)
-                self._failures.attach_logs(action.container.id, logs)
+                docker = self._adapter(action.container.host)
+                if docker is not None:
+                    logs = await docker.remove_dead(action.container.id)
+                    self._failures.attach_logs(action.container.id, logs)
             elif isinstance(action, StopWorker):
                 self.stopper.stop(action.container)
             else:
-                await self._start(action.language, now)
+                await self._start(action.language, action.host, now)
 
-    async def _start(self, language: str, now: datetime) -> None:
+    async def _start(self, language: str, host: str, now: datetime) -> None:
         name = worker_name(self._settings.cluster, language)
         try:
-            await self._docker.start(worker_run_args(self._settings, language, name))
+            docker = self._adapter(host)
+            if docker is None:
+                raise RuntimeError(f"host {host!r} is not connected")
+            await docker.start(worker_run_args(self._settings, language, name))
         except Exception as exc:  # any reason the worker did not start counts towards back-off
             log.warning("could not start a %s worker: %s", language, exc)
             self._failures.record_start_error(language, f"{type(exc).__name__}: {exc}", now)
             return
-        log.info("started %s", name)
+        log.info("started %s on host %s", name, host)
+
+    def _adapter(self, host: str) -> DockerAdapter | None:
+        engine = self._hosts.engines.get(host)
+        return None if engine is None else engine.adapter
+
+    async def _sync_hosts(self) -> None:
+        """Follow the ``hosts`` rows (the last known ones while MySQL is unavailable)."""
+        try:
+            rows = await self._store.read_hosts()
+        except SQLAlchemyError as exc:
+            log.warning("could not read the hosts (using the last known): %s", exc)
+            return
+        await self._hosts.sync(rows)
+
+    async def _write_hosts(self, reports: Mapping[str, HostReport]) -> None:
+        try:
+            await self._store.write_host_reports(reports)
+        except SQLAlchemyError as exc:
+            log.warning("could not write the host reports: %s", exc)
 
     async def _record_versions(self, image_ids: Mapping[str, str | None]) -> None:
         for language, image_id in image_ids.items():
@@ -199,16 +247,11 @@ class Reconciler:
         observed: Sequence[ObservedContainer],
         image_ids: Mapping[str, str | None],
         blocked: Mapping[str, datetime | None],
-        deferred: Mapping[str, int],
+        placement: Mapping[str, str],
         now: datetime,
     ) -> None:
         lags = self.signals.lags if self.signals is not None else {}
-        notes = dict(self.signals.notes) if self.signals is not None else {}
-        for language, count in deferred.items():
-            notes[language] = (
-                f"host capacity: {count} more worker(s) do not fit the budget of "
-                f"{self._budget.workers} ({self._budget.reason})"
-            )
+        notes = {**(self.signals.notes if self.signals is not None else {}), **placement}
         statuses = {
             lang: pool_status(
                 cluster=self._settings.cluster,

@@ -1,15 +1,19 @@
 """The master's settings: ``EXECUTIONER_*`` environment variables, loaded once at start-up."""
 
+import re
+import socket
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from common.runtimes import default_runtimes_dir
 from common.settings import DatabaseSettings, KafkaSettings
 
 # Docker allows these characters in label values and, after the first, in container names.
 _NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"
+HOST_NAME = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$"
+"""A Docker host's name in the ``hosts`` table, the admin API and the CLI."""
 
 
 class MasterSettings(KafkaSettings, DatabaseSettings):
@@ -58,7 +62,21 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     crash_window_s: Annotated[float, Field(gt=0)] = 600.0
     """Failures older than this are forgotten, so a pool that has been healthy starts fresh."""
     docker_url: str | None = None
-    """Docker daemon URL; default: ``DOCKER_HOST`` and friends, as the docker CLI reads them."""
+    """Docker daemon URL; default: ``DOCKER_HOST`` and friends, as the docker CLI reads them. Only used
+    when ``docker_hosts`` is unset: it is then the one host's URL."""
+    docker_hosts: str | None = None
+    """The Docker engines the workers run on, comma-separated ``name=url`` (url as the docker SDK takes
+    it: ``unix://...``, ``tcp://...`` with ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``, ``ssh://...``);
+    each is added to the ``hosts`` table at start-up if it is not there (the table, which admins edit at
+    run time, wins). Unset: the local engine (``docker_url``) alone, named after this machine."""
+    host_down_s: Annotated[float, Field(gt=0)] = 15.0
+    """How long a host's engine may stop answering (events stream closed, pings failing) before it is
+    marked down and its workers are started on the other hosts."""
+    host_ping_s: Annotated[float, Field(gt=0)] = 2.0
+    """How often each host's engine is pinged."""
+    host_cpu_overcommit: Annotated[float, Field(gt=0)] = 4.0
+    """Worker CPUs placed on a host per CPU it has: a worker's CPU limit is a ceiling, idle workers take
+    none, so a host holds more workers than it has cores. 1 never places more than the host's cores."""
 
     worker_budget_cpus: Annotated[float, Field(gt=0)] | None = None
     """CPUs the master may give all its workers together (``worker_cpus`` each); unset: no CPU budget,
@@ -83,6 +101,20 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     leader_retry_s: Annotated[float, Field(gt=0)] = 1.0
     """How often a standby master tries to become the active one, and the active one checks its lock."""
 
+    @field_validator("docker_hosts")
+    @classmethod
+    def _check_hosts(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_docker_hosts(value)
+        return value
+
+    @property
+    def hosts(self) -> dict[str, str]:
+        """Host name → Docker URL, from ``docker_hosts`` or the one local engine."""
+        if self.docker_hosts is None:
+            return {local_host_name(): self.docker_url or ""}
+        return parse_docker_hosts(self.docker_hosts)
+
     @property
     def worker_bootstrap(self) -> str:
         """The Kafka bootstrap list handed to workers."""
@@ -96,3 +128,27 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     def image_for(self, language: str) -> str:
         """The worker image of ``language``."""
         return self.worker_image.format(language=language)
+
+
+def local_host_name() -> str:
+    """This machine's name, made a valid host name (the default host is named after it)."""
+    name = re.sub(r"[^a-zA-Z0-9_.-]", "-", socket.gethostname()).lstrip("-_.")[:64]
+    return name or "local"
+
+
+def parse_docker_hosts(value: str) -> dict[str, str]:
+    """``name=url,name=url`` as a dict; ValueError naming the bad entry."""
+    hosts: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        name, sep, url = entry.partition("=")
+        name, url = name.strip(), url.strip()
+        if not sep or not url:
+            raise ValueError(f"{entry!r} is not name=url")
+        if not re.fullmatch(HOST_NAME, name):
+            raise ValueError(f"host name {name!r}: letters, digits, '_.-', at most 64")
+        if name in hosts:
+            raise ValueError(f"host {name!r} is listed twice")
+        hosts[name] = url
+    if not hosts:
+        raise ValueError("no host listed")
+    return hosts

@@ -19,8 +19,11 @@ class Stopper:
     in the process's long-lived TaskGroup.
     """
 
-    def __init__(self, docker: DockerAdapter, grace_s: float, on_done: Callable[[], None]) -> None:
+    def __init__(
+        self, docker: Callable[[str], DockerAdapter | None], grace_s: float, on_done: Callable[[], None]
+    ) -> None:
         self._docker = docker
+        """The engine of a host, by name (None while the host is not connected)."""
         self._grace_s = grace_s
         self._on_done = on_done
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -41,7 +44,10 @@ class Stopper:
 
     async def _stop(self, container: ObservedContainer) -> None:
         try:
-            await self._docker.stop_and_remove(container.id, self._grace_s)
+            docker = self._docker(container.host)
+            if docker is None:
+                raise RuntimeError(f"host {container.host!r} is not connected")
+            await docker.stop_and_remove(container.id, self._grace_s)
             log.info("stopped and removed %s", container.name)
         except Exception:
             # The container is still there; the next pass sees it and decides again.

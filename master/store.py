@@ -16,12 +16,22 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from common.lifecycle import wait_or_stop
-from common.tables import pool_status, pools, runtime_versions
+from common.tables import hosts, pool_status, pools, runtime_versions
 from master.report import PoolStatus
+from schemas.hosts import HostReport
 
 log = logging.getLogger(__name__)
 
 _NO_SUCH_TABLE = 1146
+
+
+@dataclass(frozen=True, slots=True)
+class HostRow:
+    """One ``hosts`` row: a Docker engine and what an admin asked of it (``up`` or ``draining``)."""
+
+    name: str
+    url: str
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +67,7 @@ def _log_not_ready(state: RetryCallState) -> None:
     orig = exc.orig if isinstance(exc, DBAPIError) else None
     code = orig.args[0] if orig is not None and orig.args else None
     if code == _NO_SUCH_TABLE:
-        log.info("MySQL is up but has no `pools` table yet: waiting for the API's migrations")
+        log.info("MySQL is up but a table is missing (%s): waiting for the API's migrations", orig)
     else:
         delay = state.next_action.sleep if state.next_action is not None else 0.0
         log.warning("MySQL not reachable yet (%s); retrying in %.1fs", orig, delay)
@@ -70,8 +80,9 @@ class Store:
         self._engine = create_async_engine(database_url, pool_pre_ping=True, pool_recycle=3600)
 
     async def wait_ready(self, stop: asyncio.Event, max_delay_s: float = 5.0) -> bool:
-        """Wait until MySQL answers and the ``pools`` table exists (the API creates it); False when
-        ``stop`` was set first."""
+        """Wait until MySQL answers and the master's tables exist (the API's migrations create them; DDL
+        commits one statement at a time, so ``pools`` may exist before ``hosts``); False when ``stop`` was
+        set first."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(DBAPIError),
             wait=wait_exponential(multiplier=0.5, max=max_delay_s),  # 0.5 s, 1 s, 2 s, ... max_delay_s
@@ -84,7 +95,8 @@ class Store:
                 if stop.is_set():
                     return False
                 async with self._engine.connect() as conn:
-                    await conn.execute(select(func.count()).select_from(pools))
+                    for table in (pools, hosts):
+                        await conn.execute(select(func.count()).select_from(table))
         return True
 
     async def seed_pools(self, languages: Collection[str], replicas: int) -> None:
@@ -99,6 +111,33 @@ class Store:
         stmt = stmt.on_duplicate_key_update(language=stmt.inserted.language)
         async with self._engine.begin() as conn:
             await conn.execute(stmt)
+
+    async def seed_hosts(self, configured: Mapping[str, str]) -> None:
+        """Add each configured host that has no ``hosts`` row (``up``); existing rows are kept, since an
+        admin may have drained or re-pointed them."""
+        if not configured:
+            return
+        now = db_now()
+        stmt = insert(hosts).values(
+            [{"name": name, "url": url, "state": "up", "updated_at": now} for name, url in configured.items()]
+        )
+        stmt = stmt.on_duplicate_key_update(name=stmt.inserted.name)
+        async with self._engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def read_hosts(self) -> list[HostRow]:
+        """Every ``hosts`` row, by name."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(hosts.c.name, hosts.c.url, hosts.c.state).order_by(hosts.c.name))
+            return [HostRow(*row) for row in rows]
+
+    async def write_host_reports(self, reports: Mapping[str, HostReport]) -> None:
+        """Store what the master observed of each host (rows an admin deleted meanwhile stay deleted)."""
+        async with self._engine.begin() as conn:
+            for name, report in reports.items():
+                await conn.execute(
+                    update(hosts).where(hosts.c.name == name).values(observed=report.model_dump_json())
+                )
 
     async def desired_replicas(self, languages: Collection[str]) -> dict[str, int]:
         """The desired worker count of each of ``languages`` that has a ``pools`` row."""

@@ -108,3 +108,27 @@ async def test_an_unreachable_api_exits_3() -> None:
     done = await executioner("status", api_url=f"http://127.0.0.1:{free_port()}")
     assert done.code == 3
     assert "cannot reach the API" in done.err
+
+
+async def test_hosts_add_drain_undrain(admin_api: AdminApi) -> None:
+    name = f"cli{os.getpid()}"
+    added = await executioner("hosts", "add", name, "tcp://b.example:2376", api_url=admin_api.url)
+    assert added.code == 0, added.err
+    assert (
+        added.out.splitlines()[0]
+        == f"{name}: added (tcp://b.example:2376); the master connects within a few seconds"
+    )
+    row = next(line.split() for line in added.out.splitlines() if line.startswith(f"{name} "))
+    assert row[:2] == [name, "up"] and "tcp://b.example:2376" in row
+    drained = await executioner("drain", name, api_url=admin_api.url)
+    assert (drained.code, drained.out) == (0, f"{name}: draining, 0 worker(s) there now\n")
+    undrained = await executioner("undrain", name, api_url=admin_api.url)
+    assert (undrained.code, undrained.out) == (0, f"{name}: up, 0 worker(s) there now\n")
+
+
+async def test_a_bad_host_url_is_refused_naming_the_field(admin_api: AdminApi) -> None:
+    refused = await executioner("hosts", "add", "b", "ftp://b", api_url=admin_api.url)
+    assert refused.code == 1
+    assert "422 validation_error: url must start with one of" in refused.err and "(field url)" in refused.err
+    unknown = await executioner("drain", "nosuch", api_url=admin_api.url)
+    assert unknown.code == 1 and "404 not_found: no host 'nosuch'" in unknown.err

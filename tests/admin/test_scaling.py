@@ -178,7 +178,9 @@ async def test_workers_beyond_the_capacity_budget_are_not_started(
     capped = await pool_settles(admin, BUDGET_WORKERS)
     assert capped["desired"] == 6
     assert capped["problem"] is not None
-    assert capped["problem"].startswith("host capacity: 2 more worker(s) do not fit the budget of 4")
+    assert capped["problem"] == (
+        f"2 worker(s) do not fit on the up hosts: needs {2 * WORKER_FOOTPRINT_MB} MB more memory"
+    )
     assert len(await asyncio.to_thread(docker_workers, cluster)) == BUDGET_WORKERS
     await scale(admin, 1)
     assert (await pool_settles(admin, 1))["problem"] is None
