@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from master.capacity import NO_BUDGET, Budget, occupying, within_budget
 from master.docker_adapter import DockerAdapter
 from master.failures import FailureHistory
+from master.metrics import reconcile_actions
 from master.model import Action, ObservedContainer, RemoveDead, StopWorker
 from master.plan import Backoff, plan
 from master.report import MasterReport, PoolStatus, pool_status
@@ -132,6 +133,7 @@ class Reconciler:
         actions, deferred = within_budget(actions, occupying(observed), self._budget)
         for language, count in deferred.items():
             log.warning("%s: %d worker(s) over budget (%s)", language, count, self._budget.reason)
+            reconcile_actions.labels(language, "start", "deferred").inc(count)
         await self._apply(actions, now)
         failure_times = self._failures.times(now)  # failed starts of this pass included
         blocked = {
@@ -157,7 +159,12 @@ class Reconciler:
         """Removals and starts happen now; stops are handed to the stopper and run in the background."""
         for action in actions:
             if isinstance(action, RemoveDead):
-                logs = await self._docker.remove_dead(action.container.id)
+                try:
+                    logs = await self._docker.remove_dead(action.container.id)
+                except Exception:
+                    reconcile_actions.labels(action.container.language, "remove", "failed").inc()
+                    raise
+                reconcile_actions.labels(action.container.language, "remove", "ok").inc()
                 self._failures.attach_logs(action.container.id, logs)
             elif isinstance(action, StopWorker):
                 self.stopper.stop(action.container)
@@ -171,7 +178,9 @@ class Reconciler:
         except Exception as exc:  # any reason the worker did not start counts towards back-off
             log.warning("could not start a %s worker: %s", language, exc)
             self._failures.record_start_error(language, f"{type(exc).__name__}: {exc}", now)
+            reconcile_actions.labels(language, "start", "failed").inc()
             return
+        reconcile_actions.labels(language, "start", "ok").inc()
         log.info("started %s", name)
 
     async def _record_versions(self, image_ids: Mapping[str, str | None]) -> None:
