@@ -1,6 +1,7 @@
 """The worker's Prometheus metrics, served on ``EXECUTIONER_METRICS_PORT`` inside its container (the
-master publishes that port on the Docker host's loopback only). Jobs never reach it: their sandboxes have
-no network. Labels are bounded: the worker's one language and the verdicts of :class:`Verdict`.
+master publishes that port on the Docker host's loopback only). Jobs do not reach it: each runs in a
+network namespace of its own with only a loopback interface (docs/security.md). Labels are bounded:
+the worker's one language and the verdicts of :class:`Verdict`.
 """
 
 import threading
