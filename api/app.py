@@ -20,6 +20,7 @@ from api.languages.controller import list_languages
 from api.lib.errors import exception_handlers
 from api.lib.json_bodies import require_json_body
 from api.lib.responses import OrjsonResponse
+from api.metrics.controller import HTTP_METRICS, metrics
 from api.services import Services
 from api.settings import ApiSettings
 from api.submissions.controller import SubmissionController
@@ -73,12 +74,14 @@ def create_app(settings: ApiSettings) -> Litestar:
             list_languages,
             healthz,
             readyz,
+            metrics,
             *web_routes(),
         ],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         before_request=require_json_body,
+        middleware=[HTTP_METRICS.middleware],
         cors_config=cors_config(settings),
         response_class=OrjsonResponse,
         request_max_body_size=settings.max_body_bytes,

@@ -38,6 +38,7 @@ REQUIREMENTS = (
         "docker-compose", "docker-compose", "validates deploy/compose.yml in the tests", essential=False
     ),
     Requirement("chromium", "chromium", "the browser the web page's tests drive", essential=False),
+    Requirement("prometheus", "prometheus", "scrapes the cluster in the metrics tests", essential=False),
 )
 
 

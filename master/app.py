@@ -22,6 +22,7 @@ from master.fleet import fleet_budget
 from master.hosts import Hosts
 from master.lag import LagProbe
 from master.leadership import Leadership
+from master.metrics import MetricsServer, PoolCollector
 from master.pools_watch import watch_pools
 from master.reconciler import Reconciler
 from master.settings import MasterSettings
@@ -92,10 +93,18 @@ class Master:
         self.reconciler: Reconciler | None = None
         self.autoscaler: Autoscaler | None = None
         self._tasks = TaskGroup()
+        self._metrics = MetricsServer(
+            PoolCollector(
+                lambda: self.reconciler.statuses if self.reconciler is not None else {},
+                lambda: self.leadership.held,
+            )
+        )
 
     async def start(self, stop: asyncio.Event) -> bool:
         """Everything before the first pass; False when ``stop`` was set meanwhile."""
         settings = self.settings
+        if settings.master_metrics_port is not None:
+            self._metrics.start(settings.master_metrics_host, settings.master_metrics_port)
         runtimes = load_runtimes(settings.runtimes_dir)
         self.docker = await connect_docker(settings, stop)
         if self.docker is None:
@@ -180,6 +189,7 @@ class Master:
         await self.leadership.close()
         await self.lag_probe.close()
         await self.store.close()
+        self._metrics.stop()
         log.info("master stopped")
 
     async def _stop_all_workers(self) -> None:

@@ -50,6 +50,8 @@ class Placement:
 
     starts: list[StartWorker]
     problems: dict[str, str]
+    unplaced: dict[str, int]
+    """How many of each language's starts fit on no up host this pass."""
 
 
 def room(host: HostView, used: int, size: WorkerSize) -> int:
@@ -99,8 +101,9 @@ def place(
             mine[best.name, language] = mine.get((best.name, language), 0) + 1
             left[language] -= 1
             progressed = True
-    problems = {lang: shortfall(lang, n, up, used, size) for lang, n in left.items() if n}
-    return Placement(starts, problems)
+    unplaced = {lang: n for lang, n in left.items() if n}
+    problems = {lang: shortfall(lang, n, up, used, size) for lang, n in unplaced.items()}
+    return Placement(starts, problems, unplaced)
 
 
 def shortfall(

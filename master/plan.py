@@ -92,6 +92,8 @@ class HostPlan:
 
     actions: list[Action]
     problems: dict[str, str]
+    unplaced: dict[str, int]
+    """How many of each language's starts fit on no up host (see ``problems`` for why)."""
 
 
 def plan_hosts(
@@ -144,4 +146,4 @@ def plan_hosts(
     starts = Counter(a.language for a in actions if isinstance(a, StartWorker))
     placement = place(starts, hosts, ours, size)
     others = [a for a in actions if not isinstance(a, StartWorker)]
-    return HostPlan([*others, *placement.starts], placement.problems)
+    return HostPlan([*others, *placement.starts], placement.problems, placement.unplaced)

@@ -21,6 +21,7 @@ from master.failures import FailureHistory
 from master.fleet import host_reports, observe_fleet
 from master.hosts import Hosts
 from master.images import ImageSync
+from master.metrics import reconcile_actions
 from master.model import Action, ObservedContainer, RemoveDead, StopWorker
 from master.placement import WorkerSize
 from master.plan import Backoff, plan_hosts
@@ -151,6 +152,8 @@ class Reconciler:
         actions = [*(RemoveDead(c) for c in fleet.leftovers), *result.actions]
         for language, problem in result.problems.items():
             log.warning("%s: %s", language, problem)
+        for language, count in result.unplaced.items():
+            reconcile_actions.labels(language, "start", "deferred").inc(count)
         await self._apply(actions, now)
         failure_times = self._failures.times(now)  # failed starts of this pass included
         blocked = {
@@ -184,7 +187,12 @@ class Reconciler:
             if isinstance(action, RemoveDead):
                 docker = self._adapter(action.container.host)
                 if docker is not None:
-                    logs = await docker.remove_dead(action.container.id)
+                    try:
+                        logs = await docker.remove_dead(action.container.id)
+                    except Exception:
+                        reconcile_actions.labels(action.container.language, "remove", "failed").inc()
+                        raise
+                    reconcile_actions.labels(action.container.language, "remove", "ok").inc()
                     self._failures.attach_logs(action.container.id, logs)
             elif isinstance(action, StopWorker):
                 self.stopper.stop(action.container)
@@ -201,7 +209,9 @@ class Reconciler:
         except Exception as exc:  # any reason the worker did not start counts towards back-off
             log.warning("could not start a %s worker: %s", language, exc)
             self._failures.record_start_error(language, f"{type(exc).__name__}: {exc}", now)
+            reconcile_actions.labels(language, "start", "failed").inc()
             return
+        reconcile_actions.labels(language, "start", "ok").inc()
         log.info("started %s on host %s", name, host)
 
     def _adapter(self, host: str) -> DockerAdapter | None:

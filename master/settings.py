@@ -98,6 +98,13 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     it asked for meanwhile)."""
     pools_poll_s: Annotated[float, Field(gt=0)] = 1.0
     """How often the ``pools`` table is read for changed desired counts (an admin's ``PUT``)."""
+    worker_metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Port of each worker's Prometheus metrics inside its container, published on the Docker host's
+    loopback (``127.0.0.1``, a port Docker picks; ``docker port`` shows it); unset: workers serve none."""
+    master_metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Port of the master's Prometheus metrics (``/metrics``); unset: not served."""
+    master_metrics_host: str = "127.0.0.1"
+    """Address the metrics port listens on (``0.0.0.0``: every interface, for a Prometheus elsewhere)."""
     leader_retry_s: Annotated[float, Field(gt=0)] = 1.0
     """How often a standby master tries to become the active one, and the active one checks its lock."""
 

@@ -53,12 +53,18 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     }
     if settings.worker_database_url:
         environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url
+    ports: dict[str, tuple[str, None]] = {}
+    if settings.worker_metrics_port is not None:
+        environment["EXECUTIONER_METRICS_PORT"] = str(settings.worker_metrics_port)
+        # The host's loopback only, on a port Docker picks (many workers share the host).
+        ports[f"{settings.worker_metrics_port}/tcp"] = ("127.0.0.1", None)
     args: dict[str, Any] = {
         "image": settings.image_for(language),
         "command": settings.worker_command,
         "name": name,
         "labels": {LABEL_CLUSTER: settings.cluster, LABEL_LANGUAGE: language, LABEL_ROLE: ROLE_WORKER},
         "environment": environment,
+        "ports": ports,
         "mem_limit": f"{settings.worker_memory_mb}m",
         "memswap_limit": f"{settings.worker_memory_mb}m",
         "nano_cpus": round(settings.worker_cpus * 1e9),

@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable
 
 from master.docker_adapter import DockerAdapter
+from master.metrics import reconcile_actions
 from master.model import ObservedContainer
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ class Stopper:
                 raise RuntimeError(f"host {container.host!r} is not connected")
             await docker.stop_and_remove(container.id, self._grace_s)
             log.info("stopped and removed %s", container.name)
+            reconcile_actions.labels(container.language, "stop", "ok").inc()
         except Exception:
+            reconcile_actions.labels(container.language, "stop", "failed").inc()
             # The container is still there; the next pass sees it and decides again.
             log.exception("could not stop %s", container.name)
         finally:

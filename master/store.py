@@ -4,6 +4,7 @@ writes rows."""
 
 import asyncio
 import logging
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -67,7 +68,10 @@ def _log_not_ready(state: RetryCallState) -> None:
     orig = exc.orig if isinstance(exc, DBAPIError) else None
     code = orig.args[0] if orig is not None and orig.args else None
     if code == _NO_SUCH_TABLE:
-        log.info("MySQL is up but a table is missing (%s): waiting for the API's migrations", orig)
+        # MySQL says "Table 'database.name' doesn't exist": name the table.
+        found = re.search(r"\.(\w+)'", str(orig))
+        table = found.group(1) if found else "?"
+        log.info("MySQL is up but has no `%s` table yet: waiting for the API's migrations", table)
     else:
         delay = state.next_action.sleep if state.next_action is not None else 0.0
         log.warning("MySQL not reachable yet (%s); retrying in %.1fs", orig, delay)

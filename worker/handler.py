@@ -23,6 +23,7 @@ from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_f
 from schemas.verdicts import Verdict
 from worker.errors import JobRejected
 from worker.job_start import JobRecord, StartJob
+from worker.metrics import job_finished, jobs_running
 from worker.pool import Pool, Slot
 from worker.publisher import Batch, Publisher
 from worker.retries import RetryPolicy
@@ -138,6 +139,16 @@ class JobHandler:
     async def run(self, job: JobMessage, slot: Slot, batch: Batch) -> Outcome:
         """Run a valid job on ``slot`` and publish ``running``, each test and the result; the outcome."""
         started = time.monotonic()
+        running = jobs_running.labels(job.language)
+        running.inc()
+        try:
+            outcome = await self._run(job, slot, batch, started)
+        finally:
+            running.dec()
+        job_finished(job.language, outcome.verdict, time.monotonic() - started)
+        return outcome
+
+    async def _run(self, job: JobMessage, slot: Slot, batch: Batch, started: float) -> Outcome:
         await batch.running(job)
         last_seq = SEQ_RUNNING
 

@@ -20,6 +20,7 @@ from worker.execute import ExecConfig
 from worker.finished import FinishedResults
 from worker.gvisor import on_gvisor
 from worker.handler import Admission, JobHandler
+from worker.metrics import MetricsServer
 from worker.pool import Pool
 from worker.publisher import Publisher
 from worker.retries import RetryPolicy
@@ -57,11 +58,14 @@ class WorkerService:
         self._consumer: JobConsumer | None = None
         self._committed: CommittedReader | None = None
         self._finished: FinishedResults | None = None
+        self._metrics = MetricsServer()
 
     async def start(self) -> None:
         """Everything up to (not including) consuming. Raises :class:`StartupError` when the runtime is
         unusable: nothing has been consumed then."""
         settings = self.settings
+        if settings.metrics_port is not None:
+            self._metrics.start(settings.metrics_host, settings.metrics_port)
         runtime = load_runtime_file(settings.runtime_file)
         if settings.database_url:
             self._finished = self._finished_results(settings.database_url)
@@ -147,6 +151,7 @@ class WorkerService:
             await self._committed.close()
         if self._finished is not None:
             await self._finished.close()
+        self._metrics.stop()
 
     @property
     def failed(self) -> bool:

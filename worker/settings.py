@@ -40,6 +40,12 @@ class WorkerSettings(KafkaSettings):
     """Times a job may be started without finishing (its worker died, or was stopped and could not wait
     for it) before its next delivery dead-letters it as poison, with an ``internal_error`` result, instead
     of running it again. The count lives in the metadata of the worker group's committed offsets."""
+    metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Port of this worker's Prometheus metrics (``/metrics``); unset: not served. The master sets it
+    when ``EXECUTIONER_WORKER_METRICS_PORT`` is set."""
+    metrics_host: str = "0.0.0.0"
+    """Address the metrics port listens on (inside the container; the master publishes the port on the
+    Docker host's loopback only)."""
     database_url: str | None = None
     """MySQL (``mysql+asyncmy://user:password@host:port/database``; a read-only account with ``SELECT`` on
     ``submissions`` suffices). Before running a job the worker looks it up there: when its id already

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.deadletters.rows import DeadLetter, insert_dead_letters, parse_dead_letter
 from api.lib.consumer import MySQLConsumer, Record
+from api.metrics.instruments import dead_letter_kind, dead_letters
 from schemas import Topics
 
 
@@ -24,6 +25,11 @@ class DeadLetters:
     async def write(self, conn: AsyncConnection, items: list[DeadLetter]) -> None:
         """Insert the rows."""
         await insert_dead_letters(conn, items)
+        for item in items:
+            kind = dead_letter_kind(
+                result_published=bool(item.row["result_published"]), decodable=item.row["job_id"] is not None
+            )
+            dead_letters.labels(kind).inc()
 
     def describe(self, item: DeadLetter) -> str:
         """Where the dead letter is."""

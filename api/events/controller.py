@@ -13,6 +13,7 @@ from starlette.responses import Response as StarletteResponse
 from api.events.stream import submission_events
 from api.lib.errors import documented_errors, not_found
 from api.lib.numbers import INT32_MAX, parse_whole_number
+from api.metrics.instruments import counted_stream
 from api.services import Services
 from api.submissions.requests import parse_submission_id
 from schemas import Status
@@ -78,7 +79,7 @@ async def stream_submission_events(
         subscription.close()
 
     return EventSourceResponse(
-        events,
+        counted_stream(events),
         ping=services.settings.sse_ping_s,
         shutdown_event=shutdown,
         shutdown_grace_period=SHUTDOWN_GRACE_S,

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 
 from api.events.broker import Broker
 from api.lib.kafka import Outage, start_client
+from api.metrics.instruments import observe_fanout
 from schemas import DecodeError, decode_result
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class ResultsFanout:
                 for records in batch.values():
                     for record in records:
                         self._publish(record.value)
+                        observe_fanout(record.timestamp)
         finally:
             await consumer.stop()
 

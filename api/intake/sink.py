@@ -18,6 +18,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
+from api.metrics.instruments import submissions_accepted
 from common.contract import AdmissionLimits
 from common.tables import submissions
 from schemas import JobMessage
@@ -53,6 +54,10 @@ class JobIntake:
         if not jobs:
             return
         await conn.execute(_upsert(list(jobs.values())))
+        # Counted before the consumer commits the transaction: a batch rewound after a MySQL failure
+        # counts twice (rare, and only over-counts).
+        for job, _ in jobs.values():
+            submissions_accepted.labels(job.language, Origin.KAFKA.value).inc()
         await finish_dead_lettered(conn, [job for job, _ in jobs.values()])
         log.debug("intake: recorded %d jobs produced straight to Kafka", len(jobs))
 

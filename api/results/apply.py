@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.submission_rows import placeholder_submission_row
 from api.lib.clock import to_db_time
+from api.metrics.instruments import results_recorded
 from api.results.progress import forget_tests, record_test
 from common.tables import submissions
 from schemas import ResultEvent, Status, StatusEvent, TestEvent
@@ -107,3 +108,6 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
             await record_test(conn, event)
         elif isinstance(event, ResultEvent):
             await forget_tests(conn, event.id)
+            # This statement finished the submission: the one place each result is counted.
+            language = await conn.scalar(sa.select(_c.language).where(_c.id == str(event.id)))
+            results_recorded.labels(language or "unknown", event.outcome.verdict.value).inc()

@@ -13,6 +13,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
+from api.metrics.instruments import submissions_accepted
 from common.tables import outbox, submission_tests, submissions
 from schemas import JobMessage, Status
 
@@ -86,6 +87,7 @@ async def insert_submission(
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
         )
+    submissions_accepted.labels(job.language, Origin.HTTP.value).inc()  # committed: counted once
     return None
 
 
