@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = ("throughput", "latency", "compiled", "isolation", "backlog", "fanout")
+SCENARIOS = ("throughput", "latency", "compiled", "isolation", "backlog", "hosts", "fanout")
 """Every scenario, in the order they run. ``fanout`` is last: it leaves queued jobs behind that no worker
 ever takes (its results are synthetic), and ``backlog`` must find an empty queue."""
 SERVICES = ("auto", "env", "dev", "test")

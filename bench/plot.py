@@ -117,12 +117,23 @@ def _fanout(ax: Axes, r: dict[str, Any]) -> None:
     ax.legend(fontsize=8)
 
 
+def _hosts(ax: Axes, r: dict[str, Any]) -> None:
+    one, two = r["one_host"], r["two_hosts"]
+    _bars(ax, ["1 host", "2 hosts"], [one["jobs_per_s"], two["jobs_per_s"]], [CLUSTER, CLUSTER])
+    ax.set(
+        title=f"Scale-out: {r['workers']} workers, 1 host vs split over 2\n"
+        f"ratio {r['ratio_two_to_one']} (both engines on this machine)",
+        ylabel="jobs/s (Kafka)",
+    )
+
+
 _PANELS: dict[str, Callable[[Axes, dict[str, Any]], None]] = {
     "throughput": _throughput,
     "latency": _latency,
     "compiled": _compiled,
     "isolation": _isolation,
     "backlog": _backlog,
+    "hosts": _hosts,
     "fanout": _fanout,
 }
 

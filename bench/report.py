@@ -152,12 +152,27 @@ def _fanout(r: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _hosts(r: dict[str, Any]) -> list[Row]:
+    one, two = r["one_host"], r["two_hosts"]
+    return [
+        ("hosts", f"kafka jobs/s, {r['workers']} workers on 1 host", _n(one["jobs_per_s"]), "", ""),
+        (
+            "hosts",
+            f"kafka jobs/s, split over 2 hosts {two['workers_per_host']}",
+            _n(two["jobs_per_s"]),
+            "",
+            f"ratio 2/1 hosts {_n(r['ratio_two_to_one'], 2)} (same machine)",
+        ),
+    ]
+
+
 _ROWS = {
     "throughput": _throughput,
     "latency": _latency,
     "compiled": _compiled,
     "isolation": _isolation,
     "backlog": _backlog,
+    "hosts": _hosts,
     "fanout": _fanout,
 }
 

@@ -118,7 +118,7 @@ class Master:
         await self.hosts.sync(await self.store.read_hosts())
         await self.hosts.check()
         budget = fleet_budget(self.hosts, settings)
-        log.info("worker budget: %s workers (%s)", budget.workers or "any number of", budget.reason)
+        log.info("worker budget at start: %s workers (%s)", budget.workers or "any number of", budget.reason)
         versions = VersionRecorder(self.docker, self.store, runtimes)
         self.reconciler = reconciler = Reconciler(
             settings,
@@ -134,7 +134,7 @@ class Master:
             languages=languages,
             store=self.store,
             probe=self.lag_probe,
-            budget=budget,
+            budget=lambda: fleet_budget(self.hosts, settings),
             pools=lambda: reconciler.statuses,
             wake=self._wakeups.put_nowait,
         )

@@ -35,7 +35,7 @@ class Autoscaler:
         languages: Sequence[str],
         store: Store,
         probe: LagProbe,
-        budget: Budget,
+        budget: Callable[[], Budget],
         pools: Callable[[], Mapping[str, PoolStatus]],
         wake: Callable[[str], None],
     ) -> None:
@@ -49,6 +49,7 @@ class Autoscaler:
         self._store = store
         self._probe = probe
         self._budget = budget
+        """Asked at every observation: the hosts that take workers change (added, drained, down)."""
         self._pools = pools
         self._wake = wake
         self._states: dict[str, AutoscaleState] = {}
@@ -73,14 +74,15 @@ class Autoscaler:
             log.warning("could not read the pools (autoscaling skips this observation): %s", exc)
             return
         statuses = self._pools()
-        room = self._budget.room(sum(_occupying(s) for s in statuses.values()))
+        budget = self._budget()
+        room = budget.room(sum(_occupying(s) for s in statuses.values()))
         for language, config in sorted(configs.items()):
             if not config.autoscale:
                 self._states.pop(language, None)
                 self.notes.pop(language, None)
                 continue
             own = _occupying(statuses[language]) if language in statuses else 0
-            replicas = self._decide(config, None if room is None else own + room, now)
+            replicas = self._decide(config, None if room is None else own + room, budget, now)
             if room is not None and replicas > config.replicas:
                 room = max(0, room - (replicas - config.replicas))
             if replicas != config.replicas:
@@ -104,7 +106,7 @@ class Autoscaler:
             self._wake("queue lag changed")
         self.lags = lags
 
-    def _decide(self, config: PoolConfig, capacity: int | None, now: datetime) -> int:
+    def _decide(self, config: PoolConfig, capacity: int | None, budget: Budget, now: datetime) -> int:
         minimum, maximum = config.bounds
         decision = autoscale(
             current=config.replicas,
@@ -120,7 +122,7 @@ class Autoscaler:
         if decision.capped:
             self.notes[config.language] = (
                 f"host capacity: the queue asks for {decision.wanted} workers, the budget "
-                f"({self._budget.reason}) leaves room for {decision.replicas}"
+                f"({budget.reason}) leaves room for {decision.replicas}"
             )
         else:
             self.notes.pop(config.language, None)

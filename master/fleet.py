@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from master.capacity import NO_BUDGET, Budget
+from master.capacity import Budget
 from master.hosts import Engine, Hosts
 from master.images import ImageSync
 from master.model import ObservedContainer
@@ -93,13 +93,16 @@ async def _observe(engine: Engine, timeout_s: float) -> None:
 
 
 def fleet_budget(hosts: Hosts, settings: MasterSettings) -> Budget:
-    """How many workers fit on all the hosts that answered so far together (the autoscaler's cap)."""
+    """How many workers fit on the hosts that take workers now (up, answering, sized), together: the
+    autoscaler's cap, asked again at every observation so it follows hosts added, drained or down."""
     size = WorkerSize(settings.worker_cpus, settings.worker_footprint_mb)
     views = [
-        HostView(e.name, UP, *offered(e, settings)) for e in hosts.engines.values() if e.cpus is not None
+        HostView(e.name, UP, *offered(e, settings))
+        for e in hosts.engines.values()
+        if e.cpus is not None and e.state() == UP
     ]
-    if not views:
-        return NO_BUDGET
+    if not views:  # growth has nowhere to go until a host takes workers again
+        return Budget(0, "no host takes workers (none is up and answering)")
     workers = sum(room(view, 0, size) for view in views)
     return Budget(workers, f"{len(views)} host(s) at {size.cpus:g} CPUs and {size.memory_mb} MB per worker")
 

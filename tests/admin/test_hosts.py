@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack import second_host
 from tests.admin.conftest import StartCluster, admin_client, pool_settles
+from tests.admin.test_standby import logged, master_id, reported_master
 from tests.e2e.sse import read_events
 from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
@@ -97,6 +98,21 @@ def containers_on(host: second_host.SecondHost) -> dict[str, str]:
         engine.close()
 
 
+def cluster_containers(cluster: Cluster, host: second_host.SecondHost) -> dict[str, list[str]]:
+    """The cluster's containers (any state) on each engine, host name → container names."""
+    label = {"label": f"org.executioner.cluster={cluster.name}"}
+    found: dict[str, list[str]] = {}
+    for name, engine in (
+        (HOST1, docker.from_env(timeout=30)),
+        (host.name, docker.DockerClient(base_url=host.url, timeout=30)),
+    ):
+        try:
+            found[name] = sorted(c.name for c in engine.containers.list(all=True, filters=label))
+        finally:
+            engine.close()
+    return found
+
+
 async def scale(admin: httpx.AsyncClient, replicas: int) -> None:
     reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": replicas})
     assert reply.status_code == 200, reply.text
@@ -130,15 +146,17 @@ async def dump_pool_status(cluster: Cluster, path: Path) -> None:
     await asyncio.to_thread(path.write_text, str(observed))
 
 
+async def images_copied(admin: httpx.AsyncClient, host2: second_host.SecondHost) -> dict[str, Any] | None:
+    """The second host's report once it is up with the python image, else None."""
+    found = (await hosts(admin)).get(host2.name)  # the master adds the row once it has started
+    return found if found is not None and found["images_ok"] and found["state"] == "up" else None
+
+
 async def test_scaled_to_4_the_workers_run_on_both_hosts(
     cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
     # The second engine starts empty: the master copies the python image over before it places there.
-    async def copied() -> dict[str, Any] | None:
-        found = (await hosts(admin)).get(host2.name)  # the master adds the row once it has started
-        return found if found is not None and found["images_ok"] and found["state"] == "up" else None
-
-    assert (await eventually(copied, within_s=240))["problem"] is None
+    assert (await eventually(lambda: images_copied(admin, host2), within_s=240))["problem"] is None
     await scale(admin, 4)
     await spread(admin, {HOST1: 2, host2.name: 2})
     await pool_settles(admin, 4, within_s=240)
@@ -217,3 +235,47 @@ async def test_a_drained_host_hands_its_workers_over_with_every_job_once(
         assert len(await cluster.result_events_on_kafka(submission["id"])) == 1
     back = await admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
     assert back.json()["state"] == "up"
+
+
+async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
+    cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
+) -> None:
+    # Last in the module: it SIGKILLs the cluster's first master; the standby runs on until the end.
+    # From none, once the second host has the image, so that placement spreads the four (it never
+    # moves running workers).
+    await eventually(lambda: images_copied(admin, host2), within_s=240)
+    await scale(admin, 0)
+    await pool_settles(admin, 0)
+    await scale(admin, 4)
+    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    before = {w["id"] for w in (await pool_settles(admin, 4))["workers"]}
+    on_engines = await asyncio.to_thread(cluster_containers, cluster, host2)
+    assert {name: len(names) for name, names in on_engines.items()} == {HOST1: 2, host2.name: 2}
+
+    first = cluster.logs / "master.pid"
+    # Its own settings name the first host only: the second one it must find in MySQL's hosts table.
+    main = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+    standby = await cluster.start_master("master-standby", {"EXECUTIONER_DOCKER_HOSTS": f"{HOST1}={main}"})
+    await logged(cluster.logs / "master-standby.log", "standing by: another master holds")
+    await cluster.kill(first)
+    standby_id = master_id(standby)
+
+    async def took_over() -> dict[str, Any] | None:
+        master = await reported_master(admin)
+        return master if master["id"] == standby_id and master["active"] else None
+
+    await eventually(took_over, within_s=60)
+    # It adopted the four on both engines as they were: none started again, none stopped.
+    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    assert {w["id"] for w in (await pool_settles(admin, 4))["workers"]} == before
+    assert await asyncio.to_thread(cluster_containers, cluster, host2) == on_engines
+
+    # And it acts on both: scaled to nothing, neither engine keeps a container of the cluster.
+    await scale(admin, 0)
+
+    async def emptied() -> bool | None:
+        found = await asyncio.to_thread(cluster_containers, cluster, host2)
+        return True if found == {HOST1: [], host2.name: []} else None
+
+    await eventually(emptied, within_s=120)
+    await pool_settles(admin, 0)

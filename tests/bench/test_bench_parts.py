@@ -187,3 +187,21 @@ def test_the_plot_draws_every_isolation_bar(tmp_path: Path) -> None:
     path = tmp_path / "isolation.png"
     plot({"isolation": result}, "isolation", path)
     assert path.stat().st_size > 0
+
+
+def test_the_hosts_scenario_reports_both_rates_and_their_ratio(tmp_path: Path) -> None:
+    def phase(rate: float, placed: dict[str, int]) -> dict[str, Any]:
+        return {"jobs": 200, "elapsed_s": 200 / rate, "jobs_per_s": rate, "workers_per_host": placed}
+
+    result = {
+        "workers": 2,
+        "one_host": phase(20.0, {"box": 2}),
+        "two_hosts": phase(19.0, {"box": 1, "host2-13342": 1}),
+        "ratio_two_to_one": 0.95,
+    }
+    lines = table({"hosts": result}).splitlines()
+    one = next(line for line in lines if "on 1 host" in line)
+    two = next(line for line in lines if "split over 2 hosts" in line)
+    assert "20.0" in one and "19.0" in two and "ratio 2/1 hosts 0.95" in two
+    assert plot({"hosts": result}, "hosts", tmp_path / "hosts.png")
+    assert (tmp_path / "hosts.png").stat().st_size > 0
