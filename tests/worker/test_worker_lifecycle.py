@@ -52,6 +52,31 @@ async def committed_offsets(bootstrap: str, topics: Topics) -> tuple[dict[int, i
         await consumer.stop()
 
 
+async def held_job(
+    kafka_bootstrap: str, topics: Topics, results: Results, gate: Gate, partition: int | None = None
+) -> str:
+    """Submit a job that holds at its gate, and return its id once it is running there."""
+    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"), partition, limits=HELD)
+    assert isinstance(await results.next(job_id), StatusEvent)
+    await gate.reached()  # it is running now, and stays so until the gate opens
+    return job_id
+
+
+async def drains(worker: asyncio.subprocess.Process, held: Gate | None = None) -> None:
+    """SIGTERM (while the ``held`` job still waits, then let it go): the worker must exit cleanly."""
+    worker.send_signal(signal.SIGTERM)
+    if held is not None:
+        held.open()
+    async with asyncio.timeout(30):
+        assert await worker.wait() == 0
+
+
+async def assert_all_committed(bootstrap: str, topics: Topics) -> None:
+    """Every partition's committed offset is its end: nothing is left to run again."""
+    committed, ends = await committed_offsets(bootstrap, topics)
+    assert committed == {p: end or None for p, end in ends.items()}
+
+
 async def test_sigterm_finishes_the_running_job_then_exits(
     kafka_bootstrap: str,
     topics: Topics,
@@ -62,20 +87,14 @@ async def test_sigterm_finishes_the_running_job_then_exits(
     gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"), limits=HELD)
-    assert isinstance(await results.next(job_id), StatusEvent)
-    await gate.reached()  # it is running now, and stays so until the gate opens
+    job_id = await held_job(kafka_bootstrap, topics, results, gate)
 
-    worker.send_signal(signal.SIGTERM)
-    gate.open()
-    async with asyncio.timeout(30):
-        assert await worker.wait() == 0
+    await drains(worker, held=gate)
     result = await results.next(job_id)
     assert isinstance(result, ResultEvent)
     assert result.outcome.run is not None
     assert result.outcome.run.stdout == "done\n"
-    committed, ends = await committed_offsets(kafka_bootstrap, topics)
-    assert committed == {p: end or None for p, end in ends.items()}
+    await assert_all_committed(kafka_bootstrap, topics)
 
 
 async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
@@ -88,17 +107,12 @@ async def test_sigterm_leaves_a_job_that_has_not_started_to_the_next_worker(
     gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    slow = await submit(kafka_bootstrap, topics, gate.program("print('done')"), partition=0, limits=HELD)
-    assert isinstance(await results.next(slow), StatusEvent)
-    await gate.reached()
+    slow = await held_job(kafka_bootstrap, topics, results, gate, partition=0)
     # Fetched ahead while the only pool slot is busy (or not fetched at all): either way it must not start
     # once the worker drains.
     queued = await submit(kafka_bootstrap, topics, "print('queued')", partition=0)
 
-    worker.send_signal(signal.SIGTERM)
-    gate.open()
-    async with asyncio.timeout(30):
-        assert await worker.wait() == 0
+    await drains(worker, held=gate)
     assert isinstance(await results.next(slow), ResultEvent)
     committed, _ = await committed_offsets(kafka_bootstrap, topics)
     assert committed[0] == 1  # the slow job is done; the queued one is not
@@ -121,9 +135,7 @@ async def test_a_killed_worker_leaves_its_job_to_the_next_one(
     gate: Gate,
 ) -> None:
     worker = await start_worker(environment(kafka_bootstrap, topics, tmp_path))
-    job_id = await submit(kafka_bootstrap, topics, gate.program("print('done')"), limits=HELD)
-    assert isinstance(await results.next(job_id), StatusEvent)
-    await gate.reached()
+    job_id = await held_job(kafka_bootstrap, topics, results, gate)
 
     worker.kill()
     await worker.wait()
@@ -138,8 +150,7 @@ async def test_a_killed_worker_leaves_its_job_to_the_next_one(
         assert event.seq == 1  # the re-run's own running event
     assert event.outcome.run is not None
     assert event.outcome.run.stdout == "done\n"
-    committed, ends = await committed_offsets(kafka_bootstrap, topics)
-    assert committed == {p: end or None for p, end in ends.items()}
+    await assert_all_committed(kafka_bootstrap, topics)
 
 
 async def test_a_rebalance_lets_running_jobs_finish_and_commits_them(
@@ -156,12 +167,8 @@ async def test_a_rebalance_lets_running_jobs_finish_and_commits_them(
     # One held job on each partition: whichever partition the newcomer gets, it holds a running job.
     gates = [Gate(tmp_path_factory.mktemp("gate"), f"partition-{p}") for p in range(PARTITIONS)]
     job_ids = [
-        await submit(kafka_bootstrap, topics, gates[p].program("print('done')"), partition=p, limits=HELD)
-        for p in range(PARTITIONS)
+        await held_job(kafka_bootstrap, topics, results, gates[p], partition=p) for p in range(PARTITIONS)
     ]
-    for job_id, gate in zip(job_ids, gates, strict=True):
-        assert isinstance(await results.next(job_id), StatusEvent)
-        await gate.reached()
 
     newcomer = burst_settings(kafka_bootstrap, topics, tmp_path, PARTITIONS)
     # Joining forces a rebalance: the first worker finishes and commits both jobs before it lets go, so
@@ -177,13 +184,10 @@ async def test_a_rebalance_lets_running_jobs_finish_and_commits_them(
         for gate in gates:
             gate.open()
     assert await joining == 0
-    first.send_signal(signal.SIGTERM)
-    async with asyncio.timeout(30):
-        assert await first.wait() == 0
+    await drains(first)
 
     for job_id in job_ids:
         result = await results.next(job_id)
         assert isinstance(result, ResultEvent), "the job ran twice"
         assert result.outcome.worker == "lifecycle-test"
-    committed, ends = await committed_offsets(kafka_bootstrap, topics)
-    assert committed == {p: end or None for p, end in ends.items()}
+    await assert_all_committed(kafka_bootstrap, topics)
