@@ -4,7 +4,6 @@ or run. Kafka, MySQL and the pool are stand-ins here (their real behaviour is te
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from common.contract import AdmissionLimits
 from schemas.jobs import JobMessage, Limits
 from schemas.results import Outcome, ResultEvent
 from schemas.verdicts import Verdict
+from tests.worker.records import FetchedRecord
 from worker.handler import Admission, JobHandler
 from worker.job_start import JobRecord
 from worker.pool import OnTest
@@ -24,17 +24,6 @@ from worker.retries import RetryPolicy
 pytestmark = pytest.mark.unit
 
 MAX_DELIVERIES = 3
-
-
-@dataclass(frozen=True)
-class Record:
-    """A fetched record as the handler sees it (aiokafka's ConsumerRecord has these and more)."""
-
-    value: bytes | None
-    key: bytes | None = b"k"
-    topic: str = "jobs.python"
-    partition: int = 1
-    offset: int = 7
 
 
 class Recorder:
@@ -100,7 +89,7 @@ async def handle(recorder: Recorder, value: bytes, started_before: int) -> list[
         recorder.calls.append(("start", None))
         yield started_before
 
-    await handler(recorder).handle(Record(value), start)
+    await handler(recorder).handle(FetchedRecord(value), start)
     return [name for name, _ in recorder.calls]
 
 
@@ -143,7 +132,7 @@ async def test_at_the_limit_a_job_is_dead_lettered_with_an_internal_error_result
     calls = dict(recorder.calls)
     reason = "poison: a worker died 3 times while running this job"
     # The record itself, as fetched; True: the result below is the job's one final word.
-    assert calls["dead_letter"] == (Record(value), reason, True)
+    assert calls["dead_letter"] == (FetchedRecord(value), reason, True)
     outcome, seq = calls["result"]
     assert (outcome.verdict, outcome.message, outcome.worker) == (
         Verdict.INTERNAL_ERROR,
@@ -157,6 +146,6 @@ async def test_an_invalid_message_at_the_limit_keeps_its_own_reason() -> None:
     recorder = Recorder()
     assert await handle(recorder, b"{oops", MAX_DELIVERIES) == ["dead_letter", "acknowledged"]
     dead_record, reason, result_published = recorder.calls[0][1]
-    assert dead_record == Record(b"{oops")
+    assert dead_record == FetchedRecord(b"{oops")
     assert reason.startswith("not JSON")
     assert result_published is False  # a rejected record gets no result

@@ -5,7 +5,6 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from common.runtimes import Runtime
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
 from schemas.verdicts import Verdict
+from tests.worker.records import FetchedRecord
 from worker.errors import PoolProcessLost, StartupError
 from worker.execute import ExecConfig
 from worker.handler import Admission, JobHandler
@@ -146,15 +146,6 @@ async def test_the_result_follows_the_last_test(pool: Pool) -> None:
     assert publisher.events == [("running", 1), ("test", 2), ("test", 3), ("result", 4)]
 
 
-@dataclass(frozen=True)
-class Record:
-    value: bytes
-    key: bytes | None = None
-    topic: str = "jobs.python"
-    partition: int = 0
-    offset: int = 0
-
-
 async def test_a_job_starts_only_once_a_live_pool_process_is_reserved_for_it(
     python_runtime: Runtime, exec_config: ExecConfig
 ) -> None:
@@ -174,7 +165,7 @@ async def test_a_job_starts_only_once_a_live_pool_process_is_reserved_for_it(
 
         for source in (KILL_MY_POOL_PROCESS, "print('next')"):
             value = job(source).model_dump_json().encode()
-            record: JobRecord = Record(value)
+            record: JobRecord = FetchedRecord(value)
             await handler.handle(record, start)
         assert up_at_start == [1, 1]  # the second start came after the respawn, not before it
         assert publisher.outcome is not None and publisher.outcome.verdict is Verdict.ACCEPTED

@@ -4,7 +4,6 @@ whose acknowledgements the test gives (the real one is driven in test_worker_kaf
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -13,20 +12,12 @@ from aiokafka.errors import KafkaError
 from schemas.deadletter import DeadLetterHeaders
 from schemas.jobs import JobMessage
 from schemas.topics import Topics
+from tests.worker.records import FetchedRecord
 from worker.publisher import Publisher
 
 pytestmark = pytest.mark.unit
 
 TOPICS = Topics(prefix="t.")
-
-
-@dataclass(frozen=True)
-class Record:
-    value: bytes | None
-    key: bytes | None = b"k"
-    topic: str = "t.jobs.python"
-    partition: int = 2
-    offset: int = 9
 
 
 class Producer:
@@ -65,7 +56,7 @@ async def test_leaving_a_batch_waits_for_every_acknowledgement() -> None:
     producer = Producer(log)
     async with publisher(producer).batch() as batch:
         await batch.running(a_job())
-        await batch.dead_letter(Record(b"{oops"), "not JSON")
+        await batch.dead_letter(FetchedRecord(b"{oops"), "not JSON")
         log.append("sent")
     log.append("left")
     assert log == ["sent", "acknowledged", "acknowledged", "left"]
@@ -81,7 +72,11 @@ async def test_a_refused_record_fails_the_batch() -> None:
 async def test_a_dead_letter_is_the_record_as_fetched_with_where_it_came_from() -> None:
     producer = Producer([])
     async with publisher(producer).batch() as batch:
-        await batch.dead_letter(Record(b"\x00raw"), "poison", result_published=True)
+        await batch.dead_letter(
+            FetchedRecord(b"\x00raw", topic="t.jobs.python", partition=2, offset=9),
+            "poison",
+            result_published=True,
+        )
 
     ((topic, key, value, extra),) = producer.sent
     assert (topic, key, value) == (TOPICS.dead_letter, b"k", b"\x00raw")
