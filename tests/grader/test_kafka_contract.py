@@ -12,11 +12,11 @@ import uuid
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from httpx_sse import aconnect_sse
 
 from tests.fixtures.waiting import eventually
-from tests.grader.hostcluster import HostCluster
+from tests.grader.hostcluster import HostCluster, consumer_at_end
 
 TOTAL = 500
 
@@ -56,18 +56,6 @@ def third_party_jobs() -> list[tuple[dict[str, Any], str]]:
     return jobs
 
 
-async def results_consumer_at_end(producer: AIOKafkaProducer, bootstrap: str, topic: str) -> AIOKafkaConsumer:
-    """A consumer of every partition of ``topic``, positioned at its end (so only new results come)."""
-    partitions = [TopicPartition(topic, p) for p in sorted(await producer.partitions_for(topic))]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    consumer.assign(partitions)
-    await consumer.seek_to_end(*partitions)
-    for tp in partitions:
-        await consumer.position(tp)
-    return consumer
-
-
 async def collect_results(
     consumer: AIOKafkaConsumer, ids: set[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, set[str]]]:
@@ -99,7 +87,7 @@ async def test_500_jobs_from_a_plain_producer_all_come_back_and_are_visible_over
     await producer.start()
     try:
         results_topic = f"{cluster.topic_prefix}results"
-        consumer = await results_consumer_at_end(producer, cluster.kafka_bootstrap, results_topic)
+        consumer = await consumer_at_end(cluster.kafka_bootstrap, [results_topic])
         try:
             for job, _ in jobs:
                 value = json.dumps(job).encode()
