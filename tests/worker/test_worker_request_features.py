@@ -60,7 +60,11 @@ def test_options_outside_the_allow_list_are_refused(python_runtime: Runtime) -> 
 def test_files_are_written_beside_the_source(python_runtime: Runtime, exec_config: ExecConfig) -> None:
     files = [
         {"path": "helper.py", "content": "def twice(n):\n    return 2 * n\n"},
-        {"path": "data/blob.bin", "content": base64.b64encode(b"\x00\xff\x10").decode(), "encoding": "base64"},
+        {
+            "path": "data/blob.bin",
+            "content": base64.b64encode(b"\x00\xff\x10").decode(),
+            "encoding": "base64",
+        },
     ]
     source = "import helper\nprint(helper.twice(21), open('data/blob.bin', 'rb').read())"
     outcome = execute_job(job(source, files=files), python_runtime, exec_config)
@@ -89,7 +93,12 @@ def test_files_that_collide_are_refused() -> None:
 
 
 def test_stderr_into_stdout_keeps_the_order(python_runtime: Runtime, exec_config: ExecConfig) -> None:
-    source = "import sys\nfor i in range(3):\n    print(i, flush=True)\n    print('e', i, file=sys.stderr, flush=True)"
+    source = (
+        "import sys\n"
+        "for i in range(3):\n"
+        "    print(i, flush=True)\n"
+        "    print('e', i, file=sys.stderr, flush=True)"
+    )
     merged = execute_job(job(source, redirect_stderr_to_stdout=True), python_runtime, exec_config)
     assert merged.run is not None
     assert merged.run.stdout == "0\ne 0\n1\ne 1\n2\ne 2\n"
@@ -124,9 +133,7 @@ def test_output_that_is_not_utf8_keeps_its_bytes(python_runtime: Runtime, exec_c
     assert outcome.run.stderr_b64 is None  # UTF-8 output stays text only
 
 
-def test_stack_and_process_limits_reach_the_program(
-    python_runtime: Runtime, exec_config: ExecConfig
-) -> None:
+def test_stack_and_process_limits_reach_the_program(python_runtime: Runtime, exec_config: ExecConfig) -> None:
     source = "import resource as r; print(r.getrlimit(r.RLIMIT_STACK)[0], r.getrlimit(r.RLIMIT_NPROC)[0])"
     limited = job(source, limits={"stack_kb": 2048, "processes": 200})
     outcome = execute_job(limited, python_runtime, exec_config)
