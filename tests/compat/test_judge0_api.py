@@ -2,6 +2,8 @@
 delete, the informational routes, and a refusal naming the field for bad input."""
 
 import base64
+import io
+import zipfile
 from typing import Any
 
 import httpx
@@ -121,7 +123,42 @@ async def test_output_that_is_not_utf8_needs_base64(judge0: httpx.AsyncClient) -
     assert reply.json() == {"error": NOT_UTF8}
     result = await run(judge0, {"source_code": b64(source), "language_id": 71}, base64_encoded="true")
     assert result["status"]["id"] == 3
-    assert base64.b64decode(result["stdout"]).decode() == "\ufffd\ufffd"
+    assert base64.b64decode(result["stdout"]) == b"\xff\xfe"  # the bytes the program wrote
+
+
+async def test_request_features_over_raw_http(judge0: httpx.AsyncClient) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("include/twice.h", "inline int twice(int n) { return 2 * n; }\n")
+    source = (
+        '#include <cstdio>\n#include "include/twice.h"\n'
+        "int main(int argc, char** argv) {\n"
+        '  std::printf("%d %s %ld\\n", twice(argc), argv[1], __cplusplus);\n'
+        '  std::fprintf(stderr, "err\\n");\n}'
+    )
+    body = {
+        "source_code": source, "language_id": 54, "compiler_options": "-std=c++20 -O0",
+        "command_line_arguments": "'a b' c", "redirect_stderr_to_stdout": True,
+        "additional_files": base64.b64encode(archive.getvalue()).decode(), "stack_limit": 32000,
+        "max_processes_and_or_threads": 10,
+    }  # fmt: skip
+    result = await run(judge0, body, fields="stdout,stderr,status,compiler_options,command_line_arguments,"
+                       "stack_limit,max_processes_and_or_threads,redirect_stderr_to_stdout")  # fmt: skip
+    assert result["status"]["id"] == 3, result
+    assert result["stdout"] == "6 a b 202002\nerr\n" and result["stderr"] is None
+    assert (result["compiler_options"], result["command_line_arguments"]) == ("-std=c++20 -O0", "'a b' c")
+    assert (result["stack_limit"], result["max_processes_and_or_threads"]) == (32000, 10)
+    refused = await judge0.post(
+        "/submissions", json={**body, "compiler_options": "-O2 -fplugin=/tmp/evil.so"}
+    )
+    assert refused.status_code == 422 and "-fplugin" in refused.json()["compiler_options"][0]
+    sneaky = io.BytesIO()
+    with zipfile.ZipFile(sneaky, "w") as zipped:
+        zipped.writestr("../../etc/x", "x")
+    refused = await judge0.post(
+        "/submissions", json={**body, "additional_files": base64.b64encode(sneaky.getvalue()).decode()}
+    )
+    assert refused.status_code == 422 and list(refused.json()) == ["additional_files"]
 
 
 async def test_batches_create_and_read_in_order_with_errors_per_item(judge0: httpx.AsyncClient) -> None:
@@ -176,9 +213,11 @@ async def test_informational_routes(judge0: httpx.AsyncClient) -> None:
     ("field", "value", "status"),
     [
         ("enable_network", True, 422),
-        ("compiler_options", "-O3", 422),
-        ("command_line_arguments", "x", 422),
-        ("number_of_runs", 2, 422),
+        ("compiler_options", "-O3", 422),  # python has no compiler: no option is allowed
+        ("command_line_arguments", "'unclosed", 422),
+        ("number_of_runs", 21, 422),
+        ("additional_files", "bm90IGEgemlw", 422),
+        ("stack_limit", 10**6, 422),
         ("callback_url", "http://example.test/", 422),
         ("language_id", None, 422),
         ("source_code", "x" * 2_000_000, 413),
