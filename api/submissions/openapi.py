@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from litestar.enums import ParamType
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from api.idempotency.keys import HEADER, MAX_KEY_LENGTH
 from api.lib.errors import documented_errors
@@ -95,6 +95,14 @@ SUBMISSION_SCHEMA = Schema(
         ),
         "redirect_stderr_to_stdout": Schema(type=OpenAPIType.BOOLEAN, description="One output stream."),
         "runs": _int(MAX_RUNS, "Run each test this many times; times and memory are averages."),
+        "callback_url": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.URI,
+            description=(
+                "A webhook: once finished, the submission (as GET returns it) is POSTed here, signed "
+                "(X-Executioner-Signature, docs/webhooks.md). Public addresses only, unless allowed."
+            ),
+        ),
         "compare": Schema(
             description="How outputs are compared (default trim).",
             one_of=[

@@ -20,7 +20,7 @@ from schemas import JobMessage, encode
 ALLOWED_FIELDS = frozenset(
     {
         "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
-        "compiler_options", "files", "redirect_stderr_to_stdout", "runs",
+        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url",
     }
 )  # fmt: skip
 
@@ -110,12 +110,15 @@ class AcceptedJob:
 
     job: JobMessage
     payload: bytes
+    callback_url: object = None
+    """The request's ``callback_url`` as sent (checked by :mod:`api.webhooks.accept`)."""
 
 
 def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) -> AcceptedJob:
     """Validate a request body and build the job it asks for, with id ``submission_id``."""
     data = _load_object(raw)
     _check_fields(data, rules)
+    callback_url = data.pop("callback_url", None)
     try:
         job = JobMessage.model_validate({**data, "v": 1, "id": submission_id})
     except ValidationError as exc:
@@ -128,7 +131,7 @@ def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) ->
     payload = encode(job)
     if len(payload) > rules.max_job_bytes:
         raise _too_large(None, len(payload), rules.max_job_bytes)
-    return AcceptedJob(job, payload)
+    return AcceptedJob(job, payload, callback_url)
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)

@@ -54,7 +54,6 @@ class Defaults:
 DEFAULTS = Defaults()
 
 UNSUPPORTED_DEFAULTS: dict[str, object] = {
-    "callback_url": "",
     "cpu_extra_time": DEFAULTS.cpu_extra_time,
     "enable_per_process_and_thread_time_limit": False,
     "enable_per_process_and_thread_memory_limit": False,

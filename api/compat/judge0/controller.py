@@ -34,6 +34,7 @@ from api.submissions.repository import (
     fetch_submission,
 )
 from api.submissions.requests import parse_submission_id
+from api.webhooks.deliveries import Shape
 from schemas import Status
 
 NOT_FOUND = "Not Found"
@@ -59,7 +60,7 @@ async def _create(services: Services, data: object, base64_encoded: bool) -> UUI
         data, judge0_languages(services.runtimes), base64_encoded, services.settings.max_files_bytes
     )
     try:
-        job = await submit_native(services, submission.native)
+        job = await submit_native(services, submission.native, Shape.JUDGE0)
     except ApiError as exc:
         raise judge0_field_error(judge0_field(exc.field), exc.message, exc.status_code) from None
     return job.id

@@ -74,7 +74,10 @@ class Judge0InfoController(Controller):
     @get("/config_info", summary="Configuration (Judge0)")
     async def config_info(self, services: NamedDependency[Services]) -> dict[str, Any]:
         """Defaults and maximums in Judge0's terms; features not supported yet say ``false``."""
-        return config_info(services.runtimes.values(), services.settings.max_files_bytes)
+        settings = services.settings
+        return config_info(
+            services.runtimes.values(), settings.max_files_bytes, settings.webhook_secret is not None
+        )
 
     @get("/system_info", summary="System (Judge0)")
     async def system_info(self) -> dict[str, str]:

@@ -32,7 +32,7 @@ _TEXT_FIELDS = ("source_code", "stdin", "expected_output")
 _LIMIT_FIELDS = ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size")
 _RUN_FIELDS = (
     "compiler_options", "command_line_arguments", "redirect_stderr_to_stdout", "number_of_runs",
-    "stack_limit", "max_processes_and_or_threads", "additional_files",
+    "stack_limit", "max_processes_and_or_threads", "additional_files", "callback_url",
 )  # fmt: skip
 REQUEST_FIELDS = frozenset(
     {"language_id", *_TEXT_FIELDS, *_LIMIT_FIELDS, *_RUN_FIELDS, "enable_network", *UNSUPPORTED_DEFAULTS}
@@ -176,6 +176,8 @@ def _run_options(data: Mapping[str, Any], max_files_bytes: int) -> dict[str, Any
         if not isinstance(archive, str):
             raise judge0_field_error("additional_files", "must be a string (Base64 of a zip archive)")
         options["files"] = unpack_additional_files(archive, max_files_bytes)
+    if data.get("callback_url") not in (None, ""):
+        options["callback_url"] = data["callback_url"]  # checked when submitted (the SSRF guard)
     return options
 
 
@@ -255,6 +257,7 @@ NATIVE_TO_JUDGE0_FIELD = {
     "files": "additional_files",
     "runs": "number_of_runs",
     "redirect_stderr_to_stdout": "redirect_stderr_to_stdout",
+    "callback_url": "callback_url",
 }
 """The Judge0 field behind each native field a native refusal can name."""
 

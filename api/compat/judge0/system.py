@@ -20,7 +20,7 @@ ABOUT = {
 }
 
 
-def config_info(runtimes: Iterable[Runtime], max_files_bytes: int) -> dict[str, Any]:
+def config_info(runtimes: Iterable[Runtime], max_files_bytes: int, callbacks: bool) -> dict[str, Any]:
     """Judge0's ``/config_info``: what this API accepts, in Judge0's terms (unsupported features off).
     Compiler options are allowed for the languages whose runtime has an allow-list of them."""
     return {
@@ -30,8 +30,8 @@ def config_info(runtimes: Iterable[Runtime], max_files_bytes: int) -> dict[str, 
         "allowed_languages_for_compile_options": sorted(rt.name for rt in runtimes if rt.compiler_options),
         "enable_command_line_arguments": True,
         "enable_submission_delete": True,
-        "enable_callbacks": False,
-        "callbacks_max_tries": 0,
+        "enable_callbacks": callbacks,
+        "callbacks_max_tries": 0,  # not a count here: retried for EXECUTIONER_WEBHOOK_RETRY_FOR_S
         "callbacks_timeout": 0.0,
         "enable_additional_files": True,
         "max_queue_size": MAX_QUEUE_SIZE,

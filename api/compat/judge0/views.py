@@ -124,6 +124,7 @@ def _run_options(spec: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
         "max_processes_and_or_threads": limits.processes or DEFAULTS.max_processes_and_or_threads,
         # The archive itself is not kept (only the paths of its files), so it cannot be shown back.
         "additional_files": None,
+        "callback_url": None,  # kept with the delivery, not the submission
     }
 
 
