@@ -62,7 +62,7 @@ async def insert_delivery(
             shape=callback.shape.value,
             state=State.PENDING.value,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=sa.func.now(6),  # due at once; scheduling runs on MySQL's clock throughout
             created_at=now,
         )
     )
@@ -74,24 +74,29 @@ async def claim_due(engine: AsyncEngine, owner: str, limit: int, lease_s: float)
     free = sa.or_(
         webhook_deliveries.c.lease_until.is_(None), webhook_deliveries.c.lease_until < sa.func.now(6)
     )
+    finished_at = (
+        sa.select(submissions.c.finished_at)
+        .where(submissions.c.id == webhook_deliveries.c.submission_id)
+        .scalar_subquery()
+    )
     candidates = (
         sa.select(
             webhook_deliveries.c.submission_id,
             webhook_deliveries.c.url,
             webhook_deliveries.c.shape,
             webhook_deliveries.c.attempts,
-            submissions.c.finished_at,
+            finished_at.label("finished_at"),
         )
-        .join(submissions, submissions.c.id == webhook_deliveries.c.submission_id)
         .where(
             webhook_deliveries.c.state == State.PENDING.value,
             webhook_deliveries.c.next_attempt_at <= sa.func.now(6),
-            submissions.c.finished_at.is_not(None),
+            finished_at.is_not(None),
             free,
         )
         .order_by(webhook_deliveries.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True, of=webhook_deliveries)
+        # Only the deliveries are locked (no join): the recorder keeps writing submissions meanwhile.
+        .with_for_update(skip_locked=True)
     )
     lease_end = sa.func.timestampadd(sa.text("MICROSECOND"), int(lease_s * 1_000_000), sa.func.now(6))
     async with engine.connect() as pooled:
