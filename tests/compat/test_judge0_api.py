@@ -134,6 +134,7 @@ async def test_request_features_over_raw_http(judge0: httpx.AsyncClient) -> None
         '#include <cstdio>\n#include "include/twice.h"\n'
         "int main(int argc, char** argv) {\n"
         '  std::printf("%d %s %ld\\n", twice(argc), argv[1], __cplusplus);\n'
+        "  std::fflush(stdout);  // a pipe is block-buffered: flushed first, the order is fixed\n"
         '  std::fprintf(stderr, "err\\n");\n}'
     )
     body = {

@@ -64,7 +64,12 @@ async def test_a_single_run_shows_runtime_errors_and_compile_errors(sdk_client: 
 async def test_request_features_through_the_sdk(sdk_client: judge0.Client) -> None:
     # The SDK zips additional_files itself and sends the rest as Judge0 attributes.
     helper = judge0.File(name="helper.py", content="def shout(s):\n    return s.upper()\n")
-    source = "import sys, helper\nprint(helper.shout(' '.join(sys.argv[1:])))\nprint('e', file=sys.stderr)"
+    # stdout is flushed before stderr is written: a pipe is block-buffered, so only then is the order fixed.
+    source = (
+        "import sys, helper\n"
+        "print(helper.shout(' '.join(sys.argv[1:])), flush=True)\n"
+        "print('e', file=sys.stderr)"
+    )
     result = await asyncio.to_thread(
         judge0.run,
         client=sdk_client,
