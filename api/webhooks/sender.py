@@ -44,7 +44,7 @@ class WebhookPolicy:
     poll_s: float
 
 
-def _pinned(target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
+def pinned_request(target: Target) -> tuple[str, dict[str, str], dict[str, str]]:
     """The URL with its host replaced by the checked address, and the Host header and TLS name that keep
     the request what it was: so the connection goes where the guard looked, not to a new lookup."""
     parts = urlsplit(target.url)
@@ -108,7 +108,7 @@ class WebhookSender:
             target = await check_target(due.url, self.policy.allowed)
         except TargetRefused as exc:
             return State.FAILED, f"callback_url {exc}"
-        url, headers, extensions = _pinned(target)
+        url, headers, extensions = pinned_request(target)
         headers |= {
             "content-type": "application/json",
             "user-agent": USER_AGENT,

@@ -4,8 +4,9 @@ import ipaddress
 
 import pytest
 
+from api.webhooks.sender import pinned_request, retry_delay
 from api.webhooks.signature import sign, verify
-from api.webhooks.targets import TargetRefused, check_target, forbidden, parse_url
+from api.webhooks.targets import Target, TargetRefused, check_target, forbidden, parse_url
 
 pytestmark = pytest.mark.unit
 
@@ -67,3 +68,16 @@ def test_the_signature_covers_the_time_and_the_exact_body() -> None:
     assert verify(b"secret", b'{"a":2}', header) is None
     assert verify(b"other", b'{"a":1}', header) is None
     assert verify(b"secret", b'{"a":1}', header.replace("t=1700000000", "t=1700000001")) is None
+
+
+def test_the_request_goes_to_the_checked_address_under_the_urls_name() -> None:
+    target = Target(
+        url="https://hooks.example:8443/a/b?c=1", host="hooks.example", port=8443, address="2001:db8::7"
+    )
+    url, headers, extensions = pinned_request(target)
+    assert url == "https://[2001:db8::7]:8443/a/b?c=1"
+    assert headers == {"host": "hooks.example:8443"} and extensions == {"sni_hostname": "hooks.example"}
+
+
+def test_retries_back_off_doubling_up_to_the_cap() -> None:
+    assert [retry_delay(n, 10.0) for n in range(1, 7)] == [1.0, 2.0, 4.0, 8.0, 10.0, 10.0]
