@@ -18,10 +18,12 @@ from api.health.probes import KafkaProbe
 from api.idempotency.purge import purge_forever
 from api.intake.sink import job_intake
 from api.lib.topics import create_topics
-from api.outbox.relay import OutboxRelay
+from api.outbox.relay import OutboxRelay, relay_name
 from api.results.recorder import results_recorder
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
+from api.webhooks.bodies import WebhookBodies
+from api.webhooks.sender import WebhookPolicy, WebhookSender
 from common.lifecycle import first_of
 from common.runtimes import Runtime, load_runtimes
 from common.tasks import TaskGroup
@@ -83,6 +85,7 @@ class Services:
             group_id=topics.intake_group,
             topics_ready=topics_ready,
             limits=settings,
+            runtimes=runtimes,
         )
         dead_letters = dead_letter_recorder(
             engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready
@@ -106,12 +109,15 @@ class Services:
                 interval_s=settings.idempotency_purge_interval_s,
             ),
         )
+        if settings.webhook_secret is not None:
+            sender = webhook_sender(engine, settings, runtimes)
+            tasks.start("webhook-sender", sender.run)
         log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))
         return cls(
             settings=settings,
             engine=engine,
             runtimes=runtimes,
-            rules=SubmissionRules.from_settings(settings, runtimes.keys()),
+            rules=SubmissionRules.from_settings(settings, runtimes),
             broker=broker,
             source=SubmissionSource(engine, remembered_results=settings.recent_results),
             relay=relay,
@@ -133,3 +139,17 @@ class Services:
         await self.kafka_probe.close()
         await self.engine.dispose()
         log.info("API services stopped")
+
+
+def webhook_sender(engine: AsyncEngine, settings: ApiSettings, runtimes: dict[str, Runtime]) -> WebhookSender:
+    """The task that sends this replica's share of the due webhooks (needs ``webhook_secret``)."""
+    assert settings.webhook_secret is not None
+    policy = WebhookPolicy(
+        secret=settings.webhook_secret.get_secret_value().encode(),
+        allowed=list(settings.webhook_allowed_networks),
+        timeout_s=settings.webhook_timeout_s,
+        retry_for_s=settings.webhook_retry_for_s,
+        retry_cap_s=settings.webhook_retry_cap_s,
+        poll_s=settings.webhook_poll_s,
+    )
+    return WebhookSender(engine, policy, WebhookBodies(engine, runtimes).body_of, relay_name())

@@ -1,5 +1,6 @@
 """The API process's one settings object, read from ``EXECUTIONER_*`` environment variables."""
 
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -70,10 +71,33 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """How long a synchronous request of the compatible APIs waits for its submission to finish: Judge0's
     ``wait=true`` (then answered with the unfinished submission, as Judge0 does) and Piston's
     ``/api/v2/execute`` (then 504). Each waiting request holds one open HTTP connection."""
+    webhook_secret: SecretStr | None = None
+    """Key of the HMAC-SHA256 signature of every webhook (``X-Executioner-Signature``, docs/webhooks.md).
+    Unset: submissions with a ``callback_url`` are refused (422), as an unsigned webhook could be forged."""
+    webhook_allowed_networks: Annotated[list[IPv4Network | IPv6Network], NoDecode] = []
+    """Networks (CIDR, comma-separated: ``10.1.0.0/16,fd00::/8``) a ``callback_url`` may reach although
+    they are not public. Empty: webhooks go only to public addresses, never to loopback, private,
+    link-local (cloud metadata), shared or reserved ones (the SSRF guard)."""
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    """How long one webhook request may take (connecting, sending, the receiver's answer)."""
+    webhook_retry_for_s: float = Field(default=86_400.0, gt=0)
+    """How long a webhook is retried (on a 5xx, 429, timeout or connection failure) after its
+    submission finished, with back-off from 1 s doubling to ``webhook_retry_cap_s``; then it fails."""
+    webhook_retry_cap_s: float = Field(default=600.0, gt=0)
+    """The longest wait between two attempts of one webhook."""
+    webhook_poll_s: float = Field(default=0.5, gt=0, le=60)
+    """How often the delivery task looks for finished submissions whose webhook is due."""
     db_pool_size: int = Field(default=10, ge=1)
     """MySQL connections kept open per API process."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     """On SIGTERM: how long open requests and SSE streams get to finish before they are cut."""
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [network.strip() for network in value.split(",") if network.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -6,6 +6,7 @@ reason)."""
 from dataclasses import dataclass
 
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from schemas.jobs import JobMessage
 
 
@@ -38,4 +39,38 @@ def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
         size = len(text.encode())
         if size > limit:
             return Refusal(field, size, limit)
+    files_size = sum(len(file.data()) for file in job.files)
+    if files_size > limits.max_files_bytes:
+        return Refusal("files", files_size, limits.max_files_bytes)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    """Why a job cannot run on its runtime, whatever its size."""
+
+    field: str
+    """The field at fault, as the API names it (``compiler_options.1``, ``files.0.path``)."""
+    message: str
+
+    @property
+    def reason(self) -> str:
+        """The refusal in words, as a dead letter gives it."""
+        return f"{self.field}: {self.message}"
+
+
+def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
+    """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
+    allow-list (the submitter chooses them: docs/security.md), or a file where the source goes."""
+    allowed = set(runtime.compiler_options)
+    for index, option in enumerate(job.compiler_options):
+        if option not in allowed:
+            offered = ", ".join(runtime.compiler_options) or "none"
+            return Mismatch(
+                f"compiler_options.{index}",
+                f"{option!r} is not an allowed compiler option for {runtime.id} (allowed: {offered})",
+            )
+    for index, file in enumerate(job.files):
+        if file.path == runtime.source_file or file.path.startswith(f"{runtime.source_file}/"):
+            return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
     return None

@@ -36,6 +36,10 @@ class AdmissionLimits(BaseModel):
     max_stdin_bytes: int = Field(default=1_048_576, ge=0)
     """Largest accepted ``stdin``, and each test's ``stdin`` and ``expected_output``, in UTF-8 bytes.
     Cluster contract: give the API and the master the same value (the master hands it to its workers)."""
+    max_files_bytes: int = Field(default=524_288, ge=0)
+    """Largest accepted total of a job's ``files`` (a multi-file program's other files), in bytes once
+    decoded. Cluster contract: give the API and the master the same value (the master hands it to its
+    workers)."""
 
 
 class ClusterContract(AdmissionLimits):

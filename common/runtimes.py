@@ -82,6 +82,10 @@ class Runtime(BaseModel):
     address space stays close to their resident memory and that report a failed allocation (C++
     ``std::bad_alloc``, Rust, Python ``MemoryError``); never for a JVM, Go or V8, which reserve gigabytes
     they never touch. Resident memory is watched in every runtime regardless."""
+    compiler_options: list[str] = Field(default_factory=list)
+    """The compiler flags a job may add (``compiler_options``), each an exact argument (``-O0``,
+    ``-std=c++20``). Empty: none. An allow-list, never a pattern: a flag names files the compiler
+    reads, writes or loads as code (docs/security.md)."""
     selftest: SelfTest
     compat: Compat = Field(default_factory=Compat)
     """Its names in the Judge0 and Piston APIs."""
@@ -92,6 +96,12 @@ class Runtime(BaseModel):
         unknown = {name for text in templates for name in _PLACEHOLDER.findall(text)} - PLACEHOLDERS
         if unknown:
             raise ValueError(f"unknown placeholders {sorted(unknown)}; known: {sorted(PLACEHOLDERS)}")
+        return self
+
+    @model_validator(mode="after")
+    def _options_need_a_compiler(self) -> Self:
+        if self.compiler_options and self.compile is None:
+            raise ValueError("compiler_options needs a compile command")
         return self
 
     @property

@@ -62,6 +62,25 @@ outbox = sa.Table(
     mysql_charset="utf8mb4",
 )
 
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("submission_id", sa.CHAR(36), primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("shape", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", DT, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    sa.Column("finished_at", DT, nullable=True),
+    sa.Column("last_error", sa.String(512), nullable=True),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", DT, nullable=True),
+    sa.Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),
+    mysql_charset="utf8mb4",
+)
+"""A submission's webhook (``callback_url``): sent once it finished, until delivered or expired."""
+
 pools = sa.Table(
     "pools",
     metadata,

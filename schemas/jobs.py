@@ -6,14 +6,27 @@ Example::
     {"v": 1, "id": "0b6f...", "language": "python", "source": "print(input())", "stdin": "hi\\n"}
 """
 
+import base64
+import binascii
+import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_TIME_MS = 10_000
 MAX_MEMORY_MB = 1024
 MAX_OUTPUT_KB = 1024
+MAX_STACK_KB = MAX_MEMORY_MB * 1024
+MAX_PROCESSES = 256
+"""The most processes and threads a job may ask for (the workers' own default)."""
+MAX_RUNS = 20
+MAX_FILES = 64
+MAX_ARGS = 64
+MAX_ARG_CHARS = 4096
+MAX_COMPILER_OPTIONS = 32
+_PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
+MAX_PATH_DEPTH = 8
 
 
 class _Wire(BaseModel):
@@ -41,10 +54,70 @@ class Limits(_Wire):
     """Peak memory of the program's whole process tree, MiB."""
     output_kb: Annotated[int, Field(ge=1, le=MAX_OUTPUT_KB)] = 64
     """stdout and stderr, each, KiB; output beyond it is cut off while the program runs."""
+    stack_kb: Annotated[int, Field(ge=64, le=MAX_STACK_KB)] | None = None
+    """Stack size of each process of the program (RLIMIT_STACK), KiB; None: the worker's default
+    (8 MiB). Optional since v1 was first published."""
+    processes: Annotated[int, Field(ge=1, le=MAX_PROCESSES)] | None = None
+    """Processes and threads the program may have at once (RLIMIT_NPROC in its sandbox); None: the
+    worker's default (256). Optional since v1 was first published."""
 
     def effective(self) -> "Limits":
         """These limits with every default filled in."""
         return self.model_copy(update={"wall_ms": self.wall_ms or 3 * self.time_ms})
+
+
+def _no_nul(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    return text
+
+
+Argument = Annotated[str, Field(max_length=MAX_ARG_CHARS), AfterValidator(_no_nul)]
+"""One command-line argument: any text without NUL (an ``exec`` argument cannot hold one)."""
+
+
+def checked_path(path: str) -> str:
+    """``path`` when it is a safe relative file name inside the job's directory: parts of letters,
+    digits and ``._+-`` (not starting with a dot or a dash), joined by ``/``, at most
+    :data:`MAX_PATH_DEPTH` deep. So no absolute path, no ``..``, no hidden file, nothing a shell or a
+    command line could read as an option."""
+    parts = path.split("/")
+    if len(parts) > MAX_PATH_DEPTH:
+        raise ValueError(f"is more than {MAX_PATH_DEPTH} directories deep")
+    for part in parts:
+        if not _PATH_PART.fullmatch(part):
+            raise ValueError(
+                "must be a relative path of names made of letters, digits and ._+- (not starting with "
+                "a dot or a dash, no empty part, no '..', at most 100 characters each)"
+            )
+    return path
+
+
+class SourceFile(_Wire):
+    """One more file of a multi-file program, written beside ``source`` before anything runs."""
+
+    path: Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(checked_path)]
+    """Where it goes, relative to the program's directory (``lib/util.py``)."""
+    encoding: Literal["utf8", "base64"] = "utf8"
+    """How ``content`` is written: ``utf8`` text, or ``base64`` for any bytes."""
+    content: str = ""
+    """The file's content, as ``encoding`` says."""
+
+    @field_validator("content")
+    @classmethod
+    def _content_decodes(cls, content: str, info: ValidationInfo) -> str:
+        if info.data.get("encoding") == "base64":
+            try:
+                base64.b64decode(content, validate=True)
+            except (binascii.Error, ValueError):
+                raise ValueError("is not valid Base64") from None
+        return content
+
+    def data(self) -> bytes:
+        """The file's bytes."""
+        if self.encoding == "utf8":
+            return self.content.encode()
+        return base64.b64decode(self.content, validate=True)
 
 
 CompareMode = Literal["exact", "trim", "tokens"]
@@ -80,3 +153,29 @@ class JobMessage(_Wire):
     limits: Limits = Field(default_factory=Limits)
     compare: CompareSpec = "trim"
     stop_on_first_failure: bool = False
+    args: Annotated[list[Argument], Field(max_length=MAX_ARGS)] = Field(default_factory=list)
+    """Command-line arguments of the program (each run; not the compiler's)."""
+    compiler_options: Annotated[list[Argument], Field(max_length=MAX_COMPILER_OPTIONS)] = Field(
+        default_factory=list
+    )
+    """Extra compiler flags, each one of the runtime's ``compiler_options`` allow-list (a job with any
+    other is dead-lettered: the flags come from the submitter, docs/security.md)."""
+    files: Annotated[list[SourceFile], Field(max_length=MAX_FILES)] = Field(default_factory=list)
+    """More files of the program, written beside ``source`` (which stays the entry point)."""
+    redirect_stderr_to_stdout: bool = False
+    """The program's stderr goes into the same pipe as its stdout (the compiler's is unchanged)."""
+    runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
+    """How many times each run (or test) is repeated: times and memory are the averages, the output and
+    verdict the last run's (a failing run ends the repetition)."""
+
+    @field_validator("files")
+    @classmethod
+    def _files_fit_together(cls, files: list[SourceFile]) -> list[SourceFile]:
+        paths = {file.path for file in files}
+        if len(paths) < len(files):
+            raise ValueError("two files have the same path")
+        for path in paths:
+            parts = path.split("/")
+            if any("/".join(parts[:depth]) in paths for depth in range(1, len(parts))):
+                raise ValueError(f"{path!r} is inside another file's path")
+        return files

@@ -42,9 +42,15 @@ class RunReport(_Wire):
     memory_kb: int = 0
     """Peak resident memory, KiB."""
     stdout: str = ""
+    """What it wrote to stdout, as text (bytes that are not UTF-8 become U+FFFD: see ``stdout_b64``)."""
     stderr: str = ""
     stdout_truncated: bool = False
     stderr_truncated: bool = False
+    stdout_b64: str | None = None
+    """The exact bytes of stdout in Base64, present only when they are not valid UTF-8. Optional since
+    v1 was first published."""
+    stderr_b64: str | None = None
+    """The exact bytes of stderr in Base64, present only when they are not valid UTF-8."""
 
 
 class TestReport(RunReport):

@@ -1,9 +1,11 @@
-"""Run one job in a pool process: a fresh scratch directory with the source, compile once if the runtime
-compiles, then run once (no tests) or once per test, judging each run. Returns the job's Outcome.
+"""Run one job in a pool process: a fresh scratch directory with the source (and the job's other files),
+compile once if the runtime compiles (with the job's allow-listed options), then run once (no tests) or
+once per test, with the job's arguments and ``runs`` times each, judging each run. Returns the job's Outcome.
 
 Everything the user's program does ends up in a verdict. Only failures of ours raise (InternalError).
 """
 
+import base64
 import contextlib
 import os
 import shutil
@@ -80,7 +82,18 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _text_and_bytes(data: bytes) -> tuple[str, str | None]:
+    """Output as text, and its exact bytes in Base64 when they are not UTF-8 (the text then has U+FFFD
+    in their place)."""
+    try:
+        return data.decode(), None
+    except UnicodeDecodeError:
+        return data.decode(errors="replace"), base64.b64encode(data).decode()
+
+
 def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
+    stdout, stdout_b64 = _text_and_bytes(result.stdout)
+    stderr, stderr_b64 = _text_and_bytes(result.stderr)
     return RunReport(
         verdict=verdict,
         exit_code=result.exit_code,
@@ -88,11 +101,51 @@ def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
         time_ms=result.cpu_ms,
         wall_ms=result.wall_ms,
         memory_kb=result.peak_rss_kb,
-        stdout=result.stdout.decode(errors="replace"),
-        stderr=result.stderr.decode(errors="replace"),
+        stdout=stdout,
+        stderr=stderr,
         stdout_truncated=result.stdout_truncated,
         stderr_truncated=result.stderr_truncated,
+        stdout_b64=stdout_b64,
+        stderr_b64=stderr_b64,
     )
+
+
+def _averaged(last: RunReport, runs: list[RunReport]) -> RunReport:
+    """The last run's report with time, wall time and memory averaged over ``runs`` (Judge0's
+    ``number_of_runs``)."""
+    if len(runs) == 1:
+        return last
+    count = len(runs)
+    return last.model_copy(
+        update={
+            "time_ms": round(sum(r.time_ms for r in runs) / count),
+            "wall_ms": round(sum(r.wall_ms for r in runs) / count),
+            "memory_kb": round(sum(r.memory_kb for r in runs) / count),
+        }
+    )
+
+
+def compile_command(runtime: Runtime, options: list[str]) -> list[str]:
+    """The runtime's compile command with the job's (allow-listed) ``options`` right before the source
+    file's argument, after the runtime's own flags, so that for compilers where the last flag wins
+    (``-O0`` after ``-O2``) the job's win; appended when the command does not name the source file."""
+    assert runtime.compile is not None
+    argv = command(runtime.compile, runtime, runtime.compile_memory_mb)
+    at = argv.index(runtime.source_file) if runtime.source_file in argv else len(argv)
+    return [*argv[:at], *options, *argv[at:]]
+
+
+def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
+    """The job's ``files``, then its source (which wins over a file of the same name). Their paths were
+    checked when the job was decoded (schemas.jobs.checked_path): relative, no ``..``, no dot files."""
+    try:
+        for file in job.files:
+            target = workdir / file.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(file.data())
+        (workdir / runtime.source_file).write_text(job.source)
+    except OSError as exc:
+        raise InternalError(f"cannot write the program's files: {exc}") from exc
 
 
 class _JobRun:
@@ -110,7 +163,13 @@ class _JobRun:
         self.compile_env = job_env(runtime, home, runtime.compile_memory_mb)
 
     def _execute(
-        self, argv: list[str], env: dict[str, str], stdin: str, limits: ProcessLimits
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        stdin: str,
+        limits: ProcessLimits,
+        *,
+        stderr_to_stdout: bool = False,
     ) -> ProcessResult:
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
@@ -121,8 +180,28 @@ class _JobRun:
                 limits=confined.limits,
                 pass_fds=confined.pass_fds,
                 dies_with_parent=confined.dies_with_parent,
+                stderr_to_stdout=stderr_to_stdout,
             )
             return confined.result(result)
+
+    def _run_program(self, stdin: str) -> tuple[RunReport, str]:
+        """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
+        run's report with averaged figures, and its stdout as text."""
+        argv = [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *self.job.args]
+        reports: list[RunReport] = []
+        for _ in range(self.job.runs):
+            result = self._execute(
+                argv,
+                self.run_env,
+                stdin,
+                self.run_limits,
+                stderr_to_stdout=self.job.redirect_stderr_to_stdout,
+            )
+            reports.append(_report(result, run_verdict(result, self.run_limits)))
+            if reports[-1].verdict is not Verdict.ACCEPTED:
+                break
+        last = reports[-1]
+        return _averaged(last, reports), last.stdout
 
     def outcome(
         self,
@@ -147,29 +226,23 @@ class _JobRun:
         if self.runtime.compile is None:
             return None
         limits = compile_limits(self.limits, self.runtime)
-        argv = command(self.runtime.compile, self.runtime, self.runtime.compile_memory_mb)
+        argv = compile_command(self.runtime, self.job.compiler_options)
         result = self._execute(argv, self.compile_env, "", limits)
         return _report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""
-        argv = command(self.runtime.run, self.runtime, self.limits.memory_mb)
-        result = self._execute(argv, self.run_env, self.job.stdin, self.run_limits)
-        report = _report(result, run_verdict(result, self.run_limits))
+        report, _ = self._run_program(self.job.stdin)
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
     def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
         """One run per test, judged against its expected output, reported as soon as it is judged."""
         assert self.job.tests is not None
         reports: list[TestReport] = []
-        argv = command(self.runtime.run, self.runtime, self.limits.memory_mb)
         for index, test in enumerate(self.job.tests):
-            result = self._execute(argv, self.run_env, test.stdin, self.run_limits)
-            stdout = result.stdout.decode(errors="replace")
-            verdict = judge_test(
-                run_verdict(result, self.run_limits), stdout, test.expected_output, self.job.compare
-            )
-            report = TestReport(index=index, **_report(result, verdict).model_dump())
+            run, stdout = self._run_program(test.stdin)
+            verdict = judge_test(run.verdict, stdout, test.expected_output, self.job.compare)
+            report = TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
             on_test(report)
             reports.append(report)
             if self.job.stop_on_first_failure and verdict is not Verdict.ACCEPTED:
@@ -188,10 +261,7 @@ def execute_job(
         else scratch_directory(config.scratch_dir)
     )
     with scratch as workdir:
-        try:
-            (workdir / runtime.source_file).write_text(job.source)
-        except OSError as exc:
-            raise InternalError(f"cannot write the source file: {exc}") from exc
+        write_program(job, runtime, workdir)
         run = _JobRun(job, runtime, config, workdir)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:

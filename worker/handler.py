@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
-from common.admission import first_refusal
+from common.admission import first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
@@ -37,6 +38,8 @@ class Admission:
 
     language: str
     limits: AdmissionLimits
+    runtime: Runtime | None = None
+    """The runtime the jobs run on, whose compiler-option allow-list they must keep to."""
 
     def admit(self, raw: bytes | None) -> JobMessage:
         """Decode and check one record's value; :class:`JobRejected` says why it will never run here."""
@@ -50,6 +53,8 @@ class Admission:
             raise JobRejected(f"language {job.language!r} sent to the {self.language!r} workers")
         if (refusal := first_refusal(job, self.limits)) is not None:
             raise JobRejected(refusal.reason)
+        if self.runtime is not None and (mismatch := runtime_mismatch(job, self.runtime)) is not None:
+            raise JobRejected(mismatch.reason)
         return job
 
 

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 
 from common.runtimes import Runtime
-from schemas.jobs import JobMessage, Limits
+from schemas.jobs import MAX_PROCESSES, JobMessage, Limits
 
 MIB = 1024 * 1024
 # util-linux (essential in Debian, so in every worker image): set rlimits, or the parent-death signal,
@@ -15,8 +15,8 @@ PRLIMIT = shutil.which("prlimit") or "/usr/bin/prlimit"
 SETPRIV = shutil.which("setpriv") or "/usr/bin/setpriv"
 
 # RLIMIT_NPROC counts every process of the user id, the worker and its pool included, so it is a
-# fork-bomb brake, not an exact per-job count (the sandbox adds a pids cgroup for that).
-MAX_PROCESSES = 256
+# fork-bomb brake, not an exact per-job count (the sandbox sets it again inside its user namespace,
+# where it counts the job's own processes: a job's ``limits.processes`` is that count).
 MAX_OPEN_FILES = 256
 RUN_FILE_BYTES = 64 * MIB
 COMPILE_FILE_BYTES = 512 * MIB
@@ -39,6 +39,8 @@ class ProcessLimits:
     file_bytes: int = RUN_FILE_BYTES
     processes: int = MAX_PROCESSES
     open_files: int = MAX_OPEN_FILES
+    stack_bytes: int | None = None
+    """RLIMIT_STACK of each process; None leaves the inherited one."""
     watch_sandbox_memory: bool = False
     """Also end it when the whole container runs low on memory (gVisor: worker/gvisor.py)."""
 
@@ -59,6 +61,8 @@ class ProcessLimits:
         rlimits = [("--cpu", *_lowered(resource.RLIMIT_CPU, cpu_s, cpu_s + 1))]
         if self.address_space_bytes is not None:
             rlimits.append(("--as", *_lowered(resource.RLIMIT_AS, self.address_space_bytes)))
+        if self.stack_bytes is not None:
+            rlimits.append(("--stack", *_lowered(resource.RLIMIT_STACK, self.stack_bytes)))
         rlimits += [
             ("--fsize", *_lowered(resource.RLIMIT_FSIZE, self.file_bytes)),
             ("--nofile", *_lowered(resource.RLIMIT_NOFILE, self.open_files)),
@@ -102,6 +106,8 @@ def run_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:
         memory_bytes=memory_bytes,
         address_space_bytes=memory_bytes if runtime.address_space_limit else None,
         output_bytes=effective.output_kb * 1024,
+        processes=effective.processes or MAX_PROCESSES,
+        stack_bytes=None if effective.stack_kb is None else effective.stack_kb * 1024,
     )
 
 
@@ -122,6 +128,6 @@ def job_budget_s(job: JobMessage, runtime: Runtime) -> float:
     """The most a whole job can take when every run uses its full wall time, plus slack. A pool process
     still busy after this is hung (our fault), not slow."""
     wall_ms = run_limits(job.limits, runtime).wall_ms
-    runs = len(job.tests) if job.tests else 1
+    runs = (len(job.tests) if job.tests else 1) * job.runs
     compile_ms = 3 * runtime.compile_time_ms if runtime.compiled else 0
     return (compile_ms + runs * (wall_ms + 1000)) / 1000 + 10.0

@@ -108,6 +108,7 @@ def _spawn(
     *,
     pass_fds: Sequence[int],
     dies_with_parent: bool,
+    stderr_to_stdout: bool,
 ) -> subprocess.Popen[bytes]:
     # The limits wrapper execs the command; checked here, a missing one stays our error, not an exit
     # status the program could have returned itself.
@@ -120,7 +121,7 @@ def _spawn(
             env=dict(env),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.STDOUT if stderr_to_stdout else subprocess.PIPE,
             start_new_session=True,
             close_fds=True,
             pass_fds=tuple(pass_fds),
@@ -133,14 +134,16 @@ class _Execution:
     """The selector loop of one running process."""
 
     def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, limits: ProcessLimits) -> None:
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        assert proc.stdin is not None and proc.stdout is not None
         self.proc = proc
         self.limits = limits
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_ms / 1000
         self.stdout = _Capture(limits.output_bytes)
         self.stderr = _Capture(limits.output_bytes)
-        self.captures = {proc.stdout.fileno(): self.stdout, proc.stderr.fileno(): self.stderr}
+        self.captures = {proc.stdout.fileno(): self.stdout}
+        if proc.stderr is not None:  # None: it shares stdout's pipe (stderr_to_stdout)
+            self.captures[proc.stderr.fileno()] = self.stderr
         self.stdin_fd = proc.stdin.fileno()
         self.pending = memoryview(stdin)
         self.pidfd = os.pidfd_open(proc.pid)
@@ -282,14 +285,23 @@ def run_process(
     limits: ProcessLimits,
     pass_fds: Sequence[int] = (),
     dies_with_parent: bool = False,
+    stderr_to_stdout: bool = False,
 ) -> ProcessResult:
     """Run ``argv`` in ``cwd`` with exactly ``env``, feed it ``stdin``, and wait until it ends or a limit
     ends it; ``pass_fds`` stay open in the child (the sandbox writes its status to one);
-    ``dies_with_parent``: ``argv`` sees to it itself that it dies with us. Raises :class:`InternalError`
+    ``dies_with_parent``: ``argv`` sees to it itself that it dies with us; ``stderr_to_stdout``: its
+    stderr is its stdout's pipe, so the two interleave as written. Raises :class:`InternalError`
     when the command cannot be started at all."""
-    execution = _Execution(
-        _spawn(argv, cwd, env, limits, pass_fds=pass_fds, dies_with_parent=dies_with_parent), stdin, limits
+    process = _spawn(
+        argv,
+        cwd,
+        env,
+        limits,
+        pass_fds=pass_fds,
+        dies_with_parent=dies_with_parent,
+        stderr_to_stdout=stderr_to_stdout,
     )
+    execution = _Execution(process, stdin, limits)
     try:
         execution.run()
         return execution.reap()

@@ -86,7 +86,7 @@ class WorkerService:
         self._producer_started = True
         publisher = Publisher(self._producer, topics, settings.worker_id, settings.max_event_bytes)
         handler = JobHandler(
-            Admission(language, settings),
+            Admission(language, settings, runtime),
             self._pool,
             publisher,
             RetryPolicy(settings.max_attempts),

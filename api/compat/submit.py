@@ -9,16 +9,22 @@ import orjson
 from api.services import Services
 from api.submissions.repository import insert_submission
 from api.submissions.requests import parse_submission
+from api.webhooks.accept import accept_callback
+from api.webhooks.deliveries import Shape
 from schemas import JobMessage
 
 
-async def submit_native(services: Services, request: dict[str, Any]) -> JobMessage:
+async def submit_native(
+    services: Services, request: dict[str, Any], shape: Shape = Shape.NATIVE
+) -> JobMessage:
     """Store the native submission ``request`` (a ``POST /api/v1/submissions`` body) durably and wake
-    the relay. Raises the native :class:`~api.lib.errors.ApiError` when it is refused."""
+    the relay; its ``callback_url`` gets webhooks of ``shape``. Raises the native
+    :class:`~api.lib.errors.ApiError` when it is refused."""
     accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
     job = accepted.job
+    callback = await accept_callback(accepted.callback_url, services.settings, shape)
     await insert_submission(
-        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language)
+        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language), callback=callback
     )
     services.relay.wake()
     return job

@@ -11,6 +11,8 @@ import orjson
 from schemas import JobMessage, Status
 
 _SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
+_SPEC_OPTIONS = ("args", "compiler_options", "redirect_stderr_to_stdout", "runs")
+"""Run options kept in ``spec`` only when the job sets them (not ``files``: they can be large)."""
 
 
 class Origin(StrEnum):
@@ -24,7 +26,15 @@ class Origin(StrEnum):
 
 def _job_spec(job: JobMessage) -> str:
     """The ``spec`` column: the job's options, as the job message has them (JSON)."""
-    return orjson.dumps(job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True)).decode()
+    spec = job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True)
+    defaults = JobMessage.model_fields
+    for name in _SPEC_OPTIONS:
+        value = getattr(job, name)
+        if value != defaults[name].get_default(call_default_factory=True):
+            spec[name] = value
+    if job.files:
+        spec["files"] = [file.path for file in job.files]
+    return orjson.dumps(spec).decode()
 
 
 def new_submission_row(job: JobMessage, *, origin: Origin, created_at: datetime) -> dict[str, Any]:

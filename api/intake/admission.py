@@ -2,12 +2,14 @@
 left to the workers, which dead-letter them with the reason."""
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from api.lib.consumer import Record, record_position
-from common.admission import first_refusal
+from common.admission import first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from schemas import DecodeError, JobMessage, decode_job
 
 log = logging.getLogger(__name__)
@@ -16,11 +18,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class JobAdmission:
     """The worker's checks: a valid job message, of the topic's language, within the cluster's admission
-    limits (the same check the workers make)."""
+    limits and its runtime's allow-lists (the same checks the workers make)."""
 
     languages: dict[str, str]
     """Topic name → the language whose jobs it carries."""
     limits: AdmissionLimits
+    runtimes: Mapping[str, Runtime] = field(default_factory=dict)
+    """Language → its runtime, whose compiler-option allow-list the workers enforce too."""
 
     def admit(self, record: Record) -> JobMessage | None:
         """The job ``record`` carries, or None when a worker would reject it."""
@@ -32,6 +36,9 @@ class JobAdmission:
             return self._reject(record, f"language {job.language!r} on {record.topic}")
         if (refusal := first_refusal(job, self.limits)) is not None:
             return self._reject(record, refusal.reason)
+        runtime = self.runtimes.get(job.language)
+        if runtime is not None and (mismatch := runtime_mismatch(job, runtime)) is not None:
+            return self._reject(record, mismatch.reason)
         return job
 
     @staticmethod

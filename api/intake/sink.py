@@ -8,6 +8,7 @@ replays change nothing.
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
 from api.metrics.instruments import submissions_accepted
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from common.tables import submissions
 from schemas import JobMessage
 
@@ -107,10 +109,11 @@ def job_intake(
     group_id: str,
     topics_ready: asyncio.Event,
     limits: AdmissionLimits,
+    runtimes: Mapping[str, Runtime] | None = None,
 ) -> MySQLConsumer[Record]:
     """Consumes the jobs topics (``languages``: topic → language) in the intake group, recording the jobs
-    within ``limits``."""
-    admission = JobAdmission(languages, limits)
+    within ``limits`` that keep to their ``runtimes``' allow-lists."""
+    admission = JobAdmission(languages, limits, runtimes or {})
     return MySQLConsumer(
         name="intake",
         sink=JobIntake(admission),

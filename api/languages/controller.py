@@ -16,6 +16,8 @@ class Language(TypedDict):
     name: str
     version: str | None
     """The toolchain's version line, null until the master has inspected the image."""
+    compiler_options: list[str]
+    """The compiler flags a submission may add (``compiler_options``); empty: none."""
 
 
 @get("/api/v1/languages", tags=["languages"], summary="Languages this cluster runs")
@@ -23,6 +25,11 @@ async def list_languages(services: NamedDependency[Services]) -> list[Language]:
     """Every runtime under ``runtimes/``, sorted by id."""
     versions = await read_versions(services.engine)
     return [
-        {"id": rt.id, "name": rt.name, "version": versions.get(rt.id)}
+        {
+            "id": rt.id,
+            "name": rt.name,
+            "version": versions.get(rt.id),
+            "compiler_options": rt.compiler_options,
+        }
         for rt in sorted(services.runtimes.values(), key=lambda rt: rt.id)
     ]

@@ -15,6 +15,8 @@ from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
 from api.submissions.repository import KeyedRequest, fetch_program, fetch_submission, insert_submission
 from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
+from api.webhooks.accept import accept_callback
+from api.webhooks.deliveries import Shape
 
 
 class SubmissionAccepted(TypedDict):
@@ -52,12 +54,18 @@ class SubmissionController(Controller):
         accepted = parse_submission(await request.body(), services.rules, uuid4())
         job = accepted.job
         settings = services.settings
+        callback = await accept_callback(accepted.callback_url, settings, Shape.NATIVE)
         keyed = None
         if key is not None:
             claim = claim_for(key, job)
             keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
         earlier = await insert_submission(
-            services.engine, job, accepted.payload, settings.topics.jobs(job.language), keyed
+            services.engine,
+            job,
+            accepted.payload,
+            settings.topics.jobs(job.language),
+            keyed,
+            callback=callback,
         )
         submission_id = str(earlier or job.id)
         if earlier is None:

@@ -9,11 +9,22 @@ from dataclasses import dataclass
 
 from litestar.enums import ParamType
 from litestar.openapi.spec import OpenAPIMediaType, Operation, Parameter, RequestBody, Schema
-from litestar.openapi.spec.enums import OpenAPIType
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
 from api.idempotency.keys import HEADER, MAX_KEY_LENGTH
 from api.lib.errors import documented_errors
-from schemas.jobs import MAX_MEMORY_MB, MAX_OUTPUT_KB, MAX_TIME_MS
+from schemas.jobs import (
+    MAX_ARG_CHARS,
+    MAX_ARGS,
+    MAX_COMPILER_OPTIONS,
+    MAX_FILES,
+    MAX_MEMORY_MB,
+    MAX_OUTPUT_KB,
+    MAX_PROCESSES,
+    MAX_RUNS,
+    MAX_STACK_KB,
+    MAX_TIME_MS,
+)
 
 _STRING = Schema(type=OpenAPIType.STRING)
 
@@ -47,7 +58,50 @@ SUBMISSION_SCHEMA = Schema(
                 "wall_ms": _int(3 * MAX_TIME_MS, "Wall-clock time per test (default 3 * time_ms)."),
                 "memory_mb": _int(MAX_MEMORY_MB, "Peak memory of the process tree (default 256)."),
                 "output_kb": _int(MAX_OUTPUT_KB, "stdout and stderr, each (default 64)."),
+                "stack_kb": Schema(
+                    type=OpenAPIType.INTEGER,
+                    minimum=64,
+                    maximum=MAX_STACK_KB,
+                    description="Stack of each process, KiB (default: the worker's, 8 MiB).",
+                ),
+                "processes": _int(MAX_PROCESSES, "Processes and threads at once (default 256)."),
             },
+        ),
+        "args": Schema(
+            type=OpenAPIType.ARRAY,
+            max_items=MAX_ARGS,
+            items=Schema(type=OpenAPIType.STRING, max_length=MAX_ARG_CHARS),
+            description="Command-line arguments of the program.",
+        ),
+        "compiler_options": Schema(
+            type=OpenAPIType.ARRAY,
+            max_items=MAX_COMPILER_OPTIONS,
+            items=_STRING,
+            description="Extra compiler flags, each from the language's allow-list (GET /api/v1/languages).",
+        ),
+        "files": Schema(
+            type=OpenAPIType.ARRAY,
+            max_items=MAX_FILES,
+            description="More files of the program, written beside source (the entry point).",
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                required=["path"],
+                properties={
+                    "path": Schema(type=OpenAPIType.STRING, description="Relative: no '..', no dot files."),
+                    "content": _STRING,
+                    "encoding": Schema(type=OpenAPIType.STRING, enum=["utf8", "base64"]),
+                },
+            ),
+        ),
+        "redirect_stderr_to_stdout": Schema(type=OpenAPIType.BOOLEAN, description="One output stream."),
+        "runs": _int(MAX_RUNS, "Run each test this many times; times and memory are averages."),
+        "callback_url": Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.URI,
+            description=(
+                "A webhook: once finished, the submission (as GET returns it) is POSTed here, signed "
+                "(X-Executioner-Signature, docs/webhooks.md). Public addresses only, unless allowed."
+            ),
         ),
         "compare": Schema(
             description="How outputs are compared (default trim).",

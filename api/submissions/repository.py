@@ -14,6 +14,7 @@ from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
 from api.metrics.instruments import submissions_accepted
+from api.webhooks.deliveries import Callback, insert_delivery
 from common.tables import outbox, submission_tests, submissions
 from schemas import JobMessage, Status
 
@@ -64,7 +65,13 @@ class KeyedRequest:
 
 
 async def insert_submission(
-    engine: AsyncEngine, job: JobMessage, payload: bytes, topic: str, keyed: KeyedRequest | None = None
+    engine: AsyncEngine,
+    job: JobMessage,
+    payload: bytes,
+    topic: str,
+    keyed: KeyedRequest | None = None,
+    *,
+    callback: Callback | None = None,
 ) -> UUID | None:
     """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
 
@@ -87,6 +94,8 @@ async def insert_submission(
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
         )
+        if callback is not None:
+            await insert_delivery(conn, str(job.id), callback, now)
     submissions_accepted.labels(job.language, Origin.HTTP.value).inc()  # committed: counted once
     return None
 

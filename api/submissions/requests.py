@@ -2,8 +2,8 @@
 :class:`~api.lib.errors.ApiError` naming the offending field."""
 
 import re
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -12,13 +12,17 @@ from pydantic import ValidationError
 
 from api.lib.errors import ApiError
 from api.settings import ApiSettings
-from common.admission import first_refusal
+from common.admission import first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from schemas import JobMessage, encode
 
 ALLOWED_FIELDS = frozenset(
-    {"language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure"}
-)
+    {
+        "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
+        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url",
+    }
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,15 +34,19 @@ class SubmissionRules:
     limits: AdmissionLimits
     max_tests: int
     max_job_bytes: int
+    runtimes: Mapping[str, Runtime] = field(default_factory=dict)
+    """The runtimes of ``languages`` whose allow-lists a job must keep to (one missing: not checked
+    here; its workers still do)."""
 
     @classmethod
-    def from_settings(cls, settings: ApiSettings, languages: Collection[str]) -> "SubmissionRules":
-        """The rules ``settings`` configure, for ``languages``."""
+    def from_settings(cls, settings: ApiSettings, runtimes: Mapping[str, Runtime]) -> "SubmissionRules":
+        """The rules ``settings`` configure, for ``runtimes``."""
         return cls(
-            languages=languages,
+            languages=runtimes.keys(),
             limits=settings,
             max_tests=settings.max_tests,
             max_job_bytes=settings.max_job_bytes,
+            runtimes=runtimes,
         )
 
 
@@ -102,22 +110,28 @@ class AcceptedJob:
 
     job: JobMessage
     payload: bytes
+    callback_url: object = None
+    """The request's ``callback_url`` as sent (checked by :mod:`api.webhooks.accept`)."""
 
 
 def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) -> AcceptedJob:
     """Validate a request body and build the job it asks for, with id ``submission_id``."""
     data = _load_object(raw)
     _check_fields(data, rules)
+    callback_url = data.pop("callback_url", None)
     try:
         job = JobMessage.model_validate({**data, "v": 1, "id": submission_id})
     except ValidationError as exc:
         raise _explain(exc) from None
     if (refusal := first_refusal(job, rules.limits)) is not None:
         raise _too_large(refusal.field, refusal.size, refusal.limit)
+    runtime = rules.runtimes.get(job.language)
+    if runtime is not None and (mismatch := runtime_mismatch(job, runtime)) is not None:
+        raise _invalid(mismatch.field, mismatch.message)
     payload = encode(job)
     if len(payload) > rules.max_job_bytes:
         raise _too_large(None, len(payload), rules.max_job_bytes)
-    return AcceptedJob(job, payload)
+    return AcceptedJob(job, payload, callback_url)
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)

@@ -17,6 +17,8 @@ _RUN_FIELDS = (
     "memory_kb",
     "stdout_truncated",
     "stderr_truncated",
+    "stdout_b64",
+    "stderr_b64",
 )
 
 
@@ -61,19 +63,25 @@ def submission_view(row: SubmissionRow) -> dict[str, Any]:
     view["compile"] = outcome.compile.model_dump(mode="json") if outcome and outcome.compile else None
     view["tests"] = [t.model_dump(mode="json") for t in outcome.tests] if outcome and has_tests else None
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
-    view["limits"] = limits.model_dump(mode="json")
+    view["limits"] = limits.model_dump(mode="json", exclude_none=True)
     view["message"] = outcome.message if outcome else None
     return view
 
 
 def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> dict[str, Any]:
     """What the submission was sent with, for ``GET``'s ``submitted`` field (a shared link shows it):
-    ``source``, ``stdin``, ``tests`` (input and expected output, or null), ``compare`` and
-    ``stop_on_first_failure``. The effective limits are the view's own ``limits``."""
+    ``source``, ``stdin``, ``tests`` (input and expected output, or null), ``compare``,
+    ``stop_on_first_failure``, ``args``, ``compiler_options``, ``files`` (their paths),
+    ``redirect_stderr_to_stdout`` and ``runs``. The effective limits are the view's own ``limits``."""
     return {
         "source": program.source,
         "stdin": program.stdin,
         "tests": row.spec.get("tests"),
         "compare": row.spec.get("compare", "trim"),
         "stop_on_first_failure": row.spec.get("stop_on_first_failure", False),
+        "args": row.spec.get("args", []),
+        "compiler_options": row.spec.get("compiler_options", []),
+        "files": row.spec.get("files", []),
+        "redirect_stderr_to_stdout": row.spec.get("redirect_stderr_to_stdout", False),
+        "runs": row.spec.get("runs", 1),
     }

@@ -21,7 +21,7 @@ async def test_languages_come_from_the_runtimes_with_versions_from_mysql(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
     before = (await client.get("/api/v1/languages")).json()
-    assert {"id": "python", "name": "Python 3", "version": None} in before
+    assert {"id": "python", "name": "Python 3", "version": None, "compiler_options": []} in before
 
     async with engine.begin() as conn:
         await conn.execute(
@@ -35,7 +35,7 @@ async def test_languages_come_from_the_runtimes_with_versions_from_mysql(
     finally:
         async with engine.begin() as conn:
             await conn.execute(sa.text("DELETE FROM runtime_versions"))
-    assert {"id": "python", "name": "Python 3", "version": "Python 3.11.2"} in after
+    assert {"id": "python", "name": "Python 3", "version": "Python 3.11.2", "compiler_options": []} in after
 
 
 async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> None:

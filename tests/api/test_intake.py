@@ -87,6 +87,11 @@ async def test_a_job_produced_to_kafka_is_recorded_and_readable_over_http(
         "tests": [{"stdin": "1\n", "expected_output": "1\n"}],
         "compare": "tokens",
         "stop_on_first_failure": False,
+        "args": [],
+        "compiler_options": [],
+        "files": [],
+        "redirect_stderr_to_stdout": False,
+        "runs": 1,
     }
 
 

@@ -2,6 +2,8 @@
 to Judge0 statuses and attributes."""
 
 import base64
+import io
+import zipfile
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,7 +49,7 @@ def test_a_submission_maps_to_the_native_request_in_judge0_units() -> None:
         "language": "python",
         "source": "print(1)",
         "stdin": "x",
-        "limits": {"time_ms": 1500, "wall_ms": 4000, "memory_mb": 196, "output_kb": 10},
+        "limits": {"time_ms": 1500, "wall_ms": 4000, "memory_mb": 196, "output_kb": 10, "stack_kb": 64000},
     }
 
 
@@ -59,10 +61,69 @@ def test_expected_output_makes_one_native_test_and_defaults_are_judge0s() -> Non
     )
     assert parsed.native["source"] == "print(1)"
     assert parsed.native["tests"] == [{"stdin": "1", "expected_output": "2\n"}]
-    assert parsed.native["limits"] == {"time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024}
+    assert parsed.native["limits"] == {
+        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "stack_kb": 64000,
+    }  # fmt: skip
 
 
-def test_judge0_defaults_of_unsupported_fields_are_accepted() -> None:
+def test_run_options_map_to_the_native_request() -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("lib/util.py", "X = 1\n")
+        zipped.writestr("data.bin", b"\xff\x00")
+    parsed = parse_judge0_submission(
+        {"source_code": "x", "language_id": 54, "compiler_options": "-O0  -std=c++20",
+         "command_line_arguments": "one 'two words' \"$HOME\"", "redirect_stderr_to_stdout": True,
+         "number_of_runs": 3, "stack_limit": 1000, "max_processes_and_or_threads": 7,
+         "additional_files": base64.b64encode(archive.getvalue()).decode()},
+        LANGUAGES,
+        False,
+        max_files_bytes=1000,
+    )  # fmt: skip
+    native = parsed.native
+    assert native["compiler_options"] == ["-O0", "-std=c++20"]
+    assert native["args"] == ["one", "two words", "$HOME"]  # quotes group words; nothing is expanded
+    assert native["redirect_stderr_to_stdout"] is True and native["runs"] == 3
+    assert (native["limits"]["stack_kb"], native["limits"]["processes"]) == (1000, 7)
+    assert native["files"] == [
+        {"path": "lib/util.py", "content": base64.b64encode(b"X = 1\n").decode(), "encoding": "base64"},
+        {"path": "data.bin", "content": "/wA=", "encoding": "base64"},
+    ]
+
+
+def zip_of(entries: dict[str, bytes], *, compression: int = zipfile.ZIP_STORED) -> str:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=compression) as zipped:
+        for name, data in entries.items():
+            zipped.writestr(zipfile.ZipInfo(name), data, compress_type=compression)
+    return base64.b64encode(archive.getvalue()).decode()
+
+
+@pytest.mark.parametrize(
+    ("archive", "status", "says"),
+    [
+        ("%%%", 422, "not valid Base64"),
+        (base64.b64encode(b"not a zip").decode(), 422, "not a zip archive"),
+        (zip_of({"../escape.py": b"x"}), 422, "relative path"),
+        (zip_of({"/etc/cron.d/x": b"x"}), 422, "relative path"),
+        (zip_of({"a/../../b": b"x"}), 422, "relative path"),
+        # A bomb: 10 MB of zeros in a few KB; refused after reading just past the limit.
+        (zip_of({"zeros": bytes(10_000_000)}, compression=zipfile.ZIP_DEFLATED), 413, "limit"),
+        (zip_of({f"f{i}": b"" for i in range(65)}), 422, "the limit is 64"),
+    ],
+)
+def test_bad_additional_files_are_refused(archive: str, status: int, says: str) -> None:
+    with pytest.raises(CompatError) as caught:
+        parse_judge0_submission(
+            {"source_code": "x", "language_id": 71, "additional_files": archive}, LANGUAGES, False, 100_000
+        )
+    assert caught.value.status_code == status
+    assert (
+        list(caught.value.body) == ["additional_files"] and says in caught.value.body["additional_files"][0]
+    )
+
+
+def test_judge0_defaults_of_optional_fields_are_accepted() -> None:
     parse_judge0_submission(
         {"source_code": "x", "language_id": 71, "compiler_options": None, "command_line_arguments": "",
          "number_of_runs": 1, "redirect_stderr_to_stdout": False, "enable_network": False,
@@ -76,15 +137,16 @@ def test_judge0_defaults_of_unsupported_fields_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("field", "value", "says"),
     [
-        ("compiler_options", "-O3", "not supported yet"),
-        ("command_line_arguments", "a b", "not supported yet"),
-        ("additional_files", "UEsDBA==", "not supported yet"),
-        ("redirect_stderr_to_stdout", True, "not supported yet"),
+        ("compiler_options", 3, "must be a string"),
+        ("command_line_arguments", "a 'b", "cannot be split"),
+        ("additional_files", "UEsDBA==", "not a zip archive"),
+        ("redirect_stderr_to_stdout", "yes", "true or false"),
         ("callback_url", "http://example.test/", "not supported yet"),
-        ("number_of_runs", 3, "not supported yet"),
+        ("number_of_runs", 21, "less than or equal to 20"),
+        ("number_of_runs", 0, "greater than 0"),
         ("cpu_extra_time", 2, "not supported yet"),
-        ("stack_limit", 1000, "not supported yet"),
-        ("max_processes_and_or_threads", 1, "not supported yet"),
+        ("stack_limit", 200_000, "less than or equal to 128000"),
+        ("max_processes_and_or_threads", 1.5, "not an integer"),
         ("enable_per_process_and_thread_memory_limit", True, "not supported yet"),
         ("enable_network", True, "never gives a job a network"),
         ("language_id", 9999, "language with id 9999 doesn't exist"),
@@ -127,7 +189,7 @@ def test_runtime_errors_split_by_signal_as_judge0_does() -> None:
     assert STATUSES[11] == "Runtime Error (NZEC)" and len(STATUSES) == 14
 
 
-def _row(stdout: str) -> SubmissionRow:
+def _row(stdout: str, **run_fields: Any) -> SubmissionRow:
     at = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)
     run = {
         "verdict": "accepted",
@@ -136,6 +198,7 @@ def _row(stdout: str) -> SubmissionRow:
         "wall_ms": 40,
         "memory_kb": 900,
         "stdout": stdout,
+        **run_fields,
     }
     outcome = {"verdict": "accepted", "run": run, "limits": {"time_ms": 5000, "memory_mb": 125}}
     return SubmissionRow(
@@ -158,12 +221,17 @@ def test_attributes_in_judge0_units_and_fields() -> None:
     assert encoded == {"stdout": "aGkK", "created_at": "2026-01-02T03:04:05.678Z", "language_id": 71}
 
 
-def test_output_that_was_not_utf8_is_refused_in_plain_text_with_judge0s_message() -> None:
-    attributes = all_attributes(_row("\ufffd\n"), SubmittedProgram("x", ""), RUNTIMES["python"])
+def test_output_that_was_not_utf8_is_refused_in_plain_text_and_sent_as_its_bytes() -> None:
+    raw = b"\xff\xfeok\n"
+    row = _row(raw.decode(errors="replace"), stdout_b64=base64.b64encode(raw).decode())
+    attributes = all_attributes(row, SubmittedProgram("x", ""), RUNTIMES["python"])
     with pytest.raises(CompatError) as caught:
         submission_view(attributes, DEFAULT_FIELDS, base64_encoded=False)
     assert caught.value.status_code == 400 and caught.value.body == {"error": NOT_UTF8}
-    assert submission_view(attributes, DEFAULT_FIELDS, base64_encoded=True)["stdout"]
+    encoded = submission_view(attributes, DEFAULT_FIELDS, base64_encoded=True)["stdout"]
+    assert base64.b64decode(encoded) == raw  # the program's bytes, not the text with U+FFFD
+    text = all_attributes(_row("\ufffd is text\n"), SubmittedProgram("x", ""), RUNTIMES["python"])
+    assert submission_view(text, DEFAULT_FIELDS, base64_encoded=False)["stdout"] == "\ufffd is text\n"
 
 
 def test_unknown_fields_in_the_query_are_refused_by_name() -> None:

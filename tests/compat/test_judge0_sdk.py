@@ -59,3 +59,27 @@ async def test_a_single_run_shows_runtime_errors_and_compile_errors(sdk_client: 
     )
     assert broken.status == judge0.Status.COMPILATION_ERROR
     assert broken.compile_output and "x" in broken.compile_output
+
+
+async def test_request_features_through_the_sdk(sdk_client: judge0.Client) -> None:
+    # The SDK zips additional_files itself and sends the rest as Judge0 attributes.
+    helper = judge0.File(name="helper.py", content="def shout(s):\n    return s.upper()\n")
+    # stdout is flushed before stderr is written: a pipe is block-buffered, so only then is the order fixed.
+    source = (
+        "import sys, helper\n"
+        "print(helper.shout(' '.join(sys.argv[1:])), flush=True)\n"
+        "print('e', file=sys.stderr)"
+    )
+    result = await asyncio.to_thread(
+        judge0.run,
+        client=sdk_client,
+        source_code=source,
+        language=judge0.PYTHON,
+        additional_files=judge0.Filesystem(content=[helper]),
+        command_line_arguments="one 'two three'",
+        redirect_stderr_to_stdout=True,
+        number_of_runs=2,
+    )
+    assert result.status == judge0.Status.ACCEPTED
+    assert result.stdout == "ONE TWO THREE\ne\n"
+    assert result.number_of_runs == 2

@@ -64,14 +64,40 @@ async def test_run_limits_map_to_the_jobs_limits(piston: httpx.AsyncClient) -> N
     assert (crash["run"]["status"], crash["run"]["code"]) == ("RE", 3)
 
 
+SQUARE = '#include "sq.h"\n#include <cstdio>\nint main() { printf("%d\\n", sq(7)); }'
+
+
+async def test_several_files_and_arguments(piston: httpx.AsyncClient) -> None:
+    body = {
+        "language": "python", "version": "*", "args": ["x y", "--z"],
+        "files": [
+            {"name": "main.py", "content": "import sys, lib\nprint(lib.joined(sys.argv[1:]))"},
+            {"name": "lib.py", "content": "def joined(a):\n    return '|'.join(a)\n"},
+            {"name": "blob", "content": "00ff", "encoding": "hex"},
+        ],
+    }  # fmt: skip
+    result = (await piston.post("/execute", json=body)).json()
+    assert result["run"]["stdout"] == "x y|--z\n", result
+    cpp = {
+        "language": "c++", "version": "*",
+        "files": [
+            {"name": "main.cpp", "content": SQUARE},
+            {"name": "sq.h", "content": "inline int sq(int n) { return n * n; }\n"},
+        ],
+    }  # fmt: skip
+    compiled = (await piston.post("/execute", json=cpp)).json()
+    assert compiled["compile"]["code"] == 0 and compiled["run"]["stdout"] == "49\n", compiled
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [
         ({"language": 5}, "language is required as a string"),
         ({"version": None}, "version is required as a string"),
-        ({"files": [{"content": "x"}, {"content": "y"}]}, "files: more than one file is not supported yet"),
+        ({"files": [{"content": "x"}, {"name": "../y", "content": "y"}]}, "files[1].name"),
+        ({"files": [{"content": "x"}, {"name": "main.py", "content": "y"}]}, "files[1].name"),
         ({"files": [{"content": "x", "encoding": "utf16"}]}, "files[0].encoding"),
-        ({"args": ["--flag"]}, "args is not supported yet"),
+        ({"args": ["a\u0000"]}, "args[0]"),
         ({"stdin": ["x"]}, "stdin is required as a string"),
         ({"run_timeout": 10**9}, "run_timeout cannot exceed"),
         ({"run_memory_limit": "lots"}, "run_memory_limit must be a number"),

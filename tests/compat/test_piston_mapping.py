@@ -8,7 +8,7 @@ import pytest
 
 from api.compat.errors import CompatError
 from api.compat.piston.catalog import find_runtime, piston_runtimes
-from api.compat.piston.requests import native_request, parse_execute
+from api.compat.piston.requests import native_request, parse_execute, piston_field
 from api.compat.piston.views import execute_view, stage_view
 from api.compat.versions import semantic_version
 from api.submissions.repository import SubmissionRow
@@ -81,6 +81,17 @@ def test_an_execute_body_maps_to_a_native_run() -> None:
         "stdin": "in",
         "limits": {"time_ms": 1000, "wall_ms": 2500, "memory_mb": 64},
     }
+    several = parse_execute(
+        {"language": "py", "version": "*", "args": ["-v", "two words"],
+         "files": [{"content": "import lib"}, {"name": "lib.py", "content": "x = 1"}, {"content": "ff00",
+                    "encoding": "hex"}]}
+    )  # fmt: skip
+    native = native_request(several, RUNTIMES["python"])
+    assert native["args"] == ["-v", "two words"]
+    assert native["files"] == [
+        {"path": "lib.py", "content": "x = 1"},
+        {"path": "file2.code", "content": "/wA=", "encoding": "base64"},  # Piston's name for it
+    ]
     defaults = parse_execute({"language": "c++", "version": "*", "files": [{"content": "int main(){}"}]})
     assert native_request(defaults, RUNTIMES["cpp"])["limits"] == {"time_ms": 3000, "wall_ms": 3000}
 
@@ -103,12 +114,16 @@ def test_an_execute_body_maps_to_a_native_run() -> None:
         ),
         ({"language": "py", "version": "*", "files": [{"content": "ff", "encoding": "hex"}]}, "not UTF-8"),
         (
-            {"language": "py", "version": "*", "files": [{"content": "x"}, {"content": "y"}]},
-            "not supported yet",
+            {
+                "language": "py",
+                "version": "*",
+                "files": [{"content": "x"}, {"content": "zz", "encoding": "hex"}],
+            },
+            "files[1].content is not valid hex",
         ),
         (
-            {"language": "py", "version": "*", "files": [{"content": "x"}], "args": ["a"]},
-            "args is not supported yet",
+            {"language": "py", "version": "*", "files": [{"content": "x"}, {"name": 5, "content": "y"}]},
+            "files[1].name must be a string",
         ),
         (
             {"language": "py", "version": "*", "files": [{"content": "x"}], "args": "a"},
@@ -134,6 +149,15 @@ def test_an_execute_body_maps_to_a_native_run() -> None:
 )
 def test_each_bad_field_is_refused_by_name(body: dict[str, Any], says: str) -> None:
     assert says in refusal(body)
+
+
+def test_native_refusals_name_pistons_fields() -> None:
+    assert piston_field("files.0.path") == "files[1].name"
+    assert piston_field("files.2.content") == "files[3].content"
+    assert piston_field("files") == "files"
+    assert piston_field("args.1") == "args[1]"
+    assert piston_field("source") == "files[0].content"
+    assert piston_field(None) == "request"
 
 
 def test_limits_beyond_the_clusters_and_tighter_compile_limits_are_refused() -> None:

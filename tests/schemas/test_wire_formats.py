@@ -40,6 +40,37 @@ def test_minimal_job_round_trips_with_defaults() -> None:
     assert decode_job(encode(job)) == job
 
 
+def test_request_features_round_trip_and_default_when_missing() -> None:
+    job_id = uuid4()
+    full = {
+        "v": 1, "id": str(job_id), "language": "cpp", "source": "x", "args": ["a", "b c"],
+        "compiler_options": ["-O0"], "redirect_stderr_to_stdout": True, "runs": 3,
+        "files": [
+            {"path": "lib/a.h", "content": "int a;"},
+            {"path": "b.bin", "content": "/w==", "encoding": "base64"},
+        ],
+        "limits": {"stack_kb": 65536, "processes": 8},
+    }  # fmt: skip
+    job = decode_job(orjson.dumps(full))
+    assert job.args == ["a", "b c"] and job.compiler_options == ["-O0"] and job.runs == 3
+    assert [f.data() for f in job.files] == [b"int a;", b"\xff"]
+    assert (job.limits.stack_kb, job.limits.processes) == (65536, 8)
+    assert decode_job(encode(job)) == job
+    # A producer that predates them sends none: the defaults are what the workers did before.
+    old = decode_job(orjson.dumps({"v": 1, "id": str(job_id), "language": "cpp", "source": "x"}))
+    assert (old.args, old.compiler_options, old.files, old.redirect_stderr_to_stdout, old.runs) == (
+        [],
+        [],
+        [],
+        False,
+        1,
+    )
+    assert (old.limits.stack_kb, old.limits.processes) == (None, None)
+    report = RunReport(verdict=Verdict.ACCEPTED, stdout="\ufffd", stdout_b64="/w==")
+    assert RunReport.model_validate_json(report.model_dump_json()).stdout_b64 == "/w=="
+    assert RunReport.model_validate({"verdict": "accepted"}).stdout_b64 is None
+
+
 def test_unknown_fields_are_ignored_within_v1() -> None:
     raw = orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "priority": "high"})
     assert decode_job(raw).language == "c"
@@ -67,6 +98,14 @@ def test_unknown_fields_are_ignored_within_v1() -> None:
             ),
             "compare",
         ),
+        (
+            orjson.dumps(
+                {"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "files": [{"path": "../x"}]}
+            ),
+            "files.0.path",
+        ),
+        (orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "runs": 0}), "runs"),
+        (orjson.dumps({"v": 1, "id": str(uuid4()), "language": "c", "source": "x", "args": [1]}), "args"),
     ],
 )
 def test_invalid_jobs_name_the_field(raw: bytes, field: str | None) -> None:

@@ -43,23 +43,18 @@ class Defaults:
     max_file_size: int = MAX_OUTPUT_KB
     cpu_extra_time: float = 1.0
     stack_limit: int = 64_000
+    max_stack_limit: int = 128_000
     max_processes_and_or_threads: int = 60
+    max_max_processes_and_or_threads: int = 120
     number_of_runs: int = 1
+    max_number_of_runs: int = 20
     max_submission_batch_size: int = 20
 
 
 DEFAULTS = Defaults()
 
 UNSUPPORTED_DEFAULTS: dict[str, object] = {
-    "compiler_options": "",
-    "command_line_arguments": "",
-    "additional_files": "",
-    "callback_url": "",
-    "redirect_stderr_to_stdout": False,
-    "number_of_runs": DEFAULTS.number_of_runs,
     "cpu_extra_time": DEFAULTS.cpu_extra_time,
-    "stack_limit": DEFAULTS.stack_limit,
-    "max_processes_and_or_threads": DEFAULTS.max_processes_and_or_threads,
     "enable_per_process_and_thread_time_limit": False,
     "enable_per_process_and_thread_memory_limit": False,
 }

@@ -16,7 +16,7 @@ from api.admin.auth import require_admin
 from api.compat.errors import CompatError, compat_error_handler, judge0_error, judge0_field_error
 from api.compat.judge0.catalog import DEFAULTS, STATUSES, judge0_languages
 from api.compat.judge0.requests import (
-    NATIVE_TO_JUDGE0_FIELD,
+    judge0_field,
     parse_judge0_submission,
     query_fields,
     query_flag,
@@ -34,6 +34,7 @@ from api.submissions.repository import (
     fetch_submission,
 )
 from api.submissions.requests import parse_submission_id
+from api.webhooks.deliveries import Shape
 from schemas import Status
 
 NOT_FOUND = "Not Found"
@@ -55,12 +56,13 @@ def _token(text: str) -> UUID:
 
 async def _create(services: Services, data: object, base64_encoded: bool) -> UUID:
     """Validate, translate and store one Judge0 submission; its token."""
-    submission = parse_judge0_submission(data, judge0_languages(services.runtimes), base64_encoded)
+    submission = parse_judge0_submission(
+        data, judge0_languages(services.runtimes), base64_encoded, services.settings.max_files_bytes
+    )
     try:
-        job = await submit_native(services, submission.native)
+        job = await submit_native(services, submission.native, Shape.JUDGE0)
     except ApiError as exc:
-        field = NATIVE_TO_JUDGE0_FIELD.get(exc.field or "", exc.field or "submission")
-        raise judge0_field_error(field, exc.message, exc.status_code) from None
+        raise judge0_field_error(judge0_field(exc.field), exc.message, exc.status_code) from None
     return job.id
 
 

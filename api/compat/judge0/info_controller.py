@@ -72,9 +72,12 @@ class Judge0InfoController(Controller):
         return Response(VERSION, media_type=MediaType.TEXT)
 
     @get("/config_info", summary="Configuration (Judge0)")
-    async def config_info(self) -> dict[str, Any]:
+    async def config_info(self, services: NamedDependency[Services]) -> dict[str, Any]:
         """Defaults and maximums in Judge0's terms; features not supported yet say ``false``."""
-        return config_info()
+        settings = services.settings
+        return config_info(
+            services.runtimes.values(), settings.max_files_bytes, settings.webhook_secret is not None
+        )
 
     @get("/system_info", summary="System (Judge0)")
     async def system_info(self) -> dict[str, str]:

@@ -4,11 +4,13 @@ into a native ``POST /api/v1/submissions`` body. Every refusal names the Judge0 
 import base64
 import binascii
 import math
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from api.compat.errors import judge0_field_error
+from api.compat.judge0.archives import unpack_additional_files
 from api.compat.judge0.catalog import DEFAULTS, UNSUPPORTED_DEFAULTS
 from common.runtimes import Runtime
 
@@ -28,8 +30,12 @@ ALL_FIELDS = (
 
 _TEXT_FIELDS = ("source_code", "stdin", "expected_output")
 _LIMIT_FIELDS = ("cpu_time_limit", "wall_time_limit", "memory_limit", "max_file_size")
+_RUN_FIELDS = (
+    "compiler_options", "command_line_arguments", "redirect_stderr_to_stdout", "number_of_runs",
+    "stack_limit", "max_processes_and_or_threads", "additional_files", "callback_url",
+)  # fmt: skip
 REQUEST_FIELDS = frozenset(
-    {"language_id", *_TEXT_FIELDS, *_LIMIT_FIELDS, "enable_network", *UNSUPPORTED_DEFAULTS}
+    {"language_id", *_TEXT_FIELDS, *_LIMIT_FIELDS, *_RUN_FIELDS, "enable_network", *UNSUPPORTED_DEFAULTS}
 )
 
 
@@ -120,6 +126,61 @@ def _check_unsupported(data: Mapping[str, Any]) -> None:
             )
 
 
+def _words(data: Mapping[str, Any], name: str) -> list[str]:
+    """A command-line string split as a shell splits words (quotes group, nothing is expanded: no
+    variables, globs or substitutions)."""
+    value = data.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, str):
+        raise judge0_field_error(name, "must be a string")
+    try:
+        return shlex.split(value)
+    except ValueError as exc:
+        raise judge0_field_error(name, f"cannot be split into arguments: {exc}") from None
+
+
+def _count(data: Mapping[str, Any], name: str, maximum: int) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise judge0_field_error(name, "is not an integer")
+    if value <= 0:
+        raise judge0_field_error(name, "must be greater than 0")
+    if value > maximum:
+        raise judge0_field_error(name, f"must be less than or equal to {maximum}")
+    return value
+
+
+def _run_options(data: Mapping[str, Any], max_files_bytes: int) -> dict[str, Any]:
+    """The native run options of a Judge0 submission: arguments, compiler flags, other files, stderr
+    into stdout and repeated runs, each only when asked for."""
+    options: dict[str, Any] = {}
+    if args := _words(data, "command_line_arguments"):
+        options["args"] = args
+    if flags := _words(data, "compiler_options"):
+        options["compiler_options"] = flags
+    redirect = data.get("redirect_stderr_to_stdout")
+    if redirect is not None and not isinstance(redirect, bool):
+        raise judge0_field_error("redirect_stderr_to_stdout", "must be true or false")
+    if redirect:
+        options["redirect_stderr_to_stdout"] = True
+    runs = _count(data, "number_of_runs", DEFAULTS.max_number_of_runs)
+    if runs is not None and runs != 1:
+        options["runs"] = runs
+    archive = data.get("additional_files")
+    if archive is not None and archive != "":
+        if not isinstance(archive, str):
+            raise judge0_field_error("additional_files", "must be a string (Base64 of a zip archive)")
+        options["files"] = unpack_additional_files(archive, max_files_bytes)
+    if data.get("callback_url") not in (None, ""):
+        options["callback_url"] = data["callback_url"]  # checked when submitted (the SSRF guard)
+    return options
+
+
 @dataclass(frozen=True, slots=True)
 class Judge0Submission:
     """A valid Judge0 submission, as the native request that runs it."""
@@ -129,11 +190,11 @@ class Judge0Submission:
 
 
 def parse_judge0_submission(
-    data: object, languages: Mapping[int, Runtime], base64_encoded: bool
+    data: object, languages: Mapping[int, Runtime], base64_encoded: bool, max_files_bytes: int = 0
 ) -> Judge0Submission:
     """Check one Judge0 submission body and translate it. With ``expected_output`` the program runs as
     one native test (compared as ``trim``: trailing whitespace ignored, as Judge0 does); without, as one
-    plain run on ``stdin``."""
+    plain run on ``stdin``. ``additional_files`` may unpack to ``max_files_bytes`` at most."""
     if not isinstance(data, dict):
         raise judge0_field_error("submission", "must be a JSON object")
     for name in data:
@@ -154,16 +215,24 @@ def parse_judge0_submission(
     wall = _number(data, "wall_time_limit", DEFAULTS.max_wall_time_limit) or DEFAULTS.wall_time_limit
     memory = _number(data, "memory_limit", DEFAULTS.max_memory_limit) or DEFAULTS.memory_limit
     files = _number(data, "max_file_size", DEFAULTS.max_file_size) or DEFAULTS.max_file_size
+    stack = _count(data, "stack_limit", DEFAULTS.max_stack_limit) or DEFAULTS.stack_limit
+    processes = _count(data, "max_processes_and_or_threads", DEFAULTS.max_max_processes_and_or_threads)
     runtime = languages[language_id]
+    limits = {
+        "time_ms": math.ceil(cpu * 1000),
+        "wall_ms": math.ceil(wall * 1000),
+        "memory_mb": math.ceil(memory / 1024),
+        "output_kb": math.ceil(files),
+        "stack_kb": max(64, stack),
+    }
+    if processes is not None:
+        # Only when asked: the workers' default (256) lets a JVM start its threads; Judge0's 60 may not.
+        limits["processes"] = processes
     native: dict[str, Any] = {
         "language": runtime.id,
         "source": source,
-        "limits": {
-            "time_ms": math.ceil(cpu * 1000),
-            "wall_ms": math.ceil(wall * 1000),
-            "memory_mb": math.ceil(memory / 1024),
-            "output_kb": math.ceil(files),
-        },
+        "limits": limits,
+        **_run_options(data, max_files_bytes),
     }
     if expected is None:
         native["stdin"] = stdin
@@ -181,5 +250,24 @@ NATIVE_TO_JUDGE0_FIELD = {
     "limits.wall_ms": "wall_time_limit",
     "limits.memory_mb": "memory_limit",
     "limits.output_kb": "max_file_size",
+    "limits.stack_kb": "stack_limit",
+    "limits.processes": "max_processes_and_or_threads",
+    "args": "command_line_arguments",
+    "compiler_options": "compiler_options",
+    "files": "additional_files",
+    "runs": "number_of_runs",
+    "redirect_stderr_to_stdout": "redirect_stderr_to_stdout",
+    "callback_url": "callback_url",
 }
-"""The Judge0 field behind each native field a native refusal (a size limit) can name."""
+"""The Judge0 field behind each native field a native refusal can name."""
+
+
+def judge0_field(native_field: str | None) -> str:
+    """The Judge0 field a native refusal of ``native_field`` is about (``compiler_options.2`` and
+    ``files.0.path`` name their list as a whole, as Judge0's fields are)."""
+    if not native_field:
+        return "submission"
+    for name in (native_field, native_field.split(".")[0]):
+        if name in NATIVE_TO_JUDGE0_FIELD:
+            return NATIVE_TO_JUDGE0_FIELD[name]
+    return native_field

@@ -7,6 +7,7 @@ from typing import Any
 
 from api.admin.repository import PoolsSnapshot
 from api.compat.judge0.catalog import DEFAULTS, VERSION
+from common.runtimes import Runtime
 
 MAX_QUEUE_SIZE = 2**31 - 1
 """Judge0 refuses submissions beyond a queue size; the cluster has no such bound (Kafka holds the queue)."""
@@ -19,19 +20,20 @@ ABOUT = {
 }
 
 
-def config_info() -> dict[str, Any]:
-    """Judge0's ``/config_info``: what this API accepts, in Judge0's terms (unsupported features off)."""
+def config_info(runtimes: Iterable[Runtime], max_files_bytes: int, callbacks: bool) -> dict[str, Any]:
+    """Judge0's ``/config_info``: what this API accepts, in Judge0's terms (unsupported features off).
+    Compiler options are allowed for the languages whose runtime has an allow-list of them."""
     return {
         "maintenance_mode": False,
         "enable_wait_result": True,
-        "enable_compiler_options": False,
-        "allowed_languages_for_compile_options": [],
-        "enable_command_line_arguments": False,
+        "enable_compiler_options": True,
+        "allowed_languages_for_compile_options": sorted(rt.name for rt in runtimes if rt.compiler_options),
+        "enable_command_line_arguments": True,
         "enable_submission_delete": True,
-        "enable_callbacks": False,
-        "callbacks_max_tries": 0,
+        "enable_callbacks": callbacks,
+        "callbacks_max_tries": 0,  # not a count here: retried for EXECUTIONER_WEBHOOK_RETRY_FOR_S
         "callbacks_timeout": 0.0,
-        "enable_additional_files": False,
+        "enable_additional_files": True,
         "max_queue_size": MAX_QUEUE_SIZE,
         "cpu_time_limit": DEFAULTS.cpu_time_limit,
         "max_cpu_time_limit": DEFAULTS.max_cpu_time_limit,
@@ -42,9 +44,9 @@ def config_info() -> dict[str, Any]:
         "memory_limit": DEFAULTS.memory_limit,
         "max_memory_limit": DEFAULTS.max_memory_limit,
         "stack_limit": DEFAULTS.stack_limit,
-        "max_stack_limit": DEFAULTS.stack_limit,
+        "max_stack_limit": DEFAULTS.max_stack_limit,
         "max_processes_and_or_threads": DEFAULTS.max_processes_and_or_threads,
-        "max_max_processes_and_or_threads": DEFAULTS.max_processes_and_or_threads,
+        "max_max_processes_and_or_threads": DEFAULTS.max_max_processes_and_or_threads,
         "enable_per_process_and_thread_time_limit": False,
         "allow_enable_per_process_and_thread_time_limit": False,
         "enable_per_process_and_thread_memory_limit": False,
@@ -52,9 +54,9 @@ def config_info() -> dict[str, Any]:
         "max_file_size": DEFAULTS.max_file_size,
         "max_max_file_size": DEFAULTS.max_file_size,
         "number_of_runs": DEFAULTS.number_of_runs,
-        "max_number_of_runs": DEFAULTS.number_of_runs,
+        "max_number_of_runs": DEFAULTS.max_number_of_runs,
         "redirect_stderr_to_stdout": False,
-        "max_extract_size": 0,
+        "max_extract_size": max_files_bytes // 1024,
         "enable_batched_submissions": True,
         "max_submission_batch_size": DEFAULTS.max_submission_batch_size,
         "submission_cache_duration": 0.0,

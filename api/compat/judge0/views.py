@@ -2,12 +2,13 @@
 figures in Judge0's units and, with ``base64_encoded``, text attributes in Base64."""
 
 import base64
+import shlex
 import signal
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from api.compat.errors import judge0_error
-from api.compat.judge0.catalog import STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
+from api.compat.judge0.catalog import DEFAULTS, STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
 from api.submissions.repository import SubmissionRow, SubmittedProgram
 from common.runtimes import Runtime
 from schemas import Limits, Outcome, RunReport, Status, Verdict
@@ -84,10 +85,47 @@ def _timestamp(row: SubmissionRow, name: str) -> str | None:
     return None if at is None else at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
 
 
-def _compile_output(outcome: Outcome | None) -> str | None:
+def _compile_output(outcome: Outcome | None) -> str | bytes | None:
     if outcome is None or outcome.compile is None:
         return None
-    return (outcome.compile.stdout + outcome.compile.stderr) or None
+    return _concatenated(
+        _output(outcome.compile.stdout, outcome.compile.stdout_b64),
+        _output(outcome.compile.stderr, outcome.compile.stderr_b64),
+    )
+
+
+def _output(text: str, b64: str | None) -> str | bytes | None:
+    """An output as Judge0 keeps it: its text, or its exact bytes when they are not UTF-8 (the worker
+    sent them as Base64 beside the text); None when empty."""
+    if b64 is not None:
+        return base64.b64decode(b64)
+    return text or None
+
+
+def _concatenated(first: str | bytes | None, second: str | bytes | None) -> str | bytes | None:
+    if first is None or second is None:
+        return first if second is None else second
+    if isinstance(first, str) and isinstance(second, str):
+        return first + second
+    as_bytes = [part.encode() if isinstance(part, str) else part for part in (first, second)]
+    return as_bytes[0] + as_bytes[1]
+
+
+def _run_options(spec: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
+    """The Judge0 attributes of the run options the submission was sent with."""
+    args = spec.get("args") or []
+    options = spec.get("compiler_options") or []
+    return {
+        "compiler_options": " ".join(options) or None,
+        "command_line_arguments": shlex.join(args) or None,
+        "redirect_stderr_to_stdout": bool(spec.get("redirect_stderr_to_stdout", False)),
+        "number_of_runs": spec.get("runs", 1),
+        "stack_limit": limits.stack_kb if limits.stack_kb is not None else DEFAULTS.stack_limit,
+        "max_processes_and_or_threads": limits.processes or DEFAULTS.max_processes_and_or_threads,
+        # The archive itself is not kept (only the paths of its files), so it cannot be shown back.
+        "additional_files": None,
+        "callback_url": None,  # kept with the delivery, not the submission
+    }
 
 
 def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runtime | None) -> dict[str, Any]:
@@ -106,13 +144,13 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
         "language_id": language_id,
         "stdin": tests[0].get("stdin", "") if tests else program.stdin,
         "expected_output": tests[0]["expected_output"] if tests else None,
-        "stdout": (run.stdout or None) if run is not None else None,
+        "stdout": _output(run.stdout, run.stdout_b64) if run is not None else None,
         "status_id": sid,
         "created_at": _timestamp(row, "created_at"),
         "finished_at": _timestamp(row, "finished_at"),
         "time": _seconds(run.time_ms) if run is not None else None,
         "memory": run.memory_kb if run is not None else None,
-        "stderr": (run.stderr or None) if run is not None else None,
+        "stderr": _output(run.stderr, run.stderr_b64) if run is not None else None,
         "token": row.id,
         "cpu_time_limit": _seconds(limits.time_ms),
         "wall_time_limit": _seconds(limits.wall_ms or 3 * limits.time_ms),
@@ -125,25 +163,26 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
         "wall_time": _seconds(run.wall_ms) if run is not None else None,
         "enable_network": False,
         **{name: (None if default == "" else default) for name, default in UNSUPPORTED_DEFAULTS.items()},
+        **_run_options(row.spec, limits),
         "status": {"id": sid, "description": STATUSES[sid]},
         "language": {"id": language_id, "name": runtime.name if runtime else row.language},
     }
 
 
 def _encode(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
     return base64.b64encode(value.encode()).decode() if isinstance(value, str) else value
 
 
 def submission_view(
     attributes: Mapping[str, Any], fields: Iterable[str], base64_encoded: bool
 ) -> dict[str, Any]:
-    """The ``fields`` of a submission's attributes, Base64-encoded where Judge0 would. Output the worker
-    could not decode as UTF-8 (it holds U+FFFD in its place) is refused in plain text, as Judge0 does."""
+    """The ``fields`` of a submission's attributes, Base64-encoded where Judge0 would (output that is
+    not UTF-8 as its exact bytes). Such output is refused in plain text, as Judge0 does."""
     view = {name: attributes[name] for name in fields}
     if base64_encoded:
         return {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
-    for name in ("stdout", "stderr", "compile_output"):
-        value = view.get(name)
-        if isinstance(value, str) and "\ufffd" in value:
-            raise judge0_error(400, NOT_UTF8)
+    if any(isinstance(value, bytes) for value in view.values()):
+        raise judge0_error(400, NOT_UTF8)
     return view

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 
 from api.compat.errors import CompatError, compat_error_handler, piston_error
 from api.compat.piston.catalog import find_runtime, piston_runtimes
-from api.compat.piston.requests import native_request, parse_execute
+from api.compat.piston.requests import native_request, parse_execute, piston_field
 from api.compat.piston.views import execute_view
 from api.compat.submit import submit_native
 from api.compat.waiting import wait_for_result
@@ -18,8 +18,6 @@ from api.lib.errors import ApiError
 from api.lib.responses import json_response
 from api.services import Services
 from schemas import Status
-
-_NATIVE_TO_PISTON_FIELD = {"source": "files[0].content", "stdin": "stdin"}
 
 
 class PistonController(Controller):
@@ -55,7 +53,7 @@ class PistonController(Controller):
         try:
             job = await submit_native(services, native_request(execute, entry.runtime))
         except ApiError as exc:
-            field = _NATIVE_TO_PISTON_FIELD.get(exc.field or "", exc.field or "request")
+            field = piston_field(exc.field)
             raise piston_error(f"{field}: {exc.message}", 413 if exc.status_code == 413 else 400) from None
         row = await wait_for_result(
             engine=services.engine,

@@ -5,7 +5,7 @@ import base64
 import binascii
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from api.compat.errors import piston_error
@@ -37,6 +37,9 @@ class PistonExecute:
     stdin: str
     numbers: dict[str, float]
     """The timeouts and memory limits it gave (Piston's units: ms, bytes)."""
+    files: list[dict[str, str]] = field(default_factory=list)
+    """``files[1:]`` as native files (``path``, ``content``, ``encoding``), written beside the program."""
+    args: list[str] = field(default_factory=list)
 
 
 def _string(data: Mapping[str, Any], name: str, *, default: str | None = None) -> str:
@@ -46,7 +49,8 @@ def _string(data: Mapping[str, Any], name: str, *, default: str | None = None) -
     return value
 
 
-def _file_content(file: object, index: int) -> str:
+def _checked_file(file: object, index: int) -> tuple[str, str, bytes]:
+    """A file's name, encoding and bytes; refused naming ``files[index]``."""
     where = f"files[{index}]"
     if not isinstance(file, dict):
         raise piston_error(f"{where} must be an object")
@@ -55,18 +59,35 @@ def _file_content(file: object, index: int) -> str:
         raise piston_error(f"{where}.content is required as a string")
     if encoding not in _ENCODINGS:
         raise piston_error(f"{where}.encoding must be one of {', '.join(_ENCODINGS)}")
-    if not isinstance(file.get("name", ""), str):
+    name = file.get("name")
+    if name is None:
+        name = f"file{index}.code"  # Piston's name for an unnamed file
+    if not isinstance(name, str):
         raise piston_error(f"{where}.name must be a string")
     if encoding == "utf8":
-        return content
+        return name, encoding, content.encode()
     try:
         raw = base64.b64decode(content, validate=True) if encoding == "base64" else bytes.fromhex(content)
     except (binascii.Error, ValueError):
         raise piston_error(f"{where}.content is not valid {encoding}") from None
+    return name, encoding, raw
+
+
+def _entry_point(file: object) -> str:
+    """``files[0]``, the program: text (the native source is)."""
+    _, _, raw = _checked_file(file, 0)
     try:
         return raw.decode()
     except UnicodeDecodeError:
-        raise piston_error(f"{where}.content is not UTF-8 text once decoded") from None
+        raise piston_error("files[0].content is not UTF-8 text once decoded") from None
+
+
+def _other_file(file: object, index: int) -> dict[str, str]:
+    """``files[index]`` (index >= 1) as a native file; its bytes kept exactly (Base64 unless text)."""
+    name, encoding, raw = _checked_file(file, index)
+    if encoding == "utf8":
+        return {"path": name, "content": raw.decode()}
+    return {"path": name, "content": base64.b64encode(raw).decode(), "encoding": "base64"}
 
 
 def parse_execute(data: object) -> PistonExecute:
@@ -78,9 +99,8 @@ def parse_execute(data: object) -> PistonExecute:
     files = data.get("files")
     if not isinstance(files, list) or not files:
         raise piston_error("files is required as a non-empty array")
-    contents = [_file_content(file, i) for i, file in enumerate(files)]
-    if len(contents) > 1:
-        raise piston_error("files: more than one file is not supported yet (files[0], the entry point, only)")
+    source = _entry_point(files[0])
+    others = [_other_file(file, index) for index, file in enumerate(files[1:], start=1)]
     for name in data:
         if name not in FIELDS:
             raise piston_error(f"{name} is not a field of Piston's execute request")
@@ -88,8 +108,6 @@ def parse_execute(data: object) -> PistonExecute:
     args = data.get("args", [])
     if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
         raise piston_error("args must be an array of strings")
-    if args:
-        raise piston_error("args is not supported yet: programs run without command-line arguments")
     numbers = {}
     for name in FIELDS - {"language", "version", "files", "stdin", "args"}:
         value = data.get(name)
@@ -102,7 +120,7 @@ def parse_execute(data: object) -> PistonExecute:
                 f"{name} must be a non-negative number" + (" or -1" if "memory" in name else "")
             )
         numbers[name] = float(value)
-    return PistonExecute(language, version, contents[0], stdin, numbers)
+    return PistonExecute(language, version, source, stdin, numbers, others, args)
 
 
 def _check_compile(execute: PistonExecute, runtime: Runtime) -> None:
@@ -133,7 +151,8 @@ def _bounded(execute: PistonExecute, name: str, default: float, limit: float) ->
 
 def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
     """The native submission that runs ``execute`` on ``runtime``: one plain run on ``stdin``, its CPU
-    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``."""
+    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``,
+    ``files[1:]`` beside the program and ``args`` as its arguments."""
     _check_compile(execute, runtime)
     cpu_ms = _bounded(execute, "run_cpu_time", DEFAULT_RUN_MS, MAX_TIME_MS)
     wall_ms = _bounded(execute, "run_timeout", DEFAULT_RUN_MS, 3 * MAX_TIME_MS)
@@ -141,4 +160,30 @@ def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
     memory = _bounded(execute, "run_memory_limit", NO_LIMIT, MAX_MEMORY_MB * 2**20)
     if memory != NO_LIMIT:
         limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
-    return {"language": runtime.id, "source": execute.source, "stdin": execute.stdin, "limits": limits}
+    native: dict[str, Any] = {
+        "language": runtime.id,
+        "source": execute.source,
+        "stdin": execute.stdin,
+        "limits": limits,
+    }
+    if execute.files:
+        native["files"] = execute.files
+    if execute.args:
+        native["args"] = execute.args
+    return native
+
+
+def piston_field(native_field: str | None) -> str:
+    """The Piston field a native refusal of ``native_field`` is about: ``files.0.path`` is
+    ``files[1].name`` (native ``files`` are Piston's second file on), ``args.2`` is ``args[2]``."""
+    if not native_field:
+        return "request"
+    parts = native_field.split(".")
+    if parts[0] == "source":
+        return "files[0].content"
+    if parts[0] == "files" and len(parts) >= 2 and parts[1].isdigit():
+        attribute = {"path": "name"}.get(parts[2], parts[2]) if len(parts) > 2 else ""
+        return f"files[{int(parts[1]) + 1}]" + (f".{attribute}" if attribute else "")
+    if parts[0] == "args" and len(parts) == 2:
+        return f"args[{parts[1]}]"
+    return native_field

@@ -1,0 +1,1 @@
+"""Webhooks: a submission's ``callback_url`` called once it finished (docs/webhooks.md)."""
