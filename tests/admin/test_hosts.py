@@ -6,7 +6,7 @@ drain it: every job finishes once, the pool never ends up doubled."""
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack import second_host
-from tests.admin.conftest import StartCluster, admin_client, pool_settles
+from tests.admin.conftest import StartCluster, pool_settles, scale
 from tests.admin.test_standby import logged, master_id, reported_master
 from tests.e2e.sse import read_events
 from tests.e2e.test_pipeline import submit
@@ -57,18 +57,6 @@ async def cluster(start_cluster: StartCluster, host2: second_host.SecondHost) ->
             "EXECUTIONER_STOP_GRACE_S": "30",
         }
     )
-
-
-@pytest.fixture
-async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with admin_client(cluster) as client:
-        yield client
-
-
-@pytest.fixture
-async def client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as http:
-        yield http
 
 
 async def hosts(admin: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
@@ -113,11 +101,6 @@ def cluster_containers(cluster: Cluster, host: second_host.SecondHost) -> dict[s
     return found
 
 
-async def scale(admin: httpx.AsyncClient, replicas: int) -> None:
-    reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": replicas})
-    assert reply.status_code == 200, reply.text
-
-
 async def finished_rows(cluster: Cluster, ids: list[str]) -> dict[str, str]:
     """Each finished submission's stored outcome (JSON), from MySQL: one row per id."""
     engine = create_async_engine(cluster.database_url)
@@ -153,29 +136,29 @@ async def images_copied(admin: httpx.AsyncClient, host2: second_host.SecondHost)
 
 
 async def test_scaled_to_4_the_workers_run_on_both_hosts(
-    cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
     # The second engine starts empty: the master copies the python image over before it places there.
-    assert (await eventually(lambda: images_copied(admin, host2), within_s=240))["problem"] is None
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2})
-    await pool_settles(admin, 4, within_s=240)
+    assert (await eventually(lambda: images_copied(cluster_admin, host2), within_s=240))["problem"] is None
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
+    await pool_settles(cluster_admin, 4, within_s=240)
 
 
 async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
     cluster: Cluster,
-    admin: httpx.AsyncClient,
+    cluster_admin: httpx.AsyncClient,
     client: httpx.AsyncClient,
     host2: second_host.SecondHost,
     artifacts: Path,
 ) -> None:
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2})
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
     accepted = [await submit(client, language="python", source=f"print({n} * 7)") for n in range(JOBS)]
     killed_at = time.monotonic()
     await asyncio.to_thread(second_host.kill_dockerd, host2)
-    found = await spread(admin, {HOST1: 4, host2.name: 0}, **{host2.name: "down"})
-    await pool_settles(admin, 4, within_s=120)
+    found = await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "down"})
+    await pool_settles(cluster_admin, 4, within_s=120)
     replaced_s = time.monotonic() - killed_at
     (artifacts / "hosts-replace-seconds.txt").write_text(
         f"second dockerd SIGKILLed -> 4 python workers running on {HOST1}: {replaced_s:.1f} s "
@@ -199,12 +182,12 @@ async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
     await asyncio.to_thread(second_host.restart_dockerd, host2)
 
     async def reconciled() -> dict[str, dict[str, Any]] | None:
-        found = await hosts(admin)
+        found = await hosts(cluster_admin)
         total = sum(h["workers"].get("python", 0) for h in found.values())
         return found if found[host2.name]["state"] == "up" and total == 4 else None
 
     await eventually(reconciled, within_s=120)
-    await pool_settles(admin, 4)
+    await pool_settles(cluster_admin, 4)
 
     async def no_leftovers() -> bool | None:
         states = await asyncio.to_thread(containers_on, host2)
@@ -214,41 +197,44 @@ async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
 
 
 async def test_a_drained_host_hands_its_workers_over_with_every_job_once(
-    cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster,
+    cluster_admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    host2: second_host.SecondHost,
 ) -> None:
-    await scale(admin, 2)
-    await pool_settles(admin, 2)
-    await scale(admin, 4)  # the two new ones go to the emptier host, the second one
-    await spread(admin, {HOST1: 2, host2.name: 2})
+    await scale(cluster_admin, 2)
+    await pool_settles(cluster_admin, 2)
+    await scale(cluster_admin, 4)  # the two new ones go to the emptier host, the second one
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
     accepted = [
         await submit(client, language="python", source=f"import time\ntime.sleep(1)\nprint({n})")
         for n in range(12)
     ]
-    reply = await admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "draining"})
+    reply = await cluster_admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "draining"})
     assert reply.status_code == 200 and reply.json()["state"] == "draining"
-    await spread(admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
+    await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
     results = await asyncio.wait_for(
         asyncio.gather(*(read_events(client, a["events"]) for a in accepted)), 180
     )
     assert [r[-1].data["stdout"] for r in results] == [f"{n}\n" for n in range(12)]
     for submission in accepted:  # nothing ran twice: one result per job on Kafka
         assert len(await cluster.result_events_on_kafka(submission["id"])) == 1
-    back = await admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
+    back = await cluster_admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
     assert back.json()["state"] == "up"
 
 
 async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
-    cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
     # Last in the module: it SIGKILLs the cluster's first master; the standby runs on until the end.
     # From none, once the second host has the image, so that placement spreads the four (it never
     # moves running workers).
-    await eventually(lambda: images_copied(admin, host2), within_s=240)
-    await scale(admin, 0)
-    await pool_settles(admin, 0)
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
-    before = {w["id"] for w in (await pool_settles(admin, 4))["workers"]}
+    await eventually(lambda: images_copied(cluster_admin, host2), within_s=240)
+    await scale(cluster_admin, 0)
+    await pool_settles(cluster_admin, 0)
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    before = {w["id"] for w in (await pool_settles(cluster_admin, 4))["workers"]}
     on_engines = await asyncio.to_thread(cluster_containers, cluster, host2)
     assert {name: len(names) for name, names in on_engines.items()} == {HOST1: 2, host2.name: 2}
 
@@ -261,21 +247,21 @@ async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
     standby_id = master_id(standby)
 
     async def took_over() -> dict[str, Any] | None:
-        master = await reported_master(admin)
+        master = await reported_master(cluster_admin)
         return master if master["id"] == standby_id and master["active"] else None
 
     await eventually(took_over, within_s=60)
     # It adopted the four on both engines as they were: none started again, none stopped.
-    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
-    assert {w["id"] for w in (await pool_settles(admin, 4))["workers"]} == before
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    assert {w["id"] for w in (await pool_settles(cluster_admin, 4))["workers"]} == before
     assert await asyncio.to_thread(cluster_containers, cluster, host2) == on_engines
 
     # And it acts on both: scaled to nothing, neither engine keeps a container of the cluster.
-    await scale(admin, 0)
+    await scale(cluster_admin, 0)
 
     async def emptied() -> bool | None:
         found = await asyncio.to_thread(cluster_containers, cluster, host2)
         return True if found == {HOST1: [], host2.name: []} else None
 
     await eventually(emptied, within_s=120)
-    await pool_settles(admin, 0)
+    await pool_settles(cluster_admin, 0)
