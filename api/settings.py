@@ -70,6 +70,10 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """How long a synchronous request of the compatible APIs waits for its submission to finish: Judge0's
     ``wait=true`` (then answered with the unfinished submission, as Judge0 does) and Piston's
     ``/api/v2/execute`` (then 504). Each waiting request holds one open HTTP connection."""
+    host_check_s: float = Field(default=15.0, ge=0, le=120)
+    """``POST /api/v1/admin/hosts`` waits this long for the active master's first try of the new engine:
+    one it cannot reach is refused (422 naming ``url``) and not kept. 0, or no active master: added
+    unchecked."""
     db_pool_size: int = Field(default=10, ge=1)
     """MySQL connections kept open per API process."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)

@@ -5,6 +5,7 @@ drain it: every job finishes once, the pool never ends up doubled."""
 
 import asyncio
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack import second_host
 from tests.admin.conftest import StartCluster, pool_settles, scale
+from tests.admin.test_admin_http import error_of
 from tests.admin.test_standby import logged, master_id, reported_master
 from tests.e2e.sse import read_events
 from tests.e2e.test_pipeline import submit
@@ -29,6 +31,7 @@ from tests.fixtures.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 HOST1 = "one"
+HOSTS = "/api/v1/admin/hosts"
 JOBS = 200
 
 
@@ -221,6 +224,39 @@ async def test_a_drained_host_hands_its_workers_over_with_every_job_once(
         assert len(await cluster.result_events_on_kafka(submission["id"])) == 1
     back = await cluster_admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
     assert back.json()["state"] == "up"
+
+
+async def test_the_hosts_api_refuses_what_the_master_cannot_do_naming_the_problem(
+    cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
+) -> None:
+    await scale(cluster_admin, 0)
+    await pool_settles(cluster_admin, 0)
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
+    # An engine the active master cannot reach is refused, not kept.
+    nowhere = f"unix:///run/executioner-nosuch-{secrets.token_hex(4)}.sock"
+    error = error_of(await cluster_admin.post(HOSTS, json={"name": "nowhere", "url": nowhere}), 422)
+    assert (error["code"], error["field"]) == ("host_unreachable", "url")
+    assert f"the master cannot reach {nowhere}: " in error["message"]
+    assert set(await hosts(cluster_admin)) == {HOST1, host2.name}
+    # Unknown names, and a host that runs workers, cannot be removed.
+    assert error_of(await cluster_admin.delete(f"{HOSTS}/nowhere"), 404)["code"] == "not_found"
+    assert (
+        error_of(await cluster_admin.put(f"{HOSTS}/nowhere", json={"state": "up"}), 404)["code"]
+        == "not_found"
+    )
+    busy = error_of(await cluster_admin.delete(f"{HOSTS}/{host2.name}"), 409)
+    assert busy["code"] == "host_not_empty" and "drain it" in busy["message"]
+    # Drained empty it goes; added again, the POST answers once the master reached it.
+    drained = await cluster_admin.put(f"{HOSTS}/{host2.name}", json={"state": "draining"})
+    assert drained.status_code == 200, drained.text
+    await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
+    assert (await cluster_admin.delete(f"{HOSTS}/{host2.name}")).status_code == 204
+    assert set(await hosts(cluster_admin)) == {HOST1}
+    added = await cluster_admin.post(HOSTS, json={"name": host2.name, "url": host2.url})
+    assert added.status_code == 201, added.text
+    assert added.json()["state"] == "up" and added.json()["observed_at"] is not None
+    assert added.json()["cpus"] is not None
 
 
 async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
