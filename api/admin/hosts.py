@@ -11,8 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.admin.host_requests import NewHost
-from api.admin.repository import read_pools
-from api.admin.views import master_view
 from api.lib.clock import utcnow
 from api.lib.errors import ApiError
 from common.tables import hosts
@@ -79,9 +77,10 @@ async def get_host(engine: AsyncEngine, name: str) -> HostView:
 
 
 async def add_host(engine: AsyncEngine, host: NewHost, check_s: float) -> HostView:
-    """Insert the host (``up``); 409 when the name is taken. While a master is active, wait up to
-    ``check_s`` for its first try of the engine: one it cannot reach is removed again and refused (422
-    naming ``url``); one not tried by then stays, and shows as ``down`` if it never answers."""
+    """Insert the host (``up``); 409 when the name is taken. Then (``check_s`` > 0: a master is active)
+    wait up to ``check_s`` for the master's first try of the engine: one it cannot reach is removed again
+    and refused (422 naming ``url``); one not tried by then stays, and shows as ``down`` if it never
+    answers."""
     try:
         async with engine.begin() as conn:
             await conn.execute(
@@ -89,18 +88,13 @@ async def add_host(engine: AsyncEngine, host: NewHost, check_s: float) -> HostVi
             )
     except IntegrityError:
         raise ApiError(409, "conflict", f"a host named {host.name!r} exists already", "name") from None
-    if check_s > 0 and await _master_active(engine):
+    if check_s > 0:
         error = await _first_try(engine, host.name, check_s)
         if error is not None:
             async with engine.begin() as conn:
                 await conn.execute(sa.delete(hosts).where(hosts.c.name == host.name, hosts.c.url == host.url))
             raise ApiError(422, "host_unreachable", f"the master cannot reach {host.url}: {error}", "url")
     return await get_host(engine, host.name)
-
-
-async def _master_active(engine: AsyncEngine) -> bool:
-    master = master_view(await read_pools(engine))
-    return master is not None and master["active"]
 
 
 async def _first_try(engine: AsyncEngine, name: str, within_s: float) -> str | None:

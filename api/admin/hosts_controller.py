@@ -9,6 +9,8 @@ from litestar.params import FromPath
 from api.admin.auth import require_admin
 from api.admin.host_requests import check_name, parse_host_state, parse_new_host
 from api.admin.hosts import HostView, add_host, delete_host, list_hosts, set_host_state
+from api.admin.repository import read_pools
+from api.admin.views import master_view
 from api.lib.errors import documented_errors
 from api.services import Services
 
@@ -53,7 +55,9 @@ class HostsController(Controller):
         to ``EXECUTIONER_HOST_CHECK_S`` for the active master's first try, and refuses (422, ``url``) an
         engine the master cannot reach. Without an active master the host is added unchecked."""
         new_host = parse_new_host(await request.body())
-        return await add_host(services.engine, new_host, services.settings.host_check_s)
+        master = master_view(await read_pools(services.engine))
+        check_s = services.settings.host_check_s if master is not None and master["active"] else 0.0
+        return await add_host(services.engine, new_host, check_s)
 
     @put(
         "/{name:str}",
