@@ -4,8 +4,10 @@ worker image onto it. Scale out over both, SIGKILL the second dockerd while jobs
 drain it: every job finishes once, the pool never ends up doubled."""
 
 import asyncio
+import contextlib
 import os
 import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +46,24 @@ def host2(services: Services) -> Iterator[second_host.SecondHost]:
         yield host
     finally:
         second_host.stop(host)
+    assert leftovers_of(host) == []
+
+
+def leftovers_of(host: second_host.SecondHost) -> list[str]:
+    """What of a stopped second host is still there: namespace, link, processes, socket, roots."""
+    found = [
+        str(p) for p in (Path("/run/netns", host.netns), host.socket, host.root, host.exec_root) if p.exists()
+    ]
+    if (
+        subprocess.run(["ip", "link", "show", host.veth_host], capture_output=True, check=False).returncode
+        == 0
+    ):
+        found.append(f"link {host.veth_host}")
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if any(str(root).encode() in cmdline.read_bytes() for root in (host.root, host.exec_root)):
+                found.append(f"process {cmdline.parent.name}")
+    return found
 
 
 @pytest.fixture(scope="module")
