@@ -249,6 +249,8 @@ async def test_a_drained_host_hands_its_workers_over_with_every_job_once(
 async def test_the_hosts_api_refuses_what_the_master_cannot_do_naming_the_problem(
     cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
+    # From none, once the second host has the image, so that placement spreads the four.
+    await eventually(lambda: images_copied(cluster_admin, host2), within_s=240)
     await scale(cluster_admin, 0)
     await pool_settles(cluster_admin, 0)
     await scale(cluster_admin, 4)
