@@ -87,6 +87,10 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """The longest wait between two attempts of one webhook."""
     webhook_poll_s: float = Field(default=0.5, gt=0, le=60)
     """How often the delivery task looks for finished submissions whose webhook is due."""
+    host_check_s: float = Field(default=15.0, ge=0, le=120)
+    """``POST /api/v1/admin/hosts`` waits this long for the active master's first try of the new engine:
+    one it cannot reach is refused (422 naming ``url``) and not kept. 0, or no active master: added
+    unchecked."""
     db_pool_size: int = Field(default=10, ge=1)
     """MySQL connections kept open per API process."""
     shutdown_grace_s: float = Field(default=10.0, ge=0)

@@ -23,6 +23,9 @@ EXIT_UNREACHABLE = 3
 """The API did not answer."""
 EXIT_CONFIG = 4
 """The command line is not configured (no token)."""
+HOST_CHECK_S = 15.0
+"""What ``POST /api/v1/admin/hosts`` may spend waiting for the master (the API's default
+``EXECUTIONER_HOST_CHECK_S``), on top of the usual timeout."""
 
 
 class AdminClient:
@@ -34,6 +37,7 @@ class AdminClient:
                 "set EXECUTIONER_ADMIN_TOKEN to the API's admin token (`make up` prints it)", EXIT_CONFIG
             )
         self._base = settings.api_url.rstrip("/")
+        self._timeout = settings.timeout_s
         self._http = httpx.Client(
             base_url=self._base,
             timeout=settings.timeout_s,
@@ -62,7 +66,8 @@ class AdminClient:
 
     def add_host(self, name: str, url: str) -> dict[str, Any]:
         """Add a Docker host."""
-        return self._request("POST", "/api/v1/admin/hosts", json={"name": name, "url": url})
+        body = {"name": name, "url": url}
+        return self._request("POST", "/api/v1/admin/hosts", json=body, timeout=self._timeout + HOST_CHECK_S)
 
     def set_host_state(self, name: str, state: str) -> dict[str, Any]:
         """Drain a host (``draining``) or put it back (``up``)."""

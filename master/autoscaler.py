@@ -149,5 +149,6 @@ class Autoscaler:
 
 
 def _occupying(status: PoolStatus) -> int:
-    """Containers of a reported pool that hold their resources (see :func:`master.capacity.occupying`)."""
+    """Containers of a reported pool that hold their resources: all but the dead ones (one being stopped
+    holds its memory until it is gone)."""
     return sum(1 for c in status.containers if c.state not in DEAD_STATES)

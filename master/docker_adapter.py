@@ -35,6 +35,10 @@ class VersionCommandFailed(RuntimeError):
 def connect(docker_url: str | None, timeout: float = 60) -> Any:
     """A Docker client for ``docker_url``, or configured from the environment like the docker CLI
     (``DOCKER_HOST``...). Blocking: it asks the daemon for its API version. ``timeout``: of each call."""
+    if docker_url and docker_url.startswith("ssh://"):
+        # The ssh program, as the docker CLI uses it (the SDK's other way needs paramiko): ~/.ssh/config,
+        # known_hosts and agents apply, and the remote end runs `docker system dial-stdio`.
+        return docker.DockerClient(base_url=docker_url, timeout=timeout, use_ssh_client=True)
     if docker_url:
         # TLS as the docker CLI configures it (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), for tcp:// hosts.
         options = docker.utils.kwargs_from_env()

@@ -122,5 +122,6 @@ def host_reports(hosts: Hosts, view: FleetView, now: datetime) -> dict[str, Host
             images_ok=view.images_ok[engine.name],
             problem=view.problems[engine.name],
             observed_at=now,
+            error=engine.last_error if engine.failing_since is not None else None,
         )
     return reports

@@ -1,5 +1,5 @@
-"""Notices a changed ``pools`` table (an admin's ``PUT``) within ``pools_poll_s`` and wakes the
-reconcile loop, which otherwise re-reads the desired counts only every ``resync_s``."""
+"""Notices a changed ``pools`` table or ``hosts`` row (an admin's ``PUT`` or ``POST``) within
+``pools_poll_s`` and wakes the reconcile loop, which otherwise re-reads them only every ``resync_s``."""
 
 import asyncio
 import logging

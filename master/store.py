@@ -184,9 +184,13 @@ class Store:
             return bool(result.rowcount == 1)
 
     async def pools_version(self) -> tuple[tuple[object, ...], ...]:
-        """Every ``pools`` row as a tuple: compared between two reads, it tells whether anything changed."""
+        """Every ``pools`` row and what admins set of every ``hosts`` row, as tuples: compared between
+        two reads, it tells whether an admin changed anything (a host added or drained included)."""
         async with self._engine.connect() as conn:
-            rows = await conn.execute(select(pools).order_by(pools.c.language))
+            rows = list(await conn.execute(select(pools).order_by(pools.c.language)))
+            rows += await conn.execute(
+                select(hosts.c.name, hosts.c.url, hosts.c.state).order_by(hosts.c.name)
+            )
             return tuple(tuple(row) for row in rows)
 
     async def write_status(self, statuses: Mapping[str, PoolStatus]) -> None:

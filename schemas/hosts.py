@@ -31,3 +31,6 @@ class HostReport(BaseModel):
     problem: str | None
     """Why the host takes fewer workers than it could (unreachable, an image it cannot get...)."""
     observed_at: datetime
+    error: str | None = None
+    """While the engine does not answer: the last connection or ping error (None before the master's
+    first try, so the admin API can tell "not tried yet" from "tried and failed")."""

@@ -1,6 +1,7 @@
 """The ``hosts`` rows for the admin API: each engine as an admin configured it and as the active master
 last observed it (``hosts.observed``, :class:`schemas.hosts.HostReport`)."""
 
+import asyncio
 import logging
 from typing import Any, TypedDict
 
@@ -16,6 +17,9 @@ from common.tables import hosts
 from schemas.hosts import HostReport
 
 log = logging.getLogger(__name__)
+
+_CHECK_POLL_S = 0.25
+"""How often ``POST`` re-reads a new host's row while it waits for the master's first try."""
 
 
 class HostView(TypedDict):
@@ -72,8 +76,11 @@ async def get_host(engine: AsyncEngine, name: str) -> HostView:
     return _view(row)
 
 
-async def add_host(engine: AsyncEngine, host: NewHost) -> HostView:
-    """Insert the host (``up``); 409 when the name is taken."""
+async def add_host(engine: AsyncEngine, host: NewHost, check_s: float) -> HostView:
+    """Insert the host (``up``); 409 when the name is taken. Then (``check_s`` > 0: a master is active)
+    wait up to ``check_s`` for the master's first try of the engine: one it cannot reach is removed again
+    and refused (422 naming ``url``); one not tried by then stays, and shows as ``down`` if it never
+    answers."""
     try:
         async with engine.begin() as conn:
             await conn.execute(
@@ -81,7 +88,29 @@ async def add_host(engine: AsyncEngine, host: NewHost) -> HostView:
             )
     except IntegrityError:
         raise ApiError(409, "conflict", f"a host named {host.name!r} exists already", "name") from None
+    if check_s > 0:
+        error = await _first_try(engine, host.name, check_s)
+        if error is not None:
+            async with engine.begin() as conn:
+                await conn.execute(sa.delete(hosts).where(hosts.c.name == host.name, hosts.c.url == host.url))
+            raise ApiError(422, "host_unreachable", f"the master cannot reach {host.url}: {error}", "url")
     return await get_host(engine, host.name)
+
+
+async def _first_try(engine: AsyncEngine, name: str, within_s: float) -> str | None:
+    """The error of the master's first connection to host ``name``, None once it answered or when the
+    master has not tried within ``within_s`` (it reports every pass; a new row wakes it within
+    ``EXECUTIONER_POOLS_POLL_S``)."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while asyncio.get_running_loop().time() < deadline:
+        async with engine.connect() as conn:
+            observed = await conn.scalar(sa.select(hosts.c.observed).where(hosts.c.name == name))
+        if observed is not None:
+            report = HostReport.model_validate_json(observed)
+            if report.reachable or report.error is not None:
+                return report.error if not report.reachable else None
+        await asyncio.sleep(_CHECK_POLL_S)
+    return None
 
 
 async def set_host_state(engine: AsyncEngine, name: str, state: str) -> HostView:

@@ -9,6 +9,8 @@ from litestar.params import FromPath
 from api.admin.auth import require_admin
 from api.admin.host_requests import check_name, parse_host_state, parse_new_host
 from api.admin.hosts import HostView, add_host, delete_host, list_hosts, set_host_state
+from api.admin.repository import read_pools
+from api.admin.views import master_view
 from api.lib.errors import documented_errors
 from api.services import Services
 
@@ -40,13 +42,22 @@ class HostsController(Controller):
         "/",
         summary="Add a Docker host",
         responses=documented_errors(
-            {**_AUTH_ERRORS, **_BODY_ERRORS, 409: "The name is taken.", 422: "A bad name or url."}
+            {
+                **_AUTH_ERRORS,
+                **_BODY_ERRORS,
+                409: "The name is taken.",
+                422: "A bad name or url, or an engine the active master cannot reach.",
+            }
         ),
     )
     async def add(self, request: Request[Any, Any, Any], services: NamedDependency[Services]) -> HostView:
-        """``{"name": "b", "url": "ssh://ops@b"}``. The active master connects within a pass; an engine it
-        cannot reach shows as ``down`` with the error after ``EXECUTIONER_HOST_DOWN_S``."""
-        return await add_host(services.engine, parse_new_host(await request.body()))
+        """``{"name": "b", "url": "ssh://ops@b"}``. The API never connects to engines itself: it waits up
+        to ``EXECUTIONER_HOST_CHECK_S`` for the active master's first try, and refuses (422, ``url``) an
+        engine the master cannot reach. Without an active master the host is added unchecked."""
+        new_host = parse_new_host(await request.body())
+        master = master_view(await read_pools(services.engine))
+        check_s = services.settings.host_check_s if master is not None and master["active"] else 0.0
+        return await add_host(services.engine, new_host, check_s)
 
     @put(
         "/{name:str}",

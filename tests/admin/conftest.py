@@ -2,7 +2,9 @@
 
 * ``admin_api``: an in-process API with an admin token, in a fresh database (no master): HTTP contract.
 * ``start_cluster``: whole clusters (API and master processes, python worker containers) with their own
-  settings, for what only Docker can show: scaling, draining, autoscaling, standby masters.
+  settings, for what only Docker can show: scaling, draining, autoscaling, standby masters. A module
+  that defines a ``cluster`` fixture gets ``cluster_admin`` (its API with the admin token), and
+  tests/conftest.py's ``client`` then talks to that cluster.
 """
 
 import contextlib
@@ -106,6 +108,19 @@ def admin_client(cluster: Cluster) -> httpx.AsyncClient:
     """A client of the cluster's API with its admin token."""
     headers = {"Authorization": f"Bearer {CLUSTER_TOKEN}"}
     return httpx.AsyncClient(base_url=cluster.api_url, headers=headers, timeout=60)
+
+
+@pytest.fixture
+async def cluster_admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the module's ``cluster`` API with its admin token."""
+    async with admin_client(cluster) as http:
+        yield http
+
+
+async def scale(client: httpx.AsyncClient, replicas: int, language: str = "python") -> None:
+    """Ask for ``replicas`` workers of ``language`` (``PUT /api/v1/admin/pools/{language}``)."""
+    reply = await client.put(f"/api/v1/admin/pools/{language}", json={"replicas": replicas})
+    assert reply.status_code == 200, reply.text
 
 
 async def pool(client: httpx.AsyncClient, language: str = "python") -> dict[str, Any]:

@@ -2,12 +2,11 @@
 once the queue is empty (short timers via the settings)."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.admin.conftest import StartCluster, admin_client, pool, pool_settles
+from tests.admin.conftest import StartCluster, pool, pool_settles
 from tests.e2e.sse import read_events
 from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
@@ -31,19 +30,13 @@ async def cluster(start_cluster: StartCluster) -> Cluster:
     return await start_cluster(SETTINGS)
 
 
-@pytest.fixture
-async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with admin_client(cluster) as client:
-        yield client
-
-
 async def test_a_burst_grows_the_pool_to_its_max_and_it_falls_back_to_its_min(
-    cluster: Cluster, admin: httpx.AsyncClient
+    cluster: Cluster, cluster_admin: httpx.AsyncClient
 ) -> None:
-    reply = await admin.put("/api/v1/admin/pools/python", json={"min": 1, "max": 3})
+    reply = await cluster_admin.put("/api/v1/admin/pools/python", json={"min": 1, "max": 3})
     assert reply.status_code == 200, reply.text
     assert (reply.json()["min"], reply.json()["max"], reply.json()["autoscale"]) == (1, 3, True)
-    idle = await pool_settles(admin, 1)
+    idle = await pool_settles(cluster_admin, 1)
     assert idle["lag"] == 0
 
     async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client:
@@ -53,11 +46,11 @@ async def test_a_burst_grows_the_pool_to_its_max_and_it_falls_back_to_its_min(
         ]
 
         async def lagging() -> int | None:  # the master reports the queue it sees
-            lag = (await pool(admin))["lag"]
+            lag = (await pool(cluster_admin))["lag"]
             return lag if lag is not None and lag > 2 else None
 
         assert await eventually(lagging, within_s=60) <= 12
-        grown = await pool_settles(admin, 3, within_s=120)
+        grown = await pool_settles(cluster_admin, 3, within_s=120)
         assert grown["desired"] == 3  # capped at max although 12 jobs ask for 6
         results = await asyncio.wait_for(
             asyncio.gather(*(read_events(client, b["events"]) for b in burst)), 240
@@ -66,11 +59,11 @@ async def test_a_burst_grows_the_pool_to_its_max_and_it_falls_back_to_its_min(
     assert [(f["verdict"], f["stdout"]) for f in finals] == [("accepted", f"{n}\n") for n in range(12)]
     assert len({f["worker"] for f in finals}) > 1  # the extra workers took part
 
-    shrunk = await pool_settles(admin, 1, within_s=120)
+    shrunk = await pool_settles(cluster_admin, 1, within_s=120)
     assert (shrunk["desired"], shrunk["problem"]) == (1, None)
 
     async def drained() -> int | None:  # the last commit lands a moment after the last result
-        lag = (await pool(admin))["lag"]
+        lag = (await pool(cluster_admin))["lag"]
         return lag if lag == 0 else None
 
     assert await eventually(drained) == 0

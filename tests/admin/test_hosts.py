@@ -4,9 +4,12 @@ worker image onto it. Scale out over both, SIGKILL the second dockerd while jobs
 drain it: every job finishes once, the pool never ends up doubled."""
 
 import asyncio
+import contextlib
 import os
+import secrets
+import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack import second_host
-from tests.admin.conftest import StartCluster, admin_client, pool_settles
+from tests.admin.conftest import StartCluster, pool_settles, scale
+from tests.admin.test_admin_http import error_of
 from tests.admin.test_standby import logged, master_id, reported_master
 from tests.e2e.sse import read_events
 from tests.e2e.test_pipeline import submit
@@ -29,6 +33,7 @@ from tests.fixtures.waiting import eventually
 pytestmark = pytest.mark.e2e
 
 HOST1 = "one"
+HOSTS = "/api/v1/admin/hosts"
 JOBS = 200
 
 
@@ -41,6 +46,24 @@ def host2(services: Services) -> Iterator[second_host.SecondHost]:
         yield host
     finally:
         second_host.stop(host)
+    assert leftovers_of(host) == []
+
+
+def leftovers_of(host: second_host.SecondHost) -> list[str]:
+    """What of a stopped second host is still there: namespace, link, processes, socket, roots."""
+    found = [
+        str(p) for p in (Path("/run/netns", host.netns), host.socket, host.root, host.exec_root) if p.exists()
+    ]
+    if (
+        subprocess.run(["ip", "link", "show", host.veth_host], capture_output=True, check=False).returncode
+        == 0
+    ):
+        found.append(f"link {host.veth_host}")
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if any(str(root).encode() in cmdline.read_bytes() for root in (host.root, host.exec_root)):
+                found.append(f"process {cmdline.parent.name}")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +80,6 @@ async def cluster(start_cluster: StartCluster, host2: second_host.SecondHost) ->
             "EXECUTIONER_STOP_GRACE_S": "30",
         }
     )
-
-
-@pytest.fixture
-async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with admin_client(cluster) as client:
-        yield client
-
-
-@pytest.fixture
-async def client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as http:
-        yield http
 
 
 async def hosts(admin: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
@@ -113,11 +124,6 @@ def cluster_containers(cluster: Cluster, host: second_host.SecondHost) -> dict[s
     return found
 
 
-async def scale(admin: httpx.AsyncClient, replicas: int) -> None:
-    reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": replicas})
-    assert reply.status_code == 200, reply.text
-
-
 async def finished_rows(cluster: Cluster, ids: list[str]) -> dict[str, str]:
     """Each finished submission's stored outcome (JSON), from MySQL: one row per id."""
     engine = create_async_engine(cluster.database_url)
@@ -153,29 +159,29 @@ async def images_copied(admin: httpx.AsyncClient, host2: second_host.SecondHost)
 
 
 async def test_scaled_to_4_the_workers_run_on_both_hosts(
-    cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
     # The second engine starts empty: the master copies the python image over before it places there.
-    assert (await eventually(lambda: images_copied(admin, host2), within_s=240))["problem"] is None
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2})
-    await pool_settles(admin, 4, within_s=240)
+    assert (await eventually(lambda: images_copied(cluster_admin, host2), within_s=240))["problem"] is None
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
+    await pool_settles(cluster_admin, 4, within_s=240)
 
 
 async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
     cluster: Cluster,
-    admin: httpx.AsyncClient,
+    cluster_admin: httpx.AsyncClient,
     client: httpx.AsyncClient,
     host2: second_host.SecondHost,
     artifacts: Path,
 ) -> None:
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2})
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
     accepted = [await submit(client, language="python", source=f"print({n} * 7)") for n in range(JOBS)]
     killed_at = time.monotonic()
     await asyncio.to_thread(second_host.kill_dockerd, host2)
-    found = await spread(admin, {HOST1: 4, host2.name: 0}, **{host2.name: "down"})
-    await pool_settles(admin, 4, within_s=120)
+    found = await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "down"})
+    await pool_settles(cluster_admin, 4, within_s=120)
     replaced_s = time.monotonic() - killed_at
     (artifacts / "hosts-replace-seconds.txt").write_text(
         f"second dockerd SIGKILLed -> 4 python workers running on {HOST1}: {replaced_s:.1f} s "
@@ -199,12 +205,12 @@ async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
     await asyncio.to_thread(second_host.restart_dockerd, host2)
 
     async def reconciled() -> dict[str, dict[str, Any]] | None:
-        found = await hosts(admin)
+        found = await hosts(cluster_admin)
         total = sum(h["workers"].get("python", 0) for h in found.values())
         return found if found[host2.name]["state"] == "up" and total == 4 else None
 
     await eventually(reconciled, within_s=120)
-    await pool_settles(admin, 4)
+    await pool_settles(cluster_admin, 4)
 
     async def no_leftovers() -> bool | None:
         states = await asyncio.to_thread(containers_on, host2)
@@ -214,41 +220,79 @@ async def test_a_killed_engine_is_marked_down_and_its_workers_replaced(
 
 
 async def test_a_drained_host_hands_its_workers_over_with_every_job_once(
-    cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster,
+    cluster_admin: httpx.AsyncClient,
+    client: httpx.AsyncClient,
+    host2: second_host.SecondHost,
 ) -> None:
-    await scale(admin, 2)
-    await pool_settles(admin, 2)
-    await scale(admin, 4)  # the two new ones go to the emptier host, the second one
-    await spread(admin, {HOST1: 2, host2.name: 2})
+    await scale(cluster_admin, 2)
+    await pool_settles(cluster_admin, 2)
+    await scale(cluster_admin, 4)  # the two new ones go to the emptier host, the second one
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
     accepted = [
         await submit(client, language="python", source=f"import time\ntime.sleep(1)\nprint({n})")
         for n in range(12)
     ]
-    reply = await admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "draining"})
+    reply = await cluster_admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "draining"})
     assert reply.status_code == 200 and reply.json()["state"] == "draining"
-    await spread(admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
+    await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
     results = await asyncio.wait_for(
         asyncio.gather(*(read_events(client, a["events"]) for a in accepted)), 180
     )
     assert [r[-1].data["stdout"] for r in results] == [f"{n}\n" for n in range(12)]
     for submission in accepted:  # nothing ran twice: one result per job on Kafka
         assert len(await cluster.result_events_on_kafka(submission["id"])) == 1
-    back = await admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
+    back = await cluster_admin.put(f"/api/v1/admin/hosts/{host2.name}", json={"state": "up"})
     assert back.json()["state"] == "up"
 
 
+async def test_the_hosts_api_refuses_what_the_master_cannot_do_naming_the_problem(
+    cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
+) -> None:
+    # From none, once the second host has the image, so that placement spreads the four.
+    await eventually(lambda: images_copied(cluster_admin, host2), within_s=240)
+    await scale(cluster_admin, 0)
+    await pool_settles(cluster_admin, 0)
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2})
+    # An engine the active master cannot reach is refused, not kept.
+    nowhere = f"unix:///run/executioner-nosuch-{secrets.token_hex(4)}.sock"
+    error = error_of(await cluster_admin.post(HOSTS, json={"name": "nowhere", "url": nowhere}), 422)
+    assert (error["code"], error["field"]) == ("host_unreachable", "url")
+    assert f"the master cannot reach {nowhere}: " in error["message"]
+    assert set(await hosts(cluster_admin)) == {HOST1, host2.name}
+    # Unknown names, and a host that runs workers, cannot be removed.
+    assert error_of(await cluster_admin.delete(f"{HOSTS}/nowhere"), 404)["code"] == "not_found"
+    assert (
+        error_of(await cluster_admin.put(f"{HOSTS}/nowhere", json={"state": "up"}), 404)["code"]
+        == "not_found"
+    )
+    busy = error_of(await cluster_admin.delete(f"{HOSTS}/{host2.name}"), 409)
+    assert busy["code"] == "host_not_empty" and "drain it" in busy["message"]
+    # Drained empty it goes; added again, the POST answers once the master reached it.
+    drained = await cluster_admin.put(f"{HOSTS}/{host2.name}", json={"state": "draining"})
+    assert drained.status_code == 200, drained.text
+    await spread(cluster_admin, {HOST1: 4, host2.name: 0}, **{host2.name: "draining"})
+    assert (await cluster_admin.delete(f"{HOSTS}/{host2.name}")).status_code == 204
+    assert set(await hosts(cluster_admin)) == {HOST1}
+    added = await cluster_admin.post(HOSTS, json={"name": host2.name, "url": host2.url})
+    assert added.status_code == 201, added.text
+    assert added.json()["state"] == "up" and added.json()["observed_at"] is not None
+    assert added.json()["cpus"] is not None
+
+
 async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
-    cluster: Cluster, admin: httpx.AsyncClient, host2: second_host.SecondHost
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, host2: second_host.SecondHost
 ) -> None:
     # Last in the module: it SIGKILLs the cluster's first master; the standby runs on until the end.
     # From none, once the second host has the image, so that placement spreads the four (it never
     # moves running workers).
-    await eventually(lambda: images_copied(admin, host2), within_s=240)
-    await scale(admin, 0)
-    await pool_settles(admin, 0)
-    await scale(admin, 4)
-    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
-    before = {w["id"] for w in (await pool_settles(admin, 4))["workers"]}
+    await eventually(lambda: images_copied(cluster_admin, host2), within_s=240)
+    await scale(cluster_admin, 0)
+    await pool_settles(cluster_admin, 0)
+    await scale(cluster_admin, 4)
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    before = {w["id"] for w in (await pool_settles(cluster_admin, 4))["workers"]}
     on_engines = await asyncio.to_thread(cluster_containers, cluster, host2)
     assert {name: len(names) for name, names in on_engines.items()} == {HOST1: 2, host2.name: 2}
 
@@ -261,21 +305,21 @@ async def test_a_standby_master_takes_over_the_workers_of_both_hosts(
     standby_id = master_id(standby)
 
     async def took_over() -> dict[str, Any] | None:
-        master = await reported_master(admin)
+        master = await reported_master(cluster_admin)
         return master if master["id"] == standby_id and master["active"] else None
 
     await eventually(took_over, within_s=60)
     # It adopted the four on both engines as they were: none started again, none stopped.
-    await spread(admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
-    assert {w["id"] for w in (await pool_settles(admin, 4))["workers"]} == before
+    await spread(cluster_admin, {HOST1: 2, host2.name: 2}, **{HOST1: "up", host2.name: "up"})
+    assert {w["id"] for w in (await pool_settles(cluster_admin, 4))["workers"]} == before
     assert await asyncio.to_thread(cluster_containers, cluster, host2) == on_engines
 
     # And it acts on both: scaled to nothing, neither engine keeps a container of the cluster.
-    await scale(admin, 0)
+    await scale(cluster_admin, 0)
 
     async def emptied() -> bool | None:
         found = await asyncio.to_thread(cluster_containers, cluster, host2)
         return True if found == {HOST1: [], host2.name: []} else None
 
     await eventually(emptied, within_s=120)
-    await pool_settles(admin, 0)
+    await pool_settles(cluster_admin, 0)

@@ -4,7 +4,6 @@ a scale-down while jobs run (each finishes exactly once), the host capacity budg
 import asyncio
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from master.docker_adapter import parse_time
-from tests.admin.conftest import StartCluster, admin_client, pool, pool_settles
+from tests.admin.conftest import StartCluster, pool, pool_settles, scale
 from tests.e2e.sse import is_running, read_events
 from tests.e2e.test_pipeline import submit
 from tests.fixtures.cluster import Cluster
@@ -35,23 +34,6 @@ SETTINGS = {
 async def cluster(start_cluster: StartCluster) -> Cluster:
     """One cluster for the module; each test sets the size it starts from."""
     return await start_cluster(SETTINGS)
-
-
-@pytest.fixture
-async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with admin_client(cluster) as client:
-        yield client
-
-
-@pytest.fixture
-async def client(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as http:
-        yield http
-
-
-async def scale(admin: httpx.AsyncClient, replicas: int) -> None:
-    reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": replicas})
-    assert reply.status_code == 200, reply.text
 
 
 def docker_workers(cluster: Cluster) -> dict[str, Any]:
@@ -80,14 +62,14 @@ def milestones(container: Any) -> dict[str, float]:
 
 
 async def test_scale_1_3_1_is_what_docker_runs(
-    cluster: Cluster, admin: httpx.AsyncClient, artifacts: Path
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, artifacts: Path
 ) -> None:
-    await scale(admin, 1)
-    (original,) = (await pool_settles(admin, 1))["workers"]
+    await scale(cluster_admin, 1)
+    (original,) = (await pool_settles(cluster_admin, 1))["workers"]
 
     put_at = time.time()
-    await scale(admin, 3)
-    grown = await pool_settles(admin, 3)
+    await scale(cluster_admin, 3)
+    grown = await pool_settles(cluster_admin, 3)
     running = await asyncio.to_thread(docker_workers, cluster)
     assert sorted(running) == sorted(w["id"] for w in grown["workers"])
     new = [running[w["id"]] for w in grown["workers"] if w["id"] != original["id"]]
@@ -109,19 +91,19 @@ async def test_scale_1_3_1_is_what_docker_runs(
     # Only the order is asserted: how fast a scale-up is belongs to `make bench`, not to a timed test.
     assert 0 < since_put["running"] < since_put["assigned"]
 
-    await scale(admin, 1)
-    shrunk = await pool_settles(admin, 1)
+    await scale(cluster_admin, 1)
+    shrunk = await pool_settles(cluster_admin, 1)
     assert [w["id"] for w in shrunk["workers"]] == [original["id"]]  # the oldest stays
     assert list(await asyncio.to_thread(docker_workers, cluster)) == [original["id"]]
 
 
-async def test_a_killed_worker_is_replaced(cluster: Cluster, admin: httpx.AsyncClient) -> None:
-    await scale(admin, 1)
-    (victim,) = (await pool_settles(admin, 1))["workers"]
+async def test_a_killed_worker_is_replaced(cluster: Cluster, cluster_admin: httpx.AsyncClient) -> None:
+    await scale(cluster_admin, 1)
+    (victim,) = (await pool_settles(cluster_admin, 1))["workers"]
     await cluster.kill_worker_container(victim["id"])
 
     async def replaced() -> dict[str, Any] | None:
-        found = await pool_settles(admin, 1)
+        found = await pool_settles(cluster_admin, 1)
         return found if found["workers"][0]["id"] != victim["id"] else None
 
     await eventually(replaced, within_s=120)
@@ -129,10 +111,10 @@ async def test_a_killed_worker_is_replaced(cluster: Cluster, admin: httpx.AsyncC
 
 
 async def test_scale_down_while_jobs_run_finishes_each_job_exactly_once(
-    cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
+    cluster: Cluster, cluster_admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
-    await scale(admin, 3)
-    await pool_settles(admin, 3)
+    await scale(cluster_admin, 3)
+    await pool_settles(cluster_admin, 3)
     sources = [f"import time\ntime.sleep(2)\nprint({n})" for n in range(6)]
     accepted = [await submit(client, language="python", source=s) for s in sources]
 
@@ -150,7 +132,7 @@ async def test_scale_down_while_jobs_run_finishes_each_job_exactly_once(
                 break
     for run in first_runs:
         run.cancel()
-    await scale(admin, 1)
+    await scale(cluster_admin, 1)
 
     results = await asyncio.wait_for(
         asyncio.gather(*(read_events(client, a["events"]) for a in accepted)), 180
@@ -161,26 +143,26 @@ async def test_scale_down_while_jobs_run_finishes_each_job_exactly_once(
         assert len(await cluster.result_events_on_kafka(submission["id"])) == 1
     # The stopped workers finished what they had started (a drain, not a kill and re-run elsewhere).
     assert {f["worker"] for f in finals} >= busy
-    (survivor,) = (await pool_settles(admin, 1))["workers"]
+    (survivor,) = (await pool_settles(cluster_admin, 1))["workers"]
     done_by = Counter(f["worker"] for f in finals)
 
     async def counted() -> dict[str, Any] | None:  # the recorder stores results a moment after SSE
-        found = await pool(admin)
+        found = await pool(cluster_admin)
         return found if found["workers"][0]["jobs_done"] == done_by[survivor["id"]] else None
 
     await eventually(counted)
 
 
 async def test_workers_beyond_the_capacity_budget_are_not_started(
-    cluster: Cluster, admin: httpx.AsyncClient
+    cluster: Cluster, cluster_admin: httpx.AsyncClient
 ) -> None:
-    await scale(admin, 6)
-    capped = await pool_settles(admin, BUDGET_WORKERS)
+    await scale(cluster_admin, 6)
+    capped = await pool_settles(cluster_admin, BUDGET_WORKERS)
     assert capped["desired"] == 6
     assert capped["problem"] is not None
     assert capped["problem"] == (
         f"2 worker(s) do not fit on the up hosts: needs {2 * WORKER_FOOTPRINT_MB} MB more memory"
     )
     assert len(await asyncio.to_thread(docker_workers, cluster)) == BUDGET_WORKERS
-    await scale(admin, 1)
-    assert (await pool_settles(admin, 1))["problem"] is None
+    await scale(cluster_admin, 1)
+    assert (await pool_settles(cluster_admin, 1))["problem"] is None

@@ -3,7 +3,6 @@
 import asyncio
 import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from devstack import processes
-from tests.admin.conftest import StartCluster, admin_client, pool_settles
+from tests.admin.conftest import StartCluster, pool_settles
 from tests.fixtures.cluster import Cluster
 from tests.fixtures.waiting import eventually
 
@@ -23,12 +22,6 @@ FAILOVER_BOUND_S = 15
 @pytest.fixture(scope="module")
 async def cluster(start_cluster: StartCluster) -> Cluster:
     return await start_cluster({"EXECUTIONER_WORKER_CPUS": "0.5", "EXECUTIONER_WORKER_MEMORY_MB": "384"})
-
-
-@pytest.fixture
-async def admin(cluster: Cluster) -> AsyncIterator[httpx.AsyncClient]:
-    async with admin_client(cluster) as client:
-        yield client
 
 
 def master_id(pid_file: Path) -> str:
@@ -54,20 +47,20 @@ async def logged(log_file: Path, text: str) -> None:
 
 
 async def test_one_master_acts_the_standby_takes_over_when_it_dies(
-    cluster: Cluster, admin: httpx.AsyncClient
+    cluster: Cluster, cluster_admin: httpx.AsyncClient
 ) -> None:
     first = cluster.logs / "master.pid"
-    (worker,) = (await pool_settles(admin, 1))["workers"]
-    reported = await reported_master(admin)
+    (worker,) = (await pool_settles(cluster_admin, 1))["workers"]
+    reported = await reported_master(cluster_admin)
     assert (reported["id"], reported["active"]) == (master_id(first), True)
 
     second = await cluster.start_master("master-standby")
     await logged(cluster.logs / "master-standby.log", "standing by: another master holds")
     # While both run, a change is carried out once (by the active master), not twice.
-    reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": 2})
+    reply = await cluster_admin.put("/api/v1/admin/pools/python", json={"replicas": 2})
     assert reply.status_code == 200, reply.text
-    assert len((await pool_settles(admin, 2))["workers"]) == 2
-    assert (await reported_master(admin))["id"] == master_id(first)
+    assert len((await pool_settles(cluster_admin, 2))["workers"]) == 2
+    assert (await reported_master(cluster_admin))["id"] == master_id(first)
     standby_log = await asyncio.to_thread((cluster.logs / "master-standby.log").read_text)
     assert "master.reconciler" not in standby_log  # it has not acted at all
 
@@ -76,7 +69,7 @@ async def test_one_master_acts_the_standby_takes_over_when_it_dies(
     standby_id = master_id(second)
 
     async def took_over() -> dict[str, Any] | None:
-        master = await reported_master(admin)
+        master = await reported_master(cluster_admin)
         return master if master["id"] == standby_id and master["active"] else None
 
     await eventually(took_over, within_s=FAILOVER_BOUND_S)
@@ -86,17 +79,17 @@ async def test_one_master_acts_the_standby_takes_over_when_it_dies(
         f"SIGKILL of the active master until the standby reports as active: {failover_s:.2f}s\n",
     )
     # The workers outlived their master; the new one adopted them and acts on changes.
-    adopted = await pool_settles(admin, 2)
+    adopted = await pool_settles(cluster_admin, 2)
     assert worker["id"] in [w["id"] for w in adopted["workers"]]
-    reply = await admin.put("/api/v1/admin/pools/python", json={"replicas": 1})
+    reply = await cluster_admin.put("/api/v1/admin/pools/python", json={"replicas": 1})
     assert reply.status_code == 200, reply.text
-    assert [w["id"] for w in (await pool_settles(admin, 1))["workers"]] == [worker["id"]]
+    assert [w["id"] for w in (await pool_settles(cluster_admin, 1))["workers"]] == [worker["id"]]
 
     # With no master left, the last report stays readable and says it is stale.
     await cluster.kill(second)
 
     async def orphaned() -> dict[str, Any] | None:
-        reply = await admin.get("/api/v1/admin/pools")
+        reply = await cluster_admin.get("/api/v1/admin/pools")
         return reply.json() if reply.json()["master"]["active"] is False else None
 
     view = await eventually(orphaned)
