@@ -27,6 +27,7 @@ from schemas.results import Outcome, TestReport
 from worker.errors import InternalError, PoolProcessLost
 from worker.execute import ExecConfig
 from worker.limits import job_budget_s
+from worker.metrics import sandbox_setup
 from worker.pool_process import HEADER, encode_frame, serve
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,9 @@ class Pool:
         await member.writer.drain()
         while True:
             kind, *payload = await _read_frame(member.reader)
-            if kind == "test":
+            if kind == "setup":
+                sandbox_setup.labels(self._runtime.id).observe(float(payload[0]))  # type: ignore[arg-type]
+            elif kind == "test":
                 report = payload[0]
                 assert isinstance(report, TestReport)
                 await on_test(report)
