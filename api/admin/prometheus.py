@@ -23,8 +23,10 @@ from schemas.pools import PoolStatus
 class TargetGroup(TypedDict):
     """One ``http_sd`` target group: ``host:port`` addresses and the labels every series of theirs gets.
 
-    Labels: ``component`` (``worker`` or ``master``), ``cluster``, and for a worker its ``language``,
-    ``host`` (the Docker host's name) and ``worker`` (its container name, the ``worker`` of results).
+    Labels: ``component`` (``worker`` or ``master``), ``cluster``, and for a worker ``worker`` (its
+    container name, the ``worker`` of results) and ``host`` (the Docker host's name). A worker's language
+    is ``__meta_executioner_language``: its series carry ``language`` already, and a target label of the
+    same name would make Prometheus rename theirs to ``exported_language``.
     """
 
     targets: list[str]
@@ -53,8 +55,8 @@ def target_groups(statuses: Mapping[str, PoolStatus]) -> list[TargetGroup]:
             labels = {
                 "component": "worker",
                 "cluster": status.cluster,
-                "language": language,
                 "worker": container.name,
+                "__meta_executioner_language": language,
             }
             if container.host:
                 labels["host"] = container.host

@@ -84,15 +84,20 @@ def test_every_worker_with_a_published_port_is_a_target_with_its_labels() -> Non
         {"targets": ["m:9464"], "labels": {"component": "master", "cluster": "dev", "master": "m:1"}},
         {
             "targets": ["127.0.0.1:32002"],
-            "labels": {"component": "worker", "cluster": "dev", "language": "c", "worker": "w-c-1"},
+            "labels": {
+                "component": "worker",
+                "cluster": "dev",
+                "worker": "w-c-1",
+                "__meta_executioner_language": "c",
+            },
         },
         {
             "targets": ["127.0.0.1:32001"],
             "labels": {
                 "component": "worker",
                 "cluster": "dev",
-                "language": "python",
                 "worker": "w-py-1",
+                "__meta_executioner_language": "python",
                 "host": "h1",
             },
         },
