@@ -29,10 +29,7 @@ def exposed_name(collector: MetricWrapperBase) -> str:
 def defined_metrics() -> list[str]:
     modules = (api.metrics.instruments, master.metrics, worker.metrics)
     instruments = [
-        value
-        for module in modules
-        for value in vars(module).values()
-        if isinstance(value, MetricWrapperBase)
+        value for module in modules for value in vars(module).values() if isinstance(value, MetricWrapperBase)
     ]
     names = [exposed_name(instrument) for instrument in instruments]
     names += [family.name for family in PoolCollector(dict, lambda: True).collect()]
