@@ -24,6 +24,18 @@ def enabled() -> bool:
     return os.environ.get("EXECUTIONER_DEV_PROMETHEUS", "") not in ("", "0")
 
 
+def app_settings() -> dict[str, str]:
+    """What the API and master get so that Prometheus finds the master and the workers (through the
+    API's discovery route): metrics ports, unless set already; nothing when Prometheus is not wanted."""
+    if not enabled():
+        return {}
+    wanted = {
+        "EXECUTIONER_MASTER_METRICS_PORT": str(processes.free_port()),
+        "EXECUTIONER_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
+    }
+    return {name: value for name, value in wanted.items() if not os.environ.get(name)}
+
+
 def stack_config(api: str, token_file: Path, *, interval: str = "15s") -> dict[str, Any]:
     """The deployed configuration with this stack's API (``host:port``) as the scraped API and the
     discovery endpoint, ``token_file`` as the admin token, the alert rules by absolute path, and every

@@ -220,15 +220,12 @@ def start_app_process(profile: Profile, services: Services, name: str) -> int:
     assert profile.api_port is not None, "start_app checks the profile first"
     env = {
         **os.environ,
+        **prometheus.app_settings(),
         **services.environment(),
         "EXECUTIONER_CLUSTER": profile.cluster,
         "EXECUTIONER_API_PORT": str(profile.api_port),
         "EXECUTIONER_ADMIN_TOKEN": admin_token(profile),
     }
-    if prometheus.enabled():
-        # Prometheus finds the master and the workers through the API's discovery route.
-        env.setdefault("EXECUTIONER_MASTER_METRICS_PORT", str(processes.free_port()))
-        env.setdefault("EXECUTIONER_WORKER_METRICS_PORT", str(prometheus.WORKER_METRICS_PORT))
     if name == "api":
         variable = f"EXECUTIONER_{profile.name.upper()}_API_PORT"
         processes.require_free_port("127.0.0.1", profile.api_port, owner="the API", variable=variable)

@@ -25,7 +25,7 @@ from schemas.codec import encode
 from schemas.jobs import JobMessage, TestCase
 from tests.e2e.sse import read_events
 from tests.fixtures.cluster import Cluster, cluster_of_its_own
-from tests.fixtures.prometheus import Prometheus, prometheus_of
+from tests.fixtures.prometheus import Prometheus, prometheus_of, scraped_ok, workers_of
 from tests.fixtures.services import Services
 
 pytestmark = pytest.mark.e2e
@@ -78,19 +78,6 @@ class Scraped:
     prometheus: Prometheus
     since: float
     """When Prometheus started scraping (Unix seconds)."""
-
-
-def workers_of(targets: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Prometheus's worker targets by language (from the discovered labels)."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for target in targets:
-        if target["labels"].get("component") == "worker":
-            found.setdefault(target["discoveredLabels"]["__meta_executioner_language"], []).append(target)
-    return found
-
-
-def scraped_ok(targets: list[dict[str, Any]], component: str) -> bool:
-    return any(t["labels"].get("component") == component and t["health"] == "up" for t in targets)
 
 
 @pytest.fixture(scope="module")
