@@ -266,9 +266,9 @@ async def test_workers_leave_prometheus_when_their_pool_is_scaled_to_zero(scrape
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
     async with httpx.AsyncClient(base_url=cluster.api_url, headers=admin, timeout=30) as http:
         # The discovery route is an admin route.
-        assert (
-            await http.get("/api/v1/admin/prometheus/targets", headers={"Authorization": ""})
-        ).status_code == 401
+        route = "/api/v1/admin/prometheus/targets"
+        assert (await http.get(route, headers={"Authorization": ""})).status_code == 401
+        assert (await http.get(route, headers={"Authorization": "Bearer wrong"})).status_code == 403
         listed = (await http.get("/api/v1/admin/prometheus/targets")).json()
         python = [g for g in listed if g["labels"].get("__meta_executioner_language") == "python"]
         assert len(python) == 1, listed
