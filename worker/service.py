@@ -75,7 +75,7 @@ class WorkerService:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
         elif config.sandbox.gvisor:
             log.info("the kernel is gVisor's: job sandboxes are set up for it (worker/gvisor.py)")
-        self._pool = Pool(settings.pool_size, runtime, config)
+        self._pool = Pool(settings.pool_size, runtime, config, language=language)
         pool_slots.labels(language).set(settings.pool_size)
         await self._pool.start()
         await run_selftest(self._pool, runtime, language)

@@ -50,7 +50,7 @@ relay_publish = Histogram(
 consumer_delay = Histogram(
     "executioner_consumer_delay_seconds",
     "From a record's Kafka timestamp to its batch written to MySQL, by consumer (recorder: result "
-    "events; intake: batch graders' jobs; dead-letters).",
+    "events; intake: every job record, whose batch graders' jobs it stores; dead-letters).",
     ["consumer"],
     buckets=FANOUT_DELAY_BUCKETS,
 )
