@@ -8,7 +8,7 @@ WEB := api/web/frontend
 WEB_DEPS := $(WEB)/node_modules/.installed-stamp
 WEB_BUNDLE := api/web/static/build/main.js
 
-.PHONY: up down test test-unit chaos lint fmt schemas bench images services web clean help
+.PHONY: up down test test-unit chaos lint fmt schemas bench dashboard images services web clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -66,6 +66,10 @@ schemas: $(STAMP)  ## regenerate schemas/jsonschema/*.json and docs/configuratio
 
 bench: $(STAMP)  ## run the benchmarks; writes bench/results/<timestamp>.json and a plot
 	@$(BIN)/python -m bench
+
+PROMETHEUS ?= http://127.0.0.1:9090
+dashboard: $(STAMP)  ## draw the Grafana dashboard's panels from a Prometheus (PROMETHEUS=url; default make up's) into dashboard.png
+	@$(BIN)/python -m bench.dashboard --prometheus $(PROMETHEUS)
 
 clean:  ## remove the virtualenv and local state (not the download cache)
 	rm -rf $(VENV) .state build $(WEB)/node_modules api/web/static/build

@@ -11,6 +11,7 @@ from litestar.openapi import OpenAPIConfig
 
 from api.admin.controller import AdminController
 from api.admin.hosts_controller import HostsController
+from api.admin.prometheus import PrometheusController
 from api.compat.judge0.controller import Judge0SubmissionController
 from api.compat.judge0.info_controller import Judge0InfoController
 from api.compat.piston.controller import PistonController
@@ -70,6 +71,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             Judge0InfoController,
             PistonController,
             HostsController,
+            PrometheusController,
             stream_submission_events,
             list_languages,
             healthz,

@@ -17,7 +17,7 @@ import sys
 import time
 from types import FrameType
 
-from devstack import processes, stack
+from devstack import processes, prometheus, stack
 from devstack.console import DevstackError, say, step
 from devstack.docker_engine import ensure_engine
 from devstack.profile import PROFILES, Profile, cache_dir, load_profile
@@ -76,7 +76,7 @@ def up(profile: Profile) -> int:
     try:
         services = stack.start_services(profile)
         stack.start_app(profile, services)
-        _print_ready(profile, time.monotonic() - started)
+        _print_ready(profile, time.monotonic() - started, prometheus.running_url(profile))
         _supervise(profile, services)
         return 0
     except KeyboardInterrupt:
@@ -123,14 +123,16 @@ def _supervise(profile: Profile, services: stack.Services) -> None:
     Supervisor(ours, starters).run()
 
 
-def _print_ready(profile: Profile, elapsed: float) -> None:
+def _print_ready(profile: Profile, elapsed: float, prometheus_url: str | None) -> None:
     api = stack.api_url(profile)
     state = os.path.relpath(profile.state_dir)
     token = stack.admin_token(profile)
+    prometheus_line = f"  prometheus {prometheus_url}/\n" if prometheus_url else ""
     say(f"ready in {elapsed:.1f} s")
     print(
         f"\n  API        {api}\n"
         f"  web page   {api}/\n"
+        f"{prometheus_line}"
         f"  logs       {state}/logs/\n"
         f"  admin      token {token} (also in {state}/admin-token)\n\n"
         f"  try it from another shell:\n\n    {TRY_IT.format(api=api)}\n\n"

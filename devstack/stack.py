@@ -11,7 +11,7 @@ from pathlib import Path
 
 import docker
 
-from devstack import docker_engine, gvisor, processes, second_host, system
+from devstack import docker_engine, gvisor, processes, prometheus, second_host, system
 from devstack.console import DevstackError, step
 from devstack.images import ImagesReport, build_images, runtime_languages
 from devstack.kafka import Kafka
@@ -169,6 +169,9 @@ def stop_services(profile: Profile) -> None:
     for name in APP_PROCESSES:
         with step(name, "stopping") as current:
             current.result = "stopped" if processes.stop(_pid_file(profile, name)) else "was not running"
+    if prometheus.pid_file(profile).exists():
+        with step("prometheus", "stopping") as current:
+            current.result = "stopped" if processes.stop(prometheus.pid_file(profile)) else "was not running"
     engine = docker_engine.client(timeout=30)
     if engine is not None:
         with step("workers", f"removing containers of cluster {profile.cluster!r}") as current:
@@ -205,6 +208,10 @@ def start_app(profile: Profile, services: Services) -> dict[str, int]:
             log_file=log_file(profile, "api"),
         )
         current.result = "ready"
+    if prometheus.enabled():
+        with step("prometheus", f"starting (log: {log_file(profile, 'prometheus')})") as current:
+            api = api_url(profile).removeprefix("http://")
+            current.result = prometheus.start(profile, api, admin_token(profile))
     return pids
 
 
@@ -213,6 +220,7 @@ def start_app_process(profile: Profile, services: Services, name: str) -> int:
     assert profile.api_port is not None, "start_app checks the profile first"
     env = {
         **os.environ,
+        **prometheus.app_settings(),
         **services.environment(),
         "EXECUTIONER_CLUSTER": profile.cluster,
         "EXECUTIONER_API_PORT": str(profile.api_port),

@@ -22,7 +22,7 @@ from master.fleet import fleet_budget
 from master.hosts import Hosts
 from master.lag import LagProbe
 from master.leadership import Leadership
-from master.metrics import MetricsServer, PoolCollector
+from master.metrics import MetricsServer, PoolCollector, metrics_address
 from master.pools_watch import watch_pools
 from master.reconciler import Reconciler
 from master.settings import MasterSettings
@@ -85,7 +85,12 @@ class Master:
         self.store = Store(settings.database_url)
         self._wakeups: asyncio.Queue[str] = asyncio.Queue()
         """Reasons for the reconcile loop to run a pass now."""
-        self.leadership = Leadership(settings.database_url, settings.cluster, settings.leader_retry_s)
+        self.leadership = Leadership(
+            settings.database_url,
+            settings.cluster,
+            settings.leader_retry_s,
+            metrics=metrics_address(settings),
+        )
         self.lag_probe = LagProbe(settings.kafka_bootstrap, settings.topics)
         self.docker: DockerAdapter | None = None
         """The master's own engine, where the worker images are built (every host gets them from it)."""

@@ -17,6 +17,7 @@ from common.lifecycle import sleep_or_stop
 from master.autoscale import AutoscalePolicy, AutoscaleState, autoscale
 from master.capacity import Budget
 from master.lag import LagProbe
+from master.metrics import autoscaler_decisions
 from master.model import DEAD_STATES
 from master.settings import MasterSettings
 from master.store import PoolConfig, Store
@@ -120,6 +121,7 @@ class Autoscaler:
         )
         self._states[config.language] = decision.state
         if decision.capped:
+            autoscaler_decisions.labels(config.language, "capped").inc()
             self.notes[config.language] = (
                 f"host capacity: the queue asks for {decision.wanted} workers, the budget "
                 f"({budget.reason}) leaves room for {decision.replicas}"
@@ -138,6 +140,8 @@ class Autoscaler:
             log.info("the %s pool changed meanwhile; deciding again next time", config.language)
             self._states.pop(config.language, None)
             return
+        direction = "up" if replicas > config.replicas else "down"
+        autoscaler_decisions.labels(config.language, direction).inc()
         log.info(
             "autoscaling %s: %d -> %d workers (lag %s)",
             config.language,

@@ -19,7 +19,14 @@ from docker.errors import ImageNotFound, NotFound
 
 from master.containers import create_container
 from master.model import ObservedContainer
-from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, ROLE_VERSION_PROBE, cluster_filter
+from master.spec import (
+    LABEL_CLUSTER,
+    LABEL_LANGUAGE,
+    LABEL_METRICS_PORT,
+    LABEL_ROLE,
+    ROLE_VERSION_PROBE,
+    cluster_filter,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +61,18 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value).astimezone(UTC)
 
 
+def published_metrics(attrs: dict[str, Any]) -> str | None:
+    """``address:port`` where Docker published the container's metrics port (named by its label), or None
+    (no metrics port, or not published: the container is not running)."""
+    port = (attrs["Config"].get("Labels") or {}).get(LABEL_METRICS_PORT)
+    ports = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    bindings = ports.get(f"{port}/tcp") if port else None
+    if not bindings:
+        return None
+    binding = bindings[0]
+    return f"{binding['HostIp'] or '127.0.0.1'}:{binding['HostPort']}"
+
+
 def observed_from_attrs(attrs: dict[str, Any]) -> ObservedContainer:
     """An :class:`ObservedContainer` from Docker's ``inspect`` document."""
     state = attrs["State"]
@@ -73,6 +92,7 @@ def observed_from_attrs(attrs: dict[str, Any]) -> ObservedContainer:
         exit_code=state.get("ExitCode") if status in ("exited", "dead") else None,
         oom_killed=bool(state.get("OOMKilled")),
         error=state.get("Error") or None,
+        metrics_address=published_metrics(attrs),
     )
 
 

@@ -47,11 +47,14 @@ def master_id() -> str:
 class Leadership:
     """Takes, holds and gives back the cluster's master lock."""
 
-    def __init__(self, database_url: str, cluster: str, retry_s: float) -> None:
+    def __init__(
+        self, database_url: str, cluster: str, retry_s: float, *, metrics: str | None = None
+    ) -> None:
         # No pool: the lock lives and dies with exactly one connection, which nothing else may use.
         self._engine = create_async_engine(database_url, poolclass=NullPool)
         self._retry_s = retry_s
         self.lock = lock_name(cluster)
+        self._metrics = metrics
         self._conn: AsyncConnection | None = None
         self.report: MasterReport | None = None
         """Who holds the lock, while this master does."""
@@ -91,7 +94,11 @@ class Leadership:
             return False
         self._conn = conn
         self.report = MasterReport(
-            id=master_id(), lock=self.lock, connection_id=int(connection_id), active_since=datetime.now(UTC)
+            id=master_id(),
+            lock=self.lock,
+            connection_id=int(connection_id),
+            active_since=datetime.now(UTC),
+            metrics=self._metrics,
         )
         log.info("active master of %s (MySQL connection %s)", self.lock, connection_id)
         return True

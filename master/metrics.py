@@ -6,6 +6,7 @@ bounded: the managed languages, Docker's container states folded into three, fix
 """
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from wsgiref.simple_server import WSGIServer
@@ -14,6 +15,7 @@ from prometheus_client import REGISTRY, Counter, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from master.settings import MasterSettings
 from schemas.pools import PoolStatus
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,29 @@ reconcile_actions = Counter(
     "(ok, failed; deferred: a start no up host had room for).",
     ["language", "kind", "outcome"],
 )
+
+autoscaler_decisions = Counter(
+    "executioner_master_autoscaler_decisions",
+    "Autoscaler decisions, by language and direction: up and down (a new size stored), capped (an "
+    "observation where the queue asked for more workers than the hosts have room for).",
+    ["language", "direction"],
+)
+
+# Everything a wildcard address listens on; Prometheus is then told the machine's name instead.
+_ANY_ADDRESS = {"0.0.0.0", "::", ""}
+
+
+def metrics_address(settings: MasterSettings) -> str | None:
+    """``address:port`` where Prometheus finds this master's metrics (None when it serves none)."""
+    if settings.master_metrics_port is None:
+        return None
+    host = settings.master_metrics_host
+    if host in _ANY_ADDRESS:
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{settings.master_metrics_port}"
+
 
 # Docker's container states as a pool sees them; exited and dead containers are removed by the next
 # pass and counted as failures in pool_status, not here.
@@ -36,13 +61,15 @@ _WORKER_STATES = {
 WORKER_STATES = ("running", "starting", "stopping")
 
 
-def workers_by_state(status: PoolStatus) -> dict[str, int]:
-    """How many of a pool's containers are running, starting and stopping."""
-    counts = dict.fromkeys(WORKER_STATES, 0)
+def workers_by_state(status: PoolStatus) -> dict[tuple[str, str], int]:
+    """How many of a pool's containers are running, starting and stopping on each host (every state of
+    every host that has one of the pool's containers, zeros included)."""
+    hosts = sorted({container.host or "" for container in status.containers}) or [""]
+    counts = {(host, state): 0 for host in hosts for state in WORKER_STATES}
     for container in status.containers:
         state = _WORKER_STATES.get(container.state)
         if state is not None:
-            counts[state] += 1
+            counts[(container.host or "", state)] += 1
     return counts
 
 
@@ -66,8 +93,8 @@ class PoolCollector(Collector):
         )
         workers = GaugeMetricFamily(
             "executioner_master_workers",
-            "A language's worker containers by state (running, starting, stopping).",
-            labels=["language", "state"],
+            "A language's worker containers by Docker host and state (running, starting, stopping).",
+            labels=["language", "host", "state"],
         )
         lag = GaugeMetricFamily(
             "executioner_master_queue_lag",
@@ -77,8 +104,8 @@ class PoolCollector(Collector):
         statuses = self._statuses() if active else {}
         for language, status in sorted(statuses.items()):
             desired.add_metric([language], status.desired)
-            for state, count in workers_by_state(status).items():
-                workers.add_metric([language, state], count)
+            for (host, state), count in workers_by_state(status).items():
+                workers.add_metric([language, host, state], count)
             if status.lag is not None:
                 lag.add_metric([language], status.lag)
         yield desired

@@ -29,6 +29,8 @@ class ObservedContainer:
     """Docker's reason when it could not start or run the container."""
     host: str = ""
     """The name of the Docker host it runs on."""
+    metrics_address: str | None = None
+    """``address:port`` where Docker published the worker's metrics port on its host."""
 
     @property
     def live(self) -> bool:

@@ -48,6 +48,8 @@ def pool_status(
                 name=c.name,
                 state="stopping" if c.id in stopping else c.state,
                 started_at=c.started_at,
+                host=c.host or None,
+                metrics=c.metrics_address,
             )
             for c in sorted(containers, key=lambda c: c.name)
         ],

@@ -10,6 +10,8 @@ from master.settings import MasterSettings
 LABEL_CLUSTER = "org.executioner.cluster"
 LABEL_LANGUAGE = "org.executioner.language"
 LABEL_ROLE = "org.executioner.role"
+LABEL_METRICS_PORT = "org.executioner.metrics-port"
+"""The worker's metrics port inside its container, so the master finds where Docker published it."""
 ROLE_WORKER = "worker"
 ROLE_VERSION_PROBE = "version-probe"
 WORKER_UID = "10001"
@@ -54,7 +56,9 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
     if settings.worker_database_url:
         environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url
     ports: dict[str, tuple[str, None]] = {}
+    labels = {LABEL_CLUSTER: settings.cluster, LABEL_LANGUAGE: language, LABEL_ROLE: ROLE_WORKER}
     if settings.worker_metrics_port is not None:
+        labels[LABEL_METRICS_PORT] = str(settings.worker_metrics_port)
         environment["EXECUTIONER_METRICS_PORT"] = str(settings.worker_metrics_port)
         # The host's loopback only, on a port Docker picks (many workers share the host).
         ports[f"{settings.worker_metrics_port}/tcp"] = ("127.0.0.1", None)
@@ -62,7 +66,7 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "image": settings.image_for(language),
         "command": settings.worker_command,
         "name": name,
-        "labels": {LABEL_CLUSTER: settings.cluster, LABEL_LANGUAGE: language, LABEL_ROLE: ROLE_WORKER},
+        "labels": labels,
         "environment": environment,
         "ports": ports,
         "mem_limit": f"{settings.worker_memory_mb}m",

@@ -23,6 +23,11 @@ class ContainerReport(_Report):
     """The container's name, which is also the worker id in results (``submissions.worker``)."""
     state: str
     started_at: datetime | None
+    host: str | None = None
+    """The name of the Docker host it runs on."""
+    metrics: str | None = None
+    """``address:port`` where its Prometheus metrics are published (the Docker host's loopback); None
+    when the master runs workers without a metrics port or Docker has not published it yet."""
 
 
 class FailureReport(_Report):
@@ -48,6 +53,8 @@ class MasterReport(_Report):
     """MySQL ``CONNECTION_ID()`` of the session holding the lock: ``IS_USED_LOCK(lock)`` returns it for
     as long as this master is active."""
     active_since: datetime
+    metrics: str | None = None
+    """``address:port`` of this master's Prometheus metrics; None when it serves none."""
 
 
 class PoolStatus(_Report):

@@ -18,6 +18,7 @@ usually carries them).
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -30,6 +31,7 @@ from common.lifecycle import first_of
 from worker.committed import Committed
 from worker.errors import JobAbandoned
 from worker.job_start import StartJob
+from worker.metrics import kafka_commit, kafka_fetch
 from worker.offsets import OffsetTracker, PartitionOffsets
 
 log = logging.getLogger(__name__)
@@ -65,11 +67,13 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
         handler: RecordHandler,
         read_committed: CommittedReader,
         *,
+        language: str,
         pool_size: int,
         prefetch: int,
         drain_timeout_s: float,
     ) -> None:
         self._consumer = consumer
+        self._language = language
         self._topic = topic
         self._handler = handler
         self._read_committed = read_committed
@@ -111,8 +115,10 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
                 await first_of(self._room_freed.wait(), stop.wait(), within_s=IDLE_POLL_S)
                 continue
             self._consumer.resume(*assignment)
+            fetching = time.monotonic()
             batch = await self._consumer.getmany(timeout_ms=FETCH_TIMEOUT_MS, max_records=free)
             if batch:
+                kafka_fetch.labels(self._language).observe(time.monotonic() - fetching)
                 await self._start_batch(batch)
             if burst and not batch and await self.caught_up():
                 log.info("burst mode: every assigned partition is consumed; stopping")
@@ -224,11 +230,14 @@ class JobConsumer(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka 
             commits = {tp: commit for tp, commit in commits.items() if tp in assigned}
             if not commits:
                 return
+            committing = time.monotonic()
             try:
                 await self._consumer.commit(commits)
             except KafkaError as exc:
+                kafka_commit.labels(self._language, "failed").observe(time.monotonic() - committing)
                 log.warning("commit of %s failed: %s", commits, exc)
                 return
+            kafka_commit.labels(self._language, "ok").observe(time.monotonic() - committing)
             self._offsets.committed(commits)
 
     async def drain(self) -> None:

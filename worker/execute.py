@@ -251,9 +251,14 @@ class _JobRun:
 
 
 def execute_job(
-    job: JobMessage, runtime: Runtime, config: ExecConfig, on_test: ReportTest = lambda _: None
+    job: JobMessage,
+    runtime: Runtime,
+    config: ExecConfig,
+    on_test: ReportTest = lambda _: None,
+    on_ready: Callable[[], None] = lambda: None,
 ) -> Outcome:
-    """Run ``job`` and judge it. Raises :class:`InternalError` when *we* could not run it."""
+    """Run ``job`` and judge it; ``on_ready`` is called once its scratch directory holds the source (the
+    sandbox is set up). Raises :class:`InternalError` when *we* could not run it."""
     sandbox = config.sandbox
     scratch = (
         tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
@@ -262,6 +267,7 @@ def execute_job(
     )
     with scratch as workdir:
         write_program(job, runtime, workdir)
+        on_ready()
         run = _JobRun(job, runtime, config, workdir)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:

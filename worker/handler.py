@@ -150,7 +150,7 @@ class JobHandler:
             outcome = await self._run(job, slot, batch, started)
         finally:
             running.dec()
-        job_finished(job.language, outcome.verdict, time.monotonic() - started)
+        job_finished(job.language, outcome, time.monotonic() - started)
         return outcome
 
     async def _run(self, job: JobMessage, slot: Slot, batch: Batch, started: float) -> Outcome:

@@ -27,6 +27,7 @@ from schemas.results import Outcome, TestReport
 from worker.errors import InternalError, PoolProcessLost
 from worker.execute import ExecConfig
 from worker.limits import job_budget_s
+from worker.metrics import sandbox_setup
 from worker.pool_process import HEADER, encode_frame, serve
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,13 @@ class Slot:
 class Pool:
     """Runs jobs in pool processes; at most ``size`` at once (callers wait for a free process)."""
 
-    def __init__(self, size: int, runtime: Runtime, config: ExecConfig) -> None:
+    def __init__(
+        self, size: int, runtime: Runtime, config: ExecConfig, *, language: str | None = None
+    ) -> None:
         self.size = size
         self._runtime = runtime
+        self._language = language or runtime.id
+        """The language served (the label of this pool's metrics); the runtime's id unless it is named."""
         self._config = config
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(["worker.pool_process"])
@@ -161,7 +166,9 @@ class Pool:
         await member.writer.drain()
         while True:
             kind, *payload = await _read_frame(member.reader)
-            if kind == "test":
+            if kind == "setup":
+                sandbox_setup.labels(self._language).observe(float(payload[0]))  # type: ignore[arg-type]
+            elif kind == "test":
                 report = payload[0]
                 assert isinstance(report, TestReport)
                 await on_test(report)

@@ -2,8 +2,8 @@
 outcome. Frames are a 4-byte big-endian length and a pickle (both ends are our own code).
 
 Parent → process: a JobMessage, or None to exit.
-Process → parent: ``("test", TestReport)`` per test, then ``("done", Outcome)`` or
-``("error", summary, traceback)`` when we failed.
+Process → parent: ``("setup", seconds)`` once the job's sandbox is set up, ``("test", TestReport)`` per
+test, then ``("done", Outcome)`` or ``("error", summary, traceback)`` when we failed.
 """
 
 import os
@@ -11,6 +11,7 @@ import pickle
 import signal
 import socket
 import struct
+import time
 import traceback
 
 from common.runtimes import Runtime
@@ -84,14 +85,18 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
             if job is None:
                 return
             assert isinstance(job, JobMessage)
+            received = time.monotonic()
 
             def report(test: TestReport) -> None:
                 sock.sendall(encode_frame(("test", test)))
 
+            def ready(received: float = received) -> None:
+                sock.sendall(encode_frame(("setup", time.monotonic() - received)))
+
             try:
                 if unusable is not None:
                     raise InternalError(unusable)
-                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report))
+                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report, ready))
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())
             except Exception as exc:  # a bug of ours must not take the pool process down silently

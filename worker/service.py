@@ -20,7 +20,7 @@ from worker.execute import ExecConfig
 from worker.finished import FinishedResults
 from worker.gvisor import on_gvisor
 from worker.handler import Admission, JobHandler
-from worker.metrics import MetricsServer
+from worker.metrics import MetricsServer, pool_slots
 from worker.pool import Pool
 from worker.publisher import Publisher
 from worker.retries import RetryPolicy
@@ -75,7 +75,8 @@ class WorkerService:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
         elif config.sandbox.gvisor:
             log.info("the kernel is gVisor's: job sandboxes are set up for it (worker/gvisor.py)")
-        self._pool = Pool(settings.pool_size, runtime, config)
+        self._pool = Pool(settings.pool_size, runtime, config, language=language)
+        pool_slots.labels(language).set(settings.pool_size)
         await self._pool.start()
         await run_selftest(self._pool, runtime, language)
         log.info("self-test of %s passed; pool of %d", language, settings.pool_size)
@@ -110,6 +111,7 @@ class WorkerService:
             topics.jobs(language),
             handler.handle,
             self._committed.read,
+            language=language,
             pool_size=settings.pool_size,
             prefetch=settings.prefetch_jobs,
             drain_timeout_s=settings.drain_timeout_s,

@@ -50,7 +50,7 @@ async def read_pools(engine: AsyncEngine, languages: Collection[str] | None = No
     """The pools of ``languages`` (default: all)."""
     async with engine.connect() as conn:
         rows = await _pool_rows(conn, languages)
-        statuses = await _statuses(conn, languages)
+        statuses = await read_statuses(conn, languages)
         workers = [c.name for s in statuses.values() for c in s.containers]
         jobs_done = await _jobs_done(conn, workers)
         rejected = await _dead_letters(conn, languages)
@@ -72,7 +72,10 @@ async def _pool_rows(conn: AsyncConnection, languages: Collection[str] | None) -
     return {row.language: PoolRow(*row) for row in await conn.execute(query)}
 
 
-async def _statuses(conn: AsyncConnection, languages: Collection[str] | None) -> dict[str, PoolStatus]:
+async def read_statuses(
+    conn: AsyncConnection, languages: Collection[str] | None = None
+) -> dict[str, PoolStatus]:
+    """The master's last report of each pool (of ``languages``, default all) it could be read."""
     query = sa.select(pool_status.c.language, pool_status.c.observed)
     if languages is not None:
         query = query.where(pool_status.c.language.in_(list(languages)))

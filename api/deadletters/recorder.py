@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.deadletters.rows import DeadLetter, insert_dead_letters, parse_dead_letter
 from api.lib.consumer import MySQLConsumer, Record
-from api.metrics.instruments import dead_letter_kind, dead_letters
+from api.metrics.instruments import dead_letter_kind, dead_letters, observe_written
 from schemas import Topics
 
 
@@ -48,4 +48,5 @@ def dead_letter_recorder(
         topics=[topics.dead_letter],
         group_id=topics.dead_letter_group,
         topics_ready=topics_ready,
+        on_written=observe_written,
     )

@@ -19,7 +19,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
-from api.metrics.instruments import submissions_accepted
+from api.metrics.instruments import observe_written, submissions_accepted
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
 from common.tables import submissions
@@ -122,4 +122,5 @@ def job_intake(
         topics=sorted(languages),
         group_id=group_id,
         topics_ready=topics_ready,
+        on_written=observe_written,
     )

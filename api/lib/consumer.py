@@ -10,7 +10,9 @@ consumer is retried until the broker answers.
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeAlias, TypeVar
 
@@ -50,6 +52,17 @@ class MySQLDown(Exception):
     """MySQL does not answer: nothing of the batch was written."""
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a consumer tells its observer after each batch it wrote (for the API's metrics)."""
+
+    consumer: str
+    delays_s: list[float]
+    """Per record: from its Kafka timestamp to now."""
+    lag: int
+    """Records left on the partitions this consumer has written batches of (as of their fetches)."""
+
+
 class MySQLConsumer(Generic[T]):
     """Consumes ``topics`` in the consumer group ``group_id`` and writes every batch to MySQL through
     ``sink``. One instance per background task; :meth:`run` until cancelled."""
@@ -65,8 +78,10 @@ class MySQLConsumer(Generic[T]):
         group_id: str,
         topics_ready: asyncio.Event,
         max_records: int = 500,
+        on_written: Callable[["Written"], None] | None = None,
     ) -> None:
         self._name = name
+        self._on_written = on_written
         self._sink = sink
         self._engine = engine
         self._bootstrap = bootstrap
@@ -76,6 +91,8 @@ class MySQLConsumer(Generic[T]):
         self._max_records = max_records
         self._kafka_outage = Outage(log, f"Kafka ({name})")
         self._db_outage = Outage(log, f"MySQL ({name})")
+        self._lags: dict[TopicPartition, int] = {}
+        """Records left after the last written batch, per partition (for the lag gauge)."""
 
     @property
     def mysql_failures(self) -> int:
@@ -117,11 +134,29 @@ class MySQLConsumer(Generic[T]):
             await asyncio.sleep(self._db_outage.failed(exc.__cause__ or exc))
             return
         self._db_outage.recovered()
+        self._observe(consumer, batch)
         try:
             await consumer.commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         except KafkaError as exc:
             # Typically a rebalance: whoever owns the partition now replays these records, harmlessly.
             log.warning("could not commit %s offsets (%s); records will be replayed", self._name, exc)
+
+    def _observe(self, consumer: AIOKafkaConsumer, batch: Batch) -> None:
+        """Tell ``on_written`` how late the batch's records were and how many remain on its partitions."""
+        if self._on_written is None:
+            return
+        now_ms = time.time() * 1000
+        delays = [
+            max(0.0, now_ms - record.timestamp) / 1000
+            for records in batch.values()
+            for record in records
+            if record.timestamp and record.timestamp > 0
+        ]
+        for tp, records in batch.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                self._lags[tp] = max(0, highwater - records[-1].offset - 1)
+        self._on_written(Written(self._name, delays, sum(self._lags.values())))
 
     async def _write(self, items: list[T]) -> None:
         """Write the batch in one transaction; if MySQL refuses it while answering, write the items one by

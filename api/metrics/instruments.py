@@ -10,6 +10,8 @@ from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from api.lib.consumer import Written
+
 T = TypeVar("T")
 
 # Fan-out delay: a result event reaches the broker within milliseconds normally; seconds mean a
@@ -37,12 +39,41 @@ fanout_delay = Histogram(
     "From a result event's Kafka timestamp to its delivery to this API's SSE streams.",
     buckets=FANOUT_DELAY_BUCKETS,
 )
+# Publishing a batch to Kafka and getting every acknowledgement (acks=all) takes milliseconds.
+PUBLISH_BUCKETS = (0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 45.0)
+relay_publish = Histogram(
+    "executioner_relay_publish_seconds",
+    "Time for the outbox relay to publish one batch of jobs to Kafka and get every acknowledgement, of "
+    "batches that were delivered.",
+    buckets=PUBLISH_BUCKETS,
+)
+consumer_delay = Histogram(
+    "executioner_consumer_delay_seconds",
+    "From a record's Kafka timestamp to its batch written to MySQL, by consumer (recorder: result "
+    "events; intake: every job record, whose batch graders' jobs it stores; dead-letters).",
+    ["consumer"],
+    buckets=FANOUT_DELAY_BUCKETS,
+)
+consumer_lag = Gauge(
+    "executioner_consumer_lag_records",
+    "Records of the consumer's topics not yet written by this replica, on the partitions it consumes "
+    "(as of its last batch).",
+    ["consumer"],
+)
 dead_letters = Counter(
     "executioner_dead_letters",
     "Dead letters recorded, by kind: rejected (a job the workers refused), undecodable (not a job), "
     "max_deliveries (a job that kept crashing its worker).",
     ["kind"],
 )
+
+
+def observe_written(written: Written) -> None:
+    """Count one batch a Kafka consumer of the API wrote to MySQL (:class:`api.lib.consumer.Written`)."""
+    delay = consumer_delay.labels(written.consumer)
+    for seconds in written.delays_s:
+        delay.observe(seconds)
+    consumer_lag.labels(written.consumer).set(written.lag)
 
 
 def dead_letter_kind(*, result_published: bool, decodable: bool) -> str:

@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.lib.kafka import Outage
+from api.metrics.instruments import relay_publish
 from api.outbox.leases import OutboxRecord, claim, release, settle
 from common.kafka import make_producer
 from common.lifecycle import first_of, sleep_or_stop, wait_or_stop
@@ -114,11 +116,14 @@ class OutboxRelay:
         rows = await claim(self._engine, self.name, self._batch_size, self._lease_s)
         if not rows:
             return False
+        publishing = time.monotonic()
         try:
             delivery = await self._publish(rows)
         except asyncio.CancelledError:
             await self._release_on_stop(rows)
             raise
+        if delivery.error is None and delivery.delivered:
+            relay_publish.observe(time.monotonic() - publishing)
         settled = {*delivery.delivered, *(row.id for row, _ in delivery.rejected)}
         retry = [row.id for row in rows if row.id not in settled]
         await settle(

@@ -10,6 +10,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.lib.consumer import MySQLConsumer, Record, record_position
+from api.metrics.instruments import observe_written
 from api.results.apply import ResultMessage, apply_events
 from schemas import DecodeError, decode_result
 
@@ -51,4 +52,5 @@ def results_recorder(
         topics=[topic],
         group_id=group_id,
         topics_ready=topics_ready,
+        on_written=observe_written,
     )

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def running(id: str, state: str = "running") -> ObservedContainer:
+def running(id: str, state: str = "running", **fields: str) -> ObservedContainer:
     return ObservedContainer(
         id=id * 16,
         name=f"w-{id}",
@@ -22,6 +22,7 @@ def running(id: str, state: str = "running") -> ObservedContainer:
         state=state,
         created_at=NOW,
         started_at=NOW,
+        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -31,7 +32,7 @@ def test_report_shape_and_counts() -> None:
         image="executioner/worker-python:latest",
         image_id="sha256:abc",
         desired=3,
-        containers=[running("b"), running("a"), running("c")],
+        containers=[running("b", host="vm", metrics_address="127.0.0.1:32768"), running("a"), running("c")],
         stopping={"c" * 16},
         failures=[Failure(language="python", at=NOW, container_name="w-x", exit_code=137, logs="bye\n")],
         backoff_until=None,
@@ -45,9 +46,30 @@ def test_report_shape_and_counts() -> None:
         "desired": 3,
         "running": 2,
         "containers": [
-            {"id": "a" * 12, "name": "w-a", "state": "running", "started_at": "2025-01-01T12:00:00Z"},
-            {"id": "b" * 12, "name": "w-b", "state": "running", "started_at": "2025-01-01T12:00:00Z"},
-            {"id": "c" * 12, "name": "w-c", "state": "stopping", "started_at": "2025-01-01T12:00:00Z"},
+            {
+                "id": "a" * 12,
+                "name": "w-a",
+                "state": "running",
+                "started_at": "2025-01-01T12:00:00Z",
+                "host": None,
+                "metrics": None,
+            },
+            {
+                "id": "b" * 12,
+                "name": "w-b",
+                "state": "running",
+                "started_at": "2025-01-01T12:00:00Z",
+                "host": "vm",
+                "metrics": "127.0.0.1:32768",
+            },
+            {
+                "id": "c" * 12,
+                "name": "w-c",
+                "state": "stopping",
+                "started_at": "2025-01-01T12:00:00Z",
+                "host": None,
+                "metrics": None,
+            },
         ],
         "problem": None,
         "backoff_until": None,

@@ -30,9 +30,18 @@ def test_fanout_delay_is_seconds_since_the_record_and_never_negative() -> None:
     assert fanout_delay_s(13_000, 12.5) == 0.0  # the producer's clock ran ahead
 
 
-def pool(states: list[str], *, desired: int = 2, lag: int | None = 3) -> PoolStatus:
+def pool(
+    states: list[str], *, desired: int = 2, lag: int | None = 3, hosts: list[str] | None = None
+) -> PoolStatus:
     containers = [
-        ContainerReport(id=f"{i:012x}", name=f"w{i}", state=state, started_at=None)
+        ContainerReport(
+            id=f"{i:012x}",
+            name=f"w{i}",
+            state=state,
+            started_at=None,
+            host=hosts[i] if hosts else None,
+            metrics=f"127.0.0.1:{32000 + i}" if state == "running" else None,
+        )
         for i, state in enumerate(states)
     ]
     return PoolStatus(
@@ -52,7 +61,19 @@ def pool(states: list[str], *, desired: int = 2, lag: int | None = 3) -> PoolSta
 
 def test_docker_states_fold_into_running_starting_stopping() -> None:
     status = pool(["running", "created", "restarting", "stopping", "exited", "dead"])
-    assert workers_by_state(status) == {"running": 1, "starting": 2, "stopping": 1}
+    assert workers_by_state(status) == {("", "running"): 1, ("", "starting"): 2, ("", "stopping"): 1}
+
+
+def test_workers_are_counted_per_host() -> None:
+    status = pool(["running", "running", "created"], hosts=["a", "b", "b"])
+    assert workers_by_state(status) == {
+        ("a", "running"): 1,
+        ("a", "starting"): 0,
+        ("a", "stopping"): 0,
+        ("b", "running"): 1,
+        ("b", "starting"): 1,
+        ("b", "stopping"): 0,
+    }
 
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
@@ -72,9 +93,13 @@ def test_the_active_master_reports_each_pool() -> None:
     samples = collected({"python": pool(["running", "created"]), "c": pool([], lag=None)}, active=True)
     assert samples[("executioner_master_leader", ())] == 1
     assert samples[("executioner_master_workers_desired", (("language", "python"),))] == 2
-    assert samples[("executioner_master_workers", (("language", "python"), ("state", "running")))] == 1
-    assert samples[("executioner_master_workers", (("language", "python"), ("state", "starting")))] == 1
-    assert samples[("executioner_master_workers", (("language", "c"), ("state", "running")))] == 0
+    python_running = (("host", ""), ("language", "python"), ("state", "running"))
+    assert samples[("executioner_master_workers", python_running)] == 1
+    python_starting = (("host", ""), ("language", "python"), ("state", "starting"))
+    assert samples[("executioner_master_workers", python_starting)] == 1
+    assert (
+        samples[("executioner_master_workers", (("host", ""), ("language", "c"), ("state", "running")))] == 0
+    )
     assert samples[("executioner_master_queue_lag", (("language", "python"),))] == 3
     assert ("executioner_master_queue_lag", (("language", "c"),)) not in samples  # unknown, not 0
 

@@ -1,36 +1,41 @@
-"""The API's, the master's and the workers' metrics as a real Prometheus scrapes them, after a known mix
-of submissions through the whole cluster: over HTTP, straight to Kafka as a batch grader does, and one
-dead letter."""
+"""The API's, the master's and the workers' metrics as a real Prometheus scrapes them with the deployed
+configuration (the API statically, the master and workers found through the API's service discovery),
+after a known mix of 50 submissions through the whole cluster: over HTTP, straight to Kafka as a batch
+grader does, and one dead letter. Then the python pool is scaled to 0 and its worker leaves Prometheus."""
 
 import asyncio
+import math
 import secrets
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
-import docker
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from bench import dashboard
 from devstack import processes
 from schemas import Topics
 from schemas.codec import encode
 from schemas.jobs import JobMessage, TestCase
 from tests.e2e.sse import read_events
 from tests.fixtures.cluster import Cluster, cluster_of_its_own
-from tests.fixtures.prometheus import Prometheus, prometheus_scraping
+from tests.fixtures.prometheus import Prometheus, prometheus_of, scraped_ok, workers_of
 from tests.fixtures.services import Services
-from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 ECHO = "print(input())"
 WORKER_METRICS_PORT = 9400
+POOL_SIZE = 2
 LANGUAGES = ("python", "c")
 C_HELLO = '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n'
+ADMIN_TOKEN = "test-admin-token"  # tests/fixtures/cluster.py gives every cluster this one
 
 
 @dataclass(frozen=True)
@@ -50,55 +55,57 @@ def echo_test(expected: str) -> list[dict[str, str]]:
 
 
 MIX = (
-    *[Submission({"language": "python", "source": ECHO, "tests": echo_test("a\n")}, "accepted")] * 3,
-    *[Submission({"language": "python", "source": ECHO, "tests": echo_test("b\n")}, "wrong_answer")] * 2,
-    Submission({"language": "python", "source": "raise SystemExit(3)"}, "runtime_error"),
+    *[Submission({"language": "python", "source": ECHO, "tests": echo_test("a\n")}, "accepted")] * 20,
+    *[Submission({"language": "python", "source": ECHO, "tests": echo_test("b\n")}, "wrong_answer")] * 10,
+    *[Submission({"language": "python", "source": "raise SystemExit(3)"}, "runtime_error")] * 8,
+    *[
+        Submission(
+            {"language": "python", "source": "while True: pass", "limits": {"time_ms": 200}},
+            "time_limit_exceeded",
+        )
+    ]
+    * 4,
     *[Submission({"language": "c", "source": C_HELLO, "tests": [{"expected_output": "hi\n"}]}, "accepted")]
-    * 2,
-    Submission({"language": "c", "source": "int main( {"}, "compilation_error"),
+    * 5,
+    *[Submission({"language": "c", "source": "int main( {"}, "compilation_error")] * 3,
 )
+assert len(MIX) == 50
 
 
 @dataclass
 class Scraped:
     cluster: Cluster
     prometheus: Prometheus
+    since: float
+    """When Prometheus started scraping (Unix seconds)."""
 
 
 @pytest.fixture(scope="module")
 async def scraped(services: Services, artifacts: Path) -> AsyncIterator[Scraped]:
-    """A cluster of python and c workers, its API and master scraped every second by Prometheus."""
-    master_port = processes.free_port()
+    """A cluster of python and c workers, scraped every second by Prometheus with the deployed config."""
     settings = {
         "EXECUTIONER_LANGUAGES": '["python", "c"]',
-        "EXECUTIONER_MASTER_METRICS_PORT": str(master_port),
+        "EXECUTIONER_MASTER_METRICS_PORT": str(processes.free_port()),
         "EXECUTIONER_WORKER_METRICS_PORT": str(WORKER_METRICS_PORT),
+        "EXECUTIONER_WORKER_POOL_SIZE": str(POOL_SIZE),
     }
     async with cluster_of_its_own(services, artifacts, "metrics", settings) as cluster:
         api = cluster.api_url.removeprefix("http://")
         home = cluster.logs / f"prometheus-{secrets.token_hex(3)}"
-        workers = await eventually(lambda: asyncio.to_thread(worker_metrics_targets, cluster), within_s=120)
-        targets = {"api": api, "master": f"127.0.0.1:{master_port}", **workers}
-        async with prometheus_scraping(targets, home) as prometheus:
-            await prometheus.targets_up(list(targets))
-            yield Scraped(cluster, prometheus)
+        async with prometheus_of(api, ADMIN_TOKEN, home) as prometheus:
 
+            def every_part_up(targets: list[dict[str, Any]]) -> bool:
+                workers = workers_of(targets)
+                return (
+                    scraped_ok(targets, "master")
+                    and all(t["health"] == "up" for t in targets if t["labels"]["job"] == "executioner-api")
+                    and all(len(workers.get(language, [])) == 1 for language in LANGUAGES)
+                    and all(t["health"] == "up" for found in workers.values() for t in found)
+                )
 
-def worker_metrics_targets(cluster: Cluster) -> dict[str, str] | None:
-    """``worker-<language>`` → the host's address of that worker's metrics, once each language has a
-    running worker (None before)."""
-    targets: dict[str, str] = {}
-    for container in docker.from_env().containers.list(
-        filters={"label": f"org.executioner.cluster={cluster.name}"}
-    ):
-        published = container.ports.get(f"{WORKER_METRICS_PORT}/tcp")
-        if published:
-            (binding,) = published
-            assert binding["HostIp"] == "127.0.0.1", "worker metrics must be published on the loopback only"
-            targets[f"worker-{container.labels['org.executioner.language']}"] = (
-                f"127.0.0.1:{binding['HostPort']}"
-            )
-    return targets if len(targets) == len(LANGUAGES) else None
+            since = time.time()
+            await prometheus.targets_until(every_part_up, within_s=180)
+            yield Scraped(cluster, prometheus, since)
 
 
 async def run_over_http(client: httpx.AsyncClient, submission: Submission) -> str:
@@ -152,6 +159,38 @@ async def test_counters_equal_what_was_submitted(scraped: Scraped) -> None:
             count,
         )
     await prometheus.until("sum(executioner_worker_jobs_running)", 0)
+    # Every job ran in a sandbox set up for it (and so did the worker's start-up self-test); the
+    # compiled ones were timed under the compiler's verdict.
+    runs = Counter(language for language, _ in by_verdict.elements())
+    for language, count in runs.items():
+        await prometheus.until(
+            f'executioner_worker_sandbox_setup_seconds_count{{language="{language}"}}', count + 1
+        )
+        await prometheus.until(f'executioner_worker_pool_slots{{language="{language}"}}', POOL_SIZE)
+    compiled = Counter(s.verdict for s in MIX if s.language == "c")
+    await prometheus.until(
+        'executioner_worker_compile_seconds_count{language="c",verdict="accepted"}', compiled["accepted"]
+    )
+    await prometheus.until(
+        'executioner_worker_compile_seconds_count{language="c",verdict="compilation_error"}',
+        compiled["compilation_error"],
+    )
+    assert await prometheus.query('executioner_worker_compile_seconds_count{language="python"}') == []
+    for language in LANGUAGES:
+        fetched = await prometheus.value(
+            f'executioner_worker_kafka_fetch_seconds_count{{language="{language}"}}'
+        )
+        assert fetched is not None and fetched >= 1
+        committed = await prometheus.value(
+            f'executioner_worker_kafka_commit_seconds_count{{language="{language}",outcome="ok"}}'
+        )
+        assert committed is not None and committed >= 1
+    # The relay published every HTTP submission, in batches; the recorder wrote every result event.
+    published = await prometheus.value("executioner_relay_publish_seconds_count")
+    assert published is not None and 1 <= published <= len(MIX)
+    recorded = await prometheus.value('executioner_consumer_delay_seconds_count{consumer="recorder"}')
+    assert recorded is not None and recorded >= 2 * (len(MIX) + 1)
+    await prometheus.until('executioner_consumer_lag_records{consumer="recorder"}', 0)
     await prometheus.until('executioner_dead_letters_total{kind="undecodable"}', 1)
     await prometheus.until(
         'executioner_http_requests_total{path="/api/v1/submissions",method="POST",status_code="202"}',
@@ -162,6 +201,23 @@ async def test_counters_equal_what_was_submitted(scraped: Scraped) -> None:
     assert delivered is not None and delivered >= 2 * (len(MIX) + 1)
     await prometheus.until("executioner_sse_streams_open", 0)
     await prometheus.until("executioner_outbox_rows", 0)
+
+
+async def test_every_dashboard_panel_draws_from_the_cluster(scraped: Scraped, artifacts: Path) -> None:
+    """The Grafana dashboard's queries, run by bench.dashboard, find data for every panel (after the mix
+    above); the picture is left in the test's artifacts."""
+    out = artifacts / "dashboard.png"
+    drawn = await asyncio.to_thread(
+        dashboard.render, scraped.prometheus.url, out, start=scraped.since, end=time.time(), rate="30s"
+    )
+    assert set(drawn) == {panel.title for panel in dashboard.load_panels()}
+    empty = [
+        title
+        for title, series in drawn.items()
+        if not any(math.isfinite(value) for line in series for value in line.values)
+    ]
+    assert not empty, f"panels without data: {empty}"
+    assert out.stat().st_size > 10_000
 
 
 async def test_open_streams_are_counted(scraped: Scraped) -> None:
@@ -203,3 +259,33 @@ async def test_master_reports_its_pools_and_leadership(scraped: Scraped) -> None
         assert started is not None and started >= 1
     lag = await prometheus.query("executioner_master_queue_lag")
     assert {series["metric"]["language"] for series in lag} == set(LANGUAGES)  # type: ignore[index]
+
+
+async def test_workers_leave_prometheus_when_their_pool_is_scaled_to_zero(scraped: Scraped) -> None:
+    cluster, prometheus = scraped.cluster, scraped.prometheus
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with httpx.AsyncClient(base_url=cluster.api_url, headers=admin, timeout=30) as http:
+        # The discovery route is an admin route.
+        route = "/api/v1/admin/prometheus/targets"
+        assert (await http.get(route, headers={"Authorization": ""})).status_code == 401
+        assert (await http.get(route, headers={"Authorization": "Bearer wrong"})).status_code == 403
+        listed = (await http.get("/api/v1/admin/prometheus/targets")).json()
+        python = [g for g in listed if g["labels"].get("__meta_executioner_language") == "python"]
+        assert len(python) == 1, listed
+        (worker,) = workers_of(await prometheus.targets())["python"]
+        assert worker["labels"]["worker"] == python[0]["labels"]["worker"]
+        assert worker["scrapeUrl"] == f"http://{python[0]['targets'][0]}/metrics"
+
+        reply = await http.put("/api/v1/admin/pools/python", json={"replicas": 0})
+        assert reply.status_code == 200, reply.text
+        try:
+            # Gone from Prometheus's targets (the c worker and the master stay), through discovery.
+            await prometheus.targets_until(
+                lambda targets: "python" not in workers_of(targets) and "c" in workers_of(targets)
+            )
+            listed = (await http.get("/api/v1/admin/prometheus/targets")).json()
+            assert [g["labels"]["component"] for g in listed] == ["master", "worker"], listed
+            await prometheus.until('executioner_master_workers_desired{language="python"}', 0)
+            await prometheus.until('sum(executioner_master_workers{language="python"})', 0)
+        finally:
+            await http.put("/api/v1/admin/pools/python", json={"replicas": 1})
