@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import orjson
 
+from api.lib.tracing import request_span
 from api.services import Services
 from api.submissions.repository import insert_submission
 from api.submissions.requests import parse_submission
@@ -15,10 +16,12 @@ from schemas import JobMessage
 async def submit_native(services: Services, request: dict[str, Any]) -> JobMessage:
     """Store the native submission ``request`` (a ``POST /api/v1/submissions`` body) durably and wake
     the relay. Raises the native :class:`~api.lib.errors.ApiError` when it is refused."""
-    accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
-    job = accepted.job
-    await insert_submission(
-        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language)
-    )
+    # The compatible APIs' requests start their job's trace too (without the caller's context).
+    with request_span("compat submission", {}):
+        accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
+        job = accepted.job
+        await insert_submission(
+            services.engine, job, accepted.payload, services.settings.topics.jobs(job.language)
+        )
     services.relay.wake()
     return job

@@ -10,11 +10,13 @@ from litestar.params import FromPath
 from api.idempotency.keys import HEADER, claim_for, parse_idempotency_key
 from api.lib.errors import documented_errors, not_found
 from api.lib.responses import json_response
+from api.lib.tracing import request_span
 from api.services import Services
 from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
 from api.submissions.repository import KeyedRequest, fetch_program, fetch_submission, insert_submission
 from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
+from common.log_context import log_context
 
 
 class SubmissionAccepted(TypedDict):
@@ -48,17 +50,22 @@ class SubmissionController(Controller):
         With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
         (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
         """
-        key = parse_idempotency_key(request.headers.getall(HEADER, []))
-        accepted = parse_submission(await request.body(), services.rules, uuid4())
-        job = accepted.job
-        settings = services.settings
-        keyed = None
-        if key is not None:
-            claim = claim_for(key, job)
-            keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
-        earlier = await insert_submission(
-            services.engine, job, accepted.payload, settings.topics.jobs(job.language), keyed
-        )
+        with request_span("POST /api/v1/submissions", request.headers) as span:
+            key = parse_idempotency_key(request.headers.getall(HEADER, []))
+            accepted = parse_submission(await request.body(), services.rules, uuid4())
+            job = accepted.job
+            span.set_attributes(
+                {"executioner.submission_id": str(job.id), "executioner.language": job.language}
+            )
+            settings = services.settings
+            keyed = None
+            if key is not None:
+                claim = claim_for(key, job)
+                keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
+            with log_context(submission_id=job.id, language=job.language):
+                earlier = await insert_submission(
+                    services.engine, job, accepted.payload, settings.topics.jobs(job.language), keyed
+                )
         submission_id = str(earlier or job.id)
         if earlier is None:
             services.relay.wake()

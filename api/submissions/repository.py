@@ -15,6 +15,7 @@ from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
 from api.metrics.instruments import submissions_accepted
 from common.tables import outbox, submission_tests, submissions
+from common.tracing import current_traceparent
 from schemas import JobMessage, Status
 
 
@@ -85,7 +86,13 @@ async def insert_submission(
             submissions.insert().values(new_submission_row(job, origin=Origin.HTTP, created_at=now))
         )
         await conn.execute(
-            outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
+            outbox.insert().values(
+                topic=topic,
+                msg_key=str(job.id).encode(),
+                payload=payload,
+                created_at=now,
+                traceparent=current_traceparent(),  # the request's span: the relay continues its trace
+            )
         )
     submissions_accepted.labels(job.language, Origin.HTTP.value).inc()  # committed: counted once
     return None

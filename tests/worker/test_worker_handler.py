@@ -35,6 +35,7 @@ class Record:
     topic: str = "jobs.python"
     partition: int = 1
     offset: int = 7
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class Recorder:

@@ -153,6 +153,7 @@ class Record:
     topic: str = "jobs.python"
     partition: int = 0
     offset: int = 0
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 async def test_a_job_starts_only_once_a_live_pool_process_is_reserved_for_it(

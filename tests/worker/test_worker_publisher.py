@@ -27,6 +27,7 @@ class Record:
     topic: str = "t.jobs.python"
     partition: int = 2
     offset: int = 9
+    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class Producer:
