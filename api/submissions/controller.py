@@ -1,5 +1,6 @@
 """``POST /api/v1/submissions`` and ``GET /api/v1/submissions/{id}``."""
 
+import logging
 from typing import Any, TypedDict
 from uuid import uuid4
 
@@ -17,6 +18,8 @@ from api.submissions.repository import KeyedRequest, fetch_program, fetch_submis
 from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
 from common.log_context import log_context
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionAccepted(TypedDict):
@@ -66,6 +69,8 @@ class SubmissionController(Controller):
                 earlier = await insert_submission(
                     services.engine, job, accepted.payload, settings.topics.jobs(job.language), keyed
                 )
+                if earlier is None:
+                    log.info("submission %s accepted (%s)", job.id, job.language)
         submission_id = str(earlier or job.id)
         if earlier is None:
             services.relay.wake()
