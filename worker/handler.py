@@ -176,6 +176,8 @@ class JobHandler:
             outcome = await slot.run(job, on_test)
             if outcome.compile is not None:
                 record_run("compile", outcome.compile, started_ns=started_ns)
+            if outcome.run is not None:  # a job without tests: its one run
+                record_run("run", outcome.run)
             return outcome
 
         outcome, attempts = await self._retries.run(
