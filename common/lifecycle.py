@@ -61,6 +61,7 @@ def configure_logging(settings: BaseProcessSettings) -> None:
     """One log format for every process (``settings.log_format``, with the ids of :mod:`common.log_context`),
     and repeats held back (:mod:`common.log_repeats`)."""
     logging.basicConfig(level=settings.log_level.upper())
+    logging.captureWarnings(True)  # a library's warning is a record in the same format, not a stray line
     limiter = RepeatLimiter(settings.log_repeat_window_s)
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter(settings.log_format))

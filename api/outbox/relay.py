@@ -163,7 +163,11 @@ class OutboxRelay:
             f"publish {row.topic}",
             context=context_from_traceparent(row.traceparent),
             kind=trace.SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": row.topic},
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": row.topic,
+                "executioner.submission_id": row.key.decode(errors="replace"),  # the key is the job's id
+            },
         )
 
     async def _send_all(self, rows: Sequence[OutboxRecord], spans: dict[int, trace.Span]) -> Delivery:
