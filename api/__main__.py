@@ -6,12 +6,14 @@ import uvicorn
 from api.app import create_app
 from api.settings import ApiSettings
 from common.lifecycle import configure_logging
+from common.tracing import configure_tracing
 
 
 def main() -> None:
     """Load the settings once and serve until SIGTERM or SIGINT."""
     settings = ApiSettings()
     configure_logging(settings)
+    configure_tracing("executioner-api", settings.otel_exporter_otlp_endpoint)
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

@@ -9,6 +9,7 @@ import signal
 from collections.abc import Awaitable
 from typing import Any
 
+from common.log_context import ContextFields, formatter
 from common.log_repeats import RepeatLimiter
 from common.settings import BaseProcessSettings
 
@@ -57,10 +58,12 @@ async def sleep_or_stop(seconds: float, stop: asyncio.Event) -> bool:
 
 
 def configure_logging(settings: BaseProcessSettings) -> None:
-    """One log format for every process, and repeats held back (:mod:`common.log_repeats`)."""
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    """One log format for every process (``settings.log_format``, with the ids of :mod:`common.log_context`),
+    and repeats held back (:mod:`common.log_repeats`)."""
+    logging.basicConfig(level=settings.log_level.upper())
+    logging.captureWarnings(True)  # a library's warning is a record in the same format, not a stray line
     limiter = RepeatLimiter(settings.log_repeat_window_s)
     for handler in logging.getLogger().handlers:
+        handler.setFormatter(formatter(settings.log_format))
         handler.addFilter(limiter)
+        handler.addFilter(ContextFields())

@@ -5,6 +5,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from common.contract import ENV_PREFIX, ClusterContract
+from common.log_context import LogFormat
 from common.log_repeats import DEFAULT_WINDOW_S
 
 
@@ -16,10 +17,20 @@ class BaseProcessSettings(BaseSettings):
 
     log_level: str = "INFO"
     """Python logging level of the process."""
+    log_format: LogFormat = LogFormat.TEXT
+    """``text``: one readable line per record; ``json``: one JSON object per line, with
+    ``submission_id``, ``trace_id``, ``language`` and ``worker`` where they apply (a master hands its value
+    to the workers it starts). Never a job's source, stdin or expected output."""
     log_repeat_window_s: float = Field(default=DEFAULT_WINDOW_S, gt=0)
     """A warning or error that repeats (same logger and template, as a client library's every failed
     attempt during an outage) is logged once, then once per this many seconds with the count of repeats
     held back."""
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    """OpenTelemetry's own variable (no ``EXECUTIONER_`` prefix): base URL of an OTLP/HTTP collector
+    (``http://collector:4318``) to export traces to; unset, nothing is traced. One trace per submission,
+    across the Kafka hops (docs/operations.md, Traces)."""
 
 
 class KafkaSettings(BaseProcessSettings, ClusterContract):

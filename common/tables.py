@@ -59,6 +59,8 @@ outbox = sa.Table(
     sa.Column("created_at", DT, nullable=False),
     sa.Column("claimed_by", sa.String(64), nullable=True),
     sa.Column("lease_until", DT, nullable=True),
+    # W3C traceparent of the request that stored the row: the relay's publish span continues its trace.
+    sa.Column("traceparent", sa.String(128), nullable=True),
     mysql_charset="utf8mb4",
 )
 

@@ -5,6 +5,7 @@ python docs/settings_reference.py --check  # exit 1 when it is out of date (a te
 """
 
 import sys
+from enum import Enum
 from pathlib import Path
 
 from pydantic.fields import FieldInfo
@@ -27,11 +28,19 @@ def _default(field: FieldInfo) -> str:
         return "(computed)"
     if field.default is None:
         return "(unset)"
+    if isinstance(field.default, Enum):
+        return f"`{field.default.value!r}`"
     return f"`{field.default!r}`".replace("|", "\\|")
 
 
 def _describe(field: FieldInfo) -> str:
     return " ".join((field.description or "").split()).replace("|", "\\|")
+
+
+def _variable(name: str, field: FieldInfo) -> str:
+    # A setting that has a standard variable of its own (OpenTelemetry's) is read from that one.
+    alias = field.validation_alias
+    return alias if isinstance(alias, str) else f"EXECUTIONER_{name.upper()}"
 
 
 def render() -> str:
@@ -53,7 +62,7 @@ def render() -> str:
         lines += ["", f"## {title}", "", summary, "", "| variable | default | meaning |"]
         lines.append("| --- | --- | --- |")
         for name, field in cls.model_fields.items():
-            lines.append(f"| `EXECUTIONER_{name.upper()}` | {_default(field)} | {_describe(field)} |")
+            lines.append(f"| `{_variable(name, field)}` | {_default(field)} | {_describe(field)} |")
     return "\n".join(lines) + "\n"
 
 

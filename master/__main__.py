@@ -4,6 +4,7 @@ import asyncio
 import logging
 
 from common.lifecycle import configure_logging, install_stop_signals
+from common.tracing import configure_tracing
 from master.app import ConfigurationError, serve
 from master.settings import MasterSettings
 
@@ -20,6 +21,7 @@ def main() -> None:
     """Entry point of the console script."""
     settings = MasterSettings()
     configure_logging(settings)
+    configure_tracing("executioner-master", settings.otel_exporter_otlp_endpoint)
     try:
         asyncio.run(_main(settings))
     except ConfigurationError as exc:

@@ -33,6 +33,10 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     """Overrides the image's command (a JSON list); for tests with stand-in images."""
     worker_kafka_bootstrap: str | None = None
     """Kafka as seen from inside the worker containers; default: ``kafka_bootstrap``."""
+    worker_otlp_endpoint: str | None = None
+    """The OTLP/HTTP collector as seen from inside the worker containers (their
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``); default: the master's own ``OTEL_EXPORTER_OTLP_ENDPOINT``. Workers
+    trace only when one of the two is set."""
     worker_database_url: str | None = None
     """MySQL as seen from inside the worker containers, with a read-only account (``SELECT`` on
     ``submissions`` suffices; never the master's own): workers publish the stored result of a job whose id
@@ -126,6 +130,11 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     def worker_bootstrap(self) -> str:
         """The Kafka bootstrap list handed to workers."""
         return self.worker_kafka_bootstrap or self.kafka_bootstrap
+
+    @property
+    def worker_traces_endpoint(self) -> str | None:
+        """The OTLP/HTTP endpoint handed to workers (None: they do not trace)."""
+        return self.worker_otlp_endpoint or self.otel_exporter_otlp_endpoint
 
     @property
     def worker_footprint_mb(self) -> int:

@@ -50,9 +50,12 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "EXECUTIONER_WORKER_ID": name,
         "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
+        "EXECUTIONER_LOG_FORMAT": settings.log_format.value,
         "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
         "EXECUTIONER_SANDBOX": "bwrap",
     }
+    if settings.worker_traces_endpoint:
+        environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = settings.worker_traces_endpoint
     if settings.worker_database_url:
         environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url
     ports: dict[str, tuple[str, None]] = {}

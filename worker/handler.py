@@ -17,6 +17,7 @@ from uuid import UUID
 
 from common.admission import first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
+from common.log_context import log_context
 from common.runtimes import Runtime
 from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
@@ -28,6 +29,7 @@ from worker.metrics import job_finished, jobs_running
 from worker.pool import Pool, Slot
 from worker.publisher import Batch, Publisher
 from worker.retries import RetryPolicy
+from worker.spans import consuming, publishing_result, record_run
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +99,25 @@ class JobHandler:
         run it (or dead-letter it as poison). Raises only when Kafka would not take what we publish, or
         when ``start`` refuses (``JobAbandoned``)."""
         # Leaving the batch waits for Kafka's acknowledgements, after the pool slot was given back.
-        async with self._publisher.batch() as batch:
-            job = await self.admit(record, batch)
-            if job is None or await self.answer_from_store(job, batch):
-                return
-            async with self._pool.slot() as slot, start() as started_before:
-                if self.is_poison(started_before):
-                    await self.poisoned(job, record, started_before, batch)
-                else:
-                    await self.run(job, slot, batch)
+        with consuming(record) as span:
+            async with self._publisher.batch() as batch:
+                job = await self.admit(record, batch)
+                if job is None:
+                    return
+                span.set_attribute("executioner.submission_id", str(job.id))
+                with log_context(submission_id=job.id):
+                    await self._answer_or_start(job, record, start, batch)
+
+    async def _answer_or_start(
+        self, job: JobMessage, record: JobRecord, start: StartJob, batch: Batch
+    ) -> None:
+        if await self.answer_from_store(job, batch):
+            return
+        async with self._pool.slot() as slot, start() as started_before:
+            if self.is_poison(started_before):
+                await self.poisoned(job, record, started_before, batch)
+            else:
+                await self.run(job, slot, batch)
 
     async def admit(self, record: JobRecord, batch: Batch) -> JobMessage | None:
         """The job of ``record``, or None when it was rejected (sent to the dead-letter topic)."""
@@ -138,7 +150,8 @@ class JobHandler:
         await batch.dead_letter(record, reason, result_published=True)
         # Above every seq an earlier delivery can have published (running, then one event per test).
         outcome = self.internal_error(job, f"dead-lettered as {reason}")
-        await batch.result(job, outcome, seq_for_test(len(job.tests or [])))
+        with publishing_result():
+            await batch.result(job, outcome, seq_for_test(len(job.tests or [])))
         log.error("job %s dead-lettered: %s", job.id, reason)
 
     async def run(self, job: JobMessage, slot: Slot, batch: Batch) -> Outcome:
@@ -159,19 +172,30 @@ class JobHandler:
 
         async def on_test(report: TestReport) -> None:
             nonlocal last_seq
+            record_run(f"test {report.index}", report)
             await batch.test(job, report)
             last_seq = max(last_seq, seq_for_test(report.index))
 
+        async def attempt() -> Outcome:
+            started_ns = time.time_ns()
+            outcome = await slot.run(job, on_test)
+            if outcome.compile is not None:
+                record_run("compile", outcome.compile, started_ns=started_ns)
+            if outcome.run is not None:  # a job without tests: its one run
+                record_run("run", outcome.run)
+            return outcome
+
         outcome, attempts = await self._retries.run(
             job,
-            lambda: slot.run(job, on_test),
+            attempt,
             lambda failure: self.internal_error(
                 job, f"gave up after {self._retries.max_attempts} attempts: {failure}"
             ),
         )
         # One more than the last event published, including those of failed attempts, so the result is
         # never dropped as a duplicate by a consumer that keeps the highest seq.
-        await batch.result(job, outcome, last_seq + 1)
+        with publishing_result():
+            await batch.result(job, outcome, last_seq + 1)
         elapsed_ms = round((time.monotonic() - started) * 1000)
         log.info("job %s %s in %d ms (attempts %d)", job.id, outcome.verdict, elapsed_ms, attempts)
         return outcome

@@ -2,7 +2,7 @@
 into keyword arguments and packed again) and the gate it passes to start. Their own module, so that the
 handler (one job) does not depend on the consumer (Kafka) that drives it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -30,6 +30,10 @@ class JobRecord(Protocol):
     @property
     def value(self) -> bytes | None:
         """The job message as produced, undecoded."""
+
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]:
+        """Its headers: the job's trace context (``traceparent``) among them, when it has one."""
 
 
 StartJob = Callable[[], AbstractAsyncContextManager[int]]

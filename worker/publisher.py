@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 
+from common.tracing import kafka_headers
 from schemas.codec import encode
 from schemas.deadletter import DeadLetterHeaders
 from schemas.jobs import JobMessage
@@ -102,6 +104,10 @@ class Batch:
     async def _send(self, topic: str, key: bytes | None, value: bytes | None, **extra: Any) -> None:
         self._pending.append(await self._producer.send(topic, key=key, value=value, **extra))
 
+    async def _send_event(self, job_id: UUID, value: bytes) -> None:
+        """A ``results`` record of job ``job_id``, with the current trace context in its headers."""
+        await self._send(self._topics.results, str(job_id).encode(), value, headers=kafka_headers())
+
     async def _acknowledged(self) -> None:
         """Wait until Kafka acknowledged every record sent so far (only :meth:`Publisher.batch` does)."""
         await asyncio.gather(*self._pending)
@@ -111,27 +117,21 @@ class Batch:
         event = StatusEvent(
             id=job.id, seq=SEQ_RUNNING, status=Status.RUNNING, worker=self._worker_id, at=datetime.now(UTC)
         )
-        await self._send(self._topics.results, str(job.id).encode(), encode(event))
+        await self._send_event(job.id, encode(event))
 
     async def test(self, job: JobMessage, report: TestReport) -> None:
         """Test ``report.index`` finished (seq 2 + index)."""
         event = TestEvent(id=job.id, seq=test_seq(report.index), test=report, at=datetime.now(UTC))
-        await self._send(
-            self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
-        )
+        await self._send_event(job.id, encode_within(event, self._max_event_bytes))
 
     async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> None:
         """The final ``result`` event; ``seq`` is one more than the last event published for the job."""
         event = ResultEvent(id=job.id, seq=seq, outcome=outcome, at=datetime.now(UTC))
-        await self._send(
-            self._topics.results, str(job.id).encode(), encode_within(event, self._max_event_bytes)
-        )
+        await self._send_event(job.id, encode_within(event, self._max_event_bytes))
 
     async def stored_result(self, event: ResultEvent) -> None:
         """A ``result`` event stored earlier, published again as it was (a retried job that finished)."""
-        await self._send(
-            self._topics.results, str(event.id).encode(), encode_within(event, self._max_event_bytes)
-        )
+        await self._send_event(event.id, encode_within(event, self._max_event_bytes))
 
     async def dead_letter(self, record: JobRecord, reason: str, *, result_published: bool = False) -> None:
         """Republish a rejected ``record`` unchanged (same key and bytes), the reason and where it came from

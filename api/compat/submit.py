@@ -6,6 +6,7 @@ from uuid import uuid4
 
 import orjson
 
+from api.lib.tracing import request_span
 from api.services import Services
 from api.submissions.repository import insert_submission
 from api.submissions.requests import parse_submission
@@ -20,11 +21,17 @@ async def submit_native(
     """Store the native submission ``request`` (a ``POST /api/v1/submissions`` body) durably and wake
     the relay; its ``callback_url`` gets webhooks of ``shape``. Raises the native
     :class:`~api.lib.errors.ApiError` when it is refused."""
-    accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
-    job = accepted.job
-    callback = await accept_callback(accepted.callback_url, services.settings, shape)
-    await insert_submission(
-        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language), callback=callback
-    )
+    # The compatible APIs' requests start their job's trace too (without the caller's context).
+    with request_span("compat submission", {}):
+        accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
+        job = accepted.job
+        callback = await accept_callback(accepted.callback_url, services.settings, shape)
+        await insert_submission(
+            services.engine,
+            job,
+            accepted.payload,
+            services.settings.topics.jobs(job.language),
+            callback=callback,
+        )
     services.relay.wake()
     return job

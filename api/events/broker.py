@@ -5,11 +5,15 @@ import logging
 from collections import OrderedDict
 from uuid import UUID
 
+from opentelemetry.context import Context
+
 from schemas import ResultEvent, StatusEvent, TestEvent
 
 log = logging.getLogger(__name__)
 
 ResultMessage = StatusEvent | TestEvent | ResultEvent
+RESULT_TRACES_KEPT = 1024
+"""How many recent results' trace contexts the broker remembers (for the streams' delivery spans)."""
 
 
 class Subscription:
@@ -20,6 +24,10 @@ class Subscription:
         self._broker = broker
         self._queue: asyncio.Queue[ResultMessage | None] = asyncio.Queue(capacity)
         self.closed = False
+
+    def result_trace(self) -> Context | None:
+        """The trace context of the submission's result as it went by (None: not seen, or not traced)."""
+        return self._broker.result_trace(self.submission_id)
 
     def _offer(self, event: ResultMessage | None) -> None:
         try:
@@ -54,6 +62,7 @@ class Broker:
     def __init__(self, recent_results: int = 1024, queue_capacity: int = 512) -> None:
         self._subscriptions: dict[UUID, set[Subscription]] = {}
         self._recent: OrderedDict[UUID, ResultEvent] = OrderedDict()
+        self._result_traces: OrderedDict[UUID, Context] = OrderedDict()
         self._recent_capacity = recent_results
         self._queue_capacity = queue_capacity
         self._closed = False
@@ -75,8 +84,14 @@ class Broker:
             if not subscribers:
                 del self._subscriptions[subscription.submission_id]
 
-    def publish(self, event: ResultMessage) -> None:
-        """Hand ``event`` to every subscription of its submission; never blocks."""
+    def publish(self, event: ResultMessage, trace: Context | None = None) -> None:
+        """Hand ``event`` to every subscription of its submission; never blocks. ``trace``: the trace
+        context its record carried, remembered for a ``result``."""
+        if isinstance(event, ResultEvent) and trace is not None:
+            self._result_traces[event.id] = trace
+            self._result_traces.move_to_end(event.id)
+            while len(self._result_traces) > RESULT_TRACES_KEPT:
+                self._result_traces.popitem(last=False)
         if isinstance(event, ResultEvent) and self._recent_capacity:
             self._recent[event.id] = event
             self._recent.move_to_end(event.id)
@@ -88,6 +103,10 @@ class Broker:
     def recent_result(self, submission_id: UUID) -> ResultEvent | None:
         """The final result of ``submission_id`` if it went by recently."""
         return self._recent.get(submission_id)
+
+    def result_trace(self, submission_id: UUID) -> Context | None:
+        """The trace context of ``submission_id``'s result if it went by recently, traced."""
+        return self._result_traces.get(submission_id)
 
     @property
     def subscriber_count(self) -> int:

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from api.events.broker import Broker
 from api.lib.kafka import Outage, start_client
 from api.metrics.instruments import observe_fanout
+from common.tracing import context_from_kafka, is_traced
 from schemas import DecodeError, decode_result
 
 log = logging.getLogger(__name__)
@@ -59,16 +60,17 @@ class ResultsFanout:
                 batch = await consumer.getmany(timeout_ms=1000)
                 for records in batch.values():
                     for record in records:
-                        self._publish(record.value)
+                        self._publish(record.value, record.headers)
                         observe_fanout(record.timestamp)
         finally:
             await consumer.stop()
 
-    def _publish(self, raw: bytes | None) -> None:
+    def _publish(self, raw: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         try:
             event = decode_result(raw or b"")
         except DecodeError as exc:
             # The recorder logs bad messages (it is the one that must skip them); here they are noise.
             log.debug("fan-out skips an undecodable result: %s", exc.reason)
             return
-        self._broker.publish(event)
+        trace = context_from_kafka(headers)
+        self._broker.publish(event, trace if is_traced(trace) else None)

@@ -8,6 +8,7 @@ or taken from the recorded outcome before the result. The ``result`` frame is th
 (:mod:`api.events.source`), so GET agrees with it on every replica.
 """
 
+import contextlib
 import logging
 import random
 from collections.abc import AsyncGenerator, Iterable, Iterator
@@ -15,6 +16,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 import orjson
+from opentelemetry import trace
 from sqlalchemy.exc import SQLAlchemyError
 from sse_starlette import ServerSentEvent
 
@@ -27,6 +29,7 @@ from schemas import Outcome, ResultEvent, Status, StatusEvent, TestEvent
 from schemas.results import SEQ_QUEUED, SEQ_RUNNING, seq_for_test
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 JITTER = 0.2
 """Each wait is drawn within ±20% of its nominal length: streams opened together do not re-read together."""
@@ -160,9 +163,26 @@ async def submission_events(
                 yield frame
                 sent = _seq(frame)
         for frame in frames:
-            yield frame
+            with _delivery(frame, subscription):
+                yield frame  # resumed once the frame was written to the client
     finally:
         subscription.close()
+
+
+@contextlib.contextmanager
+def _delivery(frame: ServerSentEvent, subscription: Subscription) -> Iterator[None]:
+    """A span of sending the ``result`` frame, in its job's trace when the fan-out saw the result go by
+    (none for other frames, nor for a result read from MySQL: there is no trace to add it to)."""
+    parent = subscription.result_trace() if frame.event == "result" else None
+    if parent is None:
+        yield
+        return
+    span = tracer.start_span("SSE result delivery", context=parent, kind=trace.SpanKind.SERVER)
+    span.set_attribute("executioner.submission_id", str(subscription.submission_id))
+    try:
+        yield
+    finally:
+        span.end()
 
 
 async def _live_frames(source: Source, event: StatusEvent | TestEvent, sent: int) -> list[ServerSentEvent]:

@@ -33,6 +33,8 @@ class OutboxRecord:
     topic: str
     key: bytes
     payload: bytes
+    traceparent: str | None
+    """The W3C trace context of the request that stored the row (None: not traced)."""
 
 
 @asynccontextmanager
@@ -48,7 +50,7 @@ async def claim(engine: AsyncEngine, owner: str, limit: int, lease_s: float) -> 
     """Lease up to ``limit`` free rows, oldest first, to ``owner`` for ``lease_s`` seconds."""
     free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < sa.func.now(6))
     candidates = (
-        sa.select(outbox.c.id, outbox.c.topic, outbox.c.msg_key, outbox.c.payload)
+        sa.select(outbox.c.id, outbox.c.topic, outbox.c.msg_key, outbox.c.payload, outbox.c.traceparent)
         .where(free)
         .order_by(outbox.c.id)
         .limit(limit)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import InvalidTopicError, KafkaError, MessageSizeTooLargeError
+from opentelemetry import trace
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,8 +28,10 @@ from api.metrics.instruments import relay_publish
 from api.outbox.leases import OutboxRecord, claim, release, settle
 from common.kafka import make_producer
 from common.lifecycle import first_of, sleep_or_stop, wait_or_stop
+from common.tracing import context_from_traceparent, kafka_headers
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
 
 # Errors that no retry can fix: the job itself can never be published.
 UNPUBLISHABLE = (MessageSizeTooLargeError, InvalidTopicError)
@@ -144,6 +147,35 @@ class OutboxRelay:
             log.warning("could not release %d outbox rows on stop (%s); their lease will end", len(rows), exc)
 
     async def _publish(self, rows: Sequence[OutboxRecord]) -> Delivery:
+        # One span per row, in the trace of the request that stored it, from send to acknowledgement.
+        spans = {row.id: self._publish_span(row) for row in rows}
+        try:
+            delivery = await self._send_all(rows, spans)
+        except BaseException:
+            for span in spans.values():
+                span.end()
+            raise
+        failed = {row.id: str(exc) for row, exc in delivery.rejected}
+        for row_id, span in spans.items():
+            if row_id not in delivery.delivered:
+                span.set_status(trace.StatusCode.ERROR, failed.get(row_id, str(delivery.error)))
+            span.end()
+        return delivery
+
+    @staticmethod
+    def _publish_span(row: OutboxRecord) -> trace.Span:
+        return tracer.start_span(
+            f"publish {row.topic}",
+            context=context_from_traceparent(row.traceparent),
+            kind=trace.SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": row.topic,
+                "executioner.submission_id": row.key.decode(errors="replace"),  # the key is the job's id
+            },
+        )
+
+    async def _send_all(self, rows: Sequence[OutboxRecord], spans: dict[int, trace.Span]) -> Delivery:
         delivery = Delivery()
         pending = []
         try:
@@ -157,7 +189,9 @@ class OutboxRelay:
                     return delivery
                 for row in rows:
                     try:
-                        pending.append((row, await producer.send(row.topic, row.payload, key=row.key)))
+                        headers = kafka_headers(trace.set_span_in_context(spans[row.id]))
+                        ack = await producer.send(row.topic, row.payload, key=row.key, headers=headers)
+                        pending.append((row, ack))
                     except UNPUBLISHABLE as exc:
                         delivery.rejected.append((row, exc))
                     except KafkaError as exc:

@@ -6,43 +6,67 @@ the two only replays events, and replaying is harmless (:mod:`api.results.apply`
 
 import asyncio
 import logging
+import time
+from dataclasses import dataclass
 
+from opentelemetry import trace
+from opentelemetry.context import Context
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.lib.consumer import MySQLConsumer, Record, record_position
 from api.metrics.instruments import observe_written
 from api.results.apply import ResultMessage, apply_events
-from schemas import DecodeError, decode_result
+from common.tracing import context_from_kafka, is_traced
+from schemas import DecodeError, ResultEvent, decode_result
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TracedEvent:
+    """A result event and the trace context of its record (the worker's result publish)."""
+
+    message: ResultMessage
+    context: Context
 
 
 class ResultEvents:
     """The recorder's :class:`~api.lib.consumer.Sink`: result events, applied to ``submissions``."""
 
-    def prepare(self, records: list[Record]) -> list[ResultMessage]:
+    def prepare(self, records: list[Record]) -> list[TracedEvent]:
         """The decodable result events of ``records``."""
-        events: list[ResultMessage] = []
+        events: list[TracedEvent] = []
         for record in records:
             try:
-                events.append(decode_result(record.value or b""))
+                events.append(
+                    TracedEvent(decode_result(record.value or b""), context_from_kafka(record.headers))
+                )
             except DecodeError as exc:
                 # Not ours to dead-letter: a producer outside the API wrote it. Log and move on.
                 log.error("skipping undecodable result at %s: %s", record_position(record), exc.reason)
         return events
 
-    async def write(self, conn: AsyncConnection, items: list[ResultMessage]) -> None:
-        """Apply the events in order."""
-        await apply_events(conn, items)
+    async def write(self, conn: AsyncConnection, items: list[TracedEvent]) -> None:
+        """Apply the events in order; a traced ``result`` gets a span of the write in its job's trace."""
+        started = time.time_ns()
+        await apply_events(conn, [item.message for item in items])
+        for item in items:
+            if isinstance(item.message, ResultEvent) and is_traced(item.context):
+                span = tracer.start_span(
+                    "record result", context=item.context, kind=trace.SpanKind.CONSUMER, start_time=started
+                )
+                span.set_attribute("executioner.submission_id", str(item.message.id))
+                span.end()
 
-    def describe(self, item: ResultMessage) -> str:
+    def describe(self, item: TracedEvent) -> str:
         """``<event> <id> seq <n>``."""
-        return f"result event {item.event} {item.id} seq {item.seq}"
+        return f"result event {item.message.event} {item.message.id} seq {item.message.seq}"
 
 
 def results_recorder(
     *, engine: AsyncEngine, bootstrap: str, topic: str, group_id: str, topics_ready: asyncio.Event
-) -> MySQLConsumer[ResultMessage]:
+) -> MySQLConsumer[TracedEvent]:
     """Consumes ``results`` in the recorder group and applies every event to MySQL."""
     return MySQLConsumer(
         name="recorder",

@@ -1,5 +1,6 @@
 """``POST /api/v1/submissions`` and ``GET /api/v1/submissions/{id}``."""
 
+import logging
 from typing import Any, TypedDict
 from uuid import uuid4
 
@@ -10,6 +11,7 @@ from litestar.params import FromPath
 from api.idempotency.keys import HEADER, claim_for, parse_idempotency_key
 from api.lib.errors import documented_errors, not_found
 from api.lib.responses import json_response
+from api.lib.tracing import request_span
 from api.services import Services
 from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
 from api.submissions.repository import KeyedRequest, fetch_program, fetch_submission, insert_submission
@@ -17,6 +19,9 @@ from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
 from api.webhooks.accept import accept_callback
 from api.webhooks.deliveries import Shape
+from common.log_context import log_context
+
+log = logging.getLogger(__name__)
 
 
 class SubmissionAccepted(TypedDict):
@@ -50,23 +55,30 @@ class SubmissionController(Controller):
         With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
         (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
         """
-        key = parse_idempotency_key(request.headers.getall(HEADER, []))
-        accepted = parse_submission(await request.body(), services.rules, uuid4())
-        job = accepted.job
-        settings = services.settings
-        callback = await accept_callback(accepted.callback_url, settings, Shape.NATIVE)
-        keyed = None
-        if key is not None:
-            claim = claim_for(key, job)
-            keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
-        earlier = await insert_submission(
-            services.engine,
-            job,
-            accepted.payload,
-            settings.topics.jobs(job.language),
-            keyed,
-            callback=callback,
-        )
+        with request_span("POST /api/v1/submissions", request.headers) as span:
+            key = parse_idempotency_key(request.headers.getall(HEADER, []))
+            accepted = parse_submission(await request.body(), services.rules, uuid4())
+            job = accepted.job
+            span.set_attributes(
+                {"executioner.submission_id": str(job.id), "executioner.language": job.language}
+            )
+            settings = services.settings
+            callback = await accept_callback(accepted.callback_url, settings, Shape.NATIVE)
+            keyed = None
+            if key is not None:
+                claim = claim_for(key, job)
+                keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
+            with log_context(submission_id=job.id, language=job.language):
+                earlier = await insert_submission(
+                    services.engine,
+                    job,
+                    accepted.payload,
+                    settings.topics.jobs(job.language),
+                    keyed,
+                    callback=callback,
+                )
+                if earlier is None:
+                    log.info("submission %s accepted (%s)", job.id, job.language)
         submission_id = str(earlier or job.id)
         if earlier is None:
             services.relay.wake()

@@ -16,6 +16,7 @@ from api.lib.clock import utcnow
 from api.metrics.instruments import submissions_accepted
 from api.webhooks.deliveries import Callback, insert_delivery
 from common.tables import outbox, submission_tests, submissions
+from common.tracing import current_traceparent
 from schemas import JobMessage, Status
 
 
@@ -92,7 +93,13 @@ async def insert_submission(
             submissions.insert().values(new_submission_row(job, origin=Origin.HTTP, created_at=now))
         )
         await conn.execute(
-            outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
+            outbox.insert().values(
+                topic=topic,
+                msg_key=str(job.id).encode(),
+                payload=payload,
+                created_at=now,
+                traceparent=current_traceparent(),  # the request's span: the relay continues its trace
+            )
         )
         if callback is not None:
             await insert_delivery(conn, str(job.id), callback, now)

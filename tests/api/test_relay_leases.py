@@ -21,6 +21,7 @@ class HeldProducer:
         self.delivered = delivered
         self.acks_allowed = asyncio.Event()
         self.sent: list[bytes] = []
+        self.headers: dict[bytes, list[tuple[str, bytes]]] = {}
 
     async def start(self) -> None:
         pass
@@ -28,8 +29,11 @@ class HeldProducer:
     async def stop(self) -> None:
         pass
 
-    async def send(self, topic: str, value: bytes, key: bytes) -> "asyncio.Future[Any]":
+    async def send(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> "asyncio.Future[Any]":
         self.sent.append(key)
+        self.headers[key] = headers
         return asyncio.ensure_future(self._ack(key))
 
     async def _ack(self, key: bytes) -> None:
@@ -144,3 +148,33 @@ async def test_a_relay_stopped_mid_publish_hands_its_rows_back(outbox_engine: As
         with pytest.raises(asyncio.CancelledError):
             await task
     assert await _leases(outbox_engine) == {b"job-1": None, b"job-2": None}, "free for any relay at once"
+
+
+async def test_a_job_is_published_in_the_trace_its_outbox_row_recorded(outbox_engine: AsyncEngine) -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    insert = sa.text(
+        "INSERT INTO outbox (topic, msg_key, payload, created_at, traceparent)"
+        " VALUES ('t', :key, '{}', NOW(6), :traceparent)"
+    )
+    async with outbox_engine.begin() as conn:
+        await conn.execute(
+            insert,
+            [{"key": b"traced", "traceparent": traceparent}, {"key": b"untraced", "traceparent": None}],
+        )
+    producer = HeldProducer([])
+    producer.acks_allowed.set()
+    relay = _relay(outbox_engine, producer)
+    task = asyncio.create_task(relay.run())
+    try:
+
+        async def both_sent() -> bool | None:
+            return True if len(producer.sent) == 2 else None
+
+        await eventually(both_sent)
+    finally:
+        relay.request_stop()
+        await task
+    ((name, value),) = producer.headers[b"traced"]
+    # The trace the POST started (the span is the relay's own when this process exports spans).
+    assert name == "traceparent" and value.decode().startswith("00-4bf92f3577b34da6a3ce929d0e0e4736-"), value
+    assert producer.headers[b"untraced"] == []

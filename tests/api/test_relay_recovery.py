@@ -29,7 +29,9 @@ class FlakyProducer:
     async def stop(self) -> None:
         self.stopped = True
 
-    async def send(self, topic: str, value: bytes, key: bytes) -> "asyncio.Future[Any]":
+    async def send(
+        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
+    ) -> "asyncio.Future[Any]":
         ack: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         if self.broken:
             ack.set_exception(KafkaTimeoutError("broker gone"))

@@ -26,6 +26,7 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> MasterSettings:
         "TOPIC_PREFIX",
     ):
         monkeypatch.delenv(f"EXECUTIONER_{variable}", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
     monkeypatch.setenv("EXECUTIONER_CLUSTER", "prod")
     monkeypatch.setenv("EXECUTIONER_LANGUAGES", '["python", "cpp"]')
     monkeypatch.setenv("EXECUTIONER_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -76,6 +77,7 @@ def test_worker_run_args(settings: MasterSettings) -> None:
         "EXECUTIONER_WORKER_ID": "w-1",
         "EXECUTIONER_POOL_SIZE": "1",
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
+        "EXECUTIONER_LOG_FORMAT": "text",
         "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
         "EXECUTIONER_SANDBOX": "bwrap",
     }
@@ -111,6 +113,32 @@ def test_workers_read_the_whole_cluster_contract_as_the_master_read_it(
     worker = WorkerSettings()
     for name, value in changed.items():
         assert getattr(worker, name) == value, name
+
+
+def test_workers_log_as_the_master_does_and_trace_only_when_it_is_given_a_collector(
+    settings: MasterSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" not in worker_run_args(settings, "cpp", "w-1")["environment"]
+    monkeypatch.setenv("EXECUTIONER_LOG_FORMAT", "json")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+    master = MasterSettings()
+    assert master.otel_exporter_otlp_endpoint == "http://127.0.0.1:4318"
+    environment = worker_run_args(master, "cpp", "w-1")["environment"]
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:4318"  # as the master has it
+
+    # The worker reads what the master handed it (only that: the master's own variables are gone).
+    for variable in ("EXECUTIONER_LOG_FORMAT", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        monkeypatch.delenv(variable)
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    worker = WorkerSettings()
+    assert (worker.log_format.value, worker.otel_exporter_otlp_endpoint) == ("json", "http://127.0.0.1:4318")
+
+    # Containers that reach the collector elsewhere are told where.
+    elsewhere = master.model_copy(update={"worker_otlp_endpoint": "http://10.0.0.1:4318"})
+    assert worker_run_args(elsewhere, "cpp", "w-1")["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+        "http://10.0.0.1:4318"
+    )
 
 
 def test_workers_get_the_read_only_database_url_only_when_one_is_set(settings: MasterSettings) -> None:

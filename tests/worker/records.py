@@ -12,3 +12,4 @@ class FetchedRecord:
     topic: str = "jobs.python"
     partition: int = 1
     offset: int = 7
+    headers: tuple[tuple[str, bytes], ...] = ()

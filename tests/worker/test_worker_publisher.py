@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaError
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from schemas.deadletter import DeadLetterHeaders
 from schemas.jobs import JobMessage
+from schemas.results import Outcome
 from schemas.topics import Topics
+from schemas.verdicts import Verdict
 from tests.worker.records import FetchedRecord
 from worker.publisher import Publisher
 
@@ -88,3 +92,16 @@ async def test_a_dead_letter_is_the_record_as_fetched_with_where_it_came_from() 
         DeadLetterHeaders.WORKER: b"w-1",
         DeadLetterHeaders.RESULT: DeadLetterHeaders.RESULT_PUBLISHED,
     }
+
+
+async def test_result_events_carry_the_trace_context_they_were_published_in() -> None:
+    producer = Producer([])
+    job = a_job()
+    span = NonRecordingSpan(SpanContext(0xABC, 0xDEF, is_remote=False, trace_flags=TraceFlags(1)))
+    async with publisher(producer).batch() as batch:
+        await batch.running(job)  # outside any trace: no header
+        with trace.use_span(span):
+            await batch.result(job, Outcome(verdict=Verdict.ACCEPTED, limits=job.limits.effective()), 2)
+    (_, _, _, untraced), (_, _, _, traced) = producer.sent
+    assert untraced["headers"] == []
+    assert traced["headers"] == [("traceparent", f"00-{0xABC:032x}-{0xDEF:016x}-01".encode())]
