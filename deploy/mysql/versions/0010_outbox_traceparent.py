@@ -1,14 +1,14 @@
 """The trace context of an outbox row's job: the W3C ``traceparent`` of the request that stored it, so the
 relay's publish joins that request's trace (null: no trace, or a row stored before this column).
 
-Revision ID: 0009
+Revision ID: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 
 
 def upgrade() -> None:
