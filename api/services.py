@@ -20,6 +20,7 @@ from api.intake.sink import job_intake
 from api.lib.topics import create_topics
 from api.outbox.relay import OutboxRelay
 from api.results.recorder import results_recorder
+from api.retention.purge import retention_forever
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
 from common.lifecycle import first_of
@@ -104,6 +105,15 @@ class Services:
                 ttl_s=settings.idempotency_ttl_s,
                 batch=settings.idempotency_purge_batch,
                 interval_s=settings.idempotency_purge_interval_s,
+            ),
+        )
+        tasks.start(
+            "retention-purge",
+            lambda: retention_forever(
+                engine,
+                days=settings.retention_days,
+                batch=settings.retention_batch,
+                interval_s=settings.retention_interval_s,
             ),
         )
         log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))

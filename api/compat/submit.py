@@ -6,6 +6,8 @@ from uuid import uuid4
 
 import orjson
 
+from api.keys.principal import current_principal
+from api.limits.quota import quota_for
 from api.services import Services
 from api.submissions.repository import insert_submission
 from api.submissions.requests import parse_submission
@@ -17,8 +19,14 @@ async def submit_native(services: Services, request: dict[str, Any]) -> JobMessa
     the relay. Raises the native :class:`~api.lib.errors.ApiError` when it is refused."""
     accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
     job = accepted.job
+    caller = current_principal()
     await insert_submission(
-        services.engine, job, accepted.payload, services.settings.topics.jobs(job.language)
+        services.engine,
+        job,
+        accepted.payload,
+        services.settings.topics.jobs(job.language),
+        owner_key=caller.key_id,
+        quota=quota_for(caller, services.settings, job.language),
     )
     services.relay.wake()
     return job

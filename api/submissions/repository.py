@@ -13,6 +13,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
+from api.limits.quota import Quota, admit
 from api.metrics.instruments import submissions_accepted
 from common.tables import outbox, submission_tests, submissions
 from schemas import JobMessage, Status
@@ -64,7 +65,14 @@ class KeyedRequest:
 
 
 async def insert_submission(
-    engine: AsyncEngine, job: JobMessage, payload: bytes, topic: str, keyed: KeyedRequest | None = None
+    engine: AsyncEngine,
+    job: JobMessage,
+    payload: bytes,
+    topic: str,
+    keyed: KeyedRequest | None = None,
+    *,
+    owner_key: str | None = None,
+    quota: Quota | None = None,
 ) -> UUID | None:
     """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
 
@@ -72,6 +80,9 @@ async def insert_submission(
     submission of the same request, nothing is stored and that submission's id is returned (None: the
     new submission ``job.id`` was stored). Raises the 409/422 :class:`~api.lib.errors.ApiError` of
     :func:`~api.idempotency.store.claim_key`.
+
+    ``owner_key`` is the submitter key that owns it; with ``quota``, the key's limits are checked and
+    counted in the same transaction (a 429 :class:`~api.lib.errors.ApiError` stores nothing).
     """
     now = utcnow()
     async with engine.begin() as conn:
@@ -81,9 +92,10 @@ async def insert_submission(
             )
             if earlier is not None:
                 return earlier
-        await conn.execute(
-            submissions.insert().values(new_submission_row(job, origin=Origin.HTTP, created_at=now))
-        )
+        if quota is not None:
+            await admit(conn, quota, now)
+        row = new_submission_row(job, origin=Origin.HTTP, created_at=now)
+        await conn.execute(submissions.insert().values({**row, "owner_key": owner_key}))
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
         )
