@@ -84,6 +84,7 @@ class Services:
             group_id=topics.intake_group,
             topics_ready=topics_ready,
             limits=settings,
+            check_keys=settings.auth == "keys",
         )
         dead_letters = dead_letter_recorder(
             engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready

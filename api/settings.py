@@ -31,6 +31,10 @@ class KeyLimits(BaseModel):
     cpu_seconds_per_day: int = Field(default=3600, ge=0)
     """CPU seconds the key's finished submissions used in the current UTC day."""
 
+    def __repr__(self) -> str:
+        # As the setting is written (JSON): the configuration reference shows defaults by their repr.
+        return self.model_dump_json()
+
 
 class KeyLimitOverrides(BaseModel):
     """Some of :class:`KeyLimits`, replacing the defaults where given (a language's, or a key's)."""
@@ -80,7 +84,7 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     """Server secret (at least 32 characters) keying the hashes of stored submitter keys and signing share
     links; required with ``auth=keys``. Changing it invalidates every key and share link."""
     share_ttl_s: float = Field(default=7 * 86_400.0, gt=0)
-    """How long a share link (``POST /api/v1/submissions/{id}/share``) stays valid."""
+    """How long a share link (``GET /api/v1/submissions/{id}/share``) stays valid."""
     limits: KeyLimits = KeyLimits()
     """Default per-key limits, as JSON (``{"submissions_per_minute": 60, "active_jobs": 10,
     "cpu_seconds_per_day": 3600}``), counted per key and language; only with ``auth=keys``."""

@@ -36,7 +36,7 @@ def _event_id(header: str | None) -> int | None:
     tags=["submissions"],
     summary="Live events of a submission (SSE)",
     responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
-    opt=route_opt("read", owned="submission_id"),
+    opt=route_opt("read", owned="submission_id", shared=True),
 )
 async def stream_submission_events(
     submission_id: FromPath[str],

@@ -4,7 +4,8 @@ A route opts in through its ``opt``: ``{"scope": "read", "owned": "submission_id
 the ``read`` scope, and the submission its path parameter ``submission_id`` names must be the key's own
 (else 404, as if it did not exist: a key learns nothing of others' submissions). ``owned_query`` names a
 query parameter listing submission ids (Judge0's batch read). A share link's ``?share=`` token stands
-for a key on the ``read`` routes of the one submission it was signed for. The admin token passes
+for a key on the routes that say ``shared`` (reading the one submission it was signed for: its JSON,
+stream and page). The admin token passes
 everything. With ``EXECUTIONER_AUTH=off`` every request is let through, as anyone.
 """
 
@@ -25,13 +26,19 @@ from api.services import Services
 SCOPE = "scope"
 OWNED = "owned"
 OWNED_QUERY = "owned_query"
+SHARED = "shared"
 SHARE_PARAM = "share"
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="executioner"'}
 
 
-def route_opt(scope: str, owned: str | None = None, owned_query: str | None = None) -> dict[str, str]:
-    """The ``opt`` of a route the guard protects (see the module's docstring)."""
+def route_opt(
+    scope: str, owned: str | None = None, owned_query: str | None = None, *, shared: bool = False
+) -> dict[str, str]:
+    """The ``opt`` of a route the guard protects (see the module's docstring); ``shared``: a share link
+    of the submission ``owned`` names opens it too."""
     opt = {SCOPE: scope}
+    if shared:
+        opt[SHARED] = "yes"
     if owned is not None:
         opt[OWNED] = owned
     if owned_query is not None:
@@ -57,7 +64,7 @@ async def require_key(connection: ASGIConnection, handler: BaseRouteHandler) -> 
     secret = settings.auth_secret.get_secret_value() if settings.auth_secret else ""
     owned = handler.opt.get(OWNED)
     share = connection.query_params.get(SHARE_PARAM)
-    if share is not None and scope == "read" and owned is not None:
+    if share is not None and handler.opt.get(SHARED) and owned is not None:
         sid = _submission_id(connection.path_params.get(owned))
         if sid is None or not share_token_valid(secret, sid, share, datetime.now(UTC)):
             raise ApiError(403, "invalid_share_link", "the share link is invalid or has expired", SHARE_PARAM)

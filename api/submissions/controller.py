@@ -91,7 +91,7 @@ class SubmissionController(Controller):
         "/{submission_id:str}",
         summary="A submission and, once finished, its result",
         responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
-        opt=route_opt("read", owned="submission_id"),
+        opt=route_opt("read", owned="submission_id", shared=True),
     )
     async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
         """The submission's status, verdict, output and per-test reports, and under ``submitted`` the
@@ -122,9 +122,8 @@ class SubmissionController(Controller):
             raise not_found("submission")
         raise ApiError(409, "not_finished", "the submission has not finished yet; delete it once it has")
 
-    @post(
+    @get(
         "/{submission_id:str}/share",
-        status_code=200,
         summary="A link to the submission's page for others",
         responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
         opt=route_opt("read", owned="submission_id"),

@@ -94,8 +94,8 @@ async def insert_submission(
                 return earlier
         if quota is not None:
             await admit(conn, quota, now)
-        row = new_submission_row(job, origin=Origin.HTTP, created_at=now)
-        await conn.execute(submissions.insert().values({**row, "owner_key": owner_key}))
+        row = new_submission_row(job, origin=Origin.HTTP, created_at=now) | {"owner_key": owner_key}
+        await conn.execute(submissions.insert().values(row))
         await conn.execute(
             outbox.insert().values(topic=topic, msg_key=str(job.id).encode(), payload=payload, created_at=now)
         )

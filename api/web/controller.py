@@ -68,7 +68,7 @@ def web_routes() -> list[ControllerRouterHandler]:
         "/s/{submission_id:str}",
         include_in_schema=False,
         sync_to_thread=False,
-        opt=route_opt("read", owned="submission_id"),
+        opt=route_opt("read", owned="submission_id", shared=True),
     )
     def shared_page(submission_id: FromPath[str]) -> Response[bytes]:
         """A submission's shareable page; the script loads ``submission_id`` (or says there is none)."""

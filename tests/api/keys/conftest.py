@@ -18,6 +18,7 @@ from tests.api.support import eventually, make_settings, serve
 ADMIN = "keys-test-admin-token"
 AUTH_SECRET = "keys-test-secret-0123456789abcdef0123456789"
 KEYS = "/api/v1/admin/keys"
+GENEROUS = {"submissions_per_minute": 10_000, "active_jobs": 10_000, "cpu_seconds_per_day": 100_000}
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def start_keys_api(
 
 @pytest.fixture(scope="module")
 async def keys_api(start_keys_api: StartKeysApi) -> AsyncIterator[KeysApi]:
-    """The module's API with keys on (default limits)."""
-    async with start_keys_api() as api:
+    """The module's API with keys on; limits high enough that only a key's own limits are reached."""
+    async with start_keys_api(limits=GENEROUS) as api:
         yield api
 
 

@@ -22,7 +22,7 @@ ENDPOINTS: list[tuple[str, str, str, Any]] = [
     ("POST", "/api/v1/submissions", "submit", SUBMISSION),
     ("GET", "/api/v1/submissions/{id}", "read", None),
     ("GET", "/api/v1/submissions/{id}/events", "read", None),
-    ("POST", "/api/v1/submissions/{id}/share", "read", None),
+    ("GET", "/api/v1/submissions/{id}/share", "read", None),
     ("DELETE", "/api/v1/submissions/{id}", "submit", None),
     ("GET", "/s/{id}", "read", None),
     ("POST", "/judge0/submissions", "submit", JUDGE0),

@@ -26,7 +26,9 @@ def refused_by(reply: httpx.Response, limit: str) -> dict[str, Any]:
     headers = reply.headers
     assert headers["ratelimit-remaining"] == "0"
     assert headers["ratelimit-limit"] == str(body["limit"]["limit"])
-    assert int(headers["retry-after"]) == int(headers["ratelimit-reset"]) == body["limit"]["retry_after_s"] >= 1
+    assert (
+        int(headers["retry-after"]) == int(headers["ratelimit-reset"]) == body["limit"]["retry_after_s"] >= 1
+    )
     return dict(body["limit"])
 
 

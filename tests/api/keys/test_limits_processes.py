@@ -41,7 +41,7 @@ async def api_process(env: dict[str, str], log_path: Path) -> AsyncIterator[str]
         async with httpx.AsyncClient(base_url=url, timeout=10) as client:
 
             async def ready() -> bool | None:
-                assert proc.returncode is None, log_path.read_text()
+                assert proc.returncode is None, f"the API exited; see {log_path}"
                 try:
                     return True if (await client.get("/readyz")).status_code == 200 else None
                 except httpx.TransportError:
@@ -81,15 +81,16 @@ async def test_two_api_processes_and_a_restart_hold_one_limit(
         "EXECUTIONER_ADMIN_TOKEN": ADMIN,
         "EXECUTIONER_AUTH": "keys",
         "EXECUTIONER_AUTH_SECRET": AUTH_SECRET,
-        "EXECUTIONER_LIMITS": orjson.dumps({"active_jobs": ACTIVE_JOBS, "submissions_per_minute": 1000}).decode(),
+        "EXECUTIONER_LIMITS": orjson.dumps(
+            {"active_jobs": ACTIVE_JOBS, "submissions_per_minute": 1000}
+        ).decode(),
     }
-    async with api_process(env, tmp_path / "a.log") as first:
-        async with api_process(env, tmp_path / "b.log") as second:
-            key = await make_key(first, ["submit", "read"])
-            # No worker runs these jobs: they stay queued, so the limit is reached and stays reached.
-            answers = await statuses([first, second], key.token, 3 * ACTIVE_JOBS)
-            assert sorted(answers) == [202] * ACTIVE_JOBS + [429] * (2 * ACTIVE_JOBS), answers
-            assert await statuses([second], key.token, 1) == [429]
+    async with api_process(env, tmp_path / "a.log") as first, api_process(env, tmp_path / "b.log") as second:
+        key = await make_key(first, ["submit", "read"])
+        # No worker runs these jobs: they stay queued, so the limit is reached and stays reached.
+        answers = await statuses([first, second], key.token, 3 * ACTIVE_JOBS)
+        assert sorted(answers) == [202] * ACTIVE_JOBS + [429] * (2 * ACTIVE_JOBS), answers
+        assert await statuses([second], key.token, 1) == [429]
     async with api_process(env, tmp_path / "c.log") as restarted:
         assert await statuses([restarted], key.token, 2) == [429, 429]
         other = await make_key(restarted, ["submit"])

@@ -32,7 +32,9 @@ async def submitted(api: KeysApi, token: str) -> str:
     return str(reply.json()["id"])
 
 
-async def test_another_key_cannot_see_a_submission_its_stream_or_its_page(keys_api: KeysApi, new_key: NewKey) -> None:
+async def test_another_key_cannot_see_a_submission_its_stream_or_its_page(
+    keys_api: KeysApi, new_key: NewKey
+) -> None:
     alice, bob = await new_key(), await new_key()
     sid = await submitted(keys_api, alice.token)
     async with keys_api.client(bob.token) as http:
@@ -40,7 +42,7 @@ async def test_another_key_cannot_see_a_submission_its_stream_or_its_page(keys_a
             assert await status(http, "GET", path.format(id=sid)) == 404, path
         batch = await http.get("/judge0/submissions/batch", params={"tokens": sid})
         assert batch.status_code == 404
-        assert (await http.post(f"/api/v1/submissions/{sid}/share")).status_code == 404
+        assert (await http.get(f"/api/v1/submissions/{sid}/share")).status_code == 404
         assert (await http.delete(f"/api/v1/submissions/{sid}")).status_code == 404
     for token in (alice.token, ADMIN):
         async with keys_api.client(token) as http:
@@ -52,7 +54,7 @@ async def test_a_share_link_opens_one_submission_until_it_expires(keys_api: Keys
     alice = await new_key()
     sid, other = await submitted(keys_api, alice.token), await submitted(keys_api, alice.token)
     async with keys_api.client(alice.token) as http:
-        shared = (await http.post(f"/api/v1/submissions/{sid}/share")).json()
+        shared = (await http.get(f"/api/v1/submissions/{sid}/share")).json()
     url = httpx.URL(shared["url"])
     token = url.params["share"]
     assert url.path == f"/s/{sid}" and datetime.fromisoformat(shared["expires_at"]) > datetime.now(UTC)
@@ -64,11 +66,15 @@ async def test_a_share_link_opens_one_submission_until_it_expires(keys_api: Keys
         # Only that submission, only reading, only with the exact token.
         assert (await anyone.get(f"/api/v1/submissions/{other}", params={"share": token})).status_code == 403
         assert (await anyone.get(f"/s/{sid}", params={"share": token[:-1] + "A"})).status_code == 403
-        assert (await anyone.post(f"/api/v1/submissions/{sid}/share", params={"share": token})).status_code == 401
+        assert (
+            await anyone.get(f"/api/v1/submissions/{sid}/share", params={"share": token})
+        ).status_code == 401
         assert (await anyone.delete(f"/api/v1/submissions/{sid}", params={"share": token})).status_code == 401
         expired = share_token(AUTH_SECRET, UUID(sid), datetime.now(UTC) - timedelta(seconds=1))
         assert (await anyone.get(f"/api/v1/submissions/{sid}", params={"share": expired})).status_code == 403
-        forged = share_token("another-secret-0123456789abcdef0123", UUID(sid), datetime.now(UTC) + timedelta(days=1))
+        forged = share_token(
+            "another-secret-0123456789abcdef0123", UUID(sid), datetime.now(UTC) + timedelta(days=1)
+        )
         assert (await anyone.get(f"/s/{sid}", params={"share": forged})).status_code == 403
 
 
@@ -94,7 +100,11 @@ async def test_the_owner_deletes_a_finished_submission(
         await producer.send_and_wait(keys_api.settings.topics.results, encode(result), key=sid.encode())
 
         async def finished() -> bool | None:
-            return True if (await http.get(f"/api/v1/submissions/{sid}")).json()["status"] == "finished" else None
+            return (
+                True
+                if (await http.get(f"/api/v1/submissions/{sid}")).json()["status"] == "finished"
+                else None
+            )
 
         await eventually(finished)
         assert (await http.delete(f"/api/v1/submissions/{sid}")).status_code == 204

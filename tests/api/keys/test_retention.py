@@ -62,9 +62,13 @@ async def test_old_finished_submissions_are_purged_in_batches_while_submissions_
 
         async def keep_submitting() -> list[str]:
             ids = []
-            async with httpx.AsyncClient(base_url=api.url, headers={"Authorization": f"Bearer {ADMIN}"}) as http:
+            async with httpx.AsyncClient(
+                base_url=api.url, headers={"Authorization": f"Bearer {ADMIN}"}
+            ) as http:
                 while not purge.done():
-                    reply = await http.post("/api/v1/submissions", json={"language": "python", "source": "print(1)"})
+                    reply = await http.post(
+                        "/api/v1/submissions", json={"language": "python", "source": "print(1)"}
+                    )
                     assert reply.status_code == 202, reply.text
                     ids.append(reply.json()["id"])
             return ids
