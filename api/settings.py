@@ -1,7 +1,7 @@
 """The API process's one settings object, read from ``EXECUTIONER_*`` environment variables."""
 
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -76,10 +76,6 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     admin_token: SecretStr | None = None
     """Bearer token the admin endpoints (``/api/v1/admin/...``) require; unset keeps them disabled (503)."""
 
-    auth: Literal["off", "keys"] = "off"
-    """``off``: anyone who reaches the API may submit and read every submission (``make up``; not for
-    production). ``keys``: every submission route needs a submitter key (``Authorization: Bearer``, or
-    ``X-Auth-Token`` on the Judge0 API) with the right scope, and a key sees only its own submissions."""
     auth_secret: SecretStr | None = None
     """Server secret (at least 32 characters) keying the hashes of stored submitter keys and signing share
     links; required with ``auth=keys``. Changing it invalidates every key and share link."""

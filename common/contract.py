@@ -8,7 +8,7 @@ The API, the master and the worker settings all inherit these fields, so each ha
 """
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
@@ -36,6 +36,12 @@ class AdmissionLimits(BaseModel):
     max_stdin_bytes: int = Field(default=1_048_576, ge=0)
     """Largest accepted ``stdin``, and each test's ``stdin`` and ``expected_output``, in UTF-8 bytes.
     Cluster contract: give the API and the master the same value (the master hands it to its workers)."""
+    auth: Literal["off", "keys"] = "off"
+    """``off``: anyone who reaches the API may submit and read every submission (``make up``; not for
+    production). ``keys``: every submission route needs a submitter key (``Authorization: Bearer``, or
+    ``X-Auth-Token`` on the Judge0 API) with the right scope, a key sees only its own submissions, and
+    workers dead-letter jobs whose ``key_id`` names no usable key. Cluster contract: give the API and the
+    master the same value (the master hands it to its workers)."""
 
 
 class ClusterContract(AdmissionLimits):

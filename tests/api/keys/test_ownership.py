@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 
@@ -76,16 +75,6 @@ async def test_a_share_link_opens_one_submission_until_it_expires(keys_api: Keys
             "another-secret-0123456789abcdef0123", UUID(sid), datetime.now(UTC) + timedelta(days=1)
         )
         assert (await anyone.get(f"/s/{sid}", params={"share": forged})).status_code == 403
-
-
-@pytest.fixture
-async def producer() -> "AIOKafkaProducer":
-    from tests.api.support import kafka_bootstrap
-
-    kafka = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), acks="all")
-    await kafka.start()
-    yield kafka  # type: ignore[misc]
-    await kafka.stop()
 
 
 async def test_the_owner_deletes_a_finished_submission(
