@@ -85,9 +85,10 @@ async def _add(
     await conn.execute(stmt.on_duplicate_key_update(used=key_usage.c.used + stmt.inserted.used))
 
 
-async def admit(conn: AsyncConnection, quota: Quota, now: datetime) -> None:
+async def admit(conn: AsyncConnection, quota: Quota, now: datetime) -> dict[str, str]:
     """Count one more submission against ``quota`` at ``now`` (naive UTC), within the caller's
-    transaction; raises the 429 :class:`~api.lib.errors.ApiError` of the first limit it would pass."""
+    transaction; raises the 429 :class:`~api.lib.errors.ApiError` of the first limit it would pass.
+    Returns the ``RateLimit-*`` headers of the per-minute limit, for the answer that accepts it."""
     limits = quota.limits
     # Serializes this key's admissions on every replica until the caller's transaction ends.
     await conn.execute(sa.select(api_keys.c.id).where(api_keys.c.id == quota.key_id).with_for_update())
@@ -114,6 +115,13 @@ async def admit(conn: AsyncConnection, quota: Quota, now: datetime) -> None:
         reset = _seconds_until(day + timedelta(seconds=DAY_S), now)
         raise limit_exceeded("cpu_seconds_per_day", limits.cpu_seconds_per_day, cpu_ms // 1000, reset, DAY_S)
     await _add(conn, quota.key_id, quota.language, "submissions", window=minute, amount=1)
+    reset = max(_seconds_until(minute + timedelta(seconds=MINUTE_S), now), 1)
+    return {
+        "RateLimit-Limit": str(limits.submissions_per_minute),
+        "RateLimit-Remaining": str(limits.submissions_per_minute - per_minute - 1),
+        "RateLimit-Reset": str(reset),
+        "RateLimit-Policy": f"{limits.submissions_per_minute};w={MINUTE_S}",
+    }
 
 
 async def record_cpu(conn: AsyncConnection, key_id: str, language: str, cpu_ms: int, at: datetime) -> None:

@@ -57,6 +57,9 @@ class SubmissionController(Controller):
         """Validate, then store the submission and its job durably (one MySQL transaction) and answer
         202; the outbox relay publishes the job to Kafka in the background.
 
+        With keys on, the answer carries the ``RateLimit-*`` headers of the key's per-minute limit; over
+        a limit it is 429 (``Retry-After``, and the limit named in the body).
+
         With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
         (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
         """
@@ -69,7 +72,7 @@ class SubmissionController(Controller):
             claim = claim_for(key, job)
             keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
         caller = current_principal()
-        earlier = await insert_submission(
+        stored = await insert_submission(
             services.engine,
             job,
             accepted.payload,
@@ -78,14 +81,15 @@ class SubmissionController(Controller):
             owner_key=caller.key_id,
             quota=quota_for(caller, settings, job.language),
         )
+        earlier = stored.earlier
         submission_id = str(earlier or job.id)
         if earlier is None:
             services.relay.wake()
         events = request.url_for("submission-events", submission_id=submission_id)
         body: SubmissionAccepted = {"id": submission_id, "status": "queued", "events": events}
         # The draft asks a replay to answer what the first request was answered: 202 and the same body.
-        replayed = {"Idempotent-Replayed": "true"} if earlier is not None else None
-        return json_response(body, 202, headers=replayed)
+        replayed = {"Idempotent-Replayed": "true"} if earlier is not None else {}
+        return json_response(body, 202, headers=replayed | stored.rate_limit)
 
     @get(
         "/{submission_id:str}",

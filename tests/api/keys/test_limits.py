@@ -46,6 +46,9 @@ async def test_the_per_minute_limit_is_a_429_with_ratelimit_headers(keys_api: Ke
         if datetime.now(UTC).replace(second=0, microsecond=0) == started:
             break
     assert [reply.status_code for reply in answers[:3]] == [202, 202, 202]
+    assert [reply.headers["ratelimit-remaining"] for reply in answers[:3]] == ["2", "1", "0"]
+    assert all(reply.headers["ratelimit-policy"] == "3;w=60" for reply in answers[:3])
+    assert all(1 <= int(reply.headers["ratelimit-reset"]) <= 60 for reply in answers[:3])
     limit = refused_by(answers[3], "submissions_per_minute")
     assert limit["limit"] == 3 and limit["used"] == 3 and limit["retry_after_s"] <= 60
     assert answers[3].headers["ratelimit-policy"] == "3;w=60"
