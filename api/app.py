@@ -17,6 +17,8 @@ from api.compat.judge0.info_controller import Judge0InfoController
 from api.compat.piston.controller import PistonController
 from api.events.controller import stream_submission_events
 from api.health.controller import healthz, readyz
+from api.keys.controller import KeysController
+from api.keys.guard import require_key
 from api.languages.controller import list_languages
 from api.lib.errors import exception_handlers
 from api.lib.json_bodies import require_json_body
@@ -72,6 +74,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             PistonController,
             HostsController,
             PrometheusController,
+            KeysController,
             stream_submission_events,
             list_languages,
             healthz,
@@ -80,6 +83,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             *web_routes(),
         ],
         dependencies={"services": Provide(_provide_services, sync_to_thread=False)},
+        guards=[require_key],
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         before_request=require_json_body,

@@ -20,6 +20,7 @@ from api.intake.sink import job_intake
 from api.lib.topics import create_topics
 from api.outbox.relay import OutboxRelay, relay_name
 from api.results.recorder import results_recorder
+from api.retention.purge import retention_forever
 from api.settings import ApiSettings
 from api.submissions.requests import SubmissionRules
 from api.webhooks.bodies import WebhookBodies
@@ -86,6 +87,7 @@ class Services:
             topics_ready=topics_ready,
             limits=settings,
             runtimes=runtimes,
+            check_keys=settings.auth == "keys",
         )
         dead_letters = dead_letter_recorder(
             engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready
@@ -112,6 +114,15 @@ class Services:
         if settings.webhook_secret is not None:
             sender = webhook_sender(engine, settings, runtimes)
             tasks.start("webhook-sender", sender.run)
+        tasks.start(
+            "retention-purge",
+            lambda: retention_forever(
+                engine,
+                days=settings.retention_days,
+                batch=settings.retention_batch,
+                interval_s=settings.retention_interval_s,
+            ),
+        )
         log.info("API services started (%d languages: %s)", len(runtimes), ", ".join(sorted(runtimes)))
         return cls(
             settings=settings,

@@ -2,10 +2,10 @@
 
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from common.runtimes import default_runtimes_dir
@@ -15,6 +15,40 @@ from common.settings import DatabaseSettings, KafkaSettings
 def default_migrations_dir() -> Path:
     """``deploy/mysql`` of the source checkout the ``api`` package lives in (holds ``alembic.ini``)."""
     return Path(__file__).resolve().parent.parent / "deploy" / "mysql"
+
+
+MIN_AUTH_SECRET_CHARS = 32
+
+
+class KeyLimits(BaseModel):
+    """What one submitter key may use of one language (docs/security.md, "Limits")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submissions_per_minute: int = Field(default=60, ge=0)
+    """Submissions accepted per clock minute (UTC)."""
+    active_jobs: int = Field(default=10, ge=0)
+    """Submissions queued or running at once."""
+    cpu_seconds_per_day: int = Field(default=3600, ge=0)
+    """CPU seconds the key's finished submissions used in the current UTC day."""
+
+    def __repr__(self) -> str:
+        # As the setting is written (JSON): the configuration reference shows defaults by their repr.
+        return self.model_dump_json()
+
+
+class KeyLimitOverrides(BaseModel):
+    """Some of :class:`KeyLimits`, replacing the defaults where given (a language's, or a key's)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submissions_per_minute: int | None = Field(default=None, ge=0)
+    active_jobs: int | None = Field(default=None, ge=0)
+    cpu_seconds_per_day: int | None = Field(default=None, ge=0)
+
+    def over(self, limits: KeyLimits) -> KeyLimits:
+        """``limits`` with the values given here replacing its own."""
+        return limits.model_copy(update=self.model_dump(exclude_none=True))
 
 
 class ApiSettings(KafkaSettings, DatabaseSettings):
@@ -42,6 +76,24 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     serves itself can. ``*`` allows every origin. The admin API is never open to other origins."""
     admin_token: SecretStr | None = None
     """Bearer token the admin endpoints (``/api/v1/admin/...``) require; unset keeps them disabled (503)."""
+
+    auth_secret: SecretStr | None = None
+    """Server secret (at least 32 characters) keying the hashes of stored submitter keys and signing share
+    links; required with ``auth=keys``. Changing it invalidates every key and share link."""
+    share_ttl_s: float = Field(default=7 * 86_400.0, gt=0)
+    """How long a share link (``GET /api/v1/submissions/{id}/share``) stays valid."""
+    limits: KeyLimits = KeyLimits()
+    """Default per-key limits, as JSON (``{"submissions_per_minute": 60, "active_jobs": 10,
+    "cpu_seconds_per_day": 3600}``), counted per key and language; only with ``auth=keys``."""
+    limits_by_language: dict[str, KeyLimitOverrides] = {}
+    """Per-language defaults replacing ``limits`` (``{"cpp": {"active_jobs": 4}}``); a key's own
+    overrides (set when it is created) win over both."""
+    retention_days: float | None = Field(default=None, gt=0)
+    """Finished submissions older than this many days are deleted in the background; unset keeps them."""
+    retention_interval_s: float = Field(default=3600.0, gt=0)
+    """How often the retention purge looks for old submissions."""
+    retention_batch: int = Field(default=500, ge=1)
+    """Submissions deleted per transaction by the retention purge (short transactions, short locks)."""
 
     idempotency_ttl_s: float = Field(default=86_400.0, gt=0)
     """How long an ``Idempotency-Key`` of ``POST /api/v1/submissions`` is remembered (24 h); a retry with
@@ -102,6 +154,16 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
         if isinstance(value, str):
             return [network.strip() for network in value.split(",") if network.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _keys_need_a_secret(self) -> Self:
+        secret = self.auth_secret.get_secret_value() if self.auth_secret else ""
+        if self.auth == "keys" and len(secret) < MIN_AUTH_SECRET_CHARS:
+            raise ValueError(
+                f"EXECUTIONER_AUTH=keys needs EXECUTIONER_AUTH_SECRET of at least {MIN_AUTH_SECRET_CHARS} "
+                "characters (it keys the stored key hashes and signs share links)"
+            )
+        return self
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -6,6 +6,8 @@
   executioner hosts                           a table of the Docker hosts
   executioner hosts add NAME URL              another Docker engine (unix://, tcp://, ssh://)
   executioner drain NAME / undrain NAME       move a host's workers away / let it take workers again
+  executioner keys create --name grader --scopes submit,read [--expires-at 2027-01-01T00:00:00Z]
+  executioner keys list / keys revoke KEY_ID  submitter keys (EXECUTIONER_AUTH=keys)
   executioner grade jobs.jsonl --via kafka --out results.jsonl   (see executioner grade --help)
 
 The API is ``$EXECUTIONER_API_URL`` (default http://127.0.0.1:8000), the token
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from cli import grading
 from cli.client import AdminClient, CliError
 from cli.settings import CliSettings
-from cli.table import HOST_COLUMNS, host_rows, master_line, pool_rows, render_table
+from cli.table import HOST_COLUMNS, KEY_COLUMNS, host_rows, key_rows, master_line, pool_rows, render_table
 
 EXIT_USAGE = 2
 
@@ -52,8 +54,43 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     add.add_argument("url")
     for command, text in (("drain", "move a host's workers elsewhere"), ("undrain", "put a host back")):
         commands.add_parser(command, help=text).add_argument("name")
+    _add_keys_parser(commands)
     grading.add_parser(commands, settings)
     return parser
+
+
+_LIMIT_OPTIONS = ("submissions_per_minute", "active_jobs", "cpu_seconds_per_day")
+
+
+def _add_keys_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    keys = commands.add_parser("keys", help="create, list and revoke submitter keys")
+    key_commands = keys.add_subparsers(dest="key_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print its token (shown once)")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, help="comma-separated: submit, read, problems:write")
+    create.add_argument("--expires-at", help="ISO 8601 time with a zone, e.g. 2027-01-01T00:00:00Z")
+    for option in _LIMIT_OPTIONS:
+        create.add_argument(f"--{option.replace('_', '-')}", type=int, help="this key's own limit")
+    key_commands.add_parser("list", help="every key (never their tokens)")
+    key_commands.add_parser("revoke", help="refuse a key from now on").add_argument("key_id")
+
+
+def _keys(client: AdminClient, args: argparse.Namespace) -> None:
+    if args.key_command == "create":
+        limits = {name: value for name in _LIMIT_OPTIONS if (value := getattr(args, name)) is not None}
+        body = {"name": args.name, "scopes": [s.strip() for s in args.scopes.split(",") if s.strip()]}
+        if args.expires_at:
+            body["expires_at"] = args.expires_at
+        if limits:
+            body["limits"] = limits
+        key = client.create_key(body)
+        print(f"{key['id']} ({key['name']}): scopes {' '.join(key['scopes'])}")
+        print(f"token (shown once, store it now): {key['token']}")
+    elif args.key_command == "list":
+        print(render_table(key_rows(client.keys()), KEY_COLUMNS))
+    else:
+        key = client.revoke_key(args.key_id)
+        print(f"{key['id']} ({key['name']}): revoked at {key['revoked_at']}")
 
 
 def _hosts(client: AdminClient, args: argparse.Namespace) -> None:
@@ -100,6 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _scale(client, args.sizes)
             elif args.command == "hosts":
                 _hosts(client, args)
+            elif args.command == "keys":
+                _keys(client, args)
             elif args.command in ("drain", "undrain"):
                 _drain(client, args.name, "draining" if args.command == "drain" else "up")
             else:

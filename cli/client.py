@@ -73,6 +73,18 @@ class AdminClient:
         """Drain a host (``draining``) or put it back (``up``)."""
         return self._request("PUT", f"/api/v1/admin/hosts/{name}", json={"state": state})
 
+    def create_key(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a submitter key; the answer holds its token (shown this once)."""
+        return self._request("POST", "/api/v1/admin/keys", json=body)
+
+    def keys(self) -> list[dict[str, Any]]:
+        """Every submitter key, without tokens."""
+        return list(self._request("GET", "/api/v1/admin/keys")["keys"])
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke a submitter key."""
+        return self._request("DELETE", f"/api/v1/admin/keys/{key_id}")
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         body = self._send(method, path, **kwargs)
         if isinstance(body, dict):

@@ -71,3 +71,22 @@ def host_rows(hosts: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
         )
         for host in hosts
     ]
+
+
+KEY_COLUMNS = ("KEY", "NAME", "SCOPES", "CREATED", "EXPIRES", "REVOKED", "LIMITS")
+
+
+def key_rows(keys: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """``executioner keys list``: one row per submitter key; its own limits as ``name=value``."""
+    return [
+        (
+            key["id"],
+            key["name"],
+            ",".join(key["scopes"]),
+            _cell(key.get("created_at")),
+            _cell(key.get("expires_at")),
+            _cell(key.get("revoked_at")),
+            " ".join(f"{name}={value}" for name, value in sorted(key.get("limits", {}).items())) or "-",
+        )
+        for key in keys
+    ]

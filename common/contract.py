@@ -8,7 +8,7 @@ The API, the master and the worker settings all inherit these fields, so each ha
 """
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
@@ -40,6 +40,12 @@ class AdmissionLimits(BaseModel):
     """Largest accepted total of a job's ``files`` (a multi-file program's other files), in bytes once
     decoded. Cluster contract: give the API and the master the same value (the master hands it to its
     workers)."""
+    auth: Literal["off", "keys"] = "off"
+    """``off``: anyone who reaches the API may submit and read every submission (``make up``; not for
+    production). ``keys``: every submission route needs a submitter key (``Authorization: Bearer``, or
+    ``X-Auth-Token`` on the Judge0 API) with the right scope, a key sees only its own submissions, and
+    workers dead-letter jobs whose ``key_id`` names no usable key. Cluster contract: give the API and the
+    master the same value (the master hands it to its workers)."""
 
 
 class ClusterContract(AdmissionLimits):

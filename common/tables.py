@@ -35,8 +35,11 @@ submissions = sa.Table(
     sa.Column("created_at", DT, nullable=False),
     sa.Column("started_at", DT, nullable=True),
     sa.Column("finished_at", DT, nullable=True),
+    # The api_keys.id of the key that submitted it; null when keys were off or an admin submitted it.
+    sa.Column("owner_key", sa.String(24), nullable=True),
     sa.Index("ix_submissions_status_created", "status", "created_at"),
     sa.Index("ix_submissions_worker_status", "worker", "status"),
+    sa.Index("ix_submissions_owner_status", "owner_key", "status"),
     mysql_charset="utf8mb4",
 )
 
@@ -164,5 +167,38 @@ hosts = sa.Table(
     # The active master's last report of the host (schemas.hosts.HostReport as JSON); null until then.
     sa.Column("observed", LONGTEXT, nullable=True),
     sa.Column("updated_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(24), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False),
+    # HMAC-SHA256 of the whole token under EXECUTIONER_AUTH_SECRET (docs/security.md says why not bcrypt).
+    sa.Column("token_hash", sa.BINARY(32), nullable=False),
+    sa.Column("scopes", sa.String(255), nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    sa.Column("expires_at", DT, nullable=True),
+    sa.Column("revoked_at", DT, nullable=True),
+    sa.Column("submissions_per_minute", sa.Integer, nullable=True),
+    sa.Column("active_jobs", sa.Integer, nullable=True),
+    sa.Column("cpu_seconds_per_day", sa.Integer, nullable=True),
+    sa.UniqueConstraint("token_hash", name="uq_api_keys_token_hash"),
+    mysql_charset="utf8mb4",
+)
+
+USAGE_METRICS = ("submissions", "cpu_ms")
+"""What ``key_usage`` counts: submissions accepted in a minute, CPU milliseconds used in a (UTC) day."""
+
+key_usage = sa.Table(
+    "key_usage",
+    metadata,
+    sa.Column("key_id", sa.String(24), primary_key=True),
+    sa.Column("language", sa.String(32), primary_key=True),
+    sa.Column("metric", sa.String(16), primary_key=True),
+    sa.Column("window_start", DT, primary_key=True),
+    sa.Column("used", sa.BigInteger, nullable=False),
+    sa.Index("ix_key_usage_window", "window_start"),
     mysql_charset="utf8mb4",
 )

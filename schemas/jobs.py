@@ -179,3 +179,8 @@ class JobMessage(_Wire):
             if any("/".join(parts[:depth]) in paths for depth in range(1, len(parts))):
                 raise ValueError(f"{path!r} is inside another file's path")
         return files
+
+    key_id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_]+$")] | None = None
+    """The submitter key a batch grader produces the job for (its id, ``key_…``, never its token): the
+    submission is recorded as that key's. With ``EXECUTIONER_AUTH=keys``, a job naming an unknown,
+    revoked or expired key is not recorded. Jobs the API publishes carry none (their owner is stored)."""

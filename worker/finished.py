@@ -1,4 +1,5 @@
-"""Whether a job already finished, and its stored result: read from MySQL with a read-only account.
+"""Whether a job already finished, and its stored result, and whether the submitter key a job names may
+still be used: read from MySQL with a read-only account.
 
 A grader that retries a job id which already has a result gets that result published again instead of a
 second run, and a job whose first run was recorded just before its worker died is not run twice. The
@@ -30,6 +31,9 @@ QUERY = (
 )
 """The look-up, as SQLAlchemy compiles it from ``common.tables`` for MySQL (a unit test checks they are the
 same, so the table and this query cannot drift apart; the worker's images do not install SQLAlchemy)."""
+KEY_QUERY = "SELECT api_keys.revoked_at, api_keys.expires_at \nFROM api_keys \nWHERE api_keys.id = %s"
+"""The look-up of a job's submitter key, as SQLAlchemy compiles it from ``common.tables`` (checked by the
+same unit test)."""
 RETRY_AFTER_S = 10.0
 """After a failed check, how long jobs run unchecked before MySQL is asked again."""
 POOL_RECYCLE_S = 300
@@ -62,6 +66,19 @@ def stored_result(job_id: UUID, row: tuple[Any, ...] | None) -> ResultEvent | No
         return None
     at = finished_at.replace(tzinfo=UTC) if isinstance(finished_at, datetime) else datetime.now(UTC)
     return ResultEvent(id=job_id, seq=last_seq, outcome=Outcome.model_validate_json(outcome), at=at)
+
+
+def key_refusal(key_id: str, row: tuple[Any, ...] | None, now: datetime) -> str | None:
+    """Why jobs of submitter key ``key_id`` (its ``KEY_QUERY`` row) may not run at ``now`` (naive UTC),
+    or None when they may; the dead letter's reason, worded as the API words its 401s."""
+    if row is None:
+        return f"unknown key {key_id}"
+    revoked_at, expires_at = row
+    if revoked_at is not None:
+        return f"key {key_id} was revoked"
+    if expires_at is not None and expires_at <= now:
+        return f"key {key_id} expired"
+    return None
 
 
 class FinishedResults:
@@ -107,7 +124,24 @@ class FinishedResults:
             log.warning("the stored outcome of %s is unreadable (%s); running the job", job_id, exc)
             return None
 
-    async def _fetch(self, job_id: str) -> tuple[Any, ...] | None:
+    async def key_refusal(self, key_id: str) -> str | None:
+        """Why jobs of submitter key ``key_id`` must not run (unknown, revoked, expired), or None when they
+        may, or when MySQL cannot tell (down or slow): like :meth:`lookup`, the job then runs rather than
+        wait for an outage to end (docs/security.md)."""
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            return None
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                row = await self._fetch(key_id, KEY_QUERY)
+        except (MySQLError, OSError, TimeoutError) as exc:
+            log.warning(
+                "cannot check submitter key %s in MySQL at %s (%s): the job runs", key_id, self.where, exc
+            )
+            self._down_until = time.monotonic() + RETRY_AFTER_S
+            return None
+        return key_refusal(key_id, row, datetime.now(UTC).replace(tzinfo=None))
+
+    async def _fetch(self, job_id: str, query: str = QUERY) -> tuple[Any, ...] | None:
         if self._pool is None:
             self._pool = await asyncmy.create_pool(
                 minsize=0,
@@ -120,7 +154,7 @@ class FinishedResults:
         async with self._pool.acquire() as connection:
             try:
                 async with connection.cursor() as cursor:
-                    await cursor.execute(QUERY, (job_id,))
+                    await cursor.execute(query, (job_id,))
                     row: tuple[Any, ...] | None = await cursor.fetchone()
                     return row
             except BaseException:

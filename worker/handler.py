@@ -66,6 +66,9 @@ class FinishedLookup(Protocol):
     async def lookup(self, job_id: UUID) -> ResultEvent | None:
         """The stored result of ``job_id`` when it already finished, else None."""
 
+    async def key_refusal(self, key_id: str) -> str | None:
+        """Why jobs of submitter key ``key_id`` may not run, or None."""
+
 
 def poison_reason(started_before: int) -> str:
     """The dead-letter reason of a job whose workers kept dying."""
@@ -122,13 +125,25 @@ class JobHandler:
     async def admit(self, record: JobRecord, batch: Batch) -> JobMessage | None:
         """The job of ``record``, or None when it was rejected (sent to the dead-letter topic)."""
         try:
-            return self._admission.admit(record.value)
+            job = self._admission.admit(record.value)
+            if job.key_id is not None and self._admission.limits.auth == "keys":
+                await self.check_key(job.key_id)
+            return job
         except JobRejected as exc:
             await batch.dead_letter(record, exc.reason)
             log.warning(
                 "rejected %s[%d]@%d to dead-letter: %s", record.topic, record.partition, record.offset, exc
             )
             return None
+
+    async def check_key(self, key_id: str) -> None:
+        """Raise :class:`JobRejected` when the job's submitter key may not be used (EXECUTIONER_AUTH=keys)."""
+        if self._finished is None:
+            raise JobRejected(
+                f"submitter key {key_id} cannot be checked: this worker has no EXECUTIONER_DATABASE_URL"
+            )
+        if (reason := await self._finished.key_refusal(key_id)) is not None:
+            raise JobRejected(reason)
 
     async def answer_from_store(self, job: JobMessage, batch: Batch) -> bool:
         """Publish the stored result again when ``job`` already finished; whether it did."""

@@ -6,7 +6,9 @@ from uuid import uuid4
 
 import orjson
 
+from api.keys.principal import current_principal
 from api.lib.tracing import request_span
+from api.limits.quota import quota_for
 from api.services import Services
 from api.submissions.repository import insert_submission
 from api.submissions.requests import parse_submission
@@ -25,6 +27,7 @@ async def submit_native(
     with request_span("compat submission", {}):
         accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
         job = accepted.job
+        caller = current_principal()
         callback = await accept_callback(accepted.callback_url, services.settings, shape)
         await insert_submission(
             services.engine,
@@ -32,6 +35,8 @@ async def submit_native(
             accepted.payload,
             services.settings.topics.jobs(job.language),
             callback=callback,
+            owner_key=caller.key_id,
+            quota=quota_for(caller, services.settings, job.language),
         )
     services.relay.wake()
     return job

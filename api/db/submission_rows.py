@@ -47,6 +47,7 @@ def new_submission_row(job: JobMessage, *, origin: Origin, created_at: datetime)
         spec=_job_spec(job),
         origin=origin,
         created_at=created_at,
+        owner_key=job.key_id,
     )
 
 
@@ -74,8 +75,10 @@ def _queued_row(
     spec: str,
     origin: Origin,
     created_at: datetime,
+    owner_key: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "owner_key": owner_key,
         "id": submission_id,
         "language": language,
         "source": source,

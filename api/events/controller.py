@@ -11,6 +11,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response as StarletteResponse
 
 from api.events.stream import submission_events
+from api.keys.guard import route_opt
 from api.lib.errors import documented_errors, not_found
 from api.lib.numbers import INT32_MAX, parse_whole_number
 from api.metrics.instruments import counted_stream
@@ -35,6 +36,7 @@ def _event_id(header: str | None) -> int | None:
     tags=["submissions"],
     summary="Live events of a submission (SSE)",
     responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
+    opt=route_opt("read", owned="submission_id", shared=True),
 )
 async def stream_submission_events(
     submission_id: FromPath[str],

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from api.db.submission_rows import Origin, new_submission_row
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
+from api.keys.repository import read_keys
+from api.lib.clock import utcnow
 from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
 from api.metrics.instruments import observe_written, submissions_accepted
 from common.contract import AdmissionLimits
@@ -33,8 +35,9 @@ _c = submissions.c
 class JobIntake:
     """The intake's :class:`~api.lib.consumer.Sink`: records of the jobs topics, as submission rows."""
 
-    def __init__(self, admission: JobAdmission) -> None:
+    def __init__(self, admission: JobAdmission, *, check_keys: bool = False) -> None:
         self._admission = admission
+        self._check_keys = check_keys
 
     def prepare(self, records: list[Record]) -> list[Record]:
         """The records themselves: which to decode depends on what MySQL holds."""
@@ -53,6 +56,8 @@ class JobIntake:
             if job is None or str(job.id) in complete or str(job.id) in jobs:
                 continue
             jobs[str(job.id)] = (job, record_time(record))
+        if self._check_keys:
+            await _drop_refused_keys(conn, jobs)
         if not jobs:
             return
         await conn.execute(_upsert(list(jobs.values())))
@@ -66,6 +71,20 @@ class JobIntake:
     def describe(self, item: Record) -> str:
         """Where the record is."""
         return f"job record {record_position(item)}"
+
+
+async def _drop_refused_keys(conn: AsyncConnection, jobs: dict[str, tuple[JobMessage, datetime]]) -> None:
+    """Leave out of ``jobs`` those whose ``key_id`` names no usable key (the workers dead-letter them)."""
+    keys = await read_keys(conn, {job.key_id for job, _ in jobs.values() if job.key_id})
+    now = utcnow()
+    for sid, (job, _) in list(jobs.items()):
+        if job.key_id is None:
+            continue
+        key = keys.get(job.key_id)
+        reason = f"unknown key {job.key_id}" if key is None else key.refusal(now)
+        if reason is not None:
+            log.debug("intake: not recording job %s (%s)", sid, reason)
+            del jobs[sid]
 
 
 async def _complete_ids(conn: AsyncConnection, ids: set[str]) -> set[str]:
@@ -96,6 +115,7 @@ def _upsert(jobs: list[tuple[JobMessage, datetime]]) -> sa.Executable:
             ("stdin", fill(_c.stdin, new.stdin)),
             ("spec", fill(_c.spec, new.spec)),
             ("created_at", fill(_c.created_at, sa.func.least(_c.created_at, new.created_at))),
+            ("owner_key", fill(_c.owner_key, new.owner_key)),
             ("language", fill(_c.language, new.language)),
         ]
     )
@@ -110,13 +130,14 @@ def job_intake(
     topics_ready: asyncio.Event,
     limits: AdmissionLimits,
     runtimes: Mapping[str, Runtime] | None = None,
+    check_keys: bool = False,
 ) -> MySQLConsumer[Record]:
     """Consumes the jobs topics (``languages``: topic → language) in the intake group, recording the jobs
     within ``limits`` that keep to their ``runtimes``' allow-lists."""
     admission = JobAdmission(languages, limits, runtimes or {})
     return MySQLConsumer(
         name="intake",
-        sink=JobIntake(admission),
+        sink=JobIntake(admission, check_keys=check_keys),
         engine=engine,
         bootstrap=bootstrap,
         topics=sorted(languages),

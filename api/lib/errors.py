@@ -35,12 +35,25 @@ _CODES_BY_STATUS = {
 class ApiError(Exception):
     """A request the API refuses, with the status, machine-readable code and the offending field."""
 
-    def __init__(self, status_code: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(
+        self,
+        status_code: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code
         self.message = message
         self.field = field
+        self.headers = headers
+        """Response headers (``WWW-Authenticate``, ``Retry-After``, ...)."""
+        self.details = details
+        """More of the body, next to ``error`` (a limit's name and values, for a 429)."""
 
 
 class ErrorDetail(TypedDict):
@@ -81,7 +94,8 @@ def not_found(what: str) -> ApiError:
 
 
 def _api_error_handler(_: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
-    return json_response(error_body(exc.code, exc.message, exc.field), exc.status_code)
+    body: dict[str, Any] = {**error_body(exc.code, exc.message, exc.field), **(exc.details or {})}
+    return json_response(body, exc.status_code, headers=exc.headers)
 
 
 def _first_problem(exc: HTTPException) -> dict[str, Any]:

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.submission_rows import placeholder_submission_row
 from api.lib.clock import to_db_time
+from api.limits.quota import record_cpu
 from api.metrics.instruments import results_recorded
 from api.results.progress import forget_tests, record_test
 from common.tables import submissions
-from schemas import ResultEvent, Status, StatusEvent, TestEvent
+from schemas import Outcome, ResultEvent, Status, StatusEvent, TestEvent
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,12 @@ WORKER_COLUMN_LENGTH = 128  # submissions.worker is VARCHAR(128)
 def _worker(name: str | None) -> str | None:
     """A worker name as the column can hold it."""
     return name[:WORKER_COLUMN_LENGTH] if name else name
+
+
+def cpu_ms(outcome: Outcome) -> int:
+    """The CPU time a job used: its compiler's, its run's and its tests'."""
+    runs = [outcome.compile, outcome.run, *outcome.tests]
+    return sum(run.time_ms for run in runs if run is not None)
 
 
 def _statement(event: ResultMessage) -> sa.Update | None:
@@ -108,6 +115,13 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
             await record_test(conn, event)
         elif isinstance(event, ResultEvent):
             await forget_tests(conn, event.id)
-            # This statement finished the submission: the one place each result is counted.
-            language = await conn.scalar(sa.select(_c.language).where(_c.id == str(event.id)))
-            results_recorded.labels(language or "unknown", event.outcome.verdict.value).inc()
+            # This statement finished the submission: the one place each result is counted, and the
+            # CPU it used charged to its key.
+            row = (
+                await conn.execute(sa.select(_c.language, _c.owner_key).where(_c.id == str(event.id)))
+            ).one()
+            results_recorded.labels(row.language or "unknown", event.outcome.verdict.value).inc()
+            if row.owner_key:
+                await record_cpu(
+                    conn, row.owner_key, row.language, cpu_ms(event.outcome), to_db_time(event.at)
+                )

@@ -1,20 +1,31 @@
-"""``POST /api/v1/submissions`` and ``GET /api/v1/submissions/{id}``."""
+"""``POST /api/v1/submissions``, ``GET`` and ``DELETE /api/v1/submissions/{id}``, and its share link."""
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 from uuid import uuid4
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from api.idempotency.keys import HEADER, claim_for, parse_idempotency_key
-from api.lib.errors import documented_errors, not_found
+from api.keys.guard import SHARE_PARAM, route_opt
+from api.keys.principal import current_principal
+from api.keys.tokens import share_token
+from api.lib.errors import ApiError, documented_errors, not_found
 from api.lib.responses import json_response
 from api.lib.tracing import request_span
+from api.limits.quota import quota_for
 from api.services import Services
-from api.submissions.openapi import ERROR_RESPONSES, SubmissionRequestOperation
-from api.submissions.repository import KeyedRequest, fetch_program, fetch_submission, insert_submission
+from api.submissions.openapi import AUTH_ERRORS, ERROR_RESPONSES, SubmissionRequestOperation
+from api.submissions.repository import (
+    KeyedRequest,
+    delete_finished_submission,
+    fetch_program,
+    fetch_submission,
+    insert_submission,
+)
 from api.submissions.requests import parse_submission, parse_submission_id
 from api.submissions.views import submission_view, submitted_view
 from api.webhooks.accept import accept_callback
@@ -45,12 +56,16 @@ class SubmissionController(Controller):
         summary="Submit a program",
         operation_class=SubmissionRequestOperation,
         responses=ERROR_RESPONSES,
+        opt=route_opt("submit"),
     )
     async def create(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[SubmissionAccepted]:
         """Validate, then store the submission and its job durably (one MySQL transaction) and answer
         202; the outbox relay publishes the job to Kafka in the background.
+
+        With keys on, the answer carries the ``RateLimit-*`` headers of the key's per-minute limit; over
+        a limit it is 429 (``Retry-After``, and the limit named in the body).
 
         With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
         (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
@@ -68,15 +83,19 @@ class SubmissionController(Controller):
             if key is not None:
                 claim = claim_for(key, job)
                 keyed = KeyedRequest(claim, settings.idempotency_ttl_s, settings.idempotency_wait_s)
+            caller = current_principal()
             with log_context(submission_id=job.id, language=job.language):
-                earlier = await insert_submission(
+                stored = await insert_submission(
                     services.engine,
                     job,
                     accepted.payload,
                     settings.topics.jobs(job.language),
                     keyed,
                     callback=callback,
+                    owner_key=caller.key_id,
+                    quota=quota_for(caller, settings, job.language),
                 )
+                earlier = stored.earlier
                 if earlier is None:
                     log.info("submission %s accepted (%s)", job.id, job.language)
         submission_id = str(earlier or job.id)
@@ -85,13 +104,14 @@ class SubmissionController(Controller):
         events = request.url_for("submission-events", submission_id=submission_id)
         body: SubmissionAccepted = {"id": submission_id, "status": "queued", "events": events}
         # The draft asks a replay to answer what the first request was answered: 202 and the same body.
-        replayed = {"Idempotent-Replayed": "true"} if earlier is not None else None
-        return json_response(body, 202, headers=replayed)
+        replayed = {"Idempotent-Replayed": "true"} if earlier is not None else {}
+        return json_response(body, 202, headers=replayed | stored.rate_limit)
 
     @get(
         "/{submission_id:str}",
         summary="A submission and, once finished, its result",
-        responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
+        responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
+        opt=route_opt("read", owned="submission_id", shared=True),
     )
     async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
         """The submission's status, verdict, output and per-test reports, and under ``submitted`` the
@@ -102,3 +122,51 @@ class SubmissionController(Controller):
         if row is None or program is None:
             raise not_found("submission")
         return {**submission_view(row), "submitted": submitted_view(row, program)}
+
+    @delete(
+        "/{submission_id:str}",
+        status_code=204,
+        summary="Delete a finished submission",
+        responses=documented_errors(
+            {**AUTH_ERRORS, 404: "No such submission.", 409: "The submission has not finished yet."}
+        ),
+        opt=route_opt("submit", owned="submission_id"),
+    )
+    async def remove(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> None:
+        """Delete a finished submission of the caller's key, with its program, input and result. A
+        queued or running one cannot be deleted (409): its result would arrive for nothing."""
+        sid = parse_submission_id(submission_id)
+        if await delete_finished_submission(services.engine, sid):
+            return
+        if await fetch_submission(services.engine, sid) is None:
+            raise not_found("submission")
+        raise ApiError(409, "not_finished", "the submission has not finished yet; delete it once it has")
+
+    @get(
+        "/{submission_id:str}/share",
+        summary="A link to the submission's page for others",
+        responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
+        opt=route_opt("read", owned="submission_id"),
+    )
+    async def share(
+        self,
+        submission_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        services: NamedDependency[Services],
+    ) -> dict[str, str | None]:
+        """``{"url", "expires_at"}``: the submission's page. With keys on, the URL carries a token signed
+        by the server that lets anyone holding it read this one submission (page, JSON and stream) until
+        ``expires_at`` (``EXECUTIONER_SHARE_TTL_S``); with keys off, it is the bare page."""
+        sid = parse_submission_id(submission_id)
+        if await fetch_submission(services.engine, sid) is None:
+            raise not_found("submission")
+        page = f"{str(request.base_url).rstrip('/')}/s/{sid}"
+        settings = services.settings
+        if settings.auth == "off" or settings.auth_secret is None:
+            return {"url": page, "expires_at": None}
+        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=settings.share_ttl_s)
+        token = share_token(settings.auth_secret.get_secret_value(), sid, expires)
+        return {
+            "url": f"{page}?{SHARE_PARAM}={token}",
+            "expires_at": expires.isoformat().replace("+00:00", "Z"),
+        }

@@ -149,8 +149,16 @@ class SubmissionRequestOperation(Operation):
         ]
 
 
+AUTH_ERRORS = {
+    401: "EXECUTIONER_AUTH=keys: no key, an unknown key, or a revoked or expired one.",
+    403: "The key lacks the route's scope, or the share link is invalid or expired.",
+}
+"""The answers of the submitter-key guard (api.keys.guard)."""
+
 ERROR_RESPONSES = documented_errors(
     {
+        **AUTH_ERRORS,
+        429: "A limit of the key is reached (body: limit; headers: Retry-After, RateLimit-*).",
         400: "The body is not JSON, or the Idempotency-Key header is malformed.",
         409: "A request with this Idempotency-Key is still being processed; retry it.",
         413: "source, stdin, a test or the whole job is too large.",

@@ -13,6 +13,7 @@ from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
+from api.limits.quota import Quota, admit
 from api.metrics.instruments import submissions_accepted
 from api.webhooks.deliveries import Callback, insert_delivery
 from common.tables import outbox, submission_tests, submissions
@@ -57,6 +58,17 @@ _COLUMNS = [
 
 
 @dataclass(frozen=True, slots=True)
+class Stored:
+    """What :func:`insert_submission` did."""
+
+    earlier: UUID | None
+    """The submission an ``Idempotency-Key`` already named (nothing was stored), or None."""
+    rate_limit: dict[str, str]
+    """The ``RateLimit-*`` headers of the key's per-minute limit once this one counted; empty without
+    a quota."""
+
+
+@dataclass(frozen=True, slots=True)
 class KeyedRequest:
     """A submission sent with an ``Idempotency-Key``: the key's claim and how it is kept."""
 
@@ -73,13 +85,18 @@ async def insert_submission(
     keyed: KeyedRequest | None = None,
     *,
     callback: Callback | None = None,
-) -> UUID | None:
+    owner_key: str | None = None,
+    quota: Quota | None = None,
+) -> Stored:
     """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
 
     With ``keyed``, the key's row goes into the same transaction, first; when the key already names a
-    submission of the same request, nothing is stored and that submission's id is returned (None: the
-    new submission ``job.id`` was stored). Raises the 409/422 :class:`~api.lib.errors.ApiError` of
-    :func:`~api.idempotency.store.claim_key`.
+    submission of the same request, nothing is stored and that submission's id is returned as
+    ``earlier`` (None: the new submission ``job.id`` was stored). Raises the 409/422
+    :class:`~api.lib.errors.ApiError` of :func:`~api.idempotency.store.claim_key`.
+
+    ``owner_key`` is the submitter key that owns it; with ``quota``, the key's limits are checked and
+    counted in the same transaction (a 429 :class:`~api.lib.errors.ApiError` stores nothing).
     """
     now = utcnow()
     async with engine.begin() as conn:
@@ -88,10 +105,10 @@ async def insert_submission(
                 conn, keyed.claim, job.id, now=now, ttl_s=keyed.ttl_s, wait_s=keyed.wait_s
             )
             if earlier is not None:
-                return earlier
-        await conn.execute(
-            submissions.insert().values(new_submission_row(job, origin=Origin.HTTP, created_at=now))
-        )
+                return Stored(earlier, {})
+        rate_limit = {} if quota is None else await admit(conn, quota, now)
+        row = new_submission_row(job, origin=Origin.HTTP, created_at=now) | {"owner_key": owner_key}
+        await conn.execute(submissions.insert().values(row))
         await conn.execute(
             outbox.insert().values(
                 topic=topic,
@@ -104,7 +121,7 @@ async def insert_submission(
         if callback is not None:
             await insert_delivery(conn, str(job.id), callback, now)
     submissions_accepted.labels(job.language, Origin.HTTP.value).inc()  # committed: counted once
-    return None
+    return Stored(None, rate_limit)
 
 
 async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> SubmissionRow | None:

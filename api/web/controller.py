@@ -15,6 +15,8 @@ from litestar.params import FromPath
 from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
+from api.keys.guard import route_opt
+
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -61,7 +63,13 @@ def web_routes() -> list[ControllerRouterHandler]:
         """The editor, with the draft kept in the browser."""
         return page_response()
 
-    @get("/s/{submission_id:str}", include_in_schema=False, sync_to_thread=False)
+    # With keys on, the page itself is shown only to the owner's key, admins and share links.
+    @get(
+        "/s/{submission_id:str}",
+        include_in_schema=False,
+        sync_to_thread=False,
+        opt=route_opt("read", owned="submission_id", shared=True),
+    )
     def shared_page(submission_id: FromPath[str]) -> Response[bytes]:
         """A submission's shareable page; the script loads ``submission_id`` (or says there is none)."""
         return page_response()

@@ -56,6 +56,7 @@ def test_a_new_row_holds_the_job(origin: Origin) -> None:
         "last_seq": 0,
         "origin": origin.value,
         "created_at": CREATED,
+        "owner_key": None,
     }
 
 
@@ -73,4 +74,5 @@ def test_a_placeholder_row_is_queued_from_kafka_with_no_job() -> None:
         "last_seq": 0,
         "origin": "kafka",
         "created_at": CREATED,
+        "owner_key": None,
     }

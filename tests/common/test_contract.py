@@ -19,6 +19,7 @@ CHANGED = {
     "EXECUTIONER_MAX_SOURCE_BYTES": "200000",
     "EXECUTIONER_MAX_STDIN_BYTES": "3",
     "EXECUTIONER_MAX_FILES_BYTES": "77",
+    "EXECUTIONER_AUTH": "keys",
     "EXECUTIONER_TOPIC_PREFIX": "blue.",
     "EXECUTIONER_JOBS_PARTITIONS": "12",
     "EXECUTIONER_RESULTS_PARTITIONS": "4",
@@ -54,6 +55,7 @@ def test_every_process_reads_the_contract_from_the_same_variables(
 ) -> None:
     for variable, value in CHANGED.items():
         monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("EXECUTIONER_AUTH_SECRET", "s" * 32)  # the API's, required with keys
     assert contract_of(process()).contract_environment() == CHANGED
 
 

@@ -34,7 +34,11 @@ def test_compose_config_validates() -> None:
         [*compose_command(), "-f", str(COMPOSE_FILE), "config", "-q"],
         capture_output=True,
         text=True,
-        env={"EXECUTIONER_ADMIN_TOKEN": "x" * 32, "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        env={
+            "EXECUTIONER_ADMIN_TOKEN": "x" * 32,
+            "EXECUTIONER_AUTH_SECRET": "y" * 32,
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+        },
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -55,6 +59,12 @@ def test_compose_runs_mysql_8_kafka_api_and_master(compose: dict[str, Any]) -> N
 def test_the_admin_token_has_no_default(compose: dict[str, Any]) -> None:
     token = compose["services"]["api"]["environment"]["EXECUTIONER_ADMIN_TOKEN"]
     assert token.startswith("${EXECUTIONER_ADMIN_TOKEN:?")
+
+
+def test_compose_turns_submitter_keys_on_and_needs_their_secret(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["api"]["environment"]
+    assert environment["EXECUTIONER_AUTH"] == "${EXECUTIONER_AUTH:-keys}"
+    assert environment["EXECUTIONER_AUTH_SECRET"].startswith("${EXECUTIONER_AUTH_SECRET:?")
 
 
 def test_workers_get_a_read_only_database_account(compose: dict[str, Any]) -> None:

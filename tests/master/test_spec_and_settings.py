@@ -70,6 +70,7 @@ def test_worker_run_args(settings: MasterSettings) -> None:
         "EXECUTIONER_KAFKA_BOOTSTRAP": "172.17.0.1:9094",
         "EXECUTIONER_MAX_SOURCE_BYTES": "65536",
         "EXECUTIONER_MAX_STDIN_BYTES": "1048576",
+        "EXECUTIONER_AUTH": "off",
         "EXECUTIONER_TOPIC_PREFIX": "t.",
         "EXECUTIONER_JOBS_PARTITIONS": "6",
         "EXECUTIONER_RESULTS_PARTITIONS": "6",
@@ -98,7 +99,7 @@ def test_workers_read_the_whole_cluster_contract_as_the_master_read_it(
 ) -> None:
     # A value other than the default for every field of the contract, each distinct from the others.
     changed = {
-        name: (f"p{index}." if name == "topic_prefix" else 1000 + index)
+        name: (f"p{index}." if name == "topic_prefix" else "keys" if name == "auth" else 1000 + index)
         for index, name in enumerate(ClusterContract.model_fields)
     }
     master = settings.model_copy(update=changed)

@@ -36,6 +36,9 @@ class Recorder:
     async def lookup(self, job_id: UUID) -> ResultEvent | None:
         return self.stored.get(job_id)
 
+    async def key_refusal(self, key_id: str) -> str | None:
+        return None
+
     @contextlib.asynccontextmanager
     async def batch(self) -> AsyncIterator["Recorder"]:
         yield self

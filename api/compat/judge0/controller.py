@@ -24,6 +24,7 @@ from api.compat.judge0.requests import (
 from api.compat.judge0.views import all_attributes, submission_view
 from api.compat.submit import submit_native
 from api.compat.waiting import wait_for_result
+from api.keys.guard import route_opt
 from api.lib.errors import ApiError
 from api.lib.responses import json_response
 from api.services import Services
@@ -87,7 +88,7 @@ class Judge0SubmissionController(Controller):
     tags = ["judge0"]
     exception_handlers = {CompatError: compat_error_handler}
 
-    @post("/", status_code=201, summary="Create a submission (Judge0)")
+    @post("/", status_code=201, summary="Create a submission (Judge0)", opt=route_opt("submit"))
     async def create(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:
@@ -111,7 +112,7 @@ class Judge0SubmissionController(Controller):
             return json_response({"token": str(token)}, 201)
         return json_response(submission_view(attributes, fields, base64_encoded), 201)
 
-    @get("/{token:str}", summary="A submission (Judge0)")
+    @get("/{token:str}", summary="A submission (Judge0)", opt=route_opt("read", owned="token"))
     async def read(
         self, token: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:
@@ -142,7 +143,7 @@ class Judge0SubmissionController(Controller):
             raise judge0_error(404, NOT_FOUND)
         return json_response(view)
 
-    @post("/batch", status_code=201, summary="Create submissions (Judge0)")
+    @post("/batch", status_code=201, summary="Create submissions (Judge0)", opt=route_opt("submit"))
     async def create_batch(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:
@@ -161,7 +162,7 @@ class Judge0SubmissionController(Controller):
                 answers.append(exc.body)
         return json_response(answers, 201)
 
-    @get("/batch", summary="Submissions by token (Judge0)")
+    @get("/batch", summary="Submissions by token (Judge0)", opt=route_opt("read", owned_query="tokens"))
     async def read_batch(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:

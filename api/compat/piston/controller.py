@@ -13,6 +13,7 @@ from api.compat.piston.requests import native_request, parse_execute, piston_fie
 from api.compat.piston.views import execute_view
 from api.compat.submit import submit_native
 from api.compat.waiting import wait_for_result
+from api.keys.guard import route_opt
 from api.languages.repository import read_versions
 from api.lib.errors import ApiError
 from api.lib.responses import json_response
@@ -33,7 +34,12 @@ class PistonController(Controller):
         versions = await read_versions(services.engine)
         return [entry.view() for entry in piston_runtimes(services.runtimes.values(), versions)]
 
-    @post(["/execute", "/execute/"], status_code=200, summary="Run a program and wait for it (Piston)")
+    @post(
+        ["/execute", "/execute/"],
+        status_code=200,
+        summary="Run a program and wait for it (Piston)",
+        opt=route_opt("submit"),
+    )
     async def execute(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:

@@ -56,8 +56,14 @@ export const listLanguages = () => request("GET", "/api/v1/languages");
 /** Submit a program; answers `{id, status, events}`. */
 export const createSubmission = (body) => request("POST", "/api/v1/submissions", body);
 
+// A shared page's link carries a signed `share` token when the API requires keys: the page passes it on to
+// the submission's JSON and stream, which it is valid for (and nothing else).
+const shareToken = new URLSearchParams(location.search).get("share");
+const shareQuery = shareToken === null ? "" : `?share=${encodeURIComponent(shareToken)}`;
+
 /** A submission's state and result, with `submitted` (its program, input and tests). */
-export const getSubmission = (id) => request("GET", `/api/v1/submissions/${encodeURIComponent(id)}`);
+export const getSubmission = (id) =>
+  request("GET", `/api/v1/submissions/${encodeURIComponent(id)}${shareQuery}`);
 
 /** Where a submission's Server-Sent Events are (same origin as the page, whatever proxies say). */
-export const eventsUrl = (id) => `/api/v1/submissions/${encodeURIComponent(id)}/events`;
+export const eventsUrl = (id) => `/api/v1/submissions/${encodeURIComponent(id)}/events${shareQuery}`;
