@@ -141,7 +141,6 @@ def test_judge0_defaults_of_optional_fields_are_accepted() -> None:
         ("command_line_arguments", "a 'b", "cannot be split"),
         ("additional_files", "UEsDBA==", "not a zip archive"),
         ("redirect_stderr_to_stdout", "yes", "true or false"),
-        ("callback_url", "http://example.test/", "not supported yet"),
         ("number_of_runs", 21, "less than or equal to 20"),
         ("number_of_runs", 0, "greater than 0"),
         ("cpu_extra_time", 2, "not supported yet"),

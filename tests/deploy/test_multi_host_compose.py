@@ -19,6 +19,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 OVERRIDE = DEPLOY / "multi-host" / "compose.yml"
 ENV = {
     "EXECUTIONER_ADMIN_TOKEN": "x" * 32,
+    "EXECUTIONER_AUTH_SECRET": "s" * 32,
     "EXECUTIONER_CONTROL_ADDRESS": "10.0.0.10",
     "EXECUTIONER_DOCKER_HOSTS": "w1=tcp://10.0.0.11:2376,w2=ssh://deploy@10.0.0.12",
     "PATH": "/usr/local/bin:/usr/bin:/bin",

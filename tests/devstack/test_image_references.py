@@ -23,6 +23,8 @@ SCANNED = ("tests", "bench")
 NOT_SCANNED = (Path(__file__).resolve(), REPO / "tests" / "deploy")
 """This file (its cases name unbuilt images on purpose) and the tests of deploy/, which read the images an
 ordinary Docker host pulls for the compose file; they run none."""
+NEVER_BUILT = "executioner-absent/"
+"""The repository a test names when it needs an image that no engine holds (and none may build)."""
 PLACEHOLDER = "\x00"
 """Stands for a formatted value (an f-string's ``{...}`` or a ``str.format`` field) while matching."""
 # Repositories we could mean: ours, and the Docker Hub images a test might reach for. Other strings with a
@@ -101,7 +103,7 @@ def unproduced_references(trees: Mapping[str, ast.AST]) -> list[str]:
         f"{name}:{line}: {image.replace(PLACEHOLDER, '{…}')}"
         for name, tree in trees.items()
         for line, image in image_references(tree)
-        if not any(_may_be(image, other) for other in known)
+        if not image.startswith(NEVER_BUILT) and not any(_may_be(image, other) for other in known)
     ]
 
 

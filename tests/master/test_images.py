@@ -18,7 +18,7 @@ from master.images import ImageSync
 pytestmark = pytest.mark.integration
 
 LANGUAGE = "sleeper"
-ABSENT = f"executioner-test/absent-{secrets.token_hex(4)}:x"
+ABSENT = f"executioner-absent/image-{secrets.token_hex(4)}:x"
 """An image name the test engine does not hold."""
 PASSES = 5
 

@@ -69,6 +69,7 @@ def test_worker_run_args(settings: MasterSettings) -> None:
     assert args["environment"] == {
         "EXECUTIONER_KAFKA_BOOTSTRAP": "172.17.0.1:9094",
         "EXECUTIONER_MAX_SOURCE_BYTES": "65536",
+        "EXECUTIONER_MAX_FILES_BYTES": "524288",
         "EXECUTIONER_MAX_STDIN_BYTES": "1048576",
         "EXECUTIONER_AUTH": "off",
         "EXECUTIONER_TOPIC_PREFIX": "t.",
