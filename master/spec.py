@@ -49,7 +49,7 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "EXECUTIONER_POOL_SIZE": str(settings.worker_pool_size),
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
         "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
-        "EXECUTIONER_SANDBOX": "bwrap",
+        "EXECUTIONER_SANDBOX": settings.worker_sandbox,
     }
     if settings.worker_database_url:
         environment["EXECUTIONER_DATABASE_URL"] = settings.worker_database_url

@@ -22,6 +22,7 @@ from worker.limits import ProcessLimits, compile_limits, run_limits
 from worker.process import ProcessResult, run_process
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
+from worker.warm import WarmSandbox
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -98,8 +99,11 @@ def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
 class _JobRun:
     """One job's execution inside its scratch directory."""
 
-    def __init__(self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path) -> None:
+    def __init__(
+        self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path, warm: WarmSandbox | None
+    ) -> None:
         self.job = job
+        self.warm = warm
         self.runtime = runtime
         self.config = config
         self.workdir = workdir
@@ -112,6 +116,8 @@ class _JobRun:
     def _execute(
         self, argv: list[str], env: dict[str, str], stdin: str, limits: ProcessLimits
     ) -> ProcessResult:
+        if self.warm is not None:
+            return self.warm.run(argv, env, stdin.encode(), limits)
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
                 confined.argv,
@@ -178,21 +184,28 @@ class _JobRun:
 
 
 def execute_job(
-    job: JobMessage, runtime: Runtime, config: ExecConfig, on_test: ReportTest = lambda _: None
+    job: JobMessage,
+    runtime: Runtime,
+    config: ExecConfig,
+    on_test: ReportTest = lambda _: None,
+    warm: WarmSandbox | None = None,
 ) -> Outcome:
-    """Run ``job`` and judge it. Raises :class:`InternalError` when *we* could not run it."""
+    """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``). Raises
+    :class:`InternalError` when *we* could not run it."""
     sandbox = config.sandbox
-    scratch = (
-        tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
-        if sandbox.isolates
-        else scratch_directory(config.scratch_dir)
-    )
+    scratch: contextlib.AbstractContextManager[Path]
+    if warm is not None:
+        scratch = warm.job()
+    elif sandbox.isolates:
+        scratch = tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
+    else:
+        scratch = scratch_directory(config.scratch_dir)
     with scratch as workdir:
         try:
             (workdir / runtime.source_file).write_text(job.source)
         except OSError as exc:
             raise InternalError(f"cannot write the source file: {exc}") from exc
-        run = _JobRun(job, runtime, config, workdir)
+        run = _JobRun(job, runtime, config, workdir, warm)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)

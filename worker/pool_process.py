@@ -6,6 +6,7 @@ Process → parent: ``("test", TestReport)`` per test, then ``("done", Outcome)`
 ``("error", summary, traceback)`` when we failed.
 """
 
+import contextlib
 import os
 import pickle
 import signal
@@ -20,6 +21,7 @@ from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
 from worker.proctree import become_subreaper
 from worker.scratch import enter_private_mounts, limit_kernel_objects
+from worker.warm import WarmSandbox
 
 HEADER = struct.Struct("!I")
 
@@ -75,7 +77,8 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
     become_subreaper()
     unusable = _prepare_sandbox(config)
-    with sock:
+    warm = WarmSandbox(config.sandbox, config.scratch_dir) if config.sandbox.kind == "warm" else None
+    with sock, contextlib.closing(warm) if warm is not None else contextlib.nullcontext():
         while True:
             try:
                 job = recv_frame(sock)
@@ -91,7 +94,7 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
             try:
                 if unusable is not None:
                     raise InternalError(unusable)
-                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report))
+                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report, warm))
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())
             except Exception as exc:  # a bug of ours must not take the pool process down silently

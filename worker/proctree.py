@@ -109,6 +109,7 @@ class ProcessTree:
         self.leader = leader
         self.adopts_orphans = is_subreaper()
         self.members: set[int] = {leader}
+        """Every process of the job found so far."""
         self._strangers: set[int] = set()
         """Processes already seen not to belong to the job (their pids are not read again)."""
         self._me = os.getpid()
@@ -119,6 +120,11 @@ class ProcessTree:
             or stat.ppid in self.members
             or (self.adopts_orphans and stat.ppid == self._me)
         )
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            # The leader is not reaped yet, so its process group id cannot belong to anyone else.
+            os.killpg(self.leader, signal.SIGKILL)
 
     def snapshot(self) -> list[ProcStat]:
         """Every process of the job now, zombies included. Only pids not seen before are classified; a
@@ -141,9 +147,7 @@ class ProcessTree:
 
     def kill(self) -> None:
         """SIGKILL every process of the job, again and again until none is left alive."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The leader is not reaped yet, so its process group id cannot belong to anyone else.
-            os.killpg(self.leader, signal.SIGKILL)
+        self._kill_group()
         for _ in range(KILL_ROUNDS):
             alive = [stat for stat in self.snapshot() if not stat.zombie]
             if not alive:
