@@ -10,7 +10,8 @@ message each, and get one JSON answer:
   signal dispositions, the rlimits (RLIMIT_NPROC among them, inside the sandbox's user namespace),
   ``oom_score_adj``, the working directory and exactly ``env``, then ``exec``s. When it ends, every other
   process of the pid namespace is killed (pid 1's ``kill(-1)`` reaches all of them, and no further) and
-  reaped. Answer: ``{"status": wait status, "cpu_s", "peak_kb"}`` (CPU time and peak resident size of
+  reaped, and the System V semaphore sets it made (the IPC namespace outlives the command) removed.
+  Answer: ``{"status": wait status, "cpu_s", "peak_kb"}`` (CPU time and peak resident size of
   everything reaped).
 * ``{"op": "reset", "paths": [...]}``: kill and reap anything left, remove the System V semaphore sets
   of the sandbox's IPC namespace. Answer: ``{"devices": {path: st_dev}, "entries": {path: [names]},
@@ -115,7 +116,14 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
     os._exit(_EXEC_FAILED)
 
 
-def _run(request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+def _remove_semaphores(libc: ctypes.CDLL) -> int:
+    """Remove every semaphore set (they outlive processes); how many are left."""
+    for semid in _semaphore_ids(libc):
+        libc.semctl(semid, 0, _IPC_RMID)
+    return len(_semaphore_ids(libc))
+
+
+def _run(request: dict[str, Any], fds: list[int], libc: ctypes.CDLL) -> dict[str, Any]:
     inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     pid = os.fork()
     if pid == 0:
@@ -124,6 +132,8 @@ def _run(request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
         os.close(fd)
     _, status, usage = os.wait4(pid, 0)
     cpu_s, peak_kb = _kill_the_rest()
+    if _remove_semaphores(libc):  # as a fresh IPC namespace per command would
+        raise OSError("a semaphore set of the command cannot be removed")
     # A forked child starts with our peak: a value not above it says nothing about the command.
     own_kb = usage.ru_maxrss if usage.ru_maxrss > inherited_kb else 0
     return {
@@ -135,13 +145,11 @@ def _run(request: dict[str, Any], fds: list[int]) -> dict[str, Any]:
 
 def _reset(request: dict[str, Any], libc: ctypes.CDLL) -> dict[str, Any]:
     _kill_the_rest()
-    for semid in _semaphore_ids(libc):
-        libc.semctl(semid, 0, _IPC_RMID)
     paths: list[str] = request["paths"]
     return {
         "devices": {path: os.stat(path).st_dev for path in paths},
         "entries": {path: sorted(os.listdir(path)) for path in paths},
-        "semaphores": len(_semaphore_ids(libc)),
+        "semaphores": _remove_semaphores(libc),
     }
 
 
@@ -155,7 +163,7 @@ def serve(control: socket.socket) -> None:
             return
         request = json.loads(message)
         try:
-            answer = _run(request, fds) if request["op"] == "run" else _reset(request, libc)
+            answer = _run(request, fds, libc) if request["op"] == "run" else _reset(request, libc)
         except Exception as exc:  # the pool process replaces the sandbox
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         control.send(json.dumps(answer).encode())
