@@ -1,5 +1,5 @@
 """What the sandbox costs per job: the same trivial Python job run through the worker's real execute path
-with ``EXECUTIONER_SANDBOX=none`` and with ``bwrap``, alternately, inside a worker container configured
+with ``EXECUTIONER_SANDBOX=none``, ``bwrap`` and ``warm``, alternately, inside a worker container configured
 exactly as the master configures one. Prints JSON (milliseconds).
 
     python -m bench.sandbox_cost [--jobs 200]
@@ -34,6 +34,7 @@ from worker.process import run_process
 from worker.proctree import become_subreaper
 from worker.sandbox import SandboxConfig, confine
 from worker.scratch import enter_private_mounts, tmpfs_scratch
+from worker.warm import WarmSandbox
 
 jobs = int(sys.argv[1])
 runtime = load_runtime(Path("/opt/executioner/runtime.toml"))
@@ -42,18 +43,26 @@ roots = {"none": Path("/tmp/bench-none"), "bwrap": Path("/tmp/bench-bwrap")}
 for root in roots.values():
     root.mkdir()
 enter_private_mounts(roots["bwrap"])
+roots["warm"] = roots["bwrap"]  # the same private scratch root, as a pool process has
 configs = {kind: ExecConfig(roots[kind], "bench", SandboxConfig(kind)) for kind in roots}
+warm = WarmSandbox(configs["warm"].sandbox, roots["warm"])
 limits = ProcessLimits(cpu_ms=2000, wall_ms=6000, memory_bytes=256 << 20, output_bytes=1 << 16)
 
 def job_ms(kind):
     job = JobMessage(id=uuid.uuid4(), language=runtime.id, source="print(6 * 7)")
     started = time.perf_counter()
-    outcome = execute_job(job, runtime, configs[kind])
+    outcome = execute_job(job, runtime, configs[kind], warm=warm if kind == "warm" else None)
     assert outcome.verdict == "accepted", outcome
     return (time.perf_counter() - started) * 1000
 
 def true_ms(kind):
     config = configs[kind].sandbox
+    if kind == "warm":
+        with warm.job():
+            started = time.perf_counter()
+            result = warm.run(["true"], {"PATH": "/usr/bin:/bin"}, b"", limits)
+            assert result.ended_normally, result
+            return (time.perf_counter() - started) * 1000
     with tmpfs_scratch(roots["bwrap"], 1 << 20, 64) as scratch:
         started = time.perf_counter()
         with confine(config, ["true"], scratch, limits) as confined:
@@ -78,7 +87,9 @@ for name, measure in (("python_job", job_ms), ("true_command", true_ms)):
         for kind in roots:
             samples[kind].append(measure(kind))
     stats = {kind: summary(values) for kind, values in samples.items()}
-    stats["added_median"] = round(stats["bwrap"]["median"] - stats["none"]["median"], 2)
+    stats["added_median"] = {
+        kind: round(stats[kind]["median"] - stats["none"]["median"], 2) for kind in ("bwrap", "warm")
+    }
     report[name] = stats
 report["load_average_after"] = os.getloadavg()
 print(json.dumps(report))
