@@ -2,7 +2,8 @@
 outcome. Frames are a 4-byte big-endian length and a pickle (both ends are our own code).
 
 Parent → process: a JobMessage, or None to exit.
-Process → parent: ``("test", TestReport)`` per test, then ``("done", Outcome)`` or
+Process → parent: ``("ready",)`` once, when it can take jobs (its warm sandbox started); then
+``("test", TestReport)`` per test, then ``("done", Outcome)`` or
 ``("error", summary, traceback)`` when we failed.
 """
 
@@ -77,7 +78,15 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
     become_subreaper()
     unusable = _prepare_sandbox(config)
-    warm = WarmSandbox(config.sandbox, config.scratch_dir) if config.sandbox.kind == "warm" else None
+    warm = None
+    if config.sandbox.kind == "warm" and unusable is None:
+        warm = WarmSandbox(config.sandbox, config.scratch_dir)
+        with contextlib.suppress(InternalError):  # ready before the first job; else it starts then
+            warm.start()
+    try:
+        sock.sendall(encode_frame(("ready",)))
+    except OSError:
+        return  # the parent is gone
     with sock, contextlib.closing(warm) if warm is not None else contextlib.nullcontext():
         while True:
             try:
