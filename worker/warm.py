@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -55,7 +56,7 @@ _MS_SHARED = 1 << 20
 _MNT_DETACH = 0x2
 SCRATCH_PATHS = (str(SANDBOX_WORKDIR), "/dev/shm")
 """Where the job's scratch file system appears in the sandbox."""
-ANSWER_TIMEOUT_S = 10.0
+ANSWER_TIMEOUT_S = 5.0
 """How long the init may take to answer once its command is over (it kills and reaps the rest)."""
 _MESSAGE_BYTES = 1 << 20
 
@@ -64,6 +65,10 @@ def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise InternalError(f"{what}: {os.strerror(errno)}")
+
+
+class SandboxLost(InternalError):
+    """The init ended or stopped answering."""
 
 
 class SandboxTree(ProcessTree):
@@ -92,9 +97,16 @@ class WarmCommand:
         self.collected = False
 
     def collect(self) -> tuple[int, float, int]:
-        """The init's account of the command, once it has killed and reaped all of it."""
+        """The init's account of the command, once it has killed and reaped all of it. An init that
+        ended or went silent while the command ran took the command with it: on gVisor a command can
+        kill or stop its pid 1 (Linux protects it), which is the command's doing, reported as a kill by
+        SIGKILL, as a sandbox per command reports its own pid 1's death; the sandbox is replaced."""
         self.collected = True
-        answer = self.sandbox.answer()
+        try:
+            answer = self.sandbox.answer()
+        except SandboxLost:
+            self.sandbox.close()  # the namespace dies with bwrap: nothing of the command lingers
+            return signal.SIGKILL, 0.0, 0
         return int(answer["status"]), float(answer["cpu_s"]), int(answer["peak_kb"])
 
     def close(self) -> None:
@@ -195,10 +207,10 @@ class WarmSandbox:
             message = self.control.recv(_MESSAGE_BYTES)
         except OSError as exc:
             self.broken = True
-            raise InternalError(f"the warm sandbox's init did not answer: {exc}") from exc
+            raise SandboxLost(f"the warm sandbox's init did not answer: {exc}") from exc
         if not message:
             self.broken = True
-            raise InternalError("the warm sandbox's init has ended")
+            raise SandboxLost("the warm sandbox's init has ended")
         answer: dict[str, Any] = json.loads(message)
         if "error" in answer:
             self.broken = True

@@ -17,8 +17,9 @@ message each, and get one JSON answer:
   of the sandbox's IPC namespace. Answer: ``{"devices": {path: st_dev}, "entries": {path: [names]},
   "semaphores": sets left}``, for the pool process to check that the reset took.
 
-Pid 1 of a pid namespace gets no signal from inside it that it has no handler for, SIGKILL included:
-so every disposition stays the default, and the init is non-dumpable, so a command (same uid, no
+Pid 1 of a pid namespace gets no signal from inside it that it has no handler for, SIGKILL included;
+the init installs no handler and ignores what it can (gVisor delivers such signals anyway), and is
+non-dumpable, so a command (same uid, no
 capabilities) can neither read its memory or descriptors nor trace it.
 """
 
@@ -40,6 +41,15 @@ _SEM_STAT = 18
 _EXEC_FAILED = 127
 _MESSAGE_BYTES = 1 << 20
 _NAMED = "--named"
+_CATCHABLE = sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD})
+"""SIGCHLD stays default: ignoring it would make the kernel reap children before ``wait4``."""
+
+
+def _dispose_all(disposition: signal.Handlers) -> None:
+    """Set every catchable signal's disposition (the C library's own, 32 and 33, refuse)."""
+    for number in _CATCHABLE:
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(number, disposition)
 
 
 def _semaphore_ids(libc: ctypes.CDLL) -> list[int]:
@@ -98,8 +108,7 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         _close_all_but(0, 1, 2)
         # Ours was taken away (see main); its own /proc files must be the command's to write.
         libc_prctl(_PR_SET_DUMPABLE, 1)
-        for number in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):  # Python's choices, not the job's
-            signal.signal(number, signal.SIG_DFL)
+        _dispose_all(signal.SIG_DFL)  # ours (and Python's) are not the command's
         for which, soft, hard in request["rlimits"]:
             resource.setrlimit(which, _lowered(which, soft, hard))
         with open("/proc/self/oom_score_adj", "w") as score:
@@ -180,7 +189,9 @@ def main() -> None:
             sys.executable,
             [NAME.encode(), b"-I", b"-S", b"-c", source, _NAMED.encode(), *map(os.fsencode, sys.argv[1:])],
         )
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a handler would let commands signal pid 1
+    # No handler: on Linux, pid 1 then gets no signal from inside its namespace. gVisor delivers them
+    # anyway, so ignore what can be ignored (SIGKILL and SIGSTOP cannot: the pool process copes).
+    _dispose_all(signal.SIG_IGN)
     if libc_prctl(_PR_SET_DUMPABLE, 0) != 0:
         raise SystemExit(f"{NAME}: cannot become non-dumpable")
     control = socket.socket(fileno=int(sys.argv[-1]))
