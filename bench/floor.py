@@ -7,6 +7,7 @@ only the time inside the container counts (``bench/floor_runner.py`` measures it
 import asyncio
 import contextlib
 import json
+import resource
 import secrets
 import shutil
 import tempfile
@@ -27,9 +28,13 @@ from worker import gvisor as gvisor_kernel
 from worker.execute import command, job_env
 from worker.job_filter import job_filter
 from worker.limits import compile_limits, run_limits
-from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv
+from worker.sandbox import OOM_SCORE_ADJ, SANDBOX_WORKDIR, SandboxSpec, bwrap_argv, bwrap_options
 
 RUNNER = Path(__file__).resolve().parent / "floor_runner.py"
+RUNNER_WARM = RUNNER.with_name("floor_warm.py")
+"""The runner's warm sandbox (``EXECUTIONER_SANDBOX=warm``), mounted next to it."""
+WARM_INIT = Path(__file__).resolve().parent.parent / "worker" / "warm_init.py"
+CONTROL_FD = "@CONTROL_FD@"  # floor_warm.CONTROL_FD: the init's end of its control socket
 SCRATCH = "@SCRATCH@"  # floor_runner.SCRATCH: the runner puts each job's scratch directory there
 STATUS_FD = 9
 SECCOMP_FD = "@SECCOMP_FD@"  # floor_runner.SECCOMP_FD: a descriptor of the mode's job filter per command
@@ -52,6 +57,8 @@ class Phase:
     jobs: int
     parallel: int
     sandbox: bool
+    warm: bool = False
+    """With ``sandbox``: one warm sandbox for all the jobs (worker/warm.py), not one per command."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class PhaseResult:
     job_ms: list[float]
     failures: int
     first_failure: str | None
+    warm: bool = False
 
     @property
     def jobs_per_s(self) -> float:
@@ -100,6 +108,36 @@ def _steps(runtime: Runtime, limits: Limits, sandboxed: bool, *, gvisor: bool = 
     return steps
 
 
+def _warm_steps(runtime: Runtime, limits: Limits, *, gvisor: bool) -> dict[str, Any]:
+    """The requests the warm sandbox's init gets for the compile and run steps (worker/warm_init.py),
+    as the worker would send them, with only the process limit bubblewrap's phases set too."""
+    steps: dict[str, Any] = {}
+    for step, plan in _steps(runtime, limits, False).items():
+        processes = (compile_limits if step == "compile" else run_limits)(limits, runtime).processes
+        processes = min(processes, gvisor_kernel.JOB_PROCESSES) if gvisor else processes
+        steps[step] = {
+            "request": {
+                "op": "run",
+                "argv": plan["argv"],
+                "env": {
+                    name: value.replace(SCRATCH, str(SANDBOX_WORKDIR)) for name, value in plan["env"].items()
+                },
+                "cwd": str(SANDBOX_WORKDIR),
+                "rlimits": [(resource.RLIMIT_NPROC, processes, processes)],
+                "oom_score_adj": OOM_SCORE_ADJ,
+            }
+        }
+    return steps
+
+
+def _warm_sandbox(*, gvisor: bool) -> list[str]:
+    """The warm sandbox's command line, as worker/warm.py builds it (the runner fills in the slot, the
+    filter's and the control socket's descriptors)."""
+    spec = SandboxSpec(Path(SCRATCH), 0, -1, seccomp_fd=-1, disable_userns=not gvisor, share_net=gvisor)
+    init = ["python3", "-I", "-S", "-c", WARM_INIT.read_text(), CONTROL_FD]
+    return [*bwrap_options(spec), "--as-pid-1", "--", *init]
+
+
 def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[str, Any]:
     """The runner's input for ``program`` under the default limits."""
     limits = Limits().effective()
@@ -112,10 +150,18 @@ def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[
             "bare": _steps(runtime, limits, False),
             "sandbox": _steps(runtime, limits, True),
             "sandbox_gvisor": _steps(runtime, limits, True, gvisor=True),
+            "warm": _warm_steps(runtime, limits, gvisor=False),
+            "warm_gvisor": _warm_steps(runtime, limits, gvisor=True),
+        },
+        "warm_sandboxes": {
+            "warm": _warm_sandbox(gvisor=False),
+            "warm_gvisor": _warm_sandbox(gvisor=True),
         },
         "seccomp_filters": {
             "sandbox": job_filter(refuse_user_namespaces=False).hex(),
             "sandbox_gvisor": job_filter(refuse_user_namespaces=True).hex(),
+            "warm": job_filter(refuse_user_namespaces=False, refuse_message_queues=True).hex(),
+            "warm_gvisor": job_filter(refuse_user_namespaces=True, refuse_message_queues=True).hex(),
         },
         "phases": [vars(phase) for phase in phases],
     }
@@ -172,6 +218,7 @@ def _run_floor(spec: dict[str, Any], args: dict[str, Any], timeout_s: float) -> 
         mount = Path(directory)
         mount.chmod(0o755)  # the container runs as the worker's unprivileged user
         shutil.copy(RUNNER, mount / "floor_runner.py")
+        shutil.copy(RUNNER_WARM, mount / "floor_warm.py")
         (mount / "spec.json").write_text(json.dumps(spec))
         for path in mount.iterdir():
             path.chmod(0o644)

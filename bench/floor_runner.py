@@ -20,6 +20,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # floor_warm.py, mounted next to us
+import floor_warm  # type: ignore[import-not-found]
+
 SCRATCH = "@SCRATCH@"
 """Stands for the job's scratch directory in the spec's command lines and environments."""
 SECCOMP_FD = "@SECCOMP_FD@"
@@ -66,8 +69,20 @@ class Runner:
         os.dup2(os.open(os.devnull, os.O_WRONLY), self.status_fd)
         # The worker's own test: gVisor has no user-namespace sysctls (worker/gvisor.py).
         self.gvisor = not os.path.exists("/proc/sys/user/max_user_namespaces")
-        if self.gvisor:
+        self.warm: Any = None
+        """floor_warm.WarmSandbox, for warm phases."""
+        if any(phase.get("warm") for phase in spec["phases"]):
+            # As a warm worker's pool process: its own namespaces, then the sandbox (still one thread).
+            floor_warm.enter_private_mounts(self.gvisor)
+            seccomp_fd = self._seccomp_fd(self.warm_mode())
+            self.warm = floor_warm.WarmSandbox(spec["warm_sandboxes"][self.warm_mode()], seccomp_fd)
+            os.close(seccomp_fd)
+        elif self.gvisor:
             _enter_own_network()  # still single-threaded here
+
+    def warm_mode(self) -> str:
+        """The spec's warm sandbox for this kernel."""
+        return "warm_gvisor" if self.gvisor else "warm"
 
     def sandbox_mode(self) -> str:
         """The spec's sandboxed commands for this kernel."""
@@ -100,8 +115,27 @@ class Runner:
             if seccomp_fd is not None:
                 os.close(seccomp_fd)
 
+    def warm_job(self, mode: str) -> str | None:
+        """:meth:`job` in the warm sandbox."""
+        assert self.warm is not None
+        with self.warm.job(64 << 20, 16384) as scratch:
+            with open(os.path.join(scratch, self.spec["source_file"]), "w") as source:
+                source.write(self.spec["source"])
+            steps = self.spec["modes"][mode]
+            if steps.get("compile"):
+                code, _, stderr = self.warm.run(steps["compile"]["request"], "")
+                if code != 0:
+                    return f"compile exited {code}: {stderr[-300:]}"
+            for test in self.spec["tests"]:
+                code, stdout, stderr = self.warm.run(steps["run"]["request"], test["stdin"])
+                if code != 0 or not _same(stdout, test["expected"]):
+                    return f"run exited {code}, stdout {stdout[:80]!r}: {stderr[-300:]}"
+        return None
+
     def job(self, mode: str) -> str | None:
         """Run one job; None when every step did what it should, else what went wrong."""
+        if mode.startswith("warm"):
+            return self.warm_job(mode)
         scratch = tempfile.mkdtemp(prefix="floor-")
         try:
             with open(os.path.join(scratch, self.spec["source_file"]), "w") as source:
@@ -118,9 +152,14 @@ class Runner:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    def _mode(self, phase: dict[str, Any]) -> str:
+        if phase.get("warm"):
+            return self.warm_mode()
+        return self.sandbox_mode() if phase["sandbox"] else "bare"
+
     def phase(self, phase: dict[str, Any]) -> dict[str, Any]:
         """Run one phase; its wall time, each job's time and the failures."""
-        mode = self.sandbox_mode() if phase["sandbox"] else "bare"
+        mode = self._mode(phase)
 
         def timed(_: int) -> tuple[float, str | None]:
             started = time.perf_counter()
@@ -146,7 +185,7 @@ def main() -> None:
     with open(sys.argv[1]) as handle:
         spec = json.load(handle)
     runner = Runner(spec)
-    for mode in {runner.sandbox_mode() if phase["sandbox"] else "bare" for phase in spec["phases"]}:
+    for mode in {runner._mode(phase) for phase in spec["phases"]}:
         runner.job(mode)  # warm the page cache (interpreter, compiler, libraries) before timing
     results = [runner.phase(phase) for phase in spec["phases"]]
     print(json.dumps({"phases": results}))

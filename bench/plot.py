@@ -78,14 +78,16 @@ def _compiled(ax: Axes, r: dict[str, Any]) -> None:
 ISOLATIONS = {
     "runc": "runc",
     "runc_bwrap": "runc + bubblewrap",
+    "runc_warm": "runc + warm sandbox",
     "gvisor": "gVisor",
     "gvisor_bwrap": "gVisor + bubblewrap",
+    "gvisor_warm": "gVisor + warm sandbox",
 }
 
 
 def _isolation(ax: Axes, r: dict[str, Any]) -> None:
     languages = [name for name, value in r.items() if isinstance(value, dict) and "floor" in value]
-    colors = iter(("tab:gray", "tab:blue", "tab:purple", "tab:red"))
+    colors = iter(("tab:gray", "tab:blue", "tab:cyan", "tab:purple", "tab:red", "tab:pink"))
     series = {
         label: ([r[lang]["floor"][name]["job_ms"]["p50"] for lang in languages], next(colors))
         for name, label in ISOLATIONS.items()

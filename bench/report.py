@@ -99,7 +99,8 @@ def _isolation(r: dict[str, Any]) -> list[Row]:
         if not isinstance(v, dict) or "floor" not in v:
             continue
         floor, added = v["floor"], v["added_p50_ms"]
-        names = [name for name in ("runc", "runc_bwrap", "gvisor", "gvisor_bwrap") if name in floor]
+        every = ("runc", "runc_bwrap", "runc_warm", "gvisor", "gvisor_bwrap", "gvisor_warm")
+        names = [name for name in every if name in floor]
         rows.append(
             (
                 "isolation",

@@ -3,7 +3,7 @@
 import re
 import socket
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
@@ -46,6 +46,10 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor, which
     ``make up`` builds (when Go is installed) and registers when this asks for it; unset: the daemon's
     default (runc). docs/security.md says what gVisor changes and what it costs."""
+    worker_sandbox: Literal["bwrap", "warm"] = "warm"
+    """How workers sandbox jobs (``EXECUTIONER_SANDBOX`` of the worker containers): ``warm``, one
+    bubblewrap sandbox per pool slot, reset between jobs (docs/security.md, "Warm sandboxes"), about 1 ms
+    per command on runc; ``bwrap``, a fresh bubblewrap sandbox per command (10-20 ms per command)."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0

@@ -24,6 +24,7 @@ from worker.limits import ProcessLimits, compile_limits, run_limits
 from worker.process import ProcessResult, run_process
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
+from worker.warm import WarmSandbox
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -151,8 +152,11 @@ def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
 class _JobRun:
     """One job's execution inside its scratch directory."""
 
-    def __init__(self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path) -> None:
+    def __init__(
+        self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path, warm: WarmSandbox | None
+    ) -> None:
         self.job = job
+        self.warm = warm
         self.runtime = runtime
         self.config = config
         self.workdir = workdir
@@ -171,6 +175,8 @@ class _JobRun:
         *,
         stderr_to_stdout: bool = False,
     ) -> ProcessResult:
+        if self.warm is not None:
+            return self.warm.run(argv, env, stdin.encode(), limits, stderr_to_stdout=stderr_to_stdout)
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
                 confined.argv,
@@ -255,20 +261,25 @@ def execute_job(
     runtime: Runtime,
     config: ExecConfig,
     on_test: ReportTest = lambda _: None,
+    *,
+    warm: WarmSandbox | None = None,
     on_ready: Callable[[], None] = lambda: None,
 ) -> Outcome:
-    """Run ``job`` and judge it; ``on_ready`` is called once its scratch directory holds the source (the
-    sandbox is set up). Raises :class:`InternalError` when *we* could not run it."""
+    """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``); ``on_ready`` is
+    called once its scratch directory holds the program (the sandbox is set up). Raises
+    :class:`InternalError` when *we* could not run it."""
     sandbox = config.sandbox
-    scratch = (
-        tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
-        if sandbox.isolates
-        else scratch_directory(config.scratch_dir)
-    )
+    scratch: contextlib.AbstractContextManager[Path]
+    if warm is not None:
+        scratch = warm.job()
+    elif sandbox.isolates:
+        scratch = tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
+    else:
+        scratch = scratch_directory(config.scratch_dir)
     with scratch as workdir:
         write_program(job, runtime, workdir)
         on_ready()
-        run = _JobRun(job, runtime, config, workdir)
+        run = _JobRun(job, runtime, config, workdir, warm)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)

@@ -8,7 +8,9 @@ system to bound it, with ENOMEM, as if memory had run out (runtimes report it, a
 ``memory_limit_exceeded``):
 
 * ``memfd_create``: anonymous files of any size, one per descriptor;
-* ``shmget`` and ``msgget``: System V shared memory and message queues, which outlive their processes.
+* ``shmget`` and ``msgget``: System V shared memory and message queues, which outlive their processes;
+* in a warm sandbox (worker/warm.py), ``mq_open`` too: POSIX message queues outlive their processes in
+  the sandbox's IPC namespace, which lives longer than a job there.
 
 Files on tmpfs are bounded by the job's scratch file system (worker/scratch.py), which also backs
 ``/dev/shm``. On gVisor, which lacks the sysctl behind ``bwrap --disable-userns``, the same filter also
@@ -45,14 +47,29 @@ class _Syscalls:
     unshare: int
     clone: int
     clone3: int
+    mq_open: int
 
 
 _ARCHITECTURES = {
     "x86_64": _Syscalls(
-        0xC000003E, memfd_create=319, shmget=29, msgget=68, unshare=272, clone=56, clone3=435
+        0xC000003E,
+        memfd_create=319,
+        shmget=29,
+        msgget=68,
+        unshare=272,
+        clone=56,
+        clone3=435,
+        mq_open=240,
     ),
     "aarch64": _Syscalls(
-        0xC00000B7, memfd_create=279, shmget=194, msgget=186, unshare=97, clone=220, clone3=435
+        0xC00000B7,
+        memfd_create=279,
+        shmget=194,
+        msgget=186,
+        unshare=97,
+        clone=220,
+        clone3=435,
+        mq_open=180,
     ),
 }
 
@@ -79,15 +96,19 @@ class _Rule:
         ]
 
 
-def job_filter(*, refuse_user_namespaces: bool, machine: str | None = None) -> bytes:
+def job_filter(
+    *, refuse_user_namespaces: bool, refuse_message_queues: bool = False, machine: str | None = None
+) -> bytes:
     """The seccomp program for jobs on ``machine`` (default: ours); ``refuse_user_namespaces`` where
-    ``--disable-userns`` cannot do it (gVisor). Syscalls of other architectures pass: the container's own
-    seccomp profile has no 32-bit entry points."""
+    ``--disable-userns`` cannot do it (gVisor); ``refuse_message_queues`` in a warm sandbox. Syscalls
+    of other architectures pass: the container's own seccomp profile has no 32-bit entry points."""
     try:
         calls = _ARCHITECTURES[machine or platform.machine()]
     except KeyError as exc:
         raise InternalError(f"no job seccomp filter for the {exc} architecture") from exc
     rules = [_Rule(calls.memfd_create, ENOMEM), _Rule(calls.shmget, ENOMEM), _Rule(calls.msgget, ENOMEM)]
+    if refuse_message_queues:
+        rules.append(_Rule(calls.mq_open, ENOMEM))
     if refuse_user_namespaces:
         rules += [
             _Rule(calls.unshare, EPERM, _CLONE_NEWUSER),

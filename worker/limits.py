@@ -56,30 +56,50 @@ class ProcessLimits:
         to run one, which costs several milliseconds per command; two small ``exec``s cost about one. A
         command whose sandbox does not already die with its parent (bubblewrap's ``--die-with-parent``)
         also gets PR_SET_PDEATHSIG: if the pool process dies, it dies too instead of lingering."""
-        cpu_s = max(1, math.ceil(self.cpu_ms / 1000))
-        # Soft limit: SIGXCPU (a time-limit verdict); the hard limit a second later is SIGKILL.
-        rlimits = [("--cpu", *_lowered(resource.RLIMIT_CPU, cpu_s, cpu_s + 1))]
-        if self.address_space_bytes is not None:
-            rlimits.append(("--as", *_lowered(resource.RLIMIT_AS, self.address_space_bytes)))
-        if self.stack_bytes is not None:
-            rlimits.append(("--stack", *_lowered(resource.RLIMIT_STACK, self.stack_bytes)))
-        rlimits += [
-            ("--fsize", *_lowered(resource.RLIMIT_FSIZE, self.file_bytes)),
-            ("--nofile", *_lowered(resource.RLIMIT_NOFILE, self.open_files)),
-            ("--nproc", *_lowered(resource.RLIMIT_NPROC, self.processes)),
-            ("--core", "0", "0"),
+        options = [
+            f"--{_PRLIMIT_OPTIONS[which]}={_spelled(soft)}:{_spelled(hard)}"
+            for which, soft, hard in self.rlimits()
         ]
         prefix = [] if dies_with_parent else [SETPRIV, "--pdeathsig", "KILL", "--"]
-        return [*prefix, PRLIMIT, *(f"{option}={soft}:{hard}" for option, soft, hard in rlimits), "--"]
+        return [*prefix, PRLIMIT, *options, "--"]
+
+    def rlimits(self) -> list[tuple[int, int, int]]:
+        """``(resource, soft, hard)`` for every rlimit these limits set, each never above this process's
+        own hard limit (an unprivileged process may not raise it; the child inherits it from us)."""
+        cpu_s = max(1, math.ceil(self.cpu_ms / 1000))
+        # Soft limit: SIGXCPU (a time-limit verdict); the hard limit a second later is SIGKILL.
+        wanted = [(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)]
+        if self.address_space_bytes is not None:
+            wanted.append((resource.RLIMIT_AS, self.address_space_bytes, self.address_space_bytes))
+        if self.stack_bytes is not None:
+            wanted.append((resource.RLIMIT_STACK, self.stack_bytes, self.stack_bytes))
+        wanted += [
+            (resource.RLIMIT_FSIZE, self.file_bytes, self.file_bytes),
+            (resource.RLIMIT_NOFILE, self.open_files, self.open_files),
+            (resource.RLIMIT_NPROC, self.processes, self.processes),
+        ]
+        return [(which, *_lowered(which, soft, hard)) for which, soft, hard in wanted] + [
+            (resource.RLIMIT_CORE, 0, 0)
+        ]
 
 
-def _lowered(which: int, soft: int, hard: int | None = None) -> tuple[str, str]:
-    """``soft:hard`` for a limit (as ``prlimit`` spells them), never above the current hard limit (an
-    unprivileged process may not raise it), which the child inherits from us."""
+_PRLIMIT_OPTIONS = {
+    resource.RLIMIT_CPU: "cpu",
+    resource.RLIMIT_AS: "as",
+    resource.RLIMIT_STACK: "stack",
+    resource.RLIMIT_FSIZE: "fsize",
+    resource.RLIMIT_NOFILE: "nofile",
+    resource.RLIMIT_NPROC: "nproc",
+    resource.RLIMIT_CORE: "core",
+}
+
+
+def _lowered(which: int, soft: int, hard: int) -> tuple[int, int]:
+    """``(soft, hard)`` for a limit, never above the current hard limit (an unprivileged process may not
+    raise it), which the child inherits from us."""
     _, current_hard = resource.getrlimit(which)
-    hard = _lower_of(soft if hard is None else hard, current_hard)
-    soft = _lower_of(soft, hard)
-    return _spelled(soft), _spelled(hard)
+    hard = _lower_of(hard, current_hard)
+    return _lower_of(soft, hard), hard
 
 
 def _spelled(limit: int) -> str:

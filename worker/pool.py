@@ -53,6 +53,10 @@ class _Member:
         self.writer.close()
 
 
+READY_TIMEOUT_S = 120.0
+"""How long a new pool process may take to say it is ready (a warm sandbox on a loaded machine)."""
+
+
 async def _read_frame(reader: asyncio.StreamReader) -> tuple[object, ...]:
     (size,) = HEADER.unpack(await reader.readexactly(HEADER.size))
     message = pickle.loads(await reader.readexactly(size))
@@ -123,6 +127,11 @@ class Pool:
         finally:
             child_sock.close()
         reader, writer = await asyncio.open_connection(sock=parent_sock)
+        # Ready when its sandbox is (a warm one starts first): starting it is not a job's time. One that
+        # never says so is still used, and replaced when its first job fails.
+        with contextlib.suppress(TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                await _read_frame(reader)
         member = _Member(index, process, reader, writer)
         self._members[index] = member
         return member
@@ -166,6 +175,8 @@ class Pool:
         await member.writer.drain()
         while True:
             kind, *payload = await _read_frame(member.reader)
+            if kind == "ready":  # late: it was not awaited
+                continue
             if kind == "setup":
                 sandbox_setup.labels(self._language).observe(float(payload[0]))  # type: ignore[arg-type]
             elif kind == "test":

@@ -2,10 +2,12 @@
 outcome. Frames are a 4-byte big-endian length and a pickle (both ends are our own code).
 
 Parent → process: a JobMessage, or None to exit.
-Process → parent: ``("setup", seconds)`` once the job's sandbox is set up, ``("test", TestReport)`` per
-test, then ``("done", Outcome)`` or ``("error", summary, traceback)`` when we failed.
+Process → parent: ``("ready",)`` once, when it can take jobs (its warm sandbox started); then, per job,
+``("setup", seconds)`` once its sandbox is set up, ``("test", TestReport)`` per test, then
+``("done", Outcome)`` or ``("error", summary, traceback)`` when we failed.
 """
 
+import contextlib
 import os
 import pickle
 import signal
@@ -21,6 +23,7 @@ from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
 from worker.proctree import become_subreaper
 from worker.scratch import enter_private_mounts, limit_kernel_objects
+from worker.warm import WarmSandbox
 
 HEADER = struct.Struct("!I")
 
@@ -76,7 +79,16 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
     become_subreaper()
     unusable = _prepare_sandbox(config)
-    with sock:
+    warm = None
+    if config.sandbox.kind == "warm" and unusable is None:
+        warm = WarmSandbox(config.sandbox, config.scratch_dir)
+        with contextlib.suppress(InternalError):  # ready before the first job; else it starts then
+            warm.start()
+    try:
+        sock.sendall(encode_frame(("ready",)))
+    except OSError:
+        return  # the parent is gone
+    with sock, contextlib.closing(warm) if warm is not None else contextlib.nullcontext():
         while True:
             try:
                 job = recv_frame(sock)
@@ -96,7 +108,10 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
             try:
                 if unusable is not None:
                     raise InternalError(unusable)
-                reply: tuple[object, ...] = ("done", execute_job(job, runtime, config, report, ready))
+                reply: tuple[object, ...] = (
+                    "done",
+                    execute_job(job, runtime, config, report, warm=warm, on_ready=ready),
+                )
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())
             except Exception as exc:  # a bug of ours must not take the pool process down silently

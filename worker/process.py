@@ -2,25 +2,24 @@
 to a cap, and the resident memory and CPU time of its whole process tree watched (:mod:`worker.proctree`).
 When it ends, or a limit ends it, every process it started is killed with it.
 
-This runs in a pool process, synchronously: one selector loop over the pipes and a pidfd, no threads.
+This runs in a pool process, synchronously: one selector loop over the pipes and the command's end (a
+pidfd, or a warm sandbox's answer), no threads.
 """
 
 import contextlib
 import os
-import resource
 import selectors
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from worker import gvisor
-from worker.errors import InternalError
 from worker.limits import ProcessLimits
-from worker.proctree import ProcessTree, TreeWatch, reap_adopted
+from worker.proctree import ProcessTree, TreeWatch
+from worker.spawn import spawn
 
 CHUNK = 64 * 1024
 # After the program ended (or was killed), how long to wait for its pipes to reach EOF. Only a process
@@ -78,12 +77,6 @@ class _Capture:
             self.data += chunk
 
 
-def _trusted_maxrss_kb(ru_maxrss: int, inherited_kb: int) -> int:
-    """The child's own ``ru_maxrss`` when it means the program. A forked child starts with the peak of the
-    pool process it was forked from, so a value not above that peak says nothing about the program."""
-    return ru_maxrss if ru_maxrss > inherited_kb else 0
-
-
 def signal_name(number: int) -> str:
     """``SIGKILL`` for 9; ``SIG<n>`` for numbers Python has no name for."""
     try:
@@ -92,63 +85,45 @@ def signal_name(number: int) -> str:
         return f"SIG{number}"
 
 
-def _executable(command: str, cwd: Path, path: str) -> bool:
-    """Whether ``exec`` finds ``command`` as the child will see it: a path relative to ``cwd``, or a name
-    looked up in ``path``."""
-    if os.sep in command:
-        return os.access(cwd / command, os.X_OK) and not (cwd / command).is_dir()
-    return shutil.which(command, path=path) is not None
+class Command(Protocol):
+    """A started command, as :func:`run_command` drives it: a plain subprocess (worker/spawn.py) or a
+    command of a warm sandbox (worker/warm.py). Its descriptors belong to it."""
 
+    stdin_fd: int
+    stdout_fd: int
+    stderr_fd: int
+    exit_fd: int
+    """Readable once the command's main process has ended."""
+    tree: ProcessTree
+    """Every process of the command, watched and killed by the loop."""
 
-def _spawn(
-    argv: Sequence[str],
-    cwd: Path,
-    env: Mapping[str, str],
-    limits: ProcessLimits,
-    *,
-    pass_fds: Sequence[int],
-    dies_with_parent: bool,
-    stderr_to_stdout: bool,
-) -> subprocess.Popen[bytes]:
-    # The limits wrapper execs the command; checked here, a missing one stays our error, not an exit
-    # status the program could have returned itself.
-    if not _executable(argv[0], cwd, env.get("PATH", os.defpath)):
-        raise InternalError(f"cannot start {argv[0]!r}: not found or not executable")
-    try:
-        return subprocess.Popen(
-            [*limits.exec_prefix(dies_with_parent=dies_with_parent), *argv],
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT if stderr_to_stdout else subprocess.PIPE,
-            start_new_session=True,
-            close_fds=True,
-            pass_fds=tuple(pass_fds),
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InternalError(f"cannot start {argv[0]!r}: {exc}") from exc
+    def collect(self) -> tuple[int, float, int]:
+        """After its end (or the kill): its wait status, and the CPU seconds and peak resident KiB of
+        everything of it that was reaped."""
+        ...
+
+    def close(self) -> None:
+        """Kill and reap whatever was not collected; release the descriptors (the loop closes
+        ``stdin_fd`` itself, when it has fed everything)."""
+        ...
 
 
 class _Execution:
     """The selector loop of one running process."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], stdin: bytes, limits: ProcessLimits) -> None:
-        assert proc.stdin is not None and proc.stdout is not None
-        self.proc = proc
+    def __init__(self, command: Command, stdin: bytes, limits: ProcessLimits) -> None:
+        self.command = command
         self.limits = limits
         self.started = time.monotonic()
         self.deadline = self.started + limits.wall_ms / 1000
         self.stdout = _Capture(limits.output_bytes)
         self.stderr = _Capture(limits.output_bytes)
-        self.captures = {proc.stdout.fileno(): self.stdout}
-        if proc.stderr is not None:  # None: it shares stdout's pipe (stderr_to_stdout)
-            self.captures[proc.stderr.fileno()] = self.stderr
-        self.stdin_fd = proc.stdin.fileno()
+        self.captures = {command.stdout_fd: self.stdout, command.stderr_fd: self.stderr}
+        self.stdin_fd = command.stdin_fd
+        self.stdin_open = True
         self.pending = memoryview(stdin)
-        self.pidfd = os.pidfd_open(proc.pid)
-        self.inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.tree = ProcessTree(proc.pid)
+        self.exit_fd = command.exit_fd
+        self.tree = command.tree
         self.usage = TreeWatch(
             self.tree,
             memory_limit_kb=limits.memory_limit_kb,
@@ -165,7 +140,7 @@ class _Execution:
         """Feed stdin and read the outputs until the process ended and its pipes closed (or a limit hit)."""
         for fd in (*self.captures, self.stdin_fd):
             os.set_blocking(fd, False)
-        for fd in (*self.captures, self.pidfd):
+        for fd in (*self.captures, self.exit_fd):
             self.selector.register(fd, selectors.EVENT_READ)
         if self.pending:
             self.selector.register(self.stdin_fd, selectors.EVENT_WRITE)
@@ -185,7 +160,7 @@ class _Execution:
             if self.ended is None:
                 limit_at = min(limit_at, self.next_sample)
             for key, _ in self.selector.select(max(limit_at - now, 0)):
-                if key.fd == self.pidfd:
+                if key.fd == self.exit_fd:
                     self._on_exit()
                 elif key.fd == self.stdin_fd:
                     self._on_stdin_writable()
@@ -206,7 +181,7 @@ class _Execution:
 
     def _on_exit(self) -> None:
         self.ended = self.ended or time.monotonic()
-        self.selector.unregister(self.pidfd)
+        self.selector.unregister(self.exit_fd)
         if self.stdin_fd in self.selector.get_map():
             self.selector.unregister(self.stdin_fd)
         self._kill()
@@ -235,26 +210,23 @@ class _Execution:
             self._kill()
 
     def _close_stdin(self) -> None:
-        assert self.proc.stdin is not None
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
+        if self.stdin_open:
+            self.stdin_open = False
+            with contextlib.suppress(OSError):
+                os.close(self.stdin_fd)
 
     def reap(self) -> ProcessResult:
         """Wait for the (killed or exited) child and describe how it went."""
         self.usage.account()
-        _, status, usage = os.wait4(self.proc.pid, 0)
-        self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never tries to reap it again
-        adopted_cpu_s, adopted_peak_kb = reap_adopted() if self.tree.adopts_orphans else (0.0, 0)
+        status, cpu_s, peak_kb = self.command.collect()
         ended = self.ended or time.monotonic()
         signalled = os.WIFSIGNALED(status)
         return ProcessResult(
             exit_code=None if signalled else os.WEXITSTATUS(status),
             signal=signal_name(os.WTERMSIG(status)) if signalled else None,
-            cpu_ms=max(round((usage.ru_utime + usage.ru_stime + adopted_cpu_s) * 1000), self.usage.cpu_ms),
+            cpu_ms=max(round(cpu_s * 1000), self.usage.cpu_ms),
             wall_ms=round((ended - self.started) * 1000),
-            peak_rss_kb=max(
-                self.usage.peak_kb, _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb), adopted_peak_kb
-            ),
+            peak_rss_kb=max(self.usage.peak_kb, peak_kb),
             stdout=bytes(self.stdout.data),
             stderr=bytes(self.stderr.data),
             stdout_truncated=self.stdout.truncated,
@@ -264,16 +236,21 @@ class _Execution:
         )
 
     def close(self) -> None:
-        """Release the selector, the pidfd and our ends of the pipes; never leave the child behind."""
-        if self.proc.returncode is None:  # run() failed half-way: still kill and reap it
-            self._kill()
-            self.proc.wait()
+        """Release the selector and the command; never leave the child behind."""
         self.selector.close()
-        os.close(self.pidfd)
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        self._close_stdin()
+        self.command.close()
+
+
+def run_command(command: Command, stdin: bytes, limits: ProcessLimits) -> ProcessResult:
+    """Feed ``command`` its ``stdin`` and wait until it ends or a limit ends it (every process of it is
+    killed then), capturing its outputs."""
+    execution = _Execution(command, stdin, limits)
+    try:
+        execution.run()
+        return execution.reap()
+    finally:
+        execution.close()
 
 
 def run_process(
@@ -290,9 +267,9 @@ def run_process(
     """Run ``argv`` in ``cwd`` with exactly ``env``, feed it ``stdin``, and wait until it ends or a limit
     ends it; ``pass_fds`` stay open in the child (the sandbox writes its status to one);
     ``dies_with_parent``: ``argv`` sees to it itself that it dies with us; ``stderr_to_stdout``: its
-    stderr is its stdout's pipe, so the two interleave as written. Raises :class:`InternalError`
-    when the command cannot be started at all."""
-    process = _spawn(
+    stderr is its stdout's pipe, so the two interleave as written. Raises :class:`InternalError` when
+    the command cannot be started at all."""
+    spawned = spawn(
         argv,
         cwd,
         env,
@@ -301,9 +278,4 @@ def run_process(
         dies_with_parent=dies_with_parent,
         stderr_to_stdout=stderr_to_stdout,
     )
-    execution = _Execution(process, stdin, limits)
-    try:
-        execution.run()
-        return execution.reap()
-    finally:
-        execution.close()
+    return run_command(spawned, stdin, limits)

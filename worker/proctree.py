@@ -76,6 +76,8 @@ class ProcStat:
     rss_kb: int
     cpu_ticks: int
     """CPU time of the process and of the children it has reaped (user + system), in clock ticks."""
+    start_ticks: int = 0
+    """When it started, in clock ticks since boot."""
 
 
 def read_stat(pid: int) -> ProcStat | None:
@@ -95,6 +97,7 @@ def read_stat(pid: int) -> ProcStat | None:
         zombie=fields[0] in (b"Z", b"X"),
         rss_kb=int(fields[21]) * PAGE_KB,
         cpu_ticks=sum(int(tick) for tick in fields[11:15]),  # utime, stime, cutime, cstime
+        start_ticks=int(fields[19]),
     )
 
 
@@ -109,16 +112,26 @@ class ProcessTree:
         self.leader = leader
         self.adopts_orphans = is_subreaper()
         self.members: set[int] = {leader}
+        """Every process of the job found so far."""
         self._strangers: set[int] = set()
         """Processes already seen not to belong to the job (their pids are not read again)."""
         self._me = os.getpid()
+        leader_stat = read_stat(leader)
+        self._leader_start = leader_stat.start_ticks if leader_stat is not None else 0
+        """An orphan of ours is the job's only if it started after the leader: a child we had before
+        (a warm sandbox's ``bwrap``) is not."""
 
     def _belongs(self, stat: ProcStat) -> bool:
         return (
             stat.session == self.leader
             or stat.ppid in self.members
-            or (self.adopts_orphans and stat.ppid == self._me)
+            or (self.adopts_orphans and stat.ppid == self._me and stat.start_ticks >= self._leader_start)
         )
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            # The leader is not reaped yet, so its process group id cannot belong to anyone else.
+            os.killpg(self.leader, signal.SIGKILL)
 
     def snapshot(self) -> list[ProcStat]:
         """Every process of the job now, zombies included. Only pids not seen before are classified; a
@@ -141,9 +154,7 @@ class ProcessTree:
 
     def kill(self) -> None:
         """SIGKILL every process of the job, again and again until none is left alive."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            # The leader is not reaped yet, so its process group id cannot belong to anyone else.
-            os.killpg(self.leader, signal.SIGKILL)
+        self._kill_group()
         for _ in range(KILL_ROUNDS):
             alive = [stat for stat in self.snapshot() if not stat.zombie]
             if not alive:

@@ -84,8 +84,9 @@ _PRELUDE = " && ".join(
 class SandboxConfig:
     """How a worker isolates jobs (picklable: it travels to the pool processes)."""
 
-    kind: Literal["bwrap", "none"] = "none"
-    """``bwrap``: every command in its own sandbox. ``none``: plain processes with rlimits (for tests and
+    kind: Literal["bwrap", "warm", "none"] = "none"
+    """``bwrap``: every command in its own sandbox. ``warm``: one long-lived sandbox per pool process,
+    reset between jobs (worker/warm.py). ``none``: plain processes with rlimits (for tests and
     development on a host; no isolation at all)."""
     disk_bytes: int = 64 * MIB
     """Size of each job's scratch file system."""
@@ -97,7 +98,7 @@ class SandboxConfig:
     @property
     def isolates(self) -> bool:
         """Whether jobs run in a sandbox."""
-        return self.kind == "bwrap"
+        return self.kind != "none"
 
     def workdir_for(self, scratch: Path) -> Path:
         """The job's working directory as its commands see it."""
@@ -132,6 +133,18 @@ class SandboxSpec:
 
 def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
     """The ``bwrap`` command line that runs ``argv`` in ``spec``'s sandbox (pure)."""
+    return [
+        *bwrap_options(spec),
+        "--json-status-fd", str(spec.status_fd),
+        "--",
+        "/bin/sh", "-c", _PRELUDE, "sandbox", str(spec.processes), str(SANDBOX_WORKDIR),
+        *argv,
+    ]  # fmt: skip
+
+
+def bwrap_options(spec: SandboxSpec) -> list[str]:
+    """``bwrap`` and its options for ``spec``'s sandbox, up to the command (pure): one definition of the
+    sandbox for both modes (worker/warm.py adds its own init)."""
     scratch = str(spec.scratch)
     masks = [arg for path in spec.masked_dirs for arg in ("--tmpfs", path, "--remount-ro", path)]
     masks += [arg for path in spec.masked_files for arg in ("--ro-bind", "/dev/null", path)]
@@ -159,10 +172,6 @@ def bwrap_argv(spec: SandboxSpec, argv: Sequence[str]) -> list[str]:
         "--bind", scratch, "/dev/shm",
         "--remount-ro", "/dev",
         "--chdir", "/",
-        "--json-status-fd", str(spec.status_fd),
-        "--",
-        "/bin/sh", "-c", _PRELUDE, "sandbox", str(spec.processes), str(SANDBOX_WORKDIR),
-        *argv,
     ]  # fmt: skip
 
 

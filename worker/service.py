@@ -43,7 +43,7 @@ def exec_config(settings: WorkerSettings) -> ExecConfig:
     """What every pool process is given. Whether the kernel is gVisor's is decided here, by one probe per
     worker, and travels to the pool processes as data (``SandboxConfig.gvisor``): nothing below asks the
     kernel again. Only the bubblewrap sandbox cares, so without it nothing is probed."""
-    gvisor = settings.sandbox == "bwrap" and on_gvisor()
+    gvisor = settings.sandbox != "none" and on_gvisor()
     return ExecConfig(settings.scratch_dir, settings.worker_id, settings.sandbox_config(gvisor=gvisor))
 
 

@@ -55,10 +55,11 @@ class WorkerSettings(KafkaSettings):
     """Longest wait for that look-up (connecting included) before the job runs unchecked."""
     max_event_bytes: Annotated[int, Field(ge=16_384)] = 1_000_000
     """Largest result event we publish; outputs are cut down to fit (Kafka's default limit is ~1 MB)."""
-    sandbox: Literal["bwrap", "none"] = "none"
+    sandbox: Literal["bwrap", "warm", "none"] = "none"
     """``bwrap``: every command of a job runs in its own bubblewrap sandbox (the worker images set it;
-    docs/security.md). ``none``: plain processes under rlimits, no isolation (tests and development on a
-    host only)."""
+    docs/security.md). ``warm``: each pool process keeps one bubblewrap sandbox and runs every command
+    in it, reset between jobs (worker/warm.py; same isolation, less cost per command). ``none``: plain
+    processes under rlimits, no isolation (tests and development on a host only)."""
     sandbox_disk_mb: Annotated[int, Field(ge=1)] = 64
     """Size of each sandboxed job's scratch file system (its ``/tmp``, working directory and
     ``/dev/shm``); it counts towards the container's memory."""

@@ -1,6 +1,7 @@
 """What isolation costs per job: short Python and C jobs, one at a time, in a worker container under
-Docker's default runtime (runc) and under gVisor (``runsc``), each without and with the per-job
-bubblewrap sandbox (on gVisor set up as the worker does there, worker/gvisor.py). No cluster: only the
+Docker's default runtime (runc) and under gVisor (``runsc``), each without a sandbox, with a bubblewrap
+sandbox per command and with a warm sandbox (``EXECUTIONER_SANDBOX=warm``, worker/warm.py; on gVisor
+both set up as the worker does there, worker/gvisor.py). No cluster: only the
 floor (:mod:`bench.floor`), so nothing but isolation differs between the four."""
 
 import asyncio
@@ -44,10 +45,15 @@ async def _language(
     jobs = ctx.options.counts.isolation_jobs
     runc = [Phase("runc", jobs, 1, sandbox=False), Phase("runc_bwrap", jobs, 1, sandbox=True)]
     measured = dict(await floor(ctx, workload, runc, settings=settings))
+    # The warm sandbox in a container of its own: the runner enters the namespaces a pool process has.
+    warm = [Phase("runc_warm", jobs, 1, sandbox=True, warm=True)]
+    measured.update(await floor(ctx, workload, warm, settings=settings))
     if gvisor is not None:
         gvisor_settings = {**settings, RUNTIME_SETTING: gvisor}
         phases = [Phase("gvisor", jobs, 1, sandbox=False), Phase("gvisor_bwrap", jobs, 1, sandbox=True)]
         measured.update(await floor(ctx, workload, phases, settings=gvisor_settings))
+        warm = [Phase("gvisor_warm", jobs, 1, sandbox=True, warm=True)]
+        measured.update(await floor(ctx, workload, warm, settings=gvisor_settings))
     return {
         "floor": {name: floor_view(result) for name, result in measured.items()},
         "added_p50_ms": costs(measured),

@@ -21,8 +21,11 @@ from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
 WALL_SLACK_MS = 1500
 """A run may end this much after its wall limit: the kill, the pipes draining, the sandbox tearing down."""
 WITNESS_START_S = 1.5
-OUR_PROCESSES = ("/sbin/docker-init", "/opt/executioner/venv/bin/python", "bwrap ")
-"""Command lines of the container's init, the worker, its fork server and pool processes, and sandboxes."""
+OUR_PROCESSES = ("/sbin/docker-init", "/opt/executioner/venv/bin/python", "bwrap ", "sandbox-init ")
+"""Command lines of the container's init, the worker, its fork server and pool processes, sandboxes, and
+a warm sandbox's init (worker/warm_init.py)."""
+SANDBOX_MODES = ["bwrap", "warm"]
+"""``EXECUTIONER_SANDBOX`` of the workers: every corpus runs against each (worker/warm.py)."""
 
 
 @dataclass
@@ -68,10 +71,10 @@ def witness() -> Witness:
     return Witness()
 
 
-@pytest.fixture(scope="module")
-async def corpus_run(harness: WorkerHarness, witness: Witness, artifacts: Path) -> WorkerRun:
-    """The whole corpus, then the checks, on one worker container with the master's default pool (1).
-    Every outcome is left in ``test-artifacts/sandbox-corpus-python.json`` for a person to read."""
+@pytest.fixture(scope="module", params=SANDBOX_MODES)
+async def corpus_run(request: Any, harness: WorkerHarness, witness: Witness, artifacts: Path) -> WorkerRun:
+    """The whole corpus, then the checks, on one worker container with the master's default pool (1), in
+    each sandbox mode. Every outcome is left in ``test-artifacts/sandbox-corpus-python-<mode>.json``."""
     jobs = [
         Job("sandbox_facts", SANDBOX_FACTS),
         *(attack.job for attack in attacks().values()),
@@ -79,8 +82,10 @@ async def corpus_run(harness: WorkerHarness, witness: Witness, artifacts: Path) 
         Job("witness", WITNESS),
         Job("sentinel", "print(6 * 7)"),
     ]
-    run = await harness.run("python", jobs, on_running={"witness": witness.look})
-    run.save(artifacts, "sandbox-corpus-python")
+    run = await harness.run(
+        "python", jobs, on_running={"witness": witness.look}, worker_sandbox=request.param
+    )
+    run.save(artifacts, f"sandbox-corpus-python-{request.param}")
     return run
 
 
@@ -152,11 +157,7 @@ def test_no_process_outlives_its_job(corpus_run: WorkerRun, witness: Witness) ->
     assert not [c for c in commands if DAEMON_MARK in c], commands
     # The worker, its fork server and pool process, and the witness in its sandbox: nothing else.
     programs = [c for c in commands if _is_witness(c)]
-    ours = [
-        c
-        for c in commands
-        if c.startswith(("bwrap ", "/opt/executioner/venv/bin/python", "/sbin/docker-init"))
-    ]
+    ours = [c for c in commands if c.startswith(OUR_PROCESSES)]
     assert len(programs) == 1, commands
     assert len(programs) + len(ours) == len(commands), commands
 

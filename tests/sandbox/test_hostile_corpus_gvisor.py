@@ -4,30 +4,37 @@ same verdicts, nothing leaks, and the same container then runs normal jobs. The 
 (worker/gvisor.py), so this checks what it promises all over again."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from schemas.verdicts import Verdict
 from tests.sandbox.corpus import FRESH_SCRATCH, SANDBOX_FACTS
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
-from tests.sandbox.test_hostile_corpus import ATTACK_NAMES, assert_nothing_leaked, attacks, sandbox_facts
+from tests.sandbox.test_hostile_corpus import (
+    ATTACK_NAMES,
+    SANDBOX_MODES,
+    assert_nothing_leaked,
+    attacks,
+    sandbox_facts,
+)
 from worker.gvisor import JOB_PROCESSES
 
 RUNTIME = "runsc"
 
 
-@pytest.fixture(scope="module")
-async def gvisor_run(harness: WorkerHarness, artifacts: Path) -> WorkerRun:
-    """The corpus on one gVisor worker container (pool of 1), in order, then the checks; outcomes and the
-    worker's log are left in ``test-artifacts/sandbox-corpus-python-gvisor.*``."""
+@pytest.fixture(scope="module", params=SANDBOX_MODES)
+async def gvisor_run(request: Any, harness: WorkerHarness, artifacts: Path) -> WorkerRun:
+    """The corpus on one gVisor worker container (pool of 1), in order, then the checks, in each sandbox
+    mode; outcomes and the worker's log are left in ``test-artifacts/sandbox-corpus-python-gvisor-*``."""
     jobs = [
         Job("sandbox_facts", SANDBOX_FACTS),
         *(attack.job for attack in attacks().values()),
         Job("fresh_scratch", FRESH_SCRATCH),
         Job("sentinel", "print(6 * 7)"),
     ]
-    run = await harness.run("python", jobs, worker_runtime=RUNTIME)
-    run.save(artifacts, "sandbox-corpus-python-gvisor")
+    run = await harness.run("python", jobs, worker_runtime=RUNTIME, worker_sandbox=request.param)
+    run.save(artifacts, f"sandbox-corpus-python-gvisor-{request.param}")
     return run
 
 

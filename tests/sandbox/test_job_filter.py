@@ -29,7 +29,9 @@ def attempt(call):
     return 0 if result >= 0 else ctypes.get_errno()
 
 
-program = job_filter(refuse_user_namespaces=sys.argv[1] == "refuse")
+program = job_filter(
+    refuse_user_namespaces=sys.argv[1] == "refuse", refuse_message_queues=sys.argv[1] == "warm"
+)
 buffer = ctypes.create_string_buffer(program, len(program))
 fprog = Program(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
 assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
@@ -48,12 +50,17 @@ print(json.dumps({
     "unshare_nothing": attempt(lambda: libc.unshare(0)),
     "fork": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]),
     "open_file": attempt(lambda: os.open("/dev/null", os.O_RDONLY)),
+    # mq_open(name, O_CREAT | O_RDWR, 0600, NULL): the raw call, as no libc wrapper is sure to exist
+    "mq_open": attempt(lambda: libc.syscall(240 if os.uname().machine == "x86_64" else 180,
+                                            b"executioner-filter-test", 0o102, 0o600, None)),
 }))
+if sys.argv[1] != "warm":  # leave no queue behind
+    libc.syscall(241 if os.uname().machine == "x86_64" else 181, b"executioner-filter-test")  # mq_unlink
 """
 EINVAL = 22
 """clone3 with a null argument and size, as the kernel itself answers it."""
 MEMORY_WITHOUT_A_LIMIT = {"memfd_create": ENOMEM, "shmget": ENOMEM, "msgget": ENOMEM}
-EVERYTHING_ELSE = {"semget": 0, "unshare_nothing": 0, "fork": 7, "open_file": 0}
+EVERYTHING_ELSE = {"semget": 0, "unshare_nothing": 0, "fork": 7, "open_file": 0, "mq_open": 0}
 
 
 def _tried(mode: str) -> dict[str, int]:
@@ -90,3 +97,10 @@ def test_the_filter_is_whole_instructions_and_knows_only_our_architectures() -> 
     )
     with pytest.raises(InternalError, match="architecture"):
         job_filter(refuse_user_namespaces=True, machine="mips")
+
+
+def test_in_a_warm_sandbox_the_filter_also_refuses_posix_message_queues() -> None:
+    tried = _tried("warm")
+    tried.pop("unshare_user")
+    tried.pop("unshare_user_and_mounts")
+    assert tried == {**MEMORY_WITHOUT_A_LIMIT, **EVERYTHING_ELSE, "clone3": EINVAL, "mq_open": ENOMEM}

@@ -6,7 +6,9 @@ job whose first test leaves litter everywhere it can (tests/sandbox/corpus_reuse
 test takes the inventory again (processes, descriptors and the rest die with each command; files in the
 job's own scratch space are its own until the job ends); a litterer job; another inventory, which must
 equal the first; and a witness, while which the container's process list must show no leftover. On runc
-and on gVisor, where the sandbox is set up differently (worker/gvisor.py).
+and on gVisor, where the sandbox is set up differently (worker/gvisor.py); with a sandbox per command
+and with a warm sandbox reused by every job of the slot (worker/warm.py), where these are the tests that
+its reset holds.
 """
 
 import json
@@ -20,7 +22,7 @@ from schemas.verdicts import Verdict
 from tests.sandbox.corpus import WITNESS
 from tests.sandbox.corpus_reuse import LITTER_MARK, REUSE_PROGRAM
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
-from tests.sandbox.test_hostile_corpus import Witness
+from tests.sandbox.test_hostile_corpus import SANDBOX_MODES, Witness
 
 LIMITS = {"time_ms": 8000, "wall_ms": 20000, "memory_mb": 128, "output_kb": 1024}
 """Walking the whole file system for writable directories takes a while, on gVisor most."""
@@ -38,9 +40,14 @@ def _job(name: str, *roles: str) -> Job:
     )
 
 
-@pytest.fixture(scope="module", params=["runc", "runsc"])
+@pytest.fixture(
+    scope="module",
+    params=[(runtime, mode) for mode in SANDBOX_MODES for runtime in ("runc", "runsc")],
+    ids="-".join,
+)
 async def reuse_run(request: Any, harness: WorkerHarness, artifacts: Path) -> tuple[WorkerRun, Witness]:
     """The jobs above on one worker container; outcomes left in ``test-artifacts/sandbox-reuse-*``."""
+    runtime, mode = request.param
     witness = Witness()
     jobs = [
         _job("before", "inventory"),
@@ -50,9 +57,9 @@ async def reuse_run(request: Any, harness: WorkerHarness, artifacts: Path) -> tu
         Job("witness", WITNESS),
     ]
     run = await harness.run(
-        "python", jobs, on_running={"witness": witness.look}, worker_runtime=request.param
+        "python", jobs, on_running={"witness": witness.look}, worker_runtime=runtime, worker_sandbox=mode
     )
-    run.save(artifacts, f"sandbox-reuse-{request.param}")
+    run.save(artifacts, f"sandbox-reuse-{runtime}-{mode}")
     return run, witness
 
 

@@ -1,20 +1,24 @@
 """Every runtime works inside the sandbox: a worker container of each language passes its start-up
 self-test (its echo program compiled and run through the real, sandboxed execute path) and, with an
-empty queue in burst mode, exits 0."""
+empty queue in burst mode, exits 0; with a sandbox per command and with a warm one."""
 
 from pathlib import Path
 
 import pytest
 
 from tests.sandbox.harness import WorkerHarness
+from tests.sandbox.test_hostile_corpus import SANDBOX_MODES
 
 LANGUAGES = sorted(
     p.parent.name for p in (Path(__file__).resolve().parents[2] / "runtimes").glob("*/runtime.toml")
 )
 
 
+@pytest.mark.parametrize("mode", SANDBOX_MODES)
 @pytest.mark.parametrize("language", LANGUAGES)
-async def test_the_runtime_passes_its_self_test_in_the_sandbox(harness: WorkerHarness, language: str) -> None:
-    run = await harness.run(language, [])
+async def test_the_runtime_passes_its_self_test_in_the_sandbox(
+    harness: WorkerHarness, language: str, mode: str
+) -> None:
+    run = await harness.run(language, [], worker_sandbox=mode)
     assert run.exit_code == 0, run.logs[-3000:]
     assert "self-test of" in run.logs
