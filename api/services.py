@@ -111,7 +111,7 @@ class Services:
             settings=settings,
             engine=engine,
             runtimes=runtimes,
-            rules=SubmissionRules.from_settings(settings, runtimes.keys()),
+            rules=SubmissionRules.from_settings(settings, runtimes),
             broker=broker,
             source=SubmissionSource(engine, remembered_results=settings.recent_results),
             relay=relay,

@@ -2,7 +2,7 @@
 :class:`~api.lib.errors.ApiError` naming the offending field."""
 
 import re
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -14,6 +14,7 @@ from api.lib.errors import ApiError
 from api.settings import ApiSettings
 from common.admission import first_refusal
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime
 from schemas import JobMessage, encode
 
 ALLOWED_FIELDS = frozenset(
@@ -26,16 +27,18 @@ class SubmissionRules:
     """What a submission must respect (from the settings): the cluster's admission limits, which the
     workers check too, the API's own limits, and the languages on offer."""
 
-    languages: Collection[str]
+    languages: Mapping[str, str]
+    """Every name a submission may give (each runtime's id and aliases) → the runtime id."""
     limits: AdmissionLimits
     max_tests: int
     max_job_bytes: int
 
     @classmethod
-    def from_settings(cls, settings: ApiSettings, languages: Collection[str]) -> "SubmissionRules":
-        """The rules ``settings`` configure, for ``languages``."""
+    def from_settings(cls, settings: ApiSettings, runtimes: Mapping[str, Runtime]) -> "SubmissionRules":
+        """The rules ``settings`` configure, for ``runtimes`` (by id)."""
+        names = {alias: rt.id for rt in runtimes.values() for alias in rt.aliases}
         return cls(
-            languages=languages,
+            languages={**names, **{language: language for language in runtimes}},
             limits=settings,
             max_tests=settings.max_tests,
             max_job_bytes=settings.max_job_bytes,
@@ -86,6 +89,7 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         raise ApiError(
             422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
         )
+    data["language"] = rules.languages[language]  # an alias names its runtime
     source = data.get("source")
     if not isinstance(source, str) or not source:
         raise _invalid("source", "source is required (a non-empty string)")
