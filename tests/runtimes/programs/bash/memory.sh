@@ -1,0 +1,3 @@
+# 600 MiB in one string.
+printf -v blocks '%*s' 629145600 ''
+echo survived
