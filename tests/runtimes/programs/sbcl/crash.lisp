@@ -1,0 +1,1 @@
+(sb-alien:alien-funcall (sb-alien:extern-alien "abort" (function sb-alien:void)))
