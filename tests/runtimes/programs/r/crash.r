@@ -1,0 +1,2 @@
+tools::pskill(Sys.getpid(), tools::SIGABRT)
+Sys.sleep(10)
