@@ -51,7 +51,7 @@ CRASH_SIGNALS = {
     "clojure": "SIGABRT",  # the JVM's fatal-error handler after a write to address 0
     "r": "SIGABRT",  # tools::pskill
     "racket": "SIGABRT",  # abort() through the FFI
-    "sbcl": "SIGABRT",  # abort() through the FFI
+    "sbcl": "SIGKILL",  # sb-posix:kill: SBCL catches SIGABRT itself
     "prolog": "SIGABRT",  # the shell's kill on the interpreter
     "csharp": "SIGABRT",  # Environment.FailFast
     "typescript": "SIGABRT",  # process.abort()
