@@ -49,7 +49,7 @@ CRASH_SIGNALS = {
     "erlang": "SIGABRT",  # the shell's kill on the VM
     "elixir": "SIGABRT",  # the shell's kill on the VM
     "clojure": "SIGABRT",  # the JVM's fatal-error handler after a write to address 0
-    "r": "SIGABRT",  # tools::pskill
+    "r": "SIGABRT",  # tools::pskill(pid, 6)
     "racket": "SIGABRT",  # abort() through the FFI
     "sbcl": "SIGKILL",  # sb-posix:kill: SBCL catches SIGABRT itself
     "prolog": "SIGABRT",  # the shell's kill on the interpreter
