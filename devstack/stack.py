@@ -1,6 +1,7 @@
 """Bringing a profile's stack up and down: the services (Docker engine, MariaDB, Kafka, images) and, for
 ``make up``, the API and master processes."""
 
+import json
 import os
 import re
 import secrets
@@ -13,7 +14,7 @@ import docker
 
 from devstack import docker_engine, gvisor, processes, prometheus, second_host, system
 from devstack.console import DevstackError, step
-from devstack.images import ImagesReport, build_images, runtime_languages
+from devstack.images import ImagesReport, build_images, chosen_languages
 from devstack.kafka import Kafka
 from devstack.mariadb import MariaDB
 from devstack.profile import Profile, cache_dir, repo_root
@@ -71,7 +72,7 @@ def docker_hosts_with(host: second_host.SecondHost) -> str:
 
 def start_services(profile: Profile, languages: list[str] | None = None) -> Services:
     """Install what is missing, then start (or reuse) the Docker engine, MariaDB and Kafka of ``profile``
-    and build the images of ``languages`` (default: every language with a Dockerfile)."""
+    and build the images of ``languages`` (default: :func:`ensure_images`'s)."""
     repo, cache = repo_root(), cache_dir()
     with processes.locked(profile.path("devstack.lock")):
         with step("system", "checking the programs the stack needs") as current:
@@ -126,9 +127,12 @@ def ensure_gvisor(engine: docker.DockerClient, cache: Path, *, build: bool) -> N
 
 
 def ensure_images(engine: docker.DockerClient, languages: list[str] | None = None) -> ImagesReport:
-    """Build the images of ``languages`` (default: every language with a Dockerfile) that are out of date."""
+    """Build the images of ``languages`` that are out of date (default: those ``EXECUTIONER_LANGUAGES`` names,
+    the core languages unless it says otherwise)."""
     repo, cache = repo_root(), cache_dir()
-    chosen = runtime_languages(repo) if languages is None else languages
+    if languages is None:
+        languages = chosen_languages(repo, os.environ.get("EXECUTIONER_LANGUAGES"))
+    chosen = languages
     with step("images", f"worker images for {', '.join(chosen) or 'no language'}") as current:
         with processes.locked(cache / "images.lock"):  # images are shared by every profile and checkout
             report = build_images(engine, repo, cache, chosen)
@@ -226,6 +230,10 @@ def start_app_process(profile: Profile, services: Services, name: str) -> int:
         "EXECUTIONER_API_PORT": str(profile.api_port),
         "EXECUTIONER_ADMIN_TOKEN": admin_token(profile),
     }
+    if os.environ.get("EXECUTIONER_LANGUAGES"):  # `all`, `extra`, ...: the master takes a JSON list of ids
+        env["EXECUTIONER_LANGUAGES"] = json.dumps(
+            chosen_languages(repo_root(), os.environ["EXECUTIONER_LANGUAGES"])
+        )
     if name == "api":
         variable = f"EXECUTIONER_{profile.name.upper()}_API_PORT"
         processes.require_free_port("127.0.0.1", profile.api_port, owner="the API", variable=variable)

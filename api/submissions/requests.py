@@ -2,7 +2,7 @@
 :class:`~api.lib.errors.ApiError` naming the offending field."""
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,8 @@ class SubmissionRules:
     """What a submission must respect (from the settings): the cluster's admission limits, which the
     workers check too, the API's own limits, and the languages on offer."""
 
-    languages: Collection[str]
+    languages: Mapping[str, str]
+    """Every name a submission may give (each runtime's id and aliases) → the runtime id."""
     limits: AdmissionLimits
     max_tests: int
     max_job_bytes: int
@@ -40,9 +41,10 @@ class SubmissionRules:
 
     @classmethod
     def from_settings(cls, settings: ApiSettings, runtimes: Mapping[str, Runtime]) -> "SubmissionRules":
-        """The rules ``settings`` configure, for ``runtimes``."""
+        """The rules ``settings`` configure, for ``runtimes`` (by id)."""
+        names = {alias: rt.id for rt in runtimes.values() for alias in rt.aliases}
         return cls(
-            languages=runtimes.keys(),
+            languages={**names, **{language: language for language in runtimes}},
             limits=settings,
             max_tests=settings.max_tests,
             max_job_bytes=settings.max_job_bytes,
@@ -94,6 +96,7 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         raise ApiError(
             422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
         )
+    data["language"] = rules.languages[language]  # an alias names its runtime
     source = data.get("source")
     if not isinstance(source, str) or not source:
         raise _invalid("source", "source is required (a non-empty string)")

@@ -35,7 +35,9 @@ def test_every_runtime_has_judge0_ids_and_no_id_is_taken_twice() -> None:
     assert len(ids) == len(set(ids))
     wanted = {71: "python", 54: "cpp", 50: "c", 62: "java", 63: "javascript", 60: "go", 73: "rust"}
     assert {i: LANGUAGES[i].id for i in wanted} == wanted
-    assert all(rt.compat.judge0_ids for rt in RUNTIMES.values())
+    # Judge0 CE 1.13.1 has no entry for these (its Prolog is GNU Prolog, another dialect).
+    without = {rt.id for rt in RUNTIMES.values() if not rt.compat.judge0_ids}
+    assert without == {"pypy", "nim", "racket", "prolog"}
 
 
 def test_a_submission_maps_to_the_native_request_in_judge0_units() -> None:

@@ -144,3 +144,10 @@ async def test_languages_report_the_toolchain_version_from_the_image(
 
     version = await eventually(python_version, within_s=60)
     assert version is not None and version.startswith("Python 3.")
+    by_id = {lang["id"]: lang for lang in (await client.get("/api/v1/languages")).json()}
+    python = by_id["python"]
+    assert (python["aliases"], python["source_file"]) == (["python3", "py"], "main.py")
+    assert not python["compiled"]
+    assert python["libraries"] == ["numpy 1.24.2"] and python["judge0_ids"] == [71]
+    assert python["default_limits"]["memory_mb"] <= python["max_limits"]["memory_mb"]
+    assert by_id["java"]["compiled"] and by_id["java"]["memory_overhead_mb"] == 64

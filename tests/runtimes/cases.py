@@ -3,29 +3,27 @@ and the verdict each must get. A case says only what to submit and what must com
 (a burst worker container, or the whole HTTP pipeline) is the runner's business (:mod:`.harness`).
 """
 
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.runtimes import load_runtime
+from common.runtimes import load_runtime, load_runtimes
+from devstack.images import chosen_languages
 from schemas.jobs import CompareSpec, FloatCompare, JobMessage, Limits, TestCase
 from schemas.results import Outcome, RunReport
 from schemas.verdicts import Verdict
 
 PROGRAMS = Path(__file__).parent / "programs"
 RUNTIMES = Path(__file__).resolve().parents[2] / "runtimes"
-EXTENSIONS = {
-    "c": "c",
-    "cpp": "cpp",
-    "java": "java",
-    "javascript": "js",
-    "go": "go",
-    "rust": "rs",
-    "python": "py",
-}
-LANGUAGES = tuple(EXTENSIONS)
-COMPILED = ("c", "cpp", "java", "go", "rust")
+ALL_RUNTIMES = load_runtimes(RUNTIMES)
+LANGUAGES = tuple(chosen_languages(RUNTIMES.parent, os.environ.get("EXECUTIONER_LANGUAGES")))
+"""The languages of this run: those ``EXECUTIONER_LANGUAGES`` names, as for the images (the core
+languages unless it says otherwise; ``make test-languages`` runs the others)."""
+EXTENSIONS = {rt.id: Path(rt.source_file).suffix.lstrip(".") for rt in ALL_RUNTIMES.values()}
+"""Each language's program files are ``programs/<language>/<kind>.<the source file's extension>``."""
+COMPILED = tuple(rt.id for rt in ALL_RUNTIMES.values() if rt.compiled)
 CRASH_SIGNALS = {
     "c": "SIGSEGV",  # a write to address 0
     "cpp": "SIGABRT",  # an uncaught exception: std::terminate
@@ -34,7 +32,35 @@ CRASH_SIGNALS = {
     "go": "SIGABRT",  # a panic under GOTRACEBACK=crash
     "rust": "SIGABRT",  # std::process::abort()
     "python": "SIGSEGV",  # a read of address 0
+    "c-clang": "SIGSEGV",  # as c
+    "cpp-clang": "SIGABRT",  # as cpp
+    "pypy": "SIGABRT",  # os.kill(getpid(), SIGABRT)
+    "ruby": "SIGABRT",  # Process.kill(:ABRT, pid)
+    "php": "SIGABRT",  # posix_kill
+    "perl": "SIGABRT",  # kill 'ABRT', $$
+    "lua": "SIGABRT",  # the shell's kill on the interpreter
+    "bash": "SIGABRT",  # kill -ABRT $$
+    "ocaml": "SIGABRT",  # Unix.kill
+    "pascal": "SIGABRT",  # fpKill
+    "fortran": "SIGABRT",  # call abort()
+    "d": "SIGABRT",  # abort()
+    "nim": "SIGABRT",  # abort() from C
+    "haskell": "SIGABRT",  # raiseSignal sigABRT
+    "erlang": "SIGABRT",  # the shell's kill on the VM
+    "elixir": "SIGABRT",  # the shell's kill on the VM
+    "clojure": "SIGABRT",  # the JVM's fatal-error handler after a write to address 0
+    "r": "SIGABRT",  # tools::pskill(pid, 6)
+    "racket": "SIGABRT",  # abort() through the FFI
+    "sbcl": "SIGKILL",  # sb-posix:kill: SBCL catches SIGABRT itself
+    "prolog": "SIGABRT",  # the shell's kill on the interpreter
+    "csharp": "SIGABRT",  # Environment.FailFast
+    "typescript": "SIGABRT",  # process.abort()
+    "kotlin": "SIGABRT",  # as java
+    "scala": "SIGABRT",  # as java
+    "plaintext": "",  # it cannot crash
 }
+ECHO_ONLY = ("plaintext",)
+"""Languages whose program is its output: only the cases about output apply."""
 NATIVE_MEMORY = ("java", "javascript")
 """Languages with a heap limit of their own, where memory outside the heap is a case of its own."""
 
@@ -192,6 +218,18 @@ def language_cases(language: str) -> list[Case]:
              test_verdicts=(Verdict.ACCEPTED, Verdict.WRONG_ANSWER)),
         Case(language, "hello_in_64_mib", program(language, "hello"), Verdict.ACCEPTED,
              limits=Limits(memory_mb=64), checks=(stdout_is("Hello, World!\n"), memory_measured(language))),
+    ]  # fmt: skip
+    if language in ECHO_ONLY:  # its "sum" program is the answer 3, whatever the input
+        return [
+            Case(language, "accepted", sum_program, Verdict.ACCEPTED,
+                 tests=sum_tests(("1 2\n", "3\n"), ("", "3   \n\n")),
+                 test_verdicts=(Verdict.ACCEPTED, Verdict.ACCEPTED)),
+            Case(language, "wrong_answer", sum_program, Verdict.WRONG_ANSWER,
+                 tests=sum_tests(("", "3\n"), ("", "4\n")),
+                 test_verdicts=(Verdict.ACCEPTED, Verdict.WRONG_ANSWER)),
+            cases[-1],  # hello
+        ]  # fmt: skip
+    cases += [
         Case(language, "time_limit", program(language, "busy"), Verdict.TIME_LIMIT_EXCEEDED,
              limits=Limits(time_ms=1000), checks=(cpu_time_measured,)),
         Case(language, "memory_limit", program(language, "memory"), Verdict.MEMORY_LIMIT_EXCEEDED,
@@ -212,6 +250,18 @@ def language_cases(language: str) -> list[Case]:
         cases.append(
             Case(language, "compilation_error", program(language, "compile_error"), Verdict.COMPILATION_ERROR,
                  checks=(compiler_complained(language),))
+        )  # fmt: skip
+    if language == "python":
+        # The libraries the image has (runtime.toml `libraries`) import and work, within the default limits.
+        cases.append(
+            Case(language, "numpy", program(language, "numpy"), Verdict.ACCEPTED,
+                 checks=(stdout_is("5050 5.0\n"),))
+        )  # fmt: skip
+    if language == "rust":
+        # A current rustc: std::hint::black_box (stable since 1.66) compiles.
+        cases.append(
+            Case(language, "black_box", program(language, "black_box"), Verdict.ACCEPTED,
+                 checks=(stdout_is("5050\n"),))
         )  # fmt: skip
     if language == "go":
         # The standard library comes from the image's warm build cache: only the program is compiled.

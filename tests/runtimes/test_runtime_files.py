@@ -7,21 +7,24 @@ import pytest
 from pydantic import ValidationError
 
 from common.runtimes import Runtime, fill_placeholders, load_runtime, load_runtimes
-from tests.runtimes.cases import LANGUAGES, RUNTIMES
+from tests.runtimes.cases import CRASH_SIGNALS, EXTENSIONS, PROGRAMS, RUNTIMES
 
 pytestmark = pytest.mark.unit
 
 
-def test_every_language_of_the_suite_is_a_runtime_folder_and_nothing_else_is() -> None:
+def test_every_runtime_folder_is_in_the_suite_and_nothing_else_is() -> None:
     folders = {path.name for path in RUNTIMES.iterdir() if path.is_dir() and path.name != "__pycache__"}
-    assert folders == set(LANGUAGES)
+    assert folders == {path.name for path in PROGRAMS.iterdir() if path.is_dir()} == set(CRASH_SIGNALS)
     for folder in folders:
         assert sorted(p.name for p in (RUNTIMES / folder).iterdir()) == ["Dockerfile", "runtime.toml"]
+        assert sorted(PROGRAMS.joinpath(folder).glob(f"*.{EXTENSIONS[folder]}")), folder
 
 
 def test_runtime_files_load() -> None:
     runtimes = load_runtimes(RUNTIMES)
-    assert set(runtimes) == set(LANGUAGES)
+    assert {rt.id for rt in runtimes.values() if rt.core} == {
+        "c", "cpp", "java", "javascript", "go", "rust", "python"
+    }  # fmt: skip
     for runtime in runtimes.values():
         assert runtime.selftest.source.strip()
         assert "{" not in " ".join(runtime.version)  # run by the master as is, without placeholders

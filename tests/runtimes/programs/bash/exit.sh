@@ -1,0 +1,2 @@
+echo partial
+exit 3

@@ -1,0 +1,3 @@
+(println "partial")
+(flush)
+(System/exit 3)

@@ -1,0 +1,7 @@
+using System;
+
+public class Program {
+    public static void Main() {
+        while (true) Console.WriteLine("y");
+    }
+}

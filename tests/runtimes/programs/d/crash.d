@@ -1,0 +1,5 @@
+import core.stdc.stdlib : abort;
+
+void main() {
+    abort();
+}

@@ -1,0 +1,7 @@
+import std.stdio;
+
+void main() {
+    while (true) {
+        writeln("y");
+    }
+}

@@ -1,0 +1,5 @@
+defmodule Busy do
+  def loop(n), do: loop(n + 1)
+end
+
+Busy.loop(0)

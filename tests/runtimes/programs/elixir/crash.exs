@@ -1,0 +1,2 @@
+:os.cmd(String.to_charlist("kill -ABRT #{System.pid()}"))
+Process.sleep(10_000)

@@ -1,0 +1,2 @@
+IO.puts("partial")
+System.halt(3)

@@ -1,0 +1,3 @@
+program crash
+  call abort()
+end program crash

@@ -1,0 +1,4 @@
+program partial
+  print '(a)', 'partial'
+  call exit(3)
+end program partial

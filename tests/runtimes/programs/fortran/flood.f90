@@ -1,0 +1,5 @@
+program flood
+  do
+    print '(a)', 'y'
+  end do
+end program flood

@@ -1,0 +1,4 @@
+import System.Posix.Signals
+
+main :: IO ()
+main = raiseSignal sigABRT

@@ -1,0 +1,5 @@
+@Volatile var counter = 0L
+
+fun main() {
+    while (true) counter++
+}

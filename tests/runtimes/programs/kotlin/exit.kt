@@ -1,0 +1,6 @@
+import kotlin.system.exitProcess
+
+fun main() {
+    println("partial")
+    exitProcess(3)
+}

@@ -1,0 +1,2 @@
+print("partial")
+os.exit(3)

@@ -1,0 +1,3 @@
+while true do
+  io.write("y\n")
+end

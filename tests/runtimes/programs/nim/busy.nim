@@ -1,0 +1,3 @@
+var n {.volatile.}: int = 0
+while true:
+  n = n + 1

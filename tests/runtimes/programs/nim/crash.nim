@@ -1,0 +1,3 @@
+proc abort() {.importc, header: "<stdlib.h>".}
+
+abort()

@@ -1,0 +1,2 @@
+echo "partial"
+quit(3)

@@ -1,0 +1,1 @@
+let () = print_endline "partial"; exit 3

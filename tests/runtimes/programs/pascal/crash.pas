@@ -1,0 +1,5 @@
+uses BaseUnix;
+begin
+  fpKill(fpGetPid, SIGABRT);
+  fpSleep(10);
+end.

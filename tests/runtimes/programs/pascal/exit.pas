@@ -1,0 +1,4 @@
+begin
+  writeln('partial');
+  halt(3);
+end.

@@ -1,0 +1,3 @@
+$| = 1;
+print "partial\n";
+exit 3;

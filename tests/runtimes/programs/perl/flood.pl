@@ -1,0 +1,1 @@
+print "y\n" while 1;

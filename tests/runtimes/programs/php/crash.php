@@ -1,0 +1,3 @@
+<?php
+posix_kill(posix_getpid(), 6); // SIGABRT
+sleep(10);

@@ -1,0 +1,3 @@
+<?php
+echo "partial\n";
+exit(3);

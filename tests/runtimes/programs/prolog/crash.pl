@@ -1,0 +1,5 @@
+:- initialization(main, main).
+
+main :-
+    shell('kill -ABRT $PPID'),
+    sleep(10).

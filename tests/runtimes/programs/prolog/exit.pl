@@ -1,0 +1,5 @@
+:- initialization(main, main).
+
+main :-
+    format("partial~n"),
+    halt(3).

@@ -1,0 +1,3 @@
+:- initialization(main, main).
+
+main :- format("Hello, World!~n").

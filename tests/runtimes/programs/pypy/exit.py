@@ -1,0 +1,2 @@
+print("partial")
+raise SystemExit(3)

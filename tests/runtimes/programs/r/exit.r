@@ -1,0 +1,2 @@
+cat("partial\n")
+quit(status = 3)

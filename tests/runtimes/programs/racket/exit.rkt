@@ -1,0 +1,4 @@
+#lang racket/base
+(displayln "partial")
+(flush-output)
+(exit 3)

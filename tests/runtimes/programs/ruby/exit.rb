@@ -1,0 +1,2 @@
+puts "partial"
+exit 3

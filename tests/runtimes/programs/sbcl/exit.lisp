@@ -1,0 +1,3 @@
+(write-line "partial")
+(finish-output)
+(sb-ext:exit :code 3)

@@ -1,0 +1,5 @@
+object Main {
+  @volatile var counter = 0L
+
+  def main(args: Array[String]): Unit = while (true) counter += 1
+}

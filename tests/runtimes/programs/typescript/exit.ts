@@ -1,0 +1,2 @@
+console.log("partial");
+process.exitCode = 3;
