@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db.batched import delete_in_batches
 from api.lib.clock import utcnow
 from common.tables import idempotency_keys
 
@@ -17,18 +18,8 @@ log = logging.getLogger(__name__)
 async def purge_expired(engine: AsyncEngine, *, ttl_s: float, batch: int) -> int:
     """Delete every key older than ``ttl_s``, ``batch`` rows per transaction; returns how many."""
     cutoff = utcnow() - timedelta(seconds=ttl_s)
-    statement = (
-        idempotency_keys.delete()
-        .where(idempotency_keys.c.created_at < cutoff)
-        .with_dialect_options(mysql_limit=batch)
-    )
-    deleted = 0
-    while True:
-        async with engine.begin() as conn:
-            count = (await conn.execute(statement)).rowcount
-        deleted += count
-        if count < batch:
-            return deleted
+    expired = idempotency_keys.delete().where(idempotency_keys.c.created_at < cutoff)
+    return await delete_in_batches(engine, expired, batch)
 
 
 async def purge_forever(engine: AsyncEngine, *, ttl_s: float, batch: int, interval_s: float) -> None:

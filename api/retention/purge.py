@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db.batched import delete_in_batches
 from api.lib.clock import utcnow
 from common.tables import key_usage, submission_tests, submissions
 from schemas import Status
@@ -53,18 +54,8 @@ async def purge_old_submissions(engine: AsyncEngine, *, days: float, batch: int)
 
 async def purge_old_usage(engine: AsyncEngine, *, batch: int) -> int:
     """Delete usage counters older than :data:`USAGE_KEPT`, ``batch`` per transaction; returns how many."""
-    statement = (
-        key_usage.delete()
-        .where(key_usage.c.window_start < utcnow() - USAGE_KEPT)
-        .with_dialect_options(mysql_limit=batch)
-    )
-    deleted = 0
-    while True:
-        async with engine.begin() as conn:
-            count = (await conn.execute(statement)).rowcount
-        deleted += count
-        if count < batch:
-            return deleted
+    expired = key_usage.delete().where(key_usage.c.window_start < utcnow() - USAGE_KEPT)
+    return await delete_in_batches(engine, expired, batch)
 
 
 async def retention_forever(
