@@ -3,7 +3,9 @@
 Its ``dockerd`` runs in a network namespace of its own, joined to this machine by a veth pair (a /30
 link), with its own bridge (inside the namespace), data root, exec root and socket. Worker containers on
 it reach Kafka and MariaDB over that link and NAT, as from another machine; the master reaches the
-engine through its socket. It starts empty: the master copies the worker images it needs onto it.
+engine through its socket. It starts empty; ``make up`` loads the worker images it built into it
+(:func:`load_images`) before the master starts, so the first workers already spread over both hosts. (The
+tests' second host stays empty until the master copies the images, which is what they test.)
 
 Every name and address is derived from ``slot`` (the profile's MySQL port), so two checkouts on one
 machine never share one, and :func:`stop` removes all of it: processes, namespace, link, state.
@@ -16,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +26,11 @@ import docker
 from docker.errors import DockerException
 
 from devstack import processes
-from devstack.console import DevstackError
+from devstack.console import DevstackError, step
 
 START_TIMEOUT_S = 60.0
+LOAD_TIMEOUT_S = 600.0
+"""Per image: a ``docker load`` of a gigabyte toolchain on a busy machine takes minutes, not hours."""
 MAIN_DAEMON_CONFIG = Path("/etc/docker/daemon.json")
 """Copied when present, so the second engine knows the same runtimes (gVisor's ``runsc``)."""
 
@@ -170,6 +175,36 @@ def restart_dockerd(host: SecondHost) -> None:
     (host.exec_root / "dockerd.pid").unlink(missing_ok=True)  # the killed engine's; it cannot remove it
     processes.start_detached(record["argv"], pid_file=host.pid_file, log_file=host.log_file)
     processes.wait_until(lambda: _answers(host.url), timeout=START_TIMEOUT_S, what="second dockerd")
+
+
+def load_images(host: SecondHost, source: docker.DockerClient, images: Iterable[str]) -> list[str]:
+    """Copy ``images`` from ``source`` into the second host's engine (``docker save | docker load``,
+    streamed), skipping those it already holds with the same id; returns the ones it loaded.
+
+    The master would copy them too, but only after its first placement: without this, ``make up`` would
+    start every worker on the first host and leave them there."""
+    target = docker.DockerClient(base_url=host.url, timeout=LOAD_TIMEOUT_S)
+    loaded = []
+    try:
+        for image in images:
+            with step("host2", f"loading {image} into {host.name}") as current:
+                wanted = str(source.images.get(image).id)
+                with contextlib.suppress(docker.errors.ImageNotFound):
+                    if str(target.images.get(image).id) == wanted:
+                        current.result = "already there"
+                        continue
+                stream = source.api.get_image(image)
+                try:
+                    for line in target.api.load_image(stream):
+                        if isinstance(line, dict) and line.get("error"):
+                            raise DevstackError(f"loading {image} into {host.name}: {line['error']}")
+                finally:
+                    stream.close()
+                current.result = "loaded"
+                loaded.append(image)
+    finally:
+        target.close()
+    return loaded
 
 
 def stop(host: SecondHost) -> None:

@@ -97,13 +97,15 @@ def start_services(profile: Profile, languages: list[str] | None = None) -> Serv
             kafka = Kafka(profile, repo=repo, cache=cache)
             host_bootstrap, container_bootstrap = kafka.ensure(gateway)
             current.result = "ready" if kafka.started else "already running"
-        hosts = None
-        if profile.name != "test" and dev_hosts() == 2:
-            host = second_host_of(profile)
+        host = second_host_of(profile) if profile.name != "test" and dev_hosts() == 2 else None
+        if host is not None:
             with step("host2", f"second Docker host {host.name} (network namespace {host.netns})") as current:
                 current.result = second_host.start(host)
-            hosts = docker_hosts_with(host)
     report = ensure_images(engine, languages)
+    hosts = None
+    if host is not None:
+        second_host.load_images(host, engine, report.runtime_images)
+        hosts = docker_hosts_with(host)
     return Services(
         database_url, host_bootstrap, container_bootstrap, worker_database_url, report.runtime_images, hosts
     )
