@@ -120,9 +120,10 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     recent_results: int = Field(default=1024, ge=0)
     """Final results the SSE fan-out remembers, for subscribers arriving just after a result went by."""
     compat_wait_s: float = Field(default=60.0, gt=0, le=600)
-    """How long a synchronous request of the compatible APIs waits for its submission to finish: Judge0's
-    ``wait=true`` (then answered with the unfinished submission, as Judge0 does) and Piston's
-    ``/api/v2/execute`` (then 504). Each waiting request holds one open HTTP connection."""
+    """How long a synchronous request waits for its submission to finish: the native ``POST
+    /api/v1/submissions?wait=true`` (then answered 202, as without ``wait``), Judge0's ``wait=true`` (then
+    answered with the unfinished submission, as Judge0 does) and Piston's ``/api/v2/execute`` (then 504).
+    Each waiting request holds one open HTTP connection."""
     webhook_secret: SecretStr | None = None
     """Key of the HMAC-SHA256 signature of every webhook (``X-Executioner-Signature``, docs/webhooks.md).
     Unset: submissions with a ``callback_url`` are refused (422), as an unsigned webhook could be forged."""

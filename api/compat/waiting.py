@@ -1,5 +1,5 @@
-"""Waiting, for a bounded time, until a submission has finished: the synchronous requests of the
-compatible APIs (Judge0's ``wait=true``, Piston's ``execute``).
+"""Waiting, for a bounded time, until a submission has finished: the synchronous requests (the native
+and Judge0's ``wait=true``, Piston's ``execute``).
 
 Like an SSE stream, it subscribes to the fan-out *before* reading MySQL, so a result cannot slip between
 the two; a result seen live is recorded first (:meth:`SubmissionSource.finished`), so what the client

@@ -9,6 +9,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from api.compat.waiting import wait_for_result
 from api.idempotency.keys import HEADER, claim_for, parse_idempotency_key
 from api.keys.guard import SHARE_PARAM, route_opt
 from api.keys.principal import current_principal
@@ -26,11 +27,12 @@ from api.submissions.repository import (
     fetch_submission,
     insert_submission,
 )
-from api.submissions.requests import parse_submission, parse_submission_id
+from api.submissions.requests import parse_submission, parse_submission_id, parse_wait
 from api.submissions.views import submission_view, submitted_view
 from api.webhooks.accept import accept_callback
 from api.webhooks.deliveries import Shape
 from common.log_context import log_context
+from schemas import Status
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,11 @@ class SubmissionController(Controller):
 
         With an ``Idempotency-Key`` header, a repeat of the request within 24 h is answered like the first
         (202, the same JSON, plus ``Idempotent-Replayed: true``) and stores nothing.
+
+        With ``?wait=true`` the request waits for the result, at most ``EXECUTIONER_COMPAT_WAIT_S``: 200
+        with the finished submission (as GET returns it), or the 202 above when the wait runs out.
         """
+        wait = parse_wait(request.query_params.get("wait"))
         with request_span("POST /api/v1/submissions", request.headers) as span:
             key = parse_idempotency_key(request.headers.getall(HEADER, []))
             accepted = parse_submission(await request.body(), services.rules, uuid4())
@@ -105,7 +111,18 @@ class SubmissionController(Controller):
         body: SubmissionAccepted = {"id": submission_id, "status": "queued", "events": events}
         # The draft asks a replay to answer what the first request was answered: 202 and the same body.
         replayed = {"Idempotent-Replayed": "true"} if earlier is not None else {}
-        return json_response(body, 202, headers=replayed | stored.rate_limit)
+        headers = replayed | stored.rate_limit
+        if wait:
+            row = await wait_for_result(
+                engine=services.engine,
+                broker=services.broker,
+                source=services.source,
+                submission_id=earlier or job.id,
+                timeout_s=settings.compat_wait_s,
+            )
+            if row is not None and row.status is Status.FINISHED:
+                return json_response(submission_view(row) | {"events": events}, 200, headers=headers)
+        return json_response(body, 202, headers=headers)
 
     @get(
         "/{submission_id:str}",

@@ -135,6 +135,16 @@ class SubmissionRequestOperation(Operation):
         self.parameters = [
             *(self.parameters or []),
             Parameter(
+                name="wait",
+                param_in=ParamType.QUERY,
+                required=False,
+                schema=Schema(type=OpenAPIType.BOOLEAN),
+                description=(
+                    "true: wait for the result, at most EXECUTIONER_COMPAT_WAIT_S; 200 with the finished "
+                    "submission (as GET returns it, plus events), or 202 as without wait when it runs out."
+                ),
+            ),
+            Parameter(
                 name=HEADER,
                 param_in=ParamType.HEADER,
                 required=False,

@@ -147,3 +147,12 @@ def parse_submission_id(text: str) -> UUID:
     if not _CANONICAL_UUID.fullmatch(text):
         raise ApiError(404, "not_found", "submission not found (malformed id)")
     return UUID(text)
+
+
+def parse_wait(value: str | None) -> bool:
+    """``POST /api/v1/submissions``'s ``wait`` query parameter: ``true`` or ``false`` (absent: false)."""
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise ApiError(400, "invalid_request", "wait must be true or false", "wait")

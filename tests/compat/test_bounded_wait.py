@@ -1,6 +1,7 @@
 """The synchronous requests' server-side bound, on a real API with no workers (every job stays queued):
-Judge0's ``wait=true`` answers with the unfinished submission (status 1) after
-``EXECUTIONER_COMPAT_WAIT_S``, Piston's execute with a 504 naming the submission, which is kept."""
+after ``EXECUTIONER_COMPAT_WAIT_S`` the native ``wait=true`` answers 202 as without it, Judge0's
+``wait=true`` with the unfinished submission (status 1), Piston's execute with a 504 naming the
+submission, which is kept."""
 
 import secrets
 from collections.abc import AsyncIterator
@@ -76,3 +77,25 @@ async def test_piston_execute_gives_up_after_the_bound_naming_the_submission(
         submission_id = message.rsplit(" ", 1)[-1]
         stored = await http.get(f"/api/v1/submissions/{submission_id}")
         assert stored.status_code == 200 and stored.json()["status"] == "queued"
+
+
+async def test_native_wait_gives_up_after_the_bound_with_the_accepted_answer(
+    api_without_workers: str,
+) -> None:
+    async with httpx.AsyncClient(base_url=api_without_workers, timeout=30) as http:
+        body = {"language": "python", "source": "print(1)"}
+        reply = await http.post("/api/v1/submissions", json=body, params={"wait": "true"})
+        assert reply.status_code == 202, reply.text
+        accepted = reply.json()
+        assert accepted["status"] == "queued" and accepted["events"].endswith("/events")
+        assert reply.elapsed.total_seconds() >= WAIT_S
+        stored = await http.get(f"/api/v1/submissions/{accepted['id']}")
+        assert stored.json()["status"] == "queued"
+
+
+async def test_native_wait_must_be_true_or_false(api_without_workers: str) -> None:
+    async with httpx.AsyncClient(base_url=api_without_workers, timeout=30) as http:
+        body = {"language": "python", "source": "print(1)"}
+        reply = await http.post("/api/v1/submissions", json=body, params={"wait": "yes"})
+    assert reply.status_code == 400
+    assert reply.json()["error"]["field"] == "wait"
