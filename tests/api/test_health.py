@@ -20,8 +20,8 @@ async def test_readyz_checks_mysql_and_kafka(client: httpx.AsyncClient) -> None:
 async def test_languages_come_from_the_runtimes_with_versions_from_mysql(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
-    before = (await client.get("/api/v1/languages")).json()
-    assert {"id": "python", "name": "Python 3", "version": None, "compiler_options": []} in before
+    before = {entry["id"]: entry for entry in (await client.get("/api/v1/languages")).json()}
+    assert (before["python"]["name"], before["python"]["version"]) == ("Python 3", None)
 
     async with engine.begin() as conn:
         await conn.execute(
@@ -31,11 +31,11 @@ async def test_languages_come_from_the_runtimes_with_versions_from_mysql(
             )
         )
     try:
-        after = (await client.get("/api/v1/languages")).json()
+        after = {entry["id"]: entry for entry in (await client.get("/api/v1/languages")).json()}
     finally:
         async with engine.begin() as conn:
             await conn.execute(sa.text("DELETE FROM runtime_versions"))
-    assert {"id": "python", "name": "Python 3", "version": "Python 3.11.2", "compiler_options": []} in after
+    assert after["python"]["version"] == "Python 3.11.2"
 
 
 async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> None:

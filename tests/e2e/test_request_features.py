@@ -48,10 +48,10 @@ async def test_a_multi_file_program_with_arguments(client: httpx.AsyncClient) ->
 async def test_allowed_compiler_options_reach_the_compiler(client: httpx.AsyncClient) -> None:
     source = '#include <cstdio>\nint main() { std::printf("%ld\\n", __cplusplus); }'
     default = await run(client, language="cpp", source=source)
-    assert default["stdout"] == "201703\n"  # the runtime's own -std=c++17
-    newer = await run(client, language="cpp", source=source, compiler_options=["-std=c++20", "-O0"])
-    assert newer["verdict"] == "accepted", newer
-    assert newer["stdout"] == "202002\n"
+    assert default["stdout"] == "202002\n"  # the runtime's own -std=c++20
+    older = await run(client, language="cpp", source=source, compiler_options=["-std=c++17", "-O0"])
+    assert older["verdict"] == "accepted", older
+    assert older["stdout"] == "201703\n"
 
 
 async def test_stderr_into_stdout_and_repeated_runs(client: httpx.AsyncClient) -> None:

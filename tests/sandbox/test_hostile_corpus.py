@@ -48,7 +48,7 @@ class Witness:
 
 
 def _is_witness(command: str) -> bool:
-    return command.startswith("python3 -I main.py")
+    return command.startswith("python3 -E -s main.py")  # runtimes/python/runtime.toml's run command
 
 
 def _broker() -> tuple[str, int]:
@@ -123,7 +123,7 @@ def sandbox_facts(run: WorkerRun, max_processes: int) -> dict[str, Any]:
     assert result.verdict is Verdict.ACCEPTED, result
     assert result.run is not None
     facts: dict[str, Any] = json.loads(result.run.stdout)
-    assert facts["env"] == ["HOME", "LANG", "PATH", "TMPDIR"]
+    assert facts["env"] == ["HOME", "LANG", "OPENBLAS_NUM_THREADS", "PATH", "TMPDIR"]  # ours + the runtime's
     assert (facts["home"], facts["cwd"]) == ("/tmp", "/tmp")
     assert (facts["uid"], facts["hostname"]) == (65534, "sandbox")
     assert facts["pid"] < 10, "its own pid namespace"

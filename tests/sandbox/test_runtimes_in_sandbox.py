@@ -2,16 +2,11 @@
 self-test (its echo program compiled and run through the real, sandboxed execute path) and, with an
 empty queue in burst mode, exits 0; with a sandbox per command and with a warm one."""
 
-from pathlib import Path
-
 import pytest
 
+from tests.runtimes.cases import LANGUAGES
 from tests.sandbox.harness import WorkerHarness
 from tests.sandbox.test_hostile_corpus import SANDBOX_MODES
-
-LANGUAGES = sorted(
-    p.parent.name for p in (Path(__file__).resolve().parents[2] / "runtimes").glob("*/runtime.toml")
-)
 
 
 @pytest.mark.parametrize("mode", SANDBOX_MODES)

@@ -38,4 +38,9 @@ async def test_get_returns_what_the_submission_was_sent_with(client: httpx.Async
         "tests": tests,
         "compare": "exact",
         "stop_on_first_failure": False,
+        "args": [],
+        "compiler_options": [],
+        "files": [],
+        "redirect_stderr_to_stdout": False,
+        "runs": 1,
     }
