@@ -4,9 +4,9 @@ A replica claims free rows (never claimed, or whose lease ran out) by stamping t
 (``claimed_by``) and a lease end (``lease_until``) in one short transaction, and works on them with no
 transaction open; a replica that dies leaves its rows to the others once the lease ends.
 
-The transactions run at READ COMMITTED: there ``FOR UPDATE SKIP LOCKED`` and writes by key lock only the rows
-they touch, while under REPEATABLE READ they may also lock the gap at the end of the primary key, where new
-rows go.
+The transactions run at READ COMMITTED: there ``FOR UPDATE SKIP LOCKED`` and writes by key lock only the
+rows they touch, while under REPEATABLE READ they may also lock the gap at the end of the primary key, where
+new rows go.
 """
 
 from collections.abc import AsyncIterator, Sequence
