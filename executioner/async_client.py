@@ -8,15 +8,13 @@ from typing import Any, Self
 import httpx
 from httpx_sse import aconnect_sse
 
-from executioner.errors import ExecutionerError, raise_for
+from executioner.errors import raise_for
 from executioner.models import Accepted, StreamEvent, Submission
 from executioner.wire import (
-    RECONNECT_DELAY_S,
-    RECONNECTS,
     SUBMISSIONS,
+    StreamCursor,
     auth_headers,
     stream_event,
-    stream_headers,
     submission_body,
 )
 
@@ -64,37 +62,25 @@ class AsyncClient:
         """The submission's events until ``result``, after ``last_event_id`` when given. A dropped
         connection is resumed from the last event seen (``Last-Event-ID``), so no event is lost or
         repeated."""
-        path = f"{SUBMISSIONS}/{submission_id}/events"
-        dropped = 0
+        cursor = StreamCursor(submission_id, last_event_id)
         while True:
+            dropped: httpx.TransportError | None = None
             try:
-                async with aconnect_sse(
-                    self._http, "GET", path, headers=stream_headers(last_event_id)
-                ) as source:
-                    response = source.response
-                    if response.status_code == 204:  # its result was seen already
+                async with aconnect_sse(self._http, "GET", cursor.path, headers=cursor.headers()) as source:
+                    if source.response.status_code == 204:  # its result was seen already
                         return
-                    if not response.is_success:
-                        await response.aread()
-                        raise_for(response)
+                    if not source.response.is_success:
+                        await source.response.aread()
+                        raise_for(source.response)
                     async for sse in source.aiter_sse():
                         event = stream_event(sse)
-                        if event is None:
-                            continue
-                        dropped, last_event_id = 0, event.id
-                        yield event
-                        if event.event == "result":
-                            return
-            except httpx.TransportError:
-                if dropped >= RECONNECTS:
-                    raise
-            else:  # ended before its result: the API replica went away
-                if dropped >= RECONNECTS:
-                    raise ExecutionerError(
-                        502, f"the stream of {submission_id} kept ending before its result"
-                    )
-            dropped += 1
-            await asyncio.sleep(RECONNECT_DELAY_S * 2 ** (dropped - 1))
+                        if event is not None:
+                            yield event
+                            if cursor.seen(event):
+                                return
+            except httpx.TransportError as error:
+                dropped = error
+            await asyncio.sleep(cursor.resume_delay(dropped))
 
     async def run(self, language: str, source: str, **fields: Any) -> Submission:
         """Submit a program and wait for its result (followed over the stream)."""

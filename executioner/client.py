@@ -9,15 +9,13 @@ import httpx
 from httpx_sse import connect_sse
 
 from executioner.async_client import AsyncClient
-from executioner.errors import ExecutionerError, raise_for
+from executioner.errors import raise_for
 from executioner.models import Accepted, StreamEvent, Submission
 from executioner.wire import (
-    RECONNECT_DELAY_S,
-    RECONNECTS,
     SUBMISSIONS,
+    StreamCursor,
     auth_headers,
     stream_event,
-    stream_headers,
     submission_body,
 )
 
@@ -62,35 +60,25 @@ class Client:
         """The submission's events until ``result``, after ``last_event_id`` when given. A dropped
         connection is resumed from the last event seen (``Last-Event-ID``), so no event is lost or
         repeated."""
-        path = f"{SUBMISSIONS}/{submission_id}/events"
-        dropped = 0
+        cursor = StreamCursor(submission_id, last_event_id)
         while True:
+            dropped: httpx.TransportError | None = None
             try:
-                with connect_sse(self._http, "GET", path, headers=stream_headers(last_event_id)) as source:
-                    response = source.response
-                    if response.status_code == 204:  # its result was seen already
+                with connect_sse(self._http, "GET", cursor.path, headers=cursor.headers()) as source:
+                    if source.response.status_code == 204:  # its result was seen already
                         return
-                    if not response.is_success:
-                        response.read()
-                        raise_for(response)
+                    if not source.response.is_success:
+                        source.response.read()
+                        raise_for(source.response)
                     for sse in source.iter_sse():
                         event = stream_event(sse)
-                        if event is None:
-                            continue
-                        dropped, last_event_id = 0, event.id
-                        yield event
-                        if event.event == "result":
-                            return
-            except httpx.TransportError:
-                if dropped >= RECONNECTS:
-                    raise
-            else:  # ended before its result: the API replica went away
-                if dropped >= RECONNECTS:
-                    raise ExecutionerError(
-                        502, f"the stream of {submission_id} kept ending before its result"
-                    )
-            dropped += 1
-            time.sleep(RECONNECT_DELAY_S * 2 ** (dropped - 1))
+                        if event is not None:
+                            yield event
+                            if cursor.seen(event):
+                                return
+            except httpx.TransportError as error:
+                dropped = error
+            time.sleep(cursor.resume_delay(dropped))
 
     def run(self, language: str, source: str, **fields: Any) -> Submission:
         """Submit a program and wait for its result (followed over the stream)."""

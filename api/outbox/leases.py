@@ -4,21 +4,19 @@ A relay claims free rows (never claimed, or whose lease ran out) by stamping the
 lease end on MySQL's clock, and commits at once. It publishes with no transaction open, then settles in
 another short one: rows Kafka acknowledged and rows it never will are deleted, rows that failed
 transiently are released for the next round. A relay that dies mid-way leaves its rows leased until the
-lease ends; then any relay claims them again (published twice at worst, never lost).
-
-Both transactions run at READ COMMITTED: there ``FOR UPDATE SKIP LOCKED`` and deletes by id lock only the
-rows they touch, while under REPEATABLE READ they may also lock the gap at the end of the primary key,
-which is where every new submission's outbox row goes.
+lease ends; then any relay claims them again (published twice at worst, never lost). Both transactions
+run at READ COMMITTED (api/db/leases.py says why): every new submission's outbox row goes at the end of
+the primary key.
 """
 
 import logging
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db.leases import lease, short_transaction, unleased
 from api.outbox.rejected import fail_unpublishable
 from common.tables import outbox
 
@@ -37,35 +35,16 @@ class OutboxRecord:
     """The W3C trace context of the request that stored the row (None: not traced)."""
 
 
-@asynccontextmanager
-async def _short_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with engine.connect() as pooled:
-        # SQLAlchemy resets the level when the connection goes back to the pool.
-        conn = await pooled.execution_options(isolation_level="READ COMMITTED")
-        async with conn.begin():
-            yield conn
-
-
 async def claim(engine: AsyncEngine, owner: str, limit: int, lease_s: float) -> list[OutboxRecord]:
     """Lease up to ``limit`` free rows, oldest first, to ``owner`` for ``lease_s`` seconds."""
-    free = sa.or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < sa.func.now(6))
     candidates = (
         sa.select(outbox.c.id, outbox.c.topic, outbox.c.msg_key, outbox.c.payload, outbox.c.traceparent)
-        .where(free)
+        .where(unleased(outbox))
         .order_by(outbox.c.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)  # another relay claiming right now keeps its rows
     )
-    lease_end = sa.func.timestampadd(sa.text("MICROSECOND"), int(lease_s * 1_000_000), sa.func.now(6))
-    async with _short_transaction(engine) as conn:
-        rows = [OutboxRecord(*row) for row in await conn.execute(candidates)]
-        if rows:
-            await conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_([row.id for row in rows]))
-                .values(claimed_by=owner, lease_until=lease_end)
-            )
-    return rows
+    rows = await lease(engine, outbox.c.id, candidates, owner, lease_s)
+    return [OutboxRecord(row.id, row.topic, row.msg_key, row.payload, row.traceparent) for row in rows]
 
 
 async def settle(
@@ -78,7 +57,7 @@ async def settle(
 ) -> None:
     """Delete the rows in ``done``; finish the submissions of ``rejected`` rows with ``internal_error``
     and delete those rows too; release the rows in ``retry`` that ``owner`` still holds."""
-    async with _short_transaction(engine) as conn:
+    async with short_transaction(engine) as conn:
         for row, exc in rejected:
             log.error("outbox row %d (topic %s) can never be published: %s", row.id, row.topic, exc)
             await fail_unpublishable(conn, row.payload, f"the job could not be queued: {exc}")
@@ -92,7 +71,7 @@ async def settle(
 
 async def release(engine: AsyncEngine, owner: str, ids: Sequence[int]) -> None:
     """Give back the rows in ``ids`` that ``owner`` still holds, unpublished."""
-    async with _short_transaction(engine) as conn:
+    async with short_transaction(engine) as conn:
         await conn.execute(_release(owner, ids))
 
 

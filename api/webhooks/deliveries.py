@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from api.db.leases import lease, seconds_from_now, unleased
 from common.tables import submissions, webhook_deliveries
 
 MAX_ERROR_CHARS = 500
@@ -71,9 +72,6 @@ async def insert_delivery(
 async def claim_due(engine: AsyncEngine, owner: str, limit: int, lease_s: float) -> list[Due]:
     """Lease to ``owner`` up to ``limit`` pending deliveries that are due and whose submission has
     finished, oldest first; a replica that dies holding them leaves them to others when the lease ends."""
-    free = sa.or_(
-        webhook_deliveries.c.lease_until.is_(None), webhook_deliveries.c.lease_until < sa.func.now(6)
-    )
     finished_at = (
         sa.select(submissions.c.finished_at)
         .where(submissions.c.id == webhook_deliveries.c.submission_id)
@@ -91,28 +89,14 @@ async def claim_due(engine: AsyncEngine, owner: str, limit: int, lease_s: float)
             webhook_deliveries.c.state == State.PENDING.value,
             webhook_deliveries.c.next_attempt_at <= sa.func.now(6),
             finished_at.is_not(None),
-            free,
+            unleased(webhook_deliveries),
         )
         .order_by(webhook_deliveries.c.next_attempt_at)
         .limit(limit)
-        # Only the deliveries are locked (no join): the recorder keeps writing submissions meanwhile.
-        .with_for_update(skip_locked=True)
     )
-    lease_end = sa.func.timestampadd(sa.text("MICROSECOND"), int(lease_s * 1_000_000), sa.func.now(6))
-    async with engine.connect() as pooled:
-        conn = await pooled.execution_options(isolation_level="READ COMMITTED")
-        async with conn.begin():
-            due = [
-                Due(row.submission_id, row.url, Shape(row.shape), row.attempts, row.finished_at)
-                for row in await conn.execute(candidates)
-            ]
-            if due:
-                await conn.execute(
-                    webhook_deliveries.update()
-                    .where(webhook_deliveries.c.submission_id.in_([d.submission_id for d in due]))
-                    .values(claimed_by=owner, lease_until=lease_end)
-                )
-    return due
+    # Only the deliveries are locked (a subquery, no join): the recorder keeps writing submissions.
+    rows = await lease(engine, webhook_deliveries.c.submission_id, candidates, owner, lease_s)
+    return [Due(row.submission_id, row.url, Shape(row.shape), row.attempts, row.finished_at) for row in rows]
 
 
 async def settle(
@@ -125,14 +109,13 @@ async def settle(
     retry_in_s: float = 0.0,
 ) -> None:
     """Record an attempt: delivered, failed for good, or pending again in ``retry_in_s`` seconds."""
-    retry_at = sa.func.timestampadd(sa.text("MICROSECOND"), int(retry_in_s * 1_000_000), sa.func.now(6))
     values: dict[str, object] = {
         "state": state.value,
         "attempts": attempts,
         "last_error": None if error is None else error[:MAX_ERROR_CHARS],
         "claimed_by": None,
         "lease_until": None,
-        "next_attempt_at": retry_at,
+        "next_attempt_at": seconds_from_now(retry_in_s),
     }
     if state is not State.PENDING:
         values["finished_at"] = sa.func.now(6)
