@@ -61,7 +61,10 @@ class Mismatch:
 
 def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
-    allow-list (the submitter chooses them: docs/security.md), or a file where the source goes."""
+    allow-list (the submitter chooses them: docs/security.md), compile limits above the runtime's own
+    (or for a runtime that does not compile), or a file where the source goes."""
+    if (mismatch := _compile_limits_mismatch(job, runtime)) is not None:
+        return mismatch
     allowed = set(runtime.compiler_options)
     for index, option in enumerate(job.compiler_options):
         if option not in allowed:
@@ -73,4 +76,22 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     for index, file in enumerate(job.files):
         if file.path == runtime.source_file or file.path.startswith(f"{runtime.source_file}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
+    return None
+
+
+def _compile_limits_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
+    """Compile limits are tightenings of the runtime's own budget, never extensions of it."""
+    if job.compile_limits is None:
+        return None
+    if not runtime.compiled:
+        return Mismatch("compile_limits", f"{runtime.id} is not compiled")
+    own = {
+        "time_ms": runtime.compile_time_ms,
+        "wall_ms": 3 * runtime.compile_time_ms,
+        "memory_mb": runtime.compile_memory_mb,
+    }
+    for name, most in own.items():
+        value = getattr(job.compile_limits, name)
+        if value is not None and value > most:
+            return Mismatch(f"compile_limits.{name}", f"{value} is above {runtime.id}'s maximum of {most}")
     return None

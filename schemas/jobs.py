@@ -21,6 +21,12 @@ MAX_STACK_KB = MAX_MEMORY_MB * 1024
 MAX_PROCESSES = 256
 """The most processes and threads a job may ask for (the workers' own default)."""
 MAX_RUNS = 20
+MAX_FILE_SIZE_KB = 64 * 1024
+"""The largest file a program may write (RLIMIT_FSIZE), KiB: its scratch file system's size."""
+MAX_COMPILE_TIME_MS = 60_000
+"""The most compile CPU time any job may ask for; each runtime's own ``compile_time_ms`` is its
+maximum (and default), at most this."""
+MAX_COMPILE_MEMORY_MB = 2048
 MAX_FILES = 64
 MAX_ARGS = 64
 MAX_ARG_CHARS = 4096
@@ -60,10 +66,28 @@ class Limits(_Wire):
     processes: Annotated[int, Field(ge=1, le=MAX_PROCESSES)] | None = None
     """Processes and threads the program may have at once (RLIMIT_NPROC in its sandbox); None: the
     worker's default (256). Optional since v1 was first published."""
+    file_size_kb: Annotated[int, Field(ge=1, le=MAX_FILE_SIZE_KB)] | None = None
+    """The largest file the program may write (RLIMIT_FSIZE), KiB: writing past it ends the program
+    with SIGXFSZ (``output_limit_exceeded``). None: the worker's default (64 MiB). Optional since v1
+    was first published."""
 
     def effective(self) -> "Limits":
         """These limits with every default filled in."""
         return self.model_copy(update={"wall_ms": self.wall_ms or 3 * self.time_ms})
+
+
+class CompileLimits(_Wire):
+    """Limits of the compile step, each at most the runtime's own (``compile_time_ms``,
+    ``compile_memory_mb`` in its ``runtime.toml``; a job asking for more, or naming compile limits for a
+    language that is not compiled, is refused). A missing field is the runtime's own. Optional since v1
+    was first published."""
+
+    time_ms: Annotated[int, Field(ge=1, le=MAX_COMPILE_TIME_MS)] | None = None
+    """CPU time of the compiler, milliseconds."""
+    wall_ms: Annotated[int, Field(ge=1, le=3 * MAX_COMPILE_TIME_MS)] | None = None
+    """Wall-clock time of the compiler, milliseconds; defaults to 3 * its CPU time."""
+    memory_mb: Annotated[int, Field(ge=1, le=MAX_COMPILE_MEMORY_MB)] | None = None
+    """Peak memory of the compiler's process tree, MiB."""
 
 
 def _no_nul(text: str) -> str:
@@ -151,6 +175,8 @@ class JobMessage(_Wire):
     stdin: str = ""
     tests: Annotated[list[TestCase], Field(min_length=1)] | None = None
     limits: Limits = Field(default_factory=Limits)
+    compile_limits: CompileLimits | None = None
+    """The compiler's limits, within the runtime's own; None: the runtime's own."""
     compare: CompareSpec = "trim"
     stop_on_first_failure: bool = False
     args: Annotated[list[Argument], Field(max_length=MAX_ARGS)] = Field(default_factory=list)

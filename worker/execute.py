@@ -20,7 +20,7 @@ from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
 from worker.errors import InternalError
 from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
-from worker.limits import ProcessLimits, compile_limits, run_limits
+from worker.limits import ProcessLimits, compile_limits, compile_memory_mb, run_limits
 from worker.process import ProcessResult, run_process
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
@@ -126,12 +126,12 @@ def _averaged(last: RunReport, runs: list[RunReport]) -> RunReport:
     )
 
 
-def compile_command(runtime: Runtime, options: list[str]) -> list[str]:
+def compile_command(runtime: Runtime, options: list[str], memory_mb: int) -> list[str]:
     """The runtime's compile command with the job's (allow-listed) ``options`` right before the source
     file's argument, after the runtime's own flags, so that for compilers where the last flag wins
     (``-O0`` after ``-O2``) the job's win; appended when the command does not name the source file."""
     assert runtime.compile is not None
-    argv = command(runtime.compile, runtime, runtime.compile_memory_mb)
+    argv = command(runtime.compile, runtime, memory_mb)
     at = argv.index(runtime.source_file) if runtime.source_file in argv else len(argv)
     return [*argv[:at], *options, *argv[at:]]
 
@@ -164,7 +164,8 @@ class _JobRun:
         self.run_limits = run_limits(job.limits, runtime)
         home = config.sandbox.workdir_for(workdir)
         self.run_env = job_env(runtime, home, self.limits.memory_mb)
-        self.compile_env = job_env(runtime, home, runtime.compile_memory_mb)
+        self.compile_memory_mb = compile_memory_mb(job.compile_limits, runtime)
+        self.compile_env = job_env(runtime, home, self.compile_memory_mb)
 
     def _execute(
         self,
@@ -231,8 +232,8 @@ class _JobRun:
         """Compile the source once, or None for interpreted runtimes."""
         if self.runtime.compile is None:
             return None
-        limits = compile_limits(self.limits, self.runtime)
-        argv = compile_command(self.runtime, self.job.compiler_options)
+        limits = compile_limits(self.limits, self.runtime, self.job.compile_limits)
+        argv = compile_command(self.runtime, self.job.compiler_options, self.compile_memory_mb)
         result = self._execute(argv, self.compile_env, "", limits)
         return _report(result, compile_verdict(result, limits))
 

@@ -16,7 +16,10 @@ from api.lib.errors import documented_errors
 from schemas.jobs import (
     MAX_ARG_CHARS,
     MAX_ARGS,
+    MAX_COMPILE_MEMORY_MB,
+    MAX_COMPILE_TIME_MS,
     MAX_COMPILER_OPTIONS,
+    MAX_FILE_SIZE_KB,
     MAX_FILES,
     MAX_MEMORY_MB,
     MAX_OUTPUT_KB,
@@ -65,6 +68,20 @@ SUBMISSION_SCHEMA = Schema(
                     description="Stack of each process, KiB (default: the worker's, 8 MiB).",
                 ),
                 "processes": _int(MAX_PROCESSES, "Processes and threads at once (default 256)."),
+                "file_size_kb": _int(
+                    MAX_FILE_SIZE_KB, "Largest file the program may write, KiB (default 65536); beyond: "
+                    "output_limit_exceeded."
+                ),
+            },
+        ),
+        "compile_limits": Schema(
+            type=OpenAPIType.OBJECT,
+            description="The compiler's limits, each at most the language's own (GET /api/v1/languages); "
+            "missing: the language's own. Only for compiled languages.",
+            properties={
+                "time_ms": _int(MAX_COMPILE_TIME_MS, "CPU time of the compiler."),
+                "wall_ms": _int(3 * MAX_COMPILE_TIME_MS, "Wall-clock time (default 3 * time_ms)."),
+                "memory_mb": _int(MAX_COMPILE_MEMORY_MB, "Peak memory of the compiler."),
             },
         ),
         "args": Schema(

@@ -20,7 +20,7 @@ from schemas import JobMessage, encode
 ALLOWED_FIELDS = frozenset(
     {
         "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
-        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url",
+        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url", "compile_limits",
     }
 )  # fmt: skip
 

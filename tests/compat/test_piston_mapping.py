@@ -160,20 +160,36 @@ def test_native_refusals_name_pistons_fields() -> None:
     assert piston_field(None) == "request"
 
 
-def test_limits_beyond_the_clusters_and_tighter_compile_limits_are_refused() -> None:
+def execute_with(**extra: Any) -> Any:
+    return parse_execute({"language": "x", "version": "*", "files": [{"content": "x"}], **extra})
+
+
+def test_limits_beyond_the_clusters_or_the_runtimes_are_refused() -> None:
     def message(extra: dict[str, Any], runtime: str) -> str:
-        execute = parse_execute({"language": "x", "version": "*", "files": [{"content": "x"}], **extra})
         with pytest.raises(CompatError) as caught:
-            native_request(execute, RUNTIMES[runtime])
+            native_request(execute_with(**extra), RUNTIMES[runtime])
         return str(caught.value.body["message"])
 
     assert "run_cpu_time cannot exceed" in message({"run_cpu_time": 20_000}, "python")
     assert "run_memory_limit cannot exceed" in message({"run_memory_limit": 2**40}, "python")
-    assert "compile_timeout below" in message({"compile_timeout": 500}, "cpp")
-    execute = parse_execute(
-        {"language": "x", "version": "*", "files": [{"content": "x"}], "compile_timeout": 500}
+    cpp = RUNTIMES["cpp"]
+    assert message({"compile_cpu_time": cpp.compile_time_ms + 1}, "cpp") == (
+        f"compile_cpu_time cannot exceed the configured limit of {cpp.compile_time_ms}"
     )
-    native_request(execute, RUNTIMES["python"])  # no compile stage: nothing to limit
+    assert "compile_timeout cannot exceed" in message({"compile_timeout": 3 * cpp.compile_time_ms + 1}, "cpp")
+    assert "compile_memory_limit cannot exceed" in message({"compile_memory_limit": 2**40}, "cpp")
+
+
+def test_compile_limits_map_to_the_jobs_compile_limits() -> None:
+    tight = execute_with(compile_cpu_time=800, compile_timeout=2500.5, compile_memory_limit=100 * 2**20 + 1)
+    assert native_request(tight, RUNTIMES["cpp"])["compile_limits"] == {
+        "time_ms": 800,
+        "wall_ms": 2501,
+        "memory_mb": 101,
+    }
+    assert "compile_limits" not in native_request(execute_with(compile_memory_limit=-1), RUNTIMES["cpp"])
+    # No compile stage, as in Piston: nothing to limit.
+    assert "compile_limits" not in native_request(execute_with(compile_timeout=500), RUNTIMES["python"])
 
 
 @pytest.mark.parametrize(

@@ -86,6 +86,35 @@ async def test_stack_and_process_limits_inside_the_sandbox(client: httpx.AsyncCl
     assert "BlockingIOError" in bomb["stderr"] or "Resource temporarily unavailable" in bomb["stderr"]
 
 
+# Every header of libstdc++ and std::regex's templates: seconds of g++'s CPU time, far over 300 ms.
+SLOW_TO_COMPILE = """
+#include <bits/stdc++.h>
+int main() { std::regex r("(a|b)*c"); std::cout << std::regex_match("abc", r) << std::endl; }
+"""
+
+
+async def test_compile_limits_bound_the_compiler(client: httpx.AsyncClient) -> None:
+    tight = await run(client, language="cpp", source=SLOW_TO_COMPILE, compile_limits={"time_ms": 300})
+    assert tight["verdict"] == "compilation_error", tight
+    assert tight["compile"]["verdict"] == "time_limit_exceeded", tight["compile"]
+    roomy = await run(client, language="cpp", source=SLOW_TO_COMPILE, compile_limits={"time_ms": 15_000})
+    assert (roomy["verdict"], roomy["stdout"]) == ("accepted", "1\n"), roomy
+
+
+async def test_a_file_larger_than_file_size_kb_ends_the_program(client: httpx.AsyncClient) -> None:
+    source = (
+        "#include <stdio.h>\n"
+        'int main(void) { FILE *f = fopen("big", "w"); static char block[4096];\n'
+        "  for (int i = 0; i < 1024; i++) { fwrite(block, 1, sizeof block, f); fflush(f); }\n"
+        '  puts("wrote 4 MiB"); return 0; }'
+    )
+    limited = await run(client, language="c", source=source, limits={"file_size_kb": 1024})
+    assert limited["verdict"] == "output_limit_exceeded", limited
+    assert limited["signal"] == "SIGXFSZ", limited
+    unlimited = await run(client, language="c", source=source)
+    assert (unlimited["verdict"], unlimited["stdout"]) == ("accepted", "wrote 4 MiB\n"), unlimited
+
+
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
@@ -104,6 +133,12 @@ async def test_stack_and_process_limits_inside_the_sandbox(client: httpx.AsyncCl
         ({"redirect_stderr_to_stdout": "maybe"}, 422, "redirect_stderr_to_stdout"),
         ({"limits": {"processes": 100_000}}, 422, "limits.processes"),
         ({"limits": {"stack_kb": 1}}, 422, "limits.stack_kb"),
+        ({"limits": {"file_size_kb": 0}}, 422, "limits.file_size_kb"),
+        ({"limits": {"file_size_kb": 10**6}}, 422, "limits.file_size_kb"),
+        ({"compile_limits": {"time_ms": 1000}}, 422, "compile_limits"),  # python is not compiled
+        ({"language": "cpp", "compile_limits": {"time_ms": 15_001}}, 422, "compile_limits.time_ms"),
+        ({"language": "cpp", "compile_limits": {"memory_mb": 1024}}, 422, "compile_limits.memory_mb"),
+        ({"language": "cpp", "compile_limits": {"wall_ms": 0}}, 422, "compile_limits.wall_ms"),
     ],
 )
 async def test_bad_values_are_refused_naming_the_field(

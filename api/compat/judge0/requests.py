@@ -223,6 +223,7 @@ def parse_judge0_submission(
         "wall_ms": math.ceil(wall * 1000),
         "memory_mb": math.ceil(memory / 1024),
         "output_kb": math.ceil(files),
+        "file_size_kb": math.ceil(files),  # Judge0's isolate limits every file, stdout among them
         "stack_kb": max(64, stack),
     }
     if processes is not None:
@@ -250,6 +251,7 @@ NATIVE_TO_JUDGE0_FIELD = {
     "limits.wall_ms": "wall_time_limit",
     "limits.memory_mb": "memory_limit",
     "limits.output_kb": "max_file_size",
+    "limits.file_size_kb": "max_file_size",
     "limits.stack_kb": "stack_limit",
     "limits.processes": "max_processes_and_or_threads",
     "args": "command_line_arguments",

@@ -18,8 +18,6 @@ FIELDS = frozenset(
         "compile_cpu_time", "run_cpu_time", "compile_memory_limit", "run_memory_limit",
     }
 )  # fmt: skip
-DEFAULT_COMPILE_MS = 10_000
-"""Piston's default ``compile_timeout`` and ``compile_cpu_time``."""
 DEFAULT_RUN_MS = 3_000
 """Piston's default ``run_timeout`` and ``run_cpu_time``."""
 NO_LIMIT = -1
@@ -123,25 +121,6 @@ def parse_execute(data: object) -> PistonExecute:
     return PistonExecute(language, version, source, stdin, numbers, others, args)
 
 
-def _check_compile(execute: PistonExecute, runtime: Runtime) -> None:
-    """The compile stage runs under the runtime's own limits: a request may ask for Piston's defaults or
-    anything at least as generous, not for tighter ones (not supported yet)."""
-    if not runtime.compiled:
-        return  # no compile stage, as in Piston
-    own = {
-        "compile_timeout": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
-        "compile_cpu_time": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
-        "compile_memory_limit": (NO_LIMIT, runtime.compile_memory_mb * 2**20),
-    }
-    for name, (default, limit) in own.items():
-        value = execute.numbers.get(name)
-        if value is None or value == default or value >= limit:
-            continue
-        raise piston_error(
-            f"{name} below the runtime's own {limit} is not supported yet (compile limits are per runtime)"
-        )
-
-
 def _bounded(execute: PistonExecute, name: str, default: float, limit: float) -> float:
     value = execute.numbers.get(name, default)
     if value > limit:
@@ -149,11 +128,31 @@ def _bounded(execute: PistonExecute, name: str, default: float, limit: float) ->
     return value
 
 
+def _compile_limits(execute: PistonExecute, runtime: Runtime) -> dict[str, int]:
+    """The native ``compile_limits`` of ``compile_cpu_time``, ``compile_timeout`` and
+    ``compile_memory_limit``, each at most the runtime's own (as Piston bounds them by its
+    configuration); a field not given leaves the runtime's own. Ignored for interpreted languages, which
+    have no compile stage (as in Piston)."""
+    if not runtime.compiled:
+        return {}
+    limits: dict[str, int] = {}
+    if "compile_cpu_time" in execute.numbers:
+        cpu = _bounded(execute, "compile_cpu_time", 0, runtime.compile_time_ms)
+        limits["time_ms"] = max(1, math.ceil(cpu))
+    if "compile_timeout" in execute.numbers:
+        wall = _bounded(execute, "compile_timeout", 0, 3 * runtime.compile_time_ms)
+        limits["wall_ms"] = max(1, math.ceil(wall))
+    memory = _bounded(execute, "compile_memory_limit", NO_LIMIT, runtime.compile_memory_mb * 2**20)
+    if memory != NO_LIMIT:
+        limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
+    return limits
+
+
 def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
     """The native submission that runs ``execute`` on ``runtime``: one plain run on ``stdin``, its CPU
-    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``,
-    ``files[1:]`` beside the program and ``args`` as its arguments."""
-    _check_compile(execute, runtime)
+    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``, the
+    compiler's from the ``compile_`` fields, ``files[1:]`` beside the program and ``args`` as its
+    arguments."""
     cpu_ms = _bounded(execute, "run_cpu_time", DEFAULT_RUN_MS, MAX_TIME_MS)
     wall_ms = _bounded(execute, "run_timeout", DEFAULT_RUN_MS, 3 * MAX_TIME_MS)
     limits: dict[str, int] = {"time_ms": max(1, math.ceil(cpu_ms)), "wall_ms": max(1, math.ceil(wall_ms))}
@@ -166,6 +165,8 @@ def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
         "stdin": execute.stdin,
         "limits": limits,
     }
+    if compile_limits := _compile_limits(execute, runtime):
+        native["compile_limits"] = compile_limits
     if execute.files:
         native["files"] = execute.files
     if execute.args:
