@@ -1,10 +1,12 @@
 """Errors in the shapes the compatible APIs' clients parse: Judge0's ``{"<field>": ["<message>"]}`` (or
 ``{"error": "..."}``) and Piston's ``{"message": "..."}``, instead of the native error body."""
 
-from typing import Any
+from typing import Any, TypedDict
 
 from litestar import Request, Response
+from litestar.openapi import ResponseSpec
 
+from api.compat.judge0.wire import Judge0Error, Judge0Errors
 from api.lib.responses import json_response
 
 
@@ -35,3 +37,26 @@ def piston_error(message: str, status_code: int = 400) -> CompatError:
 def compat_error_handler(_: Request[Any, Any, Any], exc: CompatError) -> Response[Any]:
     """Litestar handler: the error's own body and status."""
     return json_response(exc.body, exc.status_code)
+
+
+class PistonMessage(TypedDict):
+    """Piston's error body."""
+
+    message: str
+
+
+def judge0_errors(descriptions: dict[int, str]) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for Judge0's error responses (status → description): ``{"error"}`` or
+    ``{"<field>": [...]}``. They also replace Litestar's default 400 entry, which is not this shape."""
+    return {
+        status: ResponseSpec(Judge0Error | Judge0Errors, description=text, generate_examples=False)
+        for status, text in descriptions.items()
+    }
+
+
+def piston_errors(descriptions: dict[int, str]) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for Piston's error responses (status → description): ``{"message"}``."""
+    return {
+        status: ResponseSpec(PistonMessage, description=text, generate_examples=False)
+        for status, text in descriptions.items()
+    }

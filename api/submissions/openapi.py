@@ -69,8 +69,8 @@ SUBMISSION_SCHEMA = Schema(
                 ),
                 "processes": _int(MAX_PROCESSES, "Processes and threads at once (default 256)."),
                 "file_size_kb": _int(
-                    MAX_FILE_SIZE_KB, "Largest file the program may write, KiB (default 65536); beyond: "
-                    "output_limit_exceeded."
+                    MAX_FILE_SIZE_KB,
+                    "Largest file the program may write, KiB (default 65536); beyond: output_limit_exceeded.",
                 ),
             },
         ),

@@ -51,7 +51,14 @@ def test_a_submission_maps_to_the_native_request_in_judge0_units() -> None:
         "language": "python",
         "source": "print(1)",
         "stdin": "x",
-        "limits": {"time_ms": 1500, "wall_ms": 4000, "memory_mb": 196, "output_kb": 10, "stack_kb": 64000},
+        "limits": {
+            "time_ms": 1500,
+            "wall_ms": 4000,
+            "memory_mb": 196,
+            "output_kb": 10,
+            "file_size_kb": 10,
+            "stack_kb": 64000,
+        },
     }
 
 
@@ -64,7 +71,7 @@ def test_expected_output_makes_one_native_test_and_defaults_are_judge0s() -> Non
     assert parsed.native["source"] == "print(1)"
     assert parsed.native["tests"] == [{"stdin": "1", "expected_output": "2\n"}]
     assert parsed.native["limits"] == {
-        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "stack_kb": 64000,
+        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "file_size_kb": 1024, "stack_kb": 64000,
     }  # fmt: skip
 
 

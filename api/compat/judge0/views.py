@@ -5,10 +5,11 @@ import base64
 import shlex
 import signal
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from api.compat.errors import judge0_error
 from api.compat.judge0.catalog import DEFAULTS, STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
+from api.compat.judge0.wire import Judge0Submission
 from api.submissions.repository import SubmissionRow, SubmittedProgram
 from common.runtimes import Runtime
 from schemas import Limits, Outcome, RunReport, Status, Verdict
@@ -177,12 +178,13 @@ def _encode(value: Any) -> Any:
 
 def submission_view(
     attributes: Mapping[str, Any], fields: Iterable[str], base64_encoded: bool
-) -> dict[str, Any]:
+) -> Judge0Submission:
     """The ``fields`` of a submission's attributes, Base64-encoded where Judge0 would (output that is
     not UTF-8 as its exact bytes). Such output is refused in plain text, as Judge0 does."""
     view = {name: attributes[name] for name in fields}
     if base64_encoded:
-        return {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
-    if any(isinstance(value, bytes) for value in view.values()):
+        view = {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
+    elif any(isinstance(value, bytes) for value in view.values()):
         raise judge0_error(400, NOT_UTF8)
-    return view
+    # The attributes are Judge0Submission's (all_attributes builds them; fields names only those).
+    return cast(Judge0Submission, view)
