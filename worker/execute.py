@@ -108,6 +108,7 @@ def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
         stderr_truncated=result.stderr_truncated,
         stdout_b64=stdout_b64,
         stderr_b64=stderr_b64,
+        interleaving=list(result.interleaving) if result.stdout and result.stderr else None,
     )
 
 

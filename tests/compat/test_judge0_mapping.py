@@ -71,7 +71,8 @@ def test_expected_output_makes_one_native_test_and_defaults_are_judge0s() -> Non
     assert parsed.native["source"] == "print(1)"
     assert parsed.native["tests"] == [{"stdin": "1", "expected_output": "2\n"}]
     assert parsed.native["limits"] == {
-        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "file_size_kb": 1024, "stack_kb": 64000,
+        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "file_size_kb": 1024,
+        "stack_kb": 64000,
     }  # fmt: skip
 
 

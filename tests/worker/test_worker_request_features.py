@@ -185,3 +185,27 @@ def test_compile_limits_above_the_runtimes_own_are_refused(python_runtime: Runti
     assert runtime_mismatch(job("x", compile_limits={"time_ms": 100, "memory_mb": 64}), compiled) is None
     interpreted = runtime_mismatch(job("x", compile_limits={"time_ms": 100}), python_runtime)
     assert interpreted is not None and interpreted.field == "compile_limits"
+
+
+def test_the_order_of_stdout_and_stderr_is_recorded(python_runtime: Runtime, exec_config: ExecConfig) -> None:
+    # Each write waits until the worker has read the one before (the pipe holds no unread byte), so
+    # the order the worker sees is the order written.
+    source = (
+        "import array, fcntl, sys, termios, time\n"
+        "def drained(stream):\n"
+        "    stream.flush()\n"
+        "    unread = array.array('i', [1])\n"
+        "    while unread[0]:\n"
+        "        fcntl.ioctl(stream.fileno(), termios.FIONREAD, unread)\n"
+        "        time.sleep(0.001)\n"
+        "for i in range(3):\n"
+        "    sys.stdout.write(f'o{i} '); drained(sys.stdout)\n"
+        "    sys.stderr.write(f'e{i} '); drained(sys.stderr)\n"
+    )
+    outcome = execute_job(job(source), python_runtime, exec_config)
+    assert outcome.run is not None
+    assert outcome.run.interleaving == [(1, 3), (2, 3)] * 3
+    assert outcome.run.combined_output() == b"o0 e0 o1 e1 o2 e2 "
+    quiet = execute_job(job("print('only stdout')"), python_runtime, exec_config)
+    assert quiet.run is not None and quiet.run.interleaving is None
+    assert quiet.run.combined_output() == b"only stdout\n"

@@ -67,13 +67,13 @@ def _message(report: RunReport, status: str | None) -> str | None:
 
 
 def stage_view(report: RunReport) -> PistonStage:
-    """One stage (``run`` or ``compile``) as Piston reports it. ``output`` is stdout followed by stderr:
-    the worker captures them apart, so Piston's interleaving is not kept."""
+    """One stage (``run`` or ``compile``) as Piston reports it; ``output`` is stdout and stderr in the
+    order the worker read them, as Piston's."""
     status = _status(report)
     return {
         "stdout": report.stdout,
         "stderr": report.stderr,
-        "output": report.stdout + report.stderr,
+        "output": report.combined_output().decode(errors="replace"),
         "code": report.exit_code,
         "signal": report.signal,
         "message": _message(report, status),
