@@ -18,7 +18,7 @@ class Refusal:
     """Where the text is, as the API names request fields: ``source``, ``stdin``, ``tests.<i>.stdin``,
     ``tests.<i>.expected_output``."""
     size: int
-    """Its size, in UTF-8 bytes."""
+    """Its size, in bytes."""
     limit: int
     """The most bytes it may have."""
 
@@ -31,12 +31,15 @@ class Refusal:
 def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
     """The first text of ``job`` (in the order of :attr:`Refusal.field`'s examples) over its limit in
     ``limits``, or None when the job is admitted."""
-    texts = [("source", job.source, limits.max_source_bytes), ("stdin", job.stdin, limits.max_stdin_bytes)]
+    texts = [
+        ("source", job.source_bytes(), limits.max_source_bytes),
+        ("stdin", job.stdin_bytes(), limits.max_stdin_bytes),
+    ]
     for index, test in enumerate(job.tests or ()):
-        texts.append((f"tests.{index}.stdin", test.stdin, limits.max_stdin_bytes))
-        texts.append((f"tests.{index}.expected_output", test.expected_output, limits.max_stdin_bytes))
-    for field, text, limit in texts:
-        size = len(text.encode())
+        texts.append((f"tests.{index}.stdin", test.stdin_bytes(), limits.max_stdin_bytes))
+        texts.append((f"tests.{index}.expected_output", test.expected_bytes(), limits.max_stdin_bytes))
+    for field, data, limit in texts:
+        size = len(data)
         if size > limit:
             return Refusal(field, size, limit)
     files_size = sum(len(file.data()) for file in job.files)

@@ -8,11 +8,20 @@ Example::
 
 import base64
 import binascii
+import contextlib
 import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 MAX_TIME_MS = 10_000
 MAX_MEMORY_MB = 1024
@@ -40,6 +49,36 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+def _valid_base64(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("is not valid Base64") from None
+    return value
+
+
+Base64Bytes = Annotated[str, AfterValidator(_valid_base64)]
+"""Bytes in Base64: the exact bytes of a text field that are not UTF-8."""
+
+
+def _exact(text: str, b64: str | None) -> bytes:
+    return base64.b64decode(b64) if b64 is not None else text.encode()
+
+
+def _with_text_of(data: object, pairs: tuple[tuple[str, str], ...]) -> object:
+    """A raw message where each text field missing beside its ``_b64`` field gets the bytes' text (with
+    U+FFFD for what is not UTF-8), so a producer may send the bytes alone."""
+    if not isinstance(data, dict):
+        return data
+    filled = dict(data)
+    for text, b64 in pairs:
+        if not filled.get(text) and isinstance(filled.get(b64), str):
+            with contextlib.suppress(binascii.Error, ValueError):
+                filled[text] = base64.b64decode(filled[b64], validate=True).decode(errors="replace")
+    return filled
+
+
 class TestCase(_Wire):
     """One test: the program's stdin and the output it must print."""
 
@@ -47,6 +86,25 @@ class TestCase(_Wire):
 
     stdin: str = ""
     expected_output: str
+    stdin_b64: Base64Bytes | None = None
+    """The exact bytes of ``stdin`` in Base64, when they are not UTF-8 (``stdin`` then holds them as
+    text with U+FFFD, and may be left out); the program reads these. Optional since v1 was first
+    published."""
+    expected_output_b64: Base64Bytes | None = None
+    """The exact bytes of ``expected_output``, likewise; the output is compared with these."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_of_bytes(cls, data: object) -> object:
+        return _with_text_of(data, (("stdin", "stdin_b64"), ("expected_output", "expected_output_b64")))
+
+    def stdin_bytes(self) -> bytes:
+        """The program's input."""
+        return _exact(self.stdin, self.stdin_b64)
+
+    def expected_bytes(self) -> bytes:
+        """The output the program must print."""
+        return _exact(self.expected_output, self.expected_output_b64)
 
 
 class Limits(_Wire):
@@ -131,10 +189,7 @@ class SourceFile(_Wire):
     @classmethod
     def _content_decodes(cls, content: str, info: ValidationInfo) -> str:
         if info.data.get("encoding") == "base64":
-            try:
-                base64.b64decode(content, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("is not valid Base64") from None
+            _valid_base64(content)
         return content
 
     def data(self) -> bytes:
@@ -173,6 +228,12 @@ class JobMessage(_Wire):
     """Runtime id (a folder of ``runtimes/``); must match the topic it was sent to."""
     source: Annotated[str, Field(min_length=1)]
     stdin: str = ""
+    source_b64: Base64Bytes | None = None
+    """The exact bytes of ``source`` in Base64, when they are not UTF-8 (``source`` then holds them as
+    text with U+FFFD, and may be left out); the program file gets these. Optional since v1 was first
+    published."""
+    stdin_b64: Base64Bytes | None = None
+    """The exact bytes of ``stdin``, likewise; the program reads these."""
     tests: Annotated[list[TestCase], Field(min_length=1)] | None = None
     limits: Limits = Field(default_factory=Limits)
     compile_limits: CompileLimits | None = None
@@ -210,3 +271,16 @@ class JobMessage(_Wire):
     """The submitter key a batch grader produces the job for (its id, ``key_…``, never its token): the
     submission is recorded as that key's. With ``EXECUTIONER_AUTH=keys``, a job naming an unknown,
     revoked or expired key is not recorded. Jobs the API publishes carry none (their owner is stored)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_of_bytes(cls, data: object) -> object:
+        return _with_text_of(data, (("source", "source_b64"), ("stdin", "stdin_b64")))
+
+    def source_bytes(self) -> bytes:
+        """The program file's content."""
+        return _exact(self.source, self.source_b64)
+
+    def stdin_bytes(self) -> bytes:
+        """The input of the single run."""
+        return _exact(self.stdin, self.stdin_b64)

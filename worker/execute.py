@@ -92,6 +92,12 @@ def _text_and_bytes(data: bytes) -> tuple[str, str | None]:
         return data.decode(errors="replace"), base64.b64encode(data).decode()
 
 
+def comparable(data: bytes) -> str:
+    """Output as text to compare, one character per byte that is not UTF-8 (``surrogateescape``): UTF-8
+    compares as itself, and other bytes only with the same bytes."""
+    return data.decode(errors="surrogateescape")
+
+
 def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
     stdout, stdout_b64 = _text_and_bytes(result.stdout)
     stderr, stderr_b64 = _text_and_bytes(result.stderr)
@@ -145,7 +151,7 @@ def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        (workdir / runtime.source_file).write_text(job.source)
+        (workdir / runtime.source_file).write_bytes(job.source_bytes())
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 
@@ -172,19 +178,19 @@ class _JobRun:
         self,
         argv: list[str],
         env: dict[str, str],
-        stdin: str,
+        stdin: bytes,
         limits: ProcessLimits,
         *,
         stderr_to_stdout: bool = False,
     ) -> ProcessResult:
         if self.warm is not None:
-            return self.warm.run(argv, env, stdin.encode(), limits, stderr_to_stdout=stderr_to_stdout)
+            return self.warm.run(argv, env, stdin, limits, stderr_to_stdout=stderr_to_stdout)
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
                 confined.argv,
                 cwd=confined.cwd,
                 env=env,
-                stdin=stdin.encode(),
+                stdin=stdin,
                 limits=confined.limits,
                 pass_fds=confined.pass_fds,
                 dies_with_parent=confined.dies_with_parent,
@@ -192,11 +198,12 @@ class _JobRun:
             )
             return confined.result(result)
 
-    def _run_program(self, stdin: str) -> tuple[RunReport, str]:
+    def _run_program(self, stdin: bytes) -> tuple[RunReport, str]:
         """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
-        run's report with averaged figures, and its stdout as text."""
+        run's report with averaged figures, and its stdout as :func:`comparable` text."""
         argv = [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *self.job.args]
         reports: list[RunReport] = []
+        stdout = b""
         for _ in range(self.job.runs):
             result = self._execute(
                 argv,
@@ -206,10 +213,10 @@ class _JobRun:
                 stderr_to_stdout=self.job.redirect_stderr_to_stdout,
             )
             reports.append(_report(result, run_verdict(result, self.run_limits)))
+            stdout = result.stdout
             if reports[-1].verdict is not Verdict.ACCEPTED:
                 break
-        last = reports[-1]
-        return _averaged(last, reports), last.stdout
+        return _averaged(reports[-1], reports), comparable(stdout)
 
     def outcome(
         self,
@@ -235,12 +242,12 @@ class _JobRun:
             return None
         limits = compile_limits(self.limits, self.runtime, self.job.compile_limits)
         argv = compile_command(self.runtime, self.job.compiler_options, self.compile_memory_mb)
-        result = self._execute(argv, self.compile_env, "", limits)
+        result = self._execute(argv, self.compile_env, b"", limits)
         return _report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""
-        report, _ = self._run_program(self.job.stdin)
+        report, _ = self._run_program(self.job.stdin_bytes())
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
     def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
@@ -248,8 +255,9 @@ class _JobRun:
         assert self.job.tests is not None
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            run, stdout = self._run_program(test.stdin)
-            verdict = judge_test(run.verdict, stdout, test.expected_output, self.job.compare)
+            run, stdout = self._run_program(test.stdin_bytes())
+            expected = comparable(test.expected_bytes())
+            verdict = judge_test(run.verdict, stdout, expected, self.job.compare)
             report = TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
             on_test(report)
             reports.append(report)

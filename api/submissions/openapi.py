@@ -38,20 +38,35 @@ def _int(maximum: int, description: str) -> Schema:
 
 SUBMISSION_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
-    required=["language", "source"],
+    required=["language"],
     additional_properties=False,
     properties={
         "language": Schema(type=OpenAPIType.STRING, description="A language id from GET /api/v1/languages."),
-        "source": Schema(type=OpenAPIType.STRING, min_length=1, description="The program."),
+        "source": Schema(type=OpenAPIType.STRING, min_length=1, description="The program (or source_b64)."),
         "stdin": Schema(type=OpenAPIType.STRING, description="Input of the single run (no tests)."),
+        "source_b64": Schema(
+            type=OpenAPIType.STRING,
+            content_encoding="base64",
+            description="The program's exact bytes in Base64, for a source that is not UTF-8.",
+        ),
+        "stdin_b64": Schema(
+            type=OpenAPIType.STRING,
+            content_encoding="base64",
+            description="The input's exact bytes in Base64, for input that is not UTF-8.",
+        ),
         "tests": Schema(
             type=OpenAPIType.ARRAY,
             min_items=1,
             description="Run once per test and compare the output; the verdict is the first failure.",
             items=Schema(
                 type=OpenAPIType.OBJECT,
-                required=["expected_output"],
-                properties={"stdin": _STRING, "expected_output": _STRING},
+                properties={
+                    "stdin": _STRING,
+                    "expected_output": _STRING,
+                    "stdin_b64": Schema(type=OpenAPIType.STRING, content_encoding="base64"),
+                    "expected_output_b64": Schema(type=OpenAPIType.STRING, content_encoding="base64"),
+                },
+                description="expected_output (or expected_output_b64) is required.",
             ),
         ),
         "limits": Schema(

@@ -209,3 +209,23 @@ def test_the_order_of_stdout_and_stderr_is_recorded(python_runtime: Runtime, exe
     quiet = execute_job(job("print('only stdout')"), python_runtime, exec_config)
     assert quiet.run is not None and quiet.run.interleaving is None
     assert quiet.run.combined_output() == b"only stdout\n"
+
+
+def test_input_that_is_not_utf8_reaches_the_program_as_its_bytes(
+    python_runtime: Runtime, exec_config: ExecConfig
+) -> None:
+    raw = b"caf\xe9\n"
+    b64 = base64.b64encode(raw).decode()
+    echo = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read())"
+    outcome = execute_job(job(echo, stdin_b64=b64), python_runtime, exec_config)
+    assert outcome.run is not None and outcome.run.stdout_b64 == b64
+    # Latin-1 source: Python reads it under its coding declaration, so the bytes must arrive as sent.
+    source = b"# -*- coding: latin-1 -*-\nprint(len('\xe9\xe9'))\n"
+    latin1 = execute_job(job("", source_b64=base64.b64encode(source).decode()), python_runtime, exec_config)
+    assert latin1.run is not None and latin1.run.stdout == "2\n"
+    tests = [
+        {"stdin_b64": b64, "expected_output_b64": b64},
+        {"stdin_b64": b64, "expected_output": "caf\ufffd"},
+    ]
+    judged = execute_job(job(echo, tests=tests), python_runtime, exec_config)
+    assert [t.verdict for t in judged.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER]

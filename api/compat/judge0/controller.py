@@ -27,7 +27,7 @@ from api.compat.judge0.requests import (
     query_fields,
     query_flag,
 )
-from api.compat.judge0.views import all_attributes, submission_view
+from api.compat.judge0.views import NOT_UTF8, NOT_UTF8_IN_BATCH, all_attributes, submission_view
 from api.compat.judge0.wire import Judge0Batch, Judge0Errors, Judge0Submission, Judge0Token
 from api.compat.submit import submit_native
 from api.compat.waiting import wait_for_result
@@ -242,7 +242,12 @@ class Judge0SubmissionController(Controller):
             except ApiError:
                 views.append(None)
                 continue
-            views.append(await _view(services, token, params))
+            try:
+                views.append(await _view(services, token, params))
+            except CompatError as exc:
+                if exc.body != {"error": NOT_UTF8}:
+                    raise
+                raise judge0_error(400, NOT_UTF8_IN_BATCH) from None
         return json_response({"submissions": views})
 
 

@@ -24,6 +24,11 @@ NOT_UTF8 = (
     "use base64_encoded=true query parameter"
 )
 """Judge0's answer when output is not UTF-8 text and the client asked for plain text."""
+NOT_UTF8_IN_BATCH = (
+    "some attributes for one or more submissions cannot be converted to UTF-8, "
+    "use base64_encoded=true query parameter"
+)
+"""Judge0's answer to a batch read where that is so for one of the submissions."""
 
 _RUNTIME_ERROR_SIGNALS = {"SIGSEGV": 7, "SIGXFSZ": 8, "SIGFPE": 9, "SIGABRT": 10}
 _VERDICT_STATUS = {
@@ -103,6 +108,12 @@ def _output(text: str, b64: str | None) -> str | bytes | None:
     return text or None
 
 
+def _input(text: str, b64: str | None) -> str | bytes:
+    """A text the submission was sent with: its exact bytes when they are not UTF-8 (``_b64`` in the
+    job), else the text."""
+    return base64.b64decode(b64) if b64 is not None else text
+
+
 def _concatenated(first: str | bytes | None, second: str | bytes | None) -> str | bytes | None:
     if first is None or second is None:
         return first if second is None else second
@@ -141,10 +152,14 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
     sid = status_id(row.status, verdict, run)
     language_id = judge0_id(runtime) if runtime is not None else None
     return {
-        "source_code": program.source,
+        "source_code": _input(program.source, row.spec.get("source_b64")),
         "language_id": language_id,
-        "stdin": tests[0].get("stdin", "") if tests else program.stdin,
-        "expected_output": tests[0]["expected_output"] if tests else None,
+        "stdin": _input(tests[0].get("stdin", ""), tests[0].get("stdin_b64"))
+        if tests
+        else _input(program.stdin, row.spec.get("stdin_b64")),
+        "expected_output": _input(tests[0]["expected_output"], tests[0].get("expected_output_b64"))
+        if tests
+        else None,
         "stdout": _output(run.stdout, run.stdout_b64) if run is not None else None,
         "status_id": sid,
         "created_at": _timestamp(row, "created_at"),
