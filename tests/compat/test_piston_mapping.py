@@ -1,6 +1,7 @@
 """Piston's side of the translation, without services: runtimes and version ranges, execute bodies to
 native submissions, outcomes to Piston's stages."""
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,7 +113,6 @@ def test_an_execute_body_maps_to_a_native_run() -> None:
             {"language": "py", "version": "*", "files": [{"content": "%%", "encoding": "base64"}]},
             "not valid base64",
         ),
-        ({"language": "py", "version": "*", "files": [{"content": "ff", "encoding": "hex"}]}, "not UTF-8"),
         (
             {
                 "language": "py",
@@ -245,3 +245,15 @@ def test_compiled_languages_answer_with_a_compile_stage_and_no_run_when_it_faile
     lost = execute_view(_finished({"verdict": "internal_error", "message": "disk full", "limits": {}}), cpp)
     assert lost["run"]["status"] == lost["compile"]["status"] == "XX"
     assert lost["run"]["message"] == "disk full"
+
+
+def test_a_program_that_is_not_utf8_travels_as_its_bytes() -> None:
+    latin1 = {
+        "language": "x",
+        "version": "*",
+        "files": [{"content": "7072696e742827e92729", "encoding": "hex"}],
+    }
+    native = native_request(parse_execute(latin1), RUNTIMES["python"])
+    assert base64.b64decode(native["source_b64"]) == b"print('\xe9')"
+    assert native["source"] == "print('\ufffd')"
+    assert "source_b64" not in native_request(execute_with(), RUNTIMES["python"])

@@ -31,7 +31,7 @@ class PistonExecute:
 
     language: str
     version: str
-    source: str
+    source: bytes
     stdin: str
     numbers: dict[str, float]
     """The timeouts and memory limits it gave (Piston's units: ms, bytes)."""
@@ -71,13 +71,10 @@ def _checked_file(file: object, index: int) -> tuple[str, str, bytes]:
     return name, encoding, raw
 
 
-def _entry_point(file: object) -> str:
-    """``files[0]``, the program: text (the native source is)."""
+def _entry_point(file: object) -> bytes:
+    """``files[0]``, the program: its bytes (text, or any bytes when base64 or hex)."""
     _, _, raw = _checked_file(file, 0)
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        raise piston_error("files[0].content is not UTF-8 text once decoded") from None
+    return raw
 
 
 def _other_file(file: object, index: int) -> dict[str, str]:
@@ -161,10 +158,14 @@ def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
         limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
     native: dict[str, Any] = {
         "language": runtime.id,
-        "source": execute.source,
+        "source": execute.source.decode(errors="replace"),
         "stdin": execute.stdin,
         "limits": limits,
     }
+    try:
+        execute.source.decode()
+    except UnicodeDecodeError:
+        native["source_b64"] = base64.b64encode(execute.source).decode()
     if compile_limits := _compile_limits(execute, runtime):
         native["compile_limits"] = compile_limits
     if execute.files:
