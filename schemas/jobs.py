@@ -7,8 +7,6 @@ Example::
 """
 
 import base64
-import binascii
-import contextlib
 import re
 from typing import Annotated, Literal
 from uuid import UUID
@@ -22,6 +20,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from schemas.encoded import Base64Bytes, exact_bytes, valid_base64, with_text_of
 
 MAX_TIME_MS = 10_000
 MAX_MEMORY_MB = 1024
@@ -42,41 +42,14 @@ MAX_ARG_CHARS = 4096
 MAX_COMPILER_OPTIONS = 32
 _PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
 MAX_PATH_DEPTH = 8
+RUN_SCRIPT = "run"
+COMPILE_SCRIPT = "compile"
+"""The files bash runs for a job with ``run_scripts`` (as Judge0 names them)."""
 
 
 class _Wire(BaseModel):
     # Unknown fields are ignored, not rejected: a newer producer may add optional fields within v1.
     model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-def _valid_base64(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("is not valid Base64") from None
-    return value
-
-
-Base64Bytes = Annotated[str, AfterValidator(_valid_base64)]
-"""Bytes in Base64: the exact bytes of a text field that are not UTF-8."""
-
-
-def _exact(text: str, b64: str | None) -> bytes:
-    return base64.b64decode(b64) if b64 is not None else text.encode()
-
-
-def _with_text_of(data: object, pairs: tuple[tuple[str, str], ...]) -> object:
-    """A raw message where each text field missing beside its ``_b64`` field gets the bytes' text (with
-    U+FFFD for what is not UTF-8), so a producer may send the bytes alone."""
-    if not isinstance(data, dict):
-        return data
-    filled = dict(data)
-    for text, b64 in pairs:
-        if not filled.get(text) and isinstance(filled.get(b64), str):
-            with contextlib.suppress(binascii.Error, ValueError):
-                filled[text] = base64.b64decode(filled[b64], validate=True).decode(errors="replace")
-    return filled
 
 
 class TestCase(_Wire):
@@ -96,15 +69,15 @@ class TestCase(_Wire):
     @model_validator(mode="before")
     @classmethod
     def _texts_of_bytes(cls, data: object) -> object:
-        return _with_text_of(data, (("stdin", "stdin_b64"), ("expected_output", "expected_output_b64")))
+        return with_text_of(data, (("stdin", "stdin_b64"), ("expected_output", "expected_output_b64")))
 
     def stdin_bytes(self) -> bytes:
         """The program's input."""
-        return _exact(self.stdin, self.stdin_b64)
+        return exact_bytes(self.stdin, self.stdin_b64)
 
     def expected_bytes(self) -> bytes:
         """The output the program must print."""
-        return _exact(self.expected_output, self.expected_output_b64)
+        return exact_bytes(self.expected_output, self.expected_output_b64)
 
 
 class Limits(_Wire):
@@ -189,7 +162,7 @@ class SourceFile(_Wire):
     @classmethod
     def _content_decodes(cls, content: str, info: ValidationInfo) -> str:
         if info.data.get("encoding") == "base64":
-            _valid_base64(content)
+            valid_base64(content)
         return content
 
     def data(self) -> bytes:
@@ -226,7 +199,8 @@ class JobMessage(_Wire):
     """Submission id, chosen by the producer. Also the Kafka key."""
     language: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_+-]+$")]
     """Runtime id (a folder of ``runtimes/``); must match the topic it was sent to."""
-    source: Annotated[str, Field(min_length=1)]
+    source: str = ""
+    """The program, written to the runtime's source file (required unless ``run_scripts``)."""
     stdin: str = ""
     source_b64: Base64Bytes | None = None
     """The exact bytes of ``source`` in Base64, when they are not UTF-8 (``source`` then holds them as
@@ -251,6 +225,11 @@ class JobMessage(_Wire):
     """More files of the program, written beside ``source`` (which stays the entry point)."""
     redirect_stderr_to_stdout: bool = False
     """The program's stderr goes into the same pipe as its stdout (the compiler's is unchanged)."""
+    run_scripts: bool = False
+    """Judge0's multi-file program: instead of the runtime's commands, bash runs the ``compile`` file of
+    ``files`` (when there is one, with ``compiler_options`` as its arguments) and then its ``run`` file
+    (with ``args``), in the runtime's image and sandbox; ``source`` is not written. Optional since v1
+    was first published."""
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
     """How many times each run (or test) is repeated: times and memory are the averages, the output and
     verdict the last run's (a failing run ends the repetition)."""
@@ -275,12 +254,21 @@ class JobMessage(_Wire):
     @model_validator(mode="before")
     @classmethod
     def _texts_of_bytes(cls, data: object) -> object:
-        return _with_text_of(data, (("source", "source_b64"), ("stdin", "stdin_b64")))
+        return with_text_of(data, (("source", "source_b64"), ("stdin", "stdin_b64")))
 
     def source_bytes(self) -> bytes:
         """The program file's content."""
-        return _exact(self.source, self.source_b64)
+        return exact_bytes(self.source, self.source_b64)
 
     def stdin_bytes(self) -> bytes:
         """The input of the single run."""
-        return _exact(self.stdin, self.stdin_b64)
+        return exact_bytes(self.stdin, self.stdin_b64)
+
+    @model_validator(mode="after")
+    def _has_a_program(self) -> "JobMessage":
+        if self.run_scripts:
+            if not any(file.path == RUN_SCRIPT for file in self.files):
+                raise ValueError(f"run_scripts needs a file named {RUN_SCRIPT!r} in files")
+        elif not self.source:
+            raise ValueError("source is required (a non-empty string)")
+        return self

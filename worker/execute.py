@@ -5,7 +5,6 @@ once per test, with the job's arguments and ``runs`` times each, judging each ru
 Everything the user's program does ends up in a verdict. Only failures of ours raise (InternalError).
 """
 
-import base64
 import contextlib
 import os
 import shutil
@@ -15,18 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.runtimes import Runtime, fill_placeholders
-from schemas.jobs import JobMessage, Limits
+from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT, JobMessage, Limits
 from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
 from worker.errors import InternalError
 from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
 from worker.limits import ProcessLimits, compile_limits, compile_memory_mb, run_limits
 from worker.process import ProcessResult, run_process
+from worker.reports import averaged, comparable, run_report
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
 from worker.warm import WarmSandbox
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+BASH = "/bin/bash"
+"""What runs a multi-file program's scripts (``run_scripts``), as in Judge0; in every Debian image."""
 
 ReportTest = Callable[[TestReport], None]
 """Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
@@ -83,56 +85,6 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _text_and_bytes(data: bytes) -> tuple[str, str | None]:
-    """Output as text, and its exact bytes in Base64 when they are not UTF-8 (the text then has U+FFFD
-    in their place)."""
-    try:
-        return data.decode(), None
-    except UnicodeDecodeError:
-        return data.decode(errors="replace"), base64.b64encode(data).decode()
-
-
-def comparable(data: bytes) -> str:
-    """Output as text to compare, one character per byte that is not UTF-8 (``surrogateescape``): UTF-8
-    compares as itself, and other bytes only with the same bytes."""
-    return data.decode(errors="surrogateescape")
-
-
-def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
-    stdout, stdout_b64 = _text_and_bytes(result.stdout)
-    stderr, stderr_b64 = _text_and_bytes(result.stderr)
-    return RunReport(
-        verdict=verdict,
-        exit_code=result.exit_code,
-        signal=result.signal,
-        time_ms=result.cpu_ms,
-        wall_ms=result.wall_ms,
-        memory_kb=result.peak_rss_kb,
-        stdout=stdout,
-        stderr=stderr,
-        stdout_truncated=result.stdout_truncated,
-        stderr_truncated=result.stderr_truncated,
-        stdout_b64=stdout_b64,
-        stderr_b64=stderr_b64,
-        interleaving=list(result.interleaving) if result.stdout and result.stderr else None,
-    )
-
-
-def _averaged(last: RunReport, runs: list[RunReport]) -> RunReport:
-    """The last run's report with time, wall time and memory averaged over ``runs`` (Judge0's
-    ``number_of_runs``)."""
-    if len(runs) == 1:
-        return last
-    count = len(runs)
-    return last.model_copy(
-        update={
-            "time_ms": round(sum(r.time_ms for r in runs) / count),
-            "wall_ms": round(sum(r.wall_ms for r in runs) / count),
-            "memory_kb": round(sum(r.memory_kb for r in runs) / count),
-        }
-    )
-
-
 def compile_command(runtime: Runtime, options: list[str], memory_mb: int) -> list[str]:
     """The runtime's compile command with the job's (allow-listed) ``options`` right before the source
     file's argument, after the runtime's own flags, so that for compilers where the last flag wins
@@ -151,7 +103,8 @@ def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        (workdir / runtime.source_file).write_bytes(job.source_bytes())
+        if not job.run_scripts:  # a multi-file program is its files
+            (workdir / runtime.source_file).write_bytes(job.source_bytes())
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 
@@ -201,7 +154,8 @@ class _JobRun:
     def _run_program(self, stdin: bytes) -> tuple[RunReport, str]:
         """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
         run's report with averaged figures, and its stdout as :func:`comparable` text."""
-        argv = [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *self.job.args]
+        program = command(self.runtime.run, self.runtime, self.limits.memory_mb)
+        argv = [*([BASH, RUN_SCRIPT] if self.job.run_scripts else program), *self.job.args]
         reports: list[RunReport] = []
         stdout = b""
         for _ in range(self.job.runs):
@@ -212,11 +166,11 @@ class _JobRun:
                 self.run_limits,
                 stderr_to_stdout=self.job.redirect_stderr_to_stdout,
             )
-            reports.append(_report(result, run_verdict(result, self.run_limits)))
+            reports.append(run_report(result, run_verdict(result, self.run_limits)))
             stdout = result.stdout
             if reports[-1].verdict is not Verdict.ACCEPTED:
                 break
-        return _averaged(reports[-1], reports), comparable(stdout)
+        return averaged(reports[-1], reports), comparable(stdout)
 
     def outcome(
         self,
@@ -237,13 +191,18 @@ class _JobRun:
         )
 
     def compile(self) -> RunReport | None:
-        """Compile the source once, or None for interpreted runtimes."""
-        if self.runtime.compile is None:
+        """Compile the source once (or run the ``compile`` script), or None for interpreted runtimes."""
+        if self.job.run_scripts:
+            if not any(file.path == COMPILE_SCRIPT for file in self.job.files):
+                return None
+            argv = [BASH, COMPILE_SCRIPT, *self.job.compiler_options]
+        elif self.runtime.compile is None:
             return None
+        else:
+            argv = compile_command(self.runtime, self.job.compiler_options, self.compile_memory_mb)
         limits = compile_limits(self.limits, self.runtime, self.job.compile_limits)
-        argv = compile_command(self.runtime, self.job.compiler_options, self.compile_memory_mb)
         result = self._execute(argv, self.compile_env, b"", limits)
-        return _report(result, compile_verdict(result, limits))
+        return run_report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""

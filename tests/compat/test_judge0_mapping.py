@@ -256,6 +256,7 @@ def test_output_that_was_not_utf8_is_refused_in_plain_text_and_sent_as_its_bytes
         submission_view(attributes, DEFAULT_FIELDS, base64_encoded=False)
     assert caught.value.status_code == 400 and caught.value.body == {"error": NOT_UTF8}
     encoded = submission_view(attributes, DEFAULT_FIELDS, base64_encoded=True)["stdout"]
+    assert encoded is not None
     assert base64.b64decode(encoded) == raw  # the program's bytes, not the text with U+FFFD
     text = all_attributes(_row("\ufffd is text\n"), SubmittedProgram("x", ""), RUNTIMES["python"])
     assert submission_view(text, DEFAULT_FIELDS, base64_encoded=False)["stdout"] == "\ufffd is text\n"
@@ -281,3 +282,17 @@ def test_unknown_fields_in_the_query_are_refused_by_name() -> None:
     with pytest.raises(CompatError) as caught:
         query_fields({"fields": "stdout,nope"})
     assert "fields" in caught.value.body
+
+
+def test_a_multi_file_program_is_its_scripts() -> None:
+    files = {"run": b"./prog\n", "compile": b"gcc -o prog main.c\n", "main.c": b"int main(void){}\n"}
+    parsed = parse_judge0_submission(
+        {"language_id": 89, "additional_files": zip_of(files)}, LANGUAGES, False, 10**6
+    )
+    assert parsed.runtime.id == "cpp" and parsed.native["run_scripts"] is True
+    assert {file["path"] for file in parsed.native["files"]} == set(files)
+    no_run = {"language_id": 89, "additional_files": zip_of({"main.c": b"x"})}
+    with pytest.raises(CompatError) as caught:
+        parse_judge0_submission(no_run, LANGUAGES, False, 10**6)
+    assert "additional_files" in caught.value.body
+    assert "source_code" in refusal({"language_id": 54})  # other languages still need their source

@@ -127,7 +127,7 @@ async def test_compile_limits_bound_the_compile_stage(piston: httpx.AsyncClient)
     assert tight["compile"]["status"] == "TO" and "run" not in tight, tight
     roomy = execute_body("c++", SLOW_TO_COMPILE, compile_cpu_time=15_000, compile_timeout=45_000)
     fine = (await piston.post("/execute", json=roomy)).json()
-    assert fine["compile"]["code"] == 0 and fine["run"]["stdout"] == "1\n", fine
+    assert fine["compile"]["code"] == 0 and fine["run"]["stdout"] == "1\n", str(fine)
 
 
 @pytest.mark.parametrize(

@@ -67,7 +67,7 @@ def test_languages_aliases_and_version_ranges(language: str, version: str, found
 def test_runtimes_list_piston_names_and_aliases() -> None:
     views = {entry.language: entry.view() for entry in ENTRIES}
     assert views["c++"] == {"language": "c++", "version": "12.2.0", "aliases": ["cpp", "g++"]}
-    assert "py" in views["python"]["aliases"]  # type: ignore[operator]
+    assert "py" in views["python"]["aliases"]
 
 
 def test_an_execute_body_maps_to_a_native_run() -> None:

@@ -229,3 +229,23 @@ def test_input_that_is_not_utf8_reaches_the_program_as_its_bytes(
     ]
     judged = execute_job(job(echo, tests=tests), python_runtime, exec_config)
     assert [t.verdict for t in judged.tests] == [Verdict.ACCEPTED, Verdict.WRONG_ANSWER]
+
+
+def test_a_multi_file_program_runs_its_compile_and_run_scripts(
+    python_runtime: Runtime, exec_config: ExecConfig
+) -> None:
+    compiled = python_runtime.model_copy(update={"compile": ["false"], "compiler_options": ["-O2"]})
+    files = [
+        {"path": "compile", "content": "echo compiling \"$@\"; printf 'print(6 * 7)\\n' > built.py\n"},
+        {"path": "run", "content": 'echo args "$@"; python3 built.py\n'},
+    ]
+    outcome = execute_job(
+        job("", run_scripts=True, files=files, args=["a b"], compiler_options=["-O2"]), compiled, exec_config
+    )
+    assert outcome.compile is not None and outcome.compile.stdout == "compiling -O2\n"
+    assert outcome.run is not None and outcome.run.stdout == "args a b\n42\n", outcome
+    only_run = execute_job(job("", run_scripts=True, files=files[1:2]), compiled, exec_config)
+    assert only_run.compile is None and only_run.run is not None
+    assert only_run.verdict is Verdict.RUNTIME_ERROR  # no compile script made built.py
+    with pytest.raises(ValueError, match="run"):
+        job("", run_scripts=True, files=files[:1])

@@ -8,7 +8,7 @@ from litestar.params import FromPath
 from api.admin.auth import require_admin
 from api.admin.repository import read_pools
 from api.compat.errors import CompatError, compat_error_handler, judge0_error, judge0_errors
-from api.compat.judge0.catalog import STATUSES, VERSION, judge0_languages
+from api.compat.judge0.catalog import MULTI_FILE_ID, MULTI_FILE_NAME, STATUSES, VERSION, judge0_languages
 from api.compat.judge0.system import ABOUT, config_info, system_info, workers_view
 from api.compat.judge0.wire import (
     Judge0About,
@@ -23,9 +23,12 @@ from api.languages.repository import read_versions
 from api.lib.openapi import ADMIN_SECURITY
 from api.services import Services
 from common.runtimes import Runtime
+from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT
 
 
-def _name(runtime: Runtime, versions: dict[str, str]) -> str:
+def _name(language_id: int, runtime: Runtime, versions: dict[str, str]) -> str:
+    if language_id == MULTI_FILE_ID:
+        return MULTI_FILE_NAME
     return f"{runtime.name} ({semantic_version(versions.get(runtime.id))})"
 
 
@@ -42,7 +45,7 @@ class Judge0InfoController(Controller):
         Judge0's GCC versions run the image's GCC)."""
         versions = await read_versions(services.engine)
         catalog = judge0_languages(services.runtimes)
-        return [{"id": i, "name": _name(catalog[i], versions)} for i in sorted(catalog)]
+        return [{"id": i, "name": _name(i, catalog[i], versions)} for i in sorted(catalog)]
 
     @get(
         "/languages/{language_id:str}",
@@ -63,9 +66,18 @@ class Judge0InfoController(Controller):
         if runtime is None:
             raise judge0_error(404, "Not Found")
         versions = await read_versions(services.engine)
+        if int(language_id) == MULTI_FILE_ID:  # Judge0's own entry: its scripts are the commands
+            return {
+                "id": MULTI_FILE_ID,
+                "name": MULTI_FILE_NAME,
+                "is_archived": False,
+                "source_file": None,
+                "compile_cmd": f"/bin/bash {COMPILE_SCRIPT}",
+                "run_cmd": f"/bin/bash {RUN_SCRIPT}",
+            }
         return {
             "id": int(language_id),
-            "name": _name(runtime, versions),
+            "name": _name(int(language_id), runtime, versions),
             "is_archived": False,
             "source_file": runtime.source_file,
             "compile_cmd": " ".join(runtime.compile) if runtime.compile else None,

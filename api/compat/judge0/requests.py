@@ -11,8 +11,9 @@ from typing import Any
 
 from api.compat.errors import judge0_field_error
 from api.compat.judge0.archives import unpack_additional_files
-from api.compat.judge0.catalog import DEFAULTS, UNSUPPORTED_DEFAULTS
+from api.compat.judge0.catalog import DEFAULTS, MULTI_FILE_ID, UNSUPPORTED_DEFAULTS
 from common.runtimes import Runtime
+from schemas.jobs import RUN_SCRIPT
 
 DEFAULT_FIELDS = ("stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status")
 """What GET returns without ``fields`` (Judge0's default)."""
@@ -218,7 +219,8 @@ def parse_judge0_submission(
         raise judge0_field_error("language_id", f"language with id {language_id} doesn't exist")
     _check_unsupported(data)
     source = _text(data, "source_code", base64_encoded)
-    if not source or not source[0]:
+    multi_file = language_id == MULTI_FILE_ID
+    if not multi_file and (not source or not source[0]):
         raise judge0_field_error("source_code", "can't be blank")
     stdin = _text(data, "stdin", base64_encoded) or ("", None)
     expected = _text(data, "expected_output", base64_encoded)
@@ -242,6 +244,12 @@ def parse_judge0_submission(
         limits["processes"] = processes
     native: dict[str, Any] = {"language": runtime.id, "limits": limits, **_run_options(data, max_files_bytes)}
     _texts(native, "source", source)
+    if multi_file:  # its compile and run scripts, from additional_files, are the program
+        native["run_scripts"] = True
+        if not any(file["path"] == RUN_SCRIPT for file in native.get("files", [])):
+            raise judge0_field_error(
+                "additional_files", f"must hold a {RUN_SCRIPT!r} script (Multi-file program)"
+            )
     if expected is None:
         _texts(native, "stdin", stdin)
     else:

@@ -8,7 +8,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from api.compat.errors import judge0_error
-from api.compat.judge0.catalog import DEFAULTS, STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
+from api.compat.judge0.catalog import (
+    DEFAULTS,
+    MULTI_FILE_ID,
+    MULTI_FILE_NAME,
+    STATUSES,
+    UNSUPPORTED_DEFAULTS,
+    judge0_id,
+)
 from api.compat.judge0.wire import Judge0Submission
 from api.submissions.repository import SubmissionRow, SubmittedProgram
 from common.runtimes import Runtime
@@ -151,6 +158,8 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
     sid = status_id(row.status, verdict, run)
     language_id = judge0_id(runtime) if runtime is not None else None
+    if row.spec.get("run_scripts"):
+        language_id = MULTI_FILE_ID
     return {
         "source_code": _input(program.source, row.spec.get("source_b64")),
         "language_id": language_id,
@@ -181,7 +190,12 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
         **{name: (None if default == "" else default) for name, default in UNSUPPORTED_DEFAULTS.items()},
         **_run_options(row.spec, limits),
         "status": {"id": sid, "description": STATUSES[sid]},
-        "language": {"id": language_id, "name": runtime.name if runtime else row.language},
+        "language": {
+            "id": language_id,
+            "name": MULTI_FILE_NAME
+            if language_id == MULTI_FILE_ID
+            else (runtime.name if runtime else row.language),
+        },
     }
 
 

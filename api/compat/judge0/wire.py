@@ -90,7 +90,7 @@ class Judge0Language(TypedDict):
     id: int
     name: str
     is_archived: bool
-    source_file: str
+    source_file: str | None
     compile_cmd: str | None
     run_cmd: str
 
