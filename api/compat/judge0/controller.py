@@ -80,13 +80,15 @@ def _token(text: str) -> UUID:
         raise judge0_error(404, NOT_FOUND) from None
 
 
-async def _create(services: Services, data: object, base64_encoded: bool) -> UUID:
+async def _create(services: Services, data: object, base64_encoded: bool, headers: Mapping[str, str]) -> UUID:
     """Validate, translate and store one Judge0 submission; its token."""
     submission = parse_judge0_submission(
         data, judge0_languages(services.runtimes), base64_encoded, services.settings.max_files_bytes
     )
     try:
-        job = await submit_native(services, submission.native, Shape.JUDGE0)
+        job = await submit_native(
+            services, submission.native, Shape.JUDGE0, route="POST /judge0/submissions", headers=headers
+        )
     except ApiError as exc:
         raise judge0_field_error(judge0_field(exc.field), exc.message, exc.status_code) from None
     return job.id
@@ -129,7 +131,7 @@ class Judge0SubmissionController(Controller):
         params = request.query_params
         base64_encoded, wait = query_flag(params, "base64_encoded"), query_flag(params, "wait")
         fields = query_fields(params)
-        token = await _create(services, _body(await request.body()), base64_encoded)
+        token = await _create(services, _body(await request.body()), base64_encoded, request.headers)
         if not wait:
             return json_response({"token": str(token)}, 201)
         row = await wait_for_result(
@@ -216,7 +218,8 @@ class Judge0SubmissionController(Controller):
         answers: list[Judge0Token | Judge0Errors] = []
         for item in items:
             try:
-                answers.append({"token": str(await _create(services, item, base64_encoded))})
+                token = await _create(services, item, base64_encoded, request.headers)
+                answers.append({"token": str(token)})
             except CompatError as exc:
                 answers.append(exc.body)
         return json_response(answers, 201)

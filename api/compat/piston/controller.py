@@ -67,7 +67,12 @@ class PistonController(Controller):
         if entry is None:
             raise piston_error(f"{execute.language}-{execute.version} runtime is unknown")
         try:
-            job = await submit_native(services, native_request(execute, entry.runtime))
+            job = await submit_native(
+                services,
+                native_request(execute, entry.runtime),
+                route="POST /api/v2/execute",
+                headers=request.headers,
+            )
         except ApiError as exc:
             field = piston_field(exc.field)
             raise piston_error(f"{field}: {exc.message}", 413 if exc.status_code == 413 else 400) from None
