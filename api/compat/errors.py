@@ -13,15 +13,19 @@ from api.lib.responses import json_response
 class CompatError(Exception):
     """A refusal whose body is already in the client's API's shape."""
 
-    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+    def __init__(self, status_code: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         super().__init__(str(body))
         self.status_code = status_code
         self.body = body
+        self.headers = headers
+        """Response headers (a 429's ``Retry-After`` and ``RateLimit-*``, as the native API sends)."""
 
 
-def judge0_field_error(field: str, message: str, status_code: int = 422) -> CompatError:
+def judge0_field_error(
+    field: str, message: str, status_code: int = 422, headers: dict[str, str] | None = None
+) -> CompatError:
     """Judge0's validation error: the field and what is wrong with it (Rails' error hash)."""
-    return CompatError(status_code, {field: [message]})
+    return CompatError(status_code, {field: [message]}, headers)
 
 
 def judge0_error(status_code: int, message: str) -> CompatError:
@@ -29,14 +33,14 @@ def judge0_error(status_code: int, message: str) -> CompatError:
     return CompatError(status_code, {"error": message})
 
 
-def piston_error(message: str, status_code: int = 400) -> CompatError:
+def piston_error(message: str, status_code: int = 400, headers: dict[str, str] | None = None) -> CompatError:
     """Piston's error: ``{"message": "..."}``, 400 for anything wrong with the request."""
-    return CompatError(status_code, {"message": message})
+    return CompatError(status_code, {"message": message}, headers)
 
 
 def compat_error_handler(_: Request[Any, Any, Any], exc: CompatError) -> Response[Any]:
     """Litestar handler: the error's own body and status."""
-    return json_response(exc.body, exc.status_code)
+    return json_response(exc.body, exc.status_code, headers=exc.headers)
 
 
 class PistonMessage(TypedDict):

@@ -90,7 +90,8 @@ async def _create(services: Services, data: object, base64_encoded: bool, header
             services, submission.native, Shape.JUDGE0, route="POST /judge0/submissions", headers=headers
         )
     except ApiError as exc:
-        raise judge0_field_error(judge0_field(exc.field), exc.message, exc.status_code) from None
+        field = judge0_field(exc.field)
+        raise judge0_field_error(field, exc.message, exc.status_code, exc.headers) from None
     return job.id
 
 

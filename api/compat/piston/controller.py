@@ -75,7 +75,8 @@ class PistonController(Controller):
             )
         except ApiError as exc:
             field = piston_field(exc.field)
-            raise piston_error(f"{field}: {exc.message}", 413 if exc.status_code == 413 else 400) from None
+            status = exc.status_code if exc.status_code in (413, 429) else 400
+            raise piston_error(f"{field}: {exc.message}", status, exc.headers) from None
         row = await wait_for_result(
             engine=services.engine,
             broker=services.broker,
