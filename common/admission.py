@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
-from schemas.jobs import JobMessage
+from schemas.jobs import RUN_SCRIPT, JobMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +76,9 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
                 f"compiler_options.{index}",
                 f"{option!r} is not an allowed compiler option for {runtime.id} (allowed: {offered})",
             )
+    entry = RUN_SCRIPT if job.run_scripts else runtime.source_file  # where source is written
     for index, file in enumerate(job.files):
-        if file.path == runtime.source_file or file.path.startswith(f"{runtime.source_file}/"):
+        if file.path == entry or file.path.startswith(f"{entry}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
     return None
 

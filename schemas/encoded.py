@@ -39,3 +39,12 @@ def with_text_of(data: object, pairs: tuple[tuple[str, str], ...]) -> object:
             with contextlib.suppress(binascii.Error, ValueError):
                 filled[text] = base64.b64decode(filled[b64], validate=True).decode(errors="replace")
     return filled
+
+
+def text_and_base64(data: bytes) -> tuple[str, str | None]:
+    """``data`` as text, and its exact bytes in Base64 when they are not UTF-8 (the text then has U+FFFD
+    in their place): a text field and its ``_b64`` field."""
+    try:
+        return data.decode(), None
+    except UnicodeDecodeError:
+        return data.decode(errors="replace"), base64.b64encode(data).decode()

@@ -199,8 +199,7 @@ class JobMessage(_Wire):
     """Submission id, chosen by the producer. Also the Kafka key."""
     language: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_+-]+$")]
     """Runtime id (a folder of ``runtimes/``); must match the topic it was sent to."""
-    source: str = ""
-    """The program, written to the runtime's source file (required unless ``run_scripts``)."""
+    source: Annotated[str, Field(min_length=1)]
     stdin: str = ""
     source_b64: Base64Bytes | None = None
     """The exact bytes of ``source`` in Base64, when they are not UTF-8 (``source`` then holds them as
@@ -226,10 +225,10 @@ class JobMessage(_Wire):
     redirect_stderr_to_stdout: bool = False
     """The program's stderr goes into the same pipe as its stdout (the compiler's is unchanged)."""
     run_scripts: bool = False
-    """Judge0's multi-file program: instead of the runtime's commands, bash runs the ``compile`` file of
-    ``files`` (when there is one, with ``compiler_options`` as its arguments) and then its ``run`` file
-    (with ``args``), in the runtime's image and sandbox; ``source`` is not written. Optional since v1
-    was first published."""
+    """Judge0's multi-file program: ``source`` is a bash script written as ``run``, and instead of the
+    runtime's commands bash runs the ``compile`` file of ``files`` (when there is one, with
+    ``compiler_options`` as its arguments) and then ``run`` (with ``args``), in the runtime's image and
+    sandbox. Optional since v1 was first published."""
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
     """How many times each run (or test) is repeated: times and memory are the averages, the output and
     verdict the last run's (a failing run ends the repetition)."""
@@ -263,12 +262,3 @@ class JobMessage(_Wire):
     def stdin_bytes(self) -> bytes:
         """The input of the single run."""
         return exact_bytes(self.stdin, self.stdin_b64)
-
-    @model_validator(mode="after")
-    def _has_a_program(self) -> "JobMessage":
-        if self.run_scripts:
-            if not any(file.path == RUN_SCRIPT for file in self.files):
-                raise ValueError(f"run_scripts needs a file named {RUN_SCRIPT!r} in files")
-        elif not self.source:
-            raise ValueError("source is required (a non-empty string)")
-        return self

@@ -103,8 +103,8 @@ def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        if not job.run_scripts:  # a multi-file program is its files
-            (workdir / runtime.source_file).write_bytes(job.source_bytes())
+        entry = RUN_SCRIPT if job.run_scripts else runtime.source_file
+        (workdir / entry).write_bytes(job.source_bytes())
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 

@@ -1,20 +1,10 @@
 """A run's report from its process result: output as text and, when not UTF-8, as its bytes; figures
 averaged over repeated runs; output as text to compare with an expected one."""
 
-import base64
-
+from schemas.encoded import text_and_base64
 from schemas.results import RunReport
 from schemas.verdicts import Verdict
 from worker.process import ProcessResult
-
-
-def _text_and_bytes(data: bytes) -> tuple[str, str | None]:
-    """Output as text, and its exact bytes in Base64 when they are not UTF-8 (the text then has U+FFFD
-    in their place)."""
-    try:
-        return data.decode(), None
-    except UnicodeDecodeError:
-        return data.decode(errors="replace"), base64.b64encode(data).decode()
 
 
 def comparable(data: bytes) -> str:
@@ -24,8 +14,8 @@ def comparable(data: bytes) -> str:
 
 
 def run_report(result: ProcessResult, verdict: Verdict) -> RunReport:
-    stdout, stdout_b64 = _text_and_bytes(result.stdout)
-    stderr, stderr_b64 = _text_and_bytes(result.stderr)
+    stdout, stdout_b64 = text_and_base64(result.stdout)
+    stderr, stderr_b64 = text_and_base64(result.stderr)
     return RunReport(
         verdict=verdict,
         exit_code=result.exit_code,

@@ -290,7 +290,8 @@ def test_a_multi_file_program_is_its_scripts() -> None:
         {"language_id": 89, "additional_files": zip_of(files)}, LANGUAGES, False, 10**6
     )
     assert parsed.runtime.id == "cpp" and parsed.native["run_scripts"] is True
-    assert {file["path"] for file in parsed.native["files"]} == set(files)
+    assert parsed.native["source"] == "./prog\n"  # the run script is the job's source
+    assert {file["path"] for file in parsed.native["files"]} == {"compile", "main.c"}
     no_run = {"language_id": 89, "additional_files": zip_of({"main.c": b"x"})}
     with pytest.raises(CompatError) as caught:
         parse_judge0_submission(no_run, LANGUAGES, False, 10**6)

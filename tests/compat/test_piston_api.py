@@ -125,7 +125,9 @@ async def test_compile_limits_bound_the_compile_stage(piston: httpx.AsyncClient)
         await piston.post("/execute", json=execute_body("c++", SLOW_TO_COMPILE, compile_cpu_time=300))
     ).json()
     assert tight["compile"]["status"] == "TO" and "run" not in tight, tight
-    roomy = execute_body("c++", SLOW_TO_COMPILE, compile_cpu_time=15_000, compile_timeout=45_000)
+    assert tight["compile"]["wall_time"] < 5000, tight  # the request's 300 ms, not the runtime's 15 s
+    small = '#include <cstdio>\nint main() { std::puts("1"); }'
+    roomy = execute_body("c++", small, compile_cpu_time=10_000, compile_timeout=40_000)
     fine = (await piston.post("/execute", json=roomy)).json()
     assert fine["compile"]["code"] == 0 and fine["run"]["stdout"] == "1\n", str(fine)
 

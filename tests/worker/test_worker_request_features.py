@@ -235,17 +235,18 @@ def test_a_multi_file_program_runs_its_compile_and_run_scripts(
     python_runtime: Runtime, exec_config: ExecConfig
 ) -> None:
     compiled = python_runtime.model_copy(update={"compile": ["false"], "compiler_options": ["-O2"]})
-    files = [
-        {"path": "compile", "content": "echo compiling \"$@\"; printf 'print(6 * 7)\\n' > built.py\n"},
-        {"path": "run", "content": 'echo args "$@"; python3 built.py\n'},
+    compile_script = [
+        {"path": "compile", "content": "echo compiling \"$@\"; printf 'print(6 * 7)\\n' > built.py\n"}
     ]
-    outcome = execute_job(
-        job("", run_scripts=True, files=files, args=["a b"], compiler_options=["-O2"]), compiled, exec_config
-    )
+    run_script = 'echo args "$@"; python3 built.py\n'
+    scripts = job(run_script, run_scripts=True, files=compile_script, args=["a b"], compiler_options=["-O2"])
+    outcome = execute_job(scripts, compiled, exec_config)
     assert outcome.compile is not None and outcome.compile.stdout == "compiling -O2\n"
     assert outcome.run is not None and outcome.run.stdout == "args a b\n42\n", outcome
-    only_run = execute_job(job("", run_scripts=True, files=files[1:2]), compiled, exec_config)
+    only_run = execute_job(job(run_script, run_scripts=True), compiled, exec_config)
     assert only_run.compile is None and only_run.run is not None
     assert only_run.verdict is Verdict.RUNTIME_ERROR  # no compile script made built.py
-    with pytest.raises(ValueError, match="run"):
-        job("", run_scripts=True, files=files[:1])
+    clash = runtime_mismatch(
+        job(run_script, run_scripts=True, files=[{"path": "run", "content": ""}]), compiled
+    )
+    assert clash is not None and clash.field == "files.0.path"

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.compat.errors import judge0_field_error
-from api.compat.judge0.archives import unpack_additional_files
+from api.compat.judge0.archives import take_run_script, unpack_additional_files
 from api.compat.judge0.catalog import DEFAULTS, MULTI_FILE_ID, UNSUPPORTED_DEFAULTS
 from common.runtimes import Runtime
-from schemas.jobs import RUN_SCRIPT
+from schemas.encoded import text_and_base64
 
 DEFAULT_FIELDS = ("stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status")
 """What GET returns without ``fields`` (Judge0's default)."""
@@ -78,10 +78,7 @@ def _text(data: Mapping[str, Any], name: str, base64_encoded: bool) -> tuple[str
         raw = base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
     except (binascii.Error, ValueError):
         raise judge0_field_error(name, "is not valid Base64 (base64_encoded=true)") from None
-    try:
-        return raw.decode(), None
-    except UnicodeDecodeError:
-        return raw.decode(errors="replace"), base64.b64encode(raw).decode()
+    return text_and_base64(raw)
 
 
 def _texts(native: dict[str, Any], name: str, text: tuple[str, str | None] | None) -> None:
@@ -243,13 +240,9 @@ def parse_judge0_submission(
         # Only when asked: the workers' default (256) lets a JVM start its threads; Judge0's 60 may not.
         limits["processes"] = processes
     native: dict[str, Any] = {"language": runtime.id, "limits": limits, **_run_options(data, max_files_bytes)}
+    if multi_file:  # its run script (the job's source) and compile script are in additional_files
+        source = take_run_script(native)
     _texts(native, "source", source)
-    if multi_file:  # its compile and run scripts, from additional_files, are the program
-        native["run_scripts"] = True
-        if not any(file["path"] == RUN_SCRIPT for file in native.get("files", [])):
-            raise judge0_field_error(
-                "additional_files", f"must hold a {RUN_SCRIPT!r} script (Multi-file program)"
-            )
     if expected is None:
         _texts(native, "stdin", stdin)
     else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from api.compat.errors import piston_error
 from common.runtimes import Runtime
+from schemas.encoded import text_and_base64
 from schemas.jobs import MAX_MEMORY_MB, MAX_TIME_MS
 
 FIELDS = frozenset(
@@ -156,16 +157,15 @@ def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
     memory = _bounded(execute, "run_memory_limit", NO_LIMIT, MAX_MEMORY_MB * 2**20)
     if memory != NO_LIMIT:
         limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
+    source, source_b64 = text_and_base64(execute.source)
     native: dict[str, Any] = {
         "language": runtime.id,
-        "source": execute.source.decode(errors="replace"),
+        "source": source,
         "stdin": execute.stdin,
         "limits": limits,
     }
-    try:
-        execute.source.decode()
-    except UnicodeDecodeError:
-        native["source_b64"] = base64.b64encode(execute.source).decode()
+    if source_b64 is not None:
+        native["source_b64"] = source_b64
     if compile_limits := _compile_limits(execute, runtime):
         native["compile_limits"] = compile_limits
     if execute.files:
