@@ -23,7 +23,7 @@ SECURITY_SCHEMES = Components(
             scheme="bearer",
             description="A submitter key (POST /api/v1/admin/keys), needed when the API runs with "
             "EXECUTIONER_AUTH=keys; the admin token passes too. Judge0 clients may send it as "
-            "X-Auth-Token.",
+            "X-Auth-Token. A share link's ?share= token opens the reads of its one submission.",
         ),
     }
 )
