@@ -22,6 +22,7 @@ from api.keys.guard import require_key
 from api.languages.controller import list_languages
 from api.lib.errors import exception_handlers
 from api.lib.json_bodies import require_json_body
+from api.lib.openapi import SECURITY_SCHEMES
 from api.lib.responses import OrjsonResponse
 from api.metrics.controller import HTTP_METRICS, metrics
 from api.services import Services
@@ -91,7 +92,9 @@ def create_app(settings: ApiSettings) -> Litestar:
         cors_config=cors_config(settings),
         response_class=OrjsonResponse,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="Executioner", version="1", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="Executioner", version="1", path="/schema", components=SECURITY_SCHEMES
+        ),
         # The process configures logging once (common.lifecycle.configure_logging); Litestar must not.
         logging_config=None,
     )

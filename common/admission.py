@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
-from schemas.jobs import JobMessage
+from schemas.jobs import RUN_SCRIPT, JobMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,7 @@ class Refusal:
     """Where the text is, as the API names request fields: ``source``, ``stdin``, ``tests.<i>.stdin``,
     ``tests.<i>.expected_output``."""
     size: int
-    """Its size, in UTF-8 bytes."""
+    """Its size, in bytes."""
     limit: int
     """The most bytes it may have."""
 
@@ -31,12 +31,15 @@ class Refusal:
 def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
     """The first text of ``job`` (in the order of :attr:`Refusal.field`'s examples) over its limit in
     ``limits``, or None when the job is admitted."""
-    texts = [("source", job.source, limits.max_source_bytes), ("stdin", job.stdin, limits.max_stdin_bytes)]
+    texts = [
+        ("source", job.source_bytes(), limits.max_source_bytes),
+        ("stdin", job.stdin_bytes(), limits.max_stdin_bytes),
+    ]
     for index, test in enumerate(job.tests or ()):
-        texts.append((f"tests.{index}.stdin", test.stdin, limits.max_stdin_bytes))
-        texts.append((f"tests.{index}.expected_output", test.expected_output, limits.max_stdin_bytes))
-    for field, text, limit in texts:
-        size = len(text.encode())
+        texts.append((f"tests.{index}.stdin", test.stdin_bytes(), limits.max_stdin_bytes))
+        texts.append((f"tests.{index}.expected_output", test.expected_bytes(), limits.max_stdin_bytes))
+    for field, data, limit in texts:
+        size = len(data)
         if size > limit:
             return Refusal(field, size, limit)
     files_size = sum(len(file.data()) for file in job.files)
@@ -61,7 +64,10 @@ class Mismatch:
 
 def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
-    allow-list (the submitter chooses them: docs/security.md), or a file where the source goes."""
+    allow-list (the submitter chooses them: docs/security.md), compile limits above the runtime's own
+    (or for a runtime that does not compile), or a file where the source goes."""
+    if (mismatch := _compile_limits_mismatch(job, runtime)) is not None:
+        return mismatch
     allowed = set(runtime.compiler_options)
     for index, option in enumerate(job.compiler_options):
         if option not in allowed:
@@ -70,7 +76,26 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
                 f"compiler_options.{index}",
                 f"{option!r} is not an allowed compiler option for {runtime.id} (allowed: {offered})",
             )
+    entry = RUN_SCRIPT if job.run_scripts else runtime.source_file  # where source is written
     for index, file in enumerate(job.files):
-        if file.path == runtime.source_file or file.path.startswith(f"{runtime.source_file}/"):
+        if file.path == entry or file.path.startswith(f"{entry}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
+    return None
+
+
+def _compile_limits_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
+    """Compile limits are tightenings of the runtime's own budget, never extensions of it."""
+    if job.compile_limits is None:
+        return None
+    if not runtime.compiled:
+        return Mismatch("compile_limits", f"{runtime.id} is not compiled")
+    own = {
+        "time_ms": runtime.compile_time_ms,
+        "wall_ms": 3 * runtime.compile_time_ms,
+        "memory_mb": runtime.compile_memory_mb,
+    }
+    for name, most in own.items():
+        value = getattr(job.compile_limits, name)
+        if value is not None and value > most:
+            return Mismatch(f"compile_limits.{name}", f"{value} is above {runtime.id}'s maximum of {most}")
     return None

@@ -7,12 +7,21 @@ Example::
 """
 
 import base64
-import binascii
 import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from schemas.encoded import Base64Bytes, exact_bytes, valid_base64, with_text_of
 
 MAX_TIME_MS = 10_000
 MAX_MEMORY_MB = 1024
@@ -21,12 +30,21 @@ MAX_STACK_KB = MAX_MEMORY_MB * 1024
 MAX_PROCESSES = 256
 """The most processes and threads a job may ask for (the workers' own default)."""
 MAX_RUNS = 20
+MAX_FILE_SIZE_KB = 64 * 1024
+"""The largest file a program may write (RLIMIT_FSIZE), KiB: its scratch file system's size."""
+MAX_COMPILE_TIME_MS = 60_000
+"""The most compile CPU time any job may ask for; each runtime's own ``compile_time_ms`` is its
+maximum (and default), at most this."""
+MAX_COMPILE_MEMORY_MB = 2048
 MAX_FILES = 64
 MAX_ARGS = 64
 MAX_ARG_CHARS = 4096
 MAX_COMPILER_OPTIONS = 32
 _PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
 MAX_PATH_DEPTH = 8
+RUN_SCRIPT = "run"
+COMPILE_SCRIPT = "compile"
+"""The files bash runs for a job with ``run_scripts`` (as Judge0 names them)."""
 
 
 class _Wire(BaseModel):
@@ -41,6 +59,25 @@ class TestCase(_Wire):
 
     stdin: str = ""
     expected_output: str
+    stdin_b64: Base64Bytes | None = None
+    """The exact bytes of ``stdin`` in Base64, when they are not UTF-8 (``stdin`` then holds them as
+    text with U+FFFD, and may be left out); the program reads these. Optional since v1 was first
+    published."""
+    expected_output_b64: Base64Bytes | None = None
+    """The exact bytes of ``expected_output``, likewise; the output is compared with these."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_of_bytes(cls, data: object) -> object:
+        return with_text_of(data, (("stdin", "stdin_b64"), ("expected_output", "expected_output_b64")))
+
+    def stdin_bytes(self) -> bytes:
+        """The program's input."""
+        return exact_bytes(self.stdin, self.stdin_b64)
+
+    def expected_bytes(self) -> bytes:
+        """The output the program must print."""
+        return exact_bytes(self.expected_output, self.expected_output_b64)
 
 
 class Limits(_Wire):
@@ -60,10 +97,28 @@ class Limits(_Wire):
     processes: Annotated[int, Field(ge=1, le=MAX_PROCESSES)] | None = None
     """Processes and threads the program may have at once (RLIMIT_NPROC in its sandbox); None: the
     worker's default (256). Optional since v1 was first published."""
+    file_size_kb: Annotated[int, Field(ge=1, le=MAX_FILE_SIZE_KB)] | None = None
+    """The largest file the program may write (RLIMIT_FSIZE), KiB: writing past it ends the program
+    with SIGXFSZ (``output_limit_exceeded``). None: the worker's default (64 MiB). Optional since v1
+    was first published."""
 
     def effective(self) -> "Limits":
         """These limits with every default filled in."""
         return self.model_copy(update={"wall_ms": self.wall_ms or 3 * self.time_ms})
+
+
+class CompileLimits(_Wire):
+    """Limits of the compile step, each at most the runtime's own (``compile_time_ms``,
+    ``compile_memory_mb`` in its ``runtime.toml``; a job asking for more, or naming compile limits for a
+    language that is not compiled, is refused). A missing field is the runtime's own. Optional since v1
+    was first published."""
+
+    time_ms: Annotated[int, Field(ge=1, le=MAX_COMPILE_TIME_MS)] | None = None
+    """CPU time of the compiler, milliseconds."""
+    wall_ms: Annotated[int, Field(ge=1, le=3 * MAX_COMPILE_TIME_MS)] | None = None
+    """Wall-clock time of the compiler, milliseconds; defaults to 3 * its CPU time."""
+    memory_mb: Annotated[int, Field(ge=1, le=MAX_COMPILE_MEMORY_MB)] | None = None
+    """Peak memory of the compiler's process tree, MiB."""
 
 
 def _no_nul(text: str) -> str:
@@ -107,10 +162,7 @@ class SourceFile(_Wire):
     @classmethod
     def _content_decodes(cls, content: str, info: ValidationInfo) -> str:
         if info.data.get("encoding") == "base64":
-            try:
-                base64.b64decode(content, validate=True)
-            except (binascii.Error, ValueError):
-                raise ValueError("is not valid Base64") from None
+            valid_base64(content)
         return content
 
     def data(self) -> bytes:
@@ -149,8 +201,16 @@ class JobMessage(_Wire):
     """Runtime id (a folder of ``runtimes/``); must match the topic it was sent to."""
     source: Annotated[str, Field(min_length=1)]
     stdin: str = ""
+    source_b64: Base64Bytes | None = None
+    """The exact bytes of ``source`` in Base64, when they are not UTF-8 (``source`` then holds them as
+    text with U+FFFD, and may be left out); the program file gets these. Optional since v1 was first
+    published."""
+    stdin_b64: Base64Bytes | None = None
+    """The exact bytes of ``stdin``, likewise; the program reads these."""
     tests: Annotated[list[TestCase], Field(min_length=1)] | None = None
     limits: Limits = Field(default_factory=Limits)
+    compile_limits: CompileLimits | None = None
+    """The compiler's limits, within the runtime's own; None: the runtime's own."""
     compare: CompareSpec = "trim"
     stop_on_first_failure: bool = False
     args: Annotated[list[Argument], Field(max_length=MAX_ARGS)] = Field(default_factory=list)
@@ -164,6 +224,11 @@ class JobMessage(_Wire):
     """More files of the program, written beside ``source`` (which stays the entry point)."""
     redirect_stderr_to_stdout: bool = False
     """The program's stderr goes into the same pipe as its stdout (the compiler's is unchanged)."""
+    run_scripts: bool = False
+    """Judge0's multi-file program: ``source`` is a bash script written as ``run``, and instead of the
+    runtime's commands bash runs the ``compile`` file of ``files`` (when there is one, with
+    ``compiler_options`` as its arguments) and then ``run`` (with ``args``), in the runtime's image and
+    sandbox. Optional since v1 was first published."""
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
     """How many times each run (or test) is repeated: times and memory are the averages, the output and
     verdict the last run's (a failing run ends the repetition)."""
@@ -184,3 +249,16 @@ class JobMessage(_Wire):
     """The submitter key a batch grader produces the job for (its id, ``key_…``, never its token): the
     submission is recorded as that key's. With ``EXECUTIONER_AUTH=keys``, a job naming an unknown,
     revoked or expired key is not recorded. Jobs the API publishes carry none (their owner is stored)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _texts_of_bytes(cls, data: object) -> object:
+        return with_text_of(data, (("source", "source_b64"), ("stdin", "stdin_b64")))
+
+    def source_bytes(self) -> bytes:
+        """The program file's content."""
+        return exact_bytes(self.source, self.source_b64)
+
+    def stdin_bytes(self) -> bytes:
+        """The input of the single run."""
+        return exact_bytes(self.stdin, self.stdin_b64)

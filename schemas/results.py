@@ -6,6 +6,7 @@ consumer can drop duplicates, and it is the SSE event id: ``queued`` is 0 (the A
 test ``i`` ``2 + i``, the final ``result`` one more than the last event before it.
 """
 
+import base64
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -51,6 +52,28 @@ class RunReport(_Wire):
     v1 was first published."""
     stderr_b64: str | None = None
     """The exact bytes of stderr in Base64, present only when they are not valid UTF-8."""
+    interleaving: list[tuple[Literal[1, 2], int]] | None = None
+    """How stdout (1) and stderr (2) alternated as the worker read them: runs of ``[stream, bytes]`` in
+    order, over the exact bytes of each; present only when both have output. At most 1000 runs: bytes
+    past the last run come after it, the rest of stdout before the rest of stderr. Optional since v1
+    was first published."""
+
+    def output_bytes(self) -> tuple[bytes, bytes]:
+        """The exact bytes of stdout and of stderr."""
+        stdout = base64.b64decode(self.stdout_b64) if self.stdout_b64 is not None else self.stdout.encode()
+        stderr = base64.b64decode(self.stderr_b64) if self.stderr_b64 is not None else self.stderr.encode()
+        return stdout, stderr
+
+    def combined_output(self) -> bytes:
+        """stdout and stderr as one stream, in the order they were written as far as ``interleaving``
+        tells (without it: stdout, then stderr)."""
+        streams = dict(zip((1, 2), self.output_bytes(), strict=True))
+        taken = {1: 0, 2: 0}
+        parts = []
+        for stream, size in self.interleaving or ():
+            parts.append(streams[stream][taken[stream] : taken[stream] + size])
+            taken[stream] += size
+        return b"".join([*parts, streams[1][taken[1] :], streams[2][taken[2] :]])
 
 
 class TestReport(RunReport):

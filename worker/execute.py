@@ -5,7 +5,6 @@ once per test, with the job's arguments and ``runs`` times each, judging each ru
 Everything the user's program does ends up in a verdict. Only failures of ours raise (InternalError).
 """
 
-import base64
 import contextlib
 import os
 import shutil
@@ -15,18 +14,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.runtimes import Runtime, fill_placeholders
-from schemas.jobs import JobMessage, Limits
+from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT, JobMessage, Limits
 from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
 from worker.errors import InternalError
 from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
-from worker.limits import ProcessLimits, compile_limits, run_limits
+from worker.limits import ProcessLimits, compile_limits, compile_memory_mb, run_limits
 from worker.process import ProcessResult, run_process
+from worker.reports import averaged, comparable, run_report
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
 from worker.warm import WarmSandbox
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+BASH = "/bin/bash"
+"""What runs a multi-file program's scripts (``run_scripts``), as in Judge0; in every Debian image."""
 
 ReportTest = Callable[[TestReport], None]
 """Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
@@ -83,55 +85,12 @@ def remove_tree(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _text_and_bytes(data: bytes) -> tuple[str, str | None]:
-    """Output as text, and its exact bytes in Base64 when they are not UTF-8 (the text then has U+FFFD
-    in their place)."""
-    try:
-        return data.decode(), None
-    except UnicodeDecodeError:
-        return data.decode(errors="replace"), base64.b64encode(data).decode()
-
-
-def _report(result: ProcessResult, verdict: Verdict) -> RunReport:
-    stdout, stdout_b64 = _text_and_bytes(result.stdout)
-    stderr, stderr_b64 = _text_and_bytes(result.stderr)
-    return RunReport(
-        verdict=verdict,
-        exit_code=result.exit_code,
-        signal=result.signal,
-        time_ms=result.cpu_ms,
-        wall_ms=result.wall_ms,
-        memory_kb=result.peak_rss_kb,
-        stdout=stdout,
-        stderr=stderr,
-        stdout_truncated=result.stdout_truncated,
-        stderr_truncated=result.stderr_truncated,
-        stdout_b64=stdout_b64,
-        stderr_b64=stderr_b64,
-    )
-
-
-def _averaged(last: RunReport, runs: list[RunReport]) -> RunReport:
-    """The last run's report with time, wall time and memory averaged over ``runs`` (Judge0's
-    ``number_of_runs``)."""
-    if len(runs) == 1:
-        return last
-    count = len(runs)
-    return last.model_copy(
-        update={
-            "time_ms": round(sum(r.time_ms for r in runs) / count),
-            "wall_ms": round(sum(r.wall_ms for r in runs) / count),
-            "memory_kb": round(sum(r.memory_kb for r in runs) / count),
-        }
-    )
-
-
-def compile_command(runtime: Runtime, options: list[str]) -> list[str]:
+def compile_command(runtime: Runtime, options: list[str], memory_mb: int) -> list[str]:
     """The runtime's compile command with the job's (allow-listed) ``options`` right before the source
     file's argument, after the runtime's own flags, so that for compilers where the last flag wins
     (``-O0`` after ``-O2``) the job's win; appended when the command does not name the source file."""
     assert runtime.compile is not None
-    argv = command(runtime.compile, runtime, runtime.compile_memory_mb)
+    argv = command(runtime.compile, runtime, memory_mb)
     at = argv.index(runtime.source_file) if runtime.source_file in argv else len(argv)
     return [*argv[:at], *options, *argv[at:]]
 
@@ -144,7 +103,8 @@ def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        (workdir / runtime.source_file).write_text(job.source)
+        entry = RUN_SCRIPT if job.run_scripts else runtime.source_file
+        (workdir / entry).write_bytes(job.source_bytes())
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 
@@ -164,25 +124,26 @@ class _JobRun:
         self.run_limits = run_limits(job.limits, runtime)
         home = config.sandbox.workdir_for(workdir)
         self.run_env = job_env(runtime, home, self.limits.memory_mb)
-        self.compile_env = job_env(runtime, home, runtime.compile_memory_mb)
+        self.compile_memory_mb = compile_memory_mb(job.compile_limits, runtime)
+        self.compile_env = job_env(runtime, home, self.compile_memory_mb)
 
     def _execute(
         self,
         argv: list[str],
         env: dict[str, str],
-        stdin: str,
+        stdin: bytes,
         limits: ProcessLimits,
         *,
         stderr_to_stdout: bool = False,
     ) -> ProcessResult:
         if self.warm is not None:
-            return self.warm.run(argv, env, stdin.encode(), limits, stderr_to_stdout=stderr_to_stdout)
+            return self.warm.run(argv, env, stdin, limits, stderr_to_stdout=stderr_to_stdout)
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
                 confined.argv,
                 cwd=confined.cwd,
                 env=env,
-                stdin=stdin.encode(),
+                stdin=stdin,
                 limits=confined.limits,
                 pass_fds=confined.pass_fds,
                 dies_with_parent=confined.dies_with_parent,
@@ -190,11 +151,13 @@ class _JobRun:
             )
             return confined.result(result)
 
-    def _run_program(self, stdin: str) -> tuple[RunReport, str]:
+    def _run_program(self, stdin: bytes) -> tuple[RunReport, str]:
         """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
-        run's report with averaged figures, and its stdout as text."""
-        argv = [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *self.job.args]
+        run's report with averaged figures, and its stdout as :func:`comparable` text."""
+        program = command(self.runtime.run, self.runtime, self.limits.memory_mb)
+        argv = [*([BASH, RUN_SCRIPT] if self.job.run_scripts else program), *self.job.args]
         reports: list[RunReport] = []
+        stdout = b""
         for _ in range(self.job.runs):
             result = self._execute(
                 argv,
@@ -203,11 +166,11 @@ class _JobRun:
                 self.run_limits,
                 stderr_to_stdout=self.job.redirect_stderr_to_stdout,
             )
-            reports.append(_report(result, run_verdict(result, self.run_limits)))
+            reports.append(run_report(result, run_verdict(result, self.run_limits)))
+            stdout = result.stdout
             if reports[-1].verdict is not Verdict.ACCEPTED:
                 break
-        last = reports[-1]
-        return _averaged(last, reports), last.stdout
+        return averaged(reports[-1], reports), comparable(stdout)
 
     def outcome(
         self,
@@ -228,17 +191,22 @@ class _JobRun:
         )
 
     def compile(self) -> RunReport | None:
-        """Compile the source once, or None for interpreted runtimes."""
-        if self.runtime.compile is None:
+        """Compile the source once (or run the ``compile`` script), or None for interpreted runtimes."""
+        if self.job.run_scripts:
+            if not any(file.path == COMPILE_SCRIPT for file in self.job.files):
+                return None
+            argv = [BASH, COMPILE_SCRIPT, *self.job.compiler_options]
+        elif self.runtime.compile is None:
             return None
-        limits = compile_limits(self.limits, self.runtime)
-        argv = compile_command(self.runtime, self.job.compiler_options)
-        result = self._execute(argv, self.compile_env, "", limits)
-        return _report(result, compile_verdict(result, limits))
+        else:
+            argv = compile_command(self.runtime, self.job.compiler_options, self.compile_memory_mb)
+        limits = compile_limits(self.limits, self.runtime, self.job.compile_limits)
+        result = self._execute(argv, self.compile_env, b"", limits)
+        return run_report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""
-        report, _ = self._run_program(self.job.stdin)
+        report, _ = self._run_program(self.job.stdin_bytes())
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
     def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
@@ -246,8 +214,9 @@ class _JobRun:
         assert self.job.tests is not None
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            run, stdout = self._run_program(test.stdin)
-            verdict = judge_test(run.verdict, stdout, test.expected_output, self.job.compare)
+            run, stdout = self._run_program(test.stdin_bytes())
+            expected = comparable(test.expected_bytes())
+            verdict = judge_test(run.verdict, stdout, expected, self.job.compare)
             report = TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
             on_test(report)
             reports.append(report)

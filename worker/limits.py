@@ -6,7 +6,7 @@ import shutil
 from dataclasses import dataclass
 
 from common.runtimes import Runtime
-from schemas.jobs import MAX_PROCESSES, JobMessage, Limits
+from schemas.jobs import MAX_PROCESSES, CompileLimits, JobMessage, Limits
 
 MIB = 1024 * 1024
 # util-linux (essential in Debian, so in every worker image): set rlimits, or the parent-death signal,
@@ -128,16 +128,28 @@ def run_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:
         output_bytes=effective.output_kb * 1024,
         processes=effective.processes or MAX_PROCESSES,
         stack_bytes=None if effective.stack_kb is None else effective.stack_kb * 1024,
+        file_bytes=RUN_FILE_BYTES if effective.file_size_kb is None else effective.file_size_kb * 1024,
     )
 
 
-def compile_limits(limits: Limits, runtime: Runtime) -> ProcessLimits:
-    """Limits of the compiler: the runtime's own budget, output capped like the program's. Compilers get
-    no address-space limit: javac is a JVM, and go and rustc reserve far more than they touch."""
+def compile_memory_mb(asked: CompileLimits | None, runtime: Runtime) -> int:
+    """The compiler's memory limit, MiB: the job's when it asked for one (never above the runtime's own:
+    common.admission refuses such a job), else the runtime's."""
+    wanted = asked.memory_mb if asked is not None else None
+    return min(wanted or runtime.compile_memory_mb, runtime.compile_memory_mb)
+
+
+def compile_limits(limits: Limits, runtime: Runtime, asked: CompileLimits | None = None) -> ProcessLimits:
+    """Limits of the compiler: the runtime's own budget, or the job's tighter ``compile_limits``, output
+    capped like the program's. Compilers get no address-space limit: javac is a JVM, and go and rustc
+    reserve far more than they touch."""
+    asked = asked or CompileLimits()
+    cpu_ms = min(asked.time_ms or runtime.compile_time_ms, runtime.compile_time_ms)
+    wall_ms = min(asked.wall_ms or 3 * cpu_ms, 3 * runtime.compile_time_ms)
     return ProcessLimits(
-        cpu_ms=runtime.compile_time_ms,
-        wall_ms=3 * runtime.compile_time_ms,
-        memory_bytes=(runtime.compile_memory_mb + runtime.memory_overhead_mb) * MIB,
+        cpu_ms=cpu_ms,
+        wall_ms=wall_ms,
+        memory_bytes=(compile_memory_mb(asked, runtime) + runtime.memory_overhead_mb) * MIB,
         output_bytes=limits.output_kb * 1024,
         kill_on_output_limit=False,  # a chatty compiler is not an error; its output is cut, that is all
         file_bytes=COMPILE_FILE_BYTES,

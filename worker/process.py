@@ -48,6 +48,9 @@ class ProcessResult:
     """We killed it at the wall-clock limit."""
     memory_exceeded: bool = False
     """We killed it because its process tree's resident memory went over the limit."""
+    interleaving: tuple[tuple[int, int], ...] = ()
+    """How the captured stdout (1) and stderr (2) bytes alternated as they were read: ``(stream,
+    bytes)`` runs in order (see :class:`_Interleaving`)."""
 
     @property
     def output_exceeded(self) -> bool:
@@ -75,6 +78,32 @@ class _Capture:
             self.truncated = True
         else:
             self.data += chunk
+
+
+MAX_RUNS_KEPT = 1000
+"""Alternations of stdout and stderr recorded per execution: enough for a program's interleaved
+messages, bounded for one that alternates every byte."""
+
+
+class _Interleaving:
+    """The order in which captured output arrived: runs of ``(stream, bytes)``, a run per change of
+    stream. Beyond :data:`MAX_RUNS_KEPT` runs nothing more is recorded: the rest of each stream is
+    known only as a whole. Chunks that became readable in the same ``select`` round are ordered as the
+    selector lists them (the program's own order between them is not known; Piston reads the same way)."""
+
+    def __init__(self) -> None:
+        self.runs: list[list[int]] = []
+
+    def add(self, stream: int, size: int) -> None:
+        if size <= 0:
+            return
+        if self.runs and self.runs[-1][0] == stream:
+            self.runs[-1][1] += size
+        elif len(self.runs) < MAX_RUNS_KEPT:
+            self.runs.append([stream, size])
+
+    def result(self) -> tuple[tuple[int, int], ...]:
+        return tuple((stream, size) for stream, size in self.runs)
 
 
 def signal_name(number: int) -> str:
@@ -119,6 +148,8 @@ class _Execution:
         self.stdout = _Capture(limits.output_bytes)
         self.stderr = _Capture(limits.output_bytes)
         self.captures = {command.stdout_fd: self.stdout, command.stderr_fd: self.stderr}
+        self.streams = {command.stdout_fd: 1, command.stderr_fd: 2}
+        self.interleaving = _Interleaving()
         self.stdin_fd = command.stdin_fd
         self.stdin_open = True
         self.pending = memoryview(stdin)
@@ -204,7 +235,9 @@ class _Execution:
             self.selector.unregister(fd)
             return
         capture = self.captures[fd]
+        before = len(capture.data)
         capture.feed(chunk)
+        self.interleaving.add(self.streams[fd], len(capture.data) - before)
         if capture.truncated and self.killed_at is None and self.limits.kill_on_output_limit:
             self.ended = time.monotonic()
             self._kill()
@@ -233,6 +266,7 @@ class _Execution:
             stderr_truncated=self.stderr.truncated,
             wall_exceeded=self.wall_exceeded,
             memory_exceeded=self.usage.memory_exceeded,
+            interleaving=self.interleaving.result(),
         )
 
     def close(self) -> None:

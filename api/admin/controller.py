@@ -19,6 +19,7 @@ from api.admin.repository import read_pools, store_pool_size
 from api.admin.requests import parse_pool_size
 from api.admin.views import PoolsView, PoolView, master_view, pool_view, pools_view
 from api.lib.errors import ApiError, documented_errors
+from api.lib.openapi import ADMIN_SECURITY
 from api.services import Services
 
 _AUTH_ERRORS = {
@@ -34,6 +35,7 @@ class AdminController(Controller):
     path = "/api/v1/admin"
     tags = ["admin"]
     guards = [require_admin]
+    security = ADMIN_SECURITY
 
     @get("/pools", summary="Worker pools per language", responses=documented_errors(_AUTH_ERRORS))
     async def list_pools(self, services: NamedDependency[Services]) -> PoolsView:
@@ -73,7 +75,11 @@ class AdminController(Controller):
         "/dead-letters",
         summary="Messages the workers rejected, newest first",
         responses=documented_errors(
-            {**_AUTH_ERRORS, 422: "An unknown language, a limit out of range, or an unknown parameter."}
+            {
+                **_AUTH_ERRORS,
+                400: "Invalid request.",
+                422: "An unknown language, a limit out of range, or an unknown parameter.",
+            }
         ),
     )
     async def list_dead_letters(

@@ -12,6 +12,7 @@ from api.admin.hosts import HostView, add_host, delete_host, list_hosts, set_hos
 from api.admin.repository import read_pools
 from api.admin.views import master_view
 from api.lib.errors import documented_errors
+from api.lib.openapi import ADMIN_SECURITY
 from api.services import Services
 
 _AUTH_ERRORS = {
@@ -31,6 +32,7 @@ class HostsController(Controller):
     path = "/api/v1/admin/hosts"
     tags = ["admin"]
     guards = [require_admin]
+    security = ADMIN_SECURITY
 
     @get("/", summary="The Docker hosts", responses=documented_errors(_AUTH_ERRORS))
     async def list(self, services: NamedDependency[Services]) -> list[HostView]:
@@ -78,7 +80,12 @@ class HostsController(Controller):
         "/{name:str}",
         summary="Remove an empty host",
         responses=documented_errors(
-            {**_AUTH_ERRORS, 404: "No such host.", 409: "The host still has workers."}
+            {
+                **_AUTH_ERRORS,
+                400: "Invalid request.",
+                404: "No such host.",
+                409: "The host still has workers.",
+            }
         ),
     )
     async def remove(self, name: FromPath[str], services: NamedDependency[Services]) -> None:

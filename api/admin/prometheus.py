@@ -16,6 +16,7 @@ from litestar.di import NamedDependency
 from api.admin.auth import require_admin
 from api.admin.repository import read_statuses
 from api.lib.errors import documented_errors
+from api.lib.openapi import ADMIN_SECURITY
 from api.services import Services
 from schemas.pools import PoolStatus
 
@@ -70,6 +71,7 @@ class PrometheusController(Controller):
     path = "/api/v1/admin/prometheus"
     tags = ["admin"]
     guards = [require_admin]
+    security = ADMIN_SECURITY
 
     @get(
         "/targets",

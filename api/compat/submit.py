@@ -1,6 +1,7 @@
 """Submitting a translated request through the native path: the same validation, admission limits,
 transaction (submission row + outbox row) and relay as ``POST /api/v1/submissions``."""
 
+from collections.abc import Mapping
 from typing import Any
 from uuid import uuid4
 
@@ -18,13 +19,18 @@ from schemas import JobMessage
 
 
 async def submit_native(
-    services: Services, request: dict[str, Any], shape: Shape = Shape.NATIVE
+    services: Services,
+    request: dict[str, Any],
+    shape: Shape = Shape.NATIVE,
+    *,
+    route: str = "compat submission",
+    headers: Mapping[str, str] | None = None,
 ) -> JobMessage:
     """Store the native submission ``request`` (a ``POST /api/v1/submissions`` body) durably and wake
     the relay; its ``callback_url`` gets webhooks of ``shape``. Raises the native
-    :class:`~api.lib.errors.ApiError` when it is refused."""
-    # The compatible APIs' requests start their job's trace too (without the caller's context).
-    with request_span("compat submission", {}):
+    :class:`~api.lib.errors.ApiError` when it is refused. The job's trace starts in a span named
+    ``route``, continuing the caller's when its ``headers`` carry a ``traceparent``."""
+    with request_span(route, headers or {}):
         accepted = parse_submission(orjson.dumps(request), services.rules, uuid4())
         job = accepted.job
         caller = current_principal()

@@ -10,8 +10,10 @@ import orjson
 
 from schemas import JobMessage, Status
 
-_SPEC_FIELDS = {"tests", "limits", "compare", "stop_on_first_failure"}
-_SPEC_OPTIONS = ("args", "compiler_options", "redirect_stderr_to_stdout", "runs")
+_SPEC_FIELDS = {
+    "tests", "limits", "compare", "stop_on_first_failure", "compile_limits", "source_b64", "stdin_b64",
+}  # fmt: skip
+_SPEC_OPTIONS = ("args", "compiler_options", "redirect_stderr_to_stdout", "runs", "run_scripts")
 """Run options kept in ``spec`` only when the job sets them (not ``files``: they can be large)."""
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 import anyio
 from litestar import get
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter
 from sse_starlette import EventSourceResponse
 from starlette.background import BackgroundTask
@@ -14,6 +15,7 @@ from api.events.stream import submission_events
 from api.keys.guard import route_opt
 from api.lib.errors import documented_errors, not_found
 from api.lib.numbers import INT32_MAX, parse_whole_number
+from api.lib.openapi import KEY_SECURITY
 from api.metrics.instruments import counted_stream
 from api.services import Services
 from api.submissions.requests import parse_submission_id
@@ -35,7 +37,16 @@ def _event_id(header: str | None) -> int | None:
     media_type="text/event-stream",
     tags=["submissions"],
     summary="Live events of a submission (SSE)",
-    responses=documented_errors({400: "Invalid request.", 404: "No such submission."}),
+    responses={
+        200: ResponseSpec(
+            str,
+            media_type="text/event-stream",
+            description="Server-Sent Events (status, test, result), each `data` a JSON object.",
+            generate_examples=False,
+        ),
+        **documented_errors({400: "Invalid request.", 404: "No such submission."}),
+    },
+    security=KEY_SECURITY,
     opt=route_opt("read", owned="submission_id", shared=True),
 )
 async def stream_submission_events(

@@ -11,7 +11,7 @@ or taken from the recorded outcome before the result. The ``result`` frame is th
 import contextlib
 import logging
 import random
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -45,7 +45,7 @@ class Source(Protocol):
     async def finished(self, event: ResultEvent) -> SubmissionRow | None: ...
 
 
-def _frame(name: str, seq: int, data: dict[str, Any]) -> ServerSentEvent:
+def _frame(name: str, seq: int, data: Mapping[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(data=orjson.dumps(data).decode(), event=name, id=str(seq))
 
 

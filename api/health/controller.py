@@ -1,7 +1,7 @@
 """``/healthz`` (the process is alive) and ``/readyz`` (MySQL and Kafka answer)."""
 
 import asyncio
-from typing import Any
+from typing import Literal, TypedDict
 
 from litestar import Response, get
 from litestar.di import NamedDependency
@@ -17,8 +17,15 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+class Readiness(TypedDict):
+    """``/readyz``'s body: ``ok`` (200) or ``unavailable`` (503), and each dependency's state."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, Literal["ok", "down"]]
+
+
 @get("/readyz", tags=["health"], summary="Readiness: MySQL and Kafka reachable")
-async def readyz(services: NamedDependency[Services]) -> Response[Any]:
+async def readyz(services: NamedDependency[Services]) -> Response[Readiness]:
     """200 when MySQL answers ``SELECT 1`` and a Kafka broker answers a metadata request (each within
     about 2 s), else 503 naming what is down. Submissions are still accepted while Kafka is down."""
     mysql, kafka = await asyncio.gather(database_ok(services.engine), services.kafka_probe.ok())

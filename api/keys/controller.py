@@ -11,6 +11,7 @@ from api.keys.repository import KeyRow, NewKey, create_key, list_keys, revoke_ke
 from api.keys.requests import parse_key_request
 from api.lib.clock import iso
 from api.lib.errors import ApiError, documented_errors, not_found
+from api.lib.openapi import ADMIN_SECURITY
 from api.lib.responses import json_response
 from api.services import Services
 
@@ -34,6 +35,12 @@ class KeyView(TypedDict):
     """The key's own limits, replacing the language defaults (``EXECUTIONER_LIMITS``)."""
 
 
+class CreatedKey(KeyView):
+    """A key just created: with its ``token``, shown this once."""
+
+    token: str
+
+
 def key_view(key: KeyRow) -> KeyView:
     """``key`` as JSON."""
     return {
@@ -53,6 +60,7 @@ class KeysController(Controller):
     path = "/api/v1/admin/keys"
     tags = ["admin"]
     guards = [require_admin]
+    security = ADMIN_SECURITY
 
     @post(
         "/",
@@ -62,7 +70,7 @@ class KeysController(Controller):
     )
     async def create(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> Response[Any]:
+    ) -> Response[CreatedKey]:
         """``{"name", "scopes": ["submit", "read"], "expires_at"?: ISO 8601, "limits"?: {...}}`` → the key
         and its ``token``, shown this once (only a keyed hash of it is stored)."""
         settings = services.settings
@@ -87,7 +95,7 @@ class KeysController(Controller):
         "/{key_id:str}",
         status_code=200,
         summary="Revoke a submitter key",
-        responses=documented_errors({**_AUTH_ERRORS, 404: "No such key."}),
+        responses=documented_errors({**_AUTH_ERRORS, 400: "Invalid request.", 404: "No such key."}),
     )
     async def revoke(self, key_id: FromPath[str], services: NamedDependency[Services]) -> KeyView:
         """Refuse the key from now on (every API replica: keys are looked up on each request). Its

@@ -20,6 +20,14 @@ class LimitValues(TypedDict):
     output_kb: int
 
 
+class CompileLimitValues(TypedDict):
+    """The compiler's limits (the fields of a submission's ``compile_limits``)."""
+
+    time_ms: int
+    wall_ms: int
+    memory_mb: int
+
+
 class PistonName(TypedDict):
     """How the Piston-compatible API names the language."""
 
@@ -51,6 +59,9 @@ class Language(TypedDict):
     piston: PistonName
     compiler_options: list[str]
     """The compiler flags a submission may add (``compiler_options``); empty: none."""
+    max_compile_limits: CompileLimitValues | None
+    """The compiler's own limits: the default and the most a submission's ``compile_limits`` may ask
+    for; null for languages that are not compiled."""
 
 
 _DEFAULTS = Limits()
@@ -87,6 +98,13 @@ def describe(runtime: Runtime, version: str | None) -> Language:
             "aliases": list(runtime.compat.piston_aliases),
         },
         "compiler_options": list(runtime.compiler_options),
+        "max_compile_limits": {
+            "time_ms": runtime.compile_time_ms,
+            "wall_ms": 3 * runtime.compile_time_ms,
+            "memory_mb": runtime.compile_memory_mb,
+        }
+        if runtime.compiled
+        else None,
     }
 
 

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath
 
 from api.compat.waiting import wait_for_result
@@ -15,6 +16,7 @@ from api.keys.guard import SHARE_PARAM, route_opt
 from api.keys.principal import current_principal
 from api.keys.tokens import share_token
 from api.lib.errors import ApiError, documented_errors, not_found
+from api.lib.openapi import KEY_SECURITY
 from api.lib.responses import json_response
 from api.lib.tracing import request_span
 from api.limits.quota import quota_for
@@ -28,7 +30,7 @@ from api.submissions.repository import (
     insert_submission,
 )
 from api.submissions.requests import parse_submission, parse_submission_id, parse_wait
-from api.submissions.views import submission_view, submitted_view
+from api.submissions.views import Submission, SubmissionResult, submission_view, submitted_view
 from api.webhooks.accept import accept_callback
 from api.webhooks.deliveries import Shape
 from common.log_context import log_context
@@ -46,6 +48,12 @@ class SubmissionAccepted(TypedDict):
     """Absolute URL of the submission's SSE event stream."""
 
 
+class FinishedSubmission(SubmissionResult):
+    """The answer to ``wait=true`` when the submission finished in time."""
+
+    events: str
+
+
 class SubmissionController(Controller):
     """Accepting and reading submissions."""
 
@@ -57,7 +65,15 @@ class SubmissionController(Controller):
         status_code=202,
         summary="Submit a program",
         operation_class=SubmissionRequestOperation,
-        responses=ERROR_RESPONSES,
+        responses={
+            200: ResponseSpec(
+                FinishedSubmission,
+                description="wait=true and the submission finished in time.",
+                generate_examples=False,
+            ),
+            **ERROR_RESPONSES,
+        },
+        security=KEY_SECURITY,
         opt=route_opt("submit"),
     )
     async def create(
@@ -128,9 +144,10 @@ class SubmissionController(Controller):
         "/{submission_id:str}",
         summary="A submission and, once finished, its result",
         responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
+        security=KEY_SECURITY,
         opt=route_opt("read", owned="submission_id", shared=True),
     )
-    async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> dict[str, Any]:
+    async def read(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> Submission:
         """The submission's status, verdict, output and per-test reports, and under ``submitted`` the
         program, input and tests it was sent with."""
         sid = parse_submission_id(submission_id)
@@ -145,8 +162,14 @@ class SubmissionController(Controller):
         status_code=204,
         summary="Delete a finished submission",
         responses=documented_errors(
-            {**AUTH_ERRORS, 404: "No such submission.", 409: "The submission has not finished yet."}
+            {
+                **AUTH_ERRORS,
+                400: "Invalid request.",
+                404: "No such submission.",
+                409: "The submission has not finished yet.",
+            }
         ),
+        security=KEY_SECURITY,
         opt=route_opt("submit", owned="submission_id"),
     )
     async def remove(self, submission_id: FromPath[str], services: NamedDependency[Services]) -> None:
@@ -163,6 +186,7 @@ class SubmissionController(Controller):
         "/{submission_id:str}/share",
         summary="A link to the submission's page for others",
         responses=documented_errors({**AUTH_ERRORS, 400: "Invalid request.", 404: "No such submission."}),
+        security=KEY_SECURITY,
         opt=route_opt("read", owned="submission_id"),
     )
     async def share(

@@ -16,7 +16,10 @@ from api.lib.errors import documented_errors
 from schemas.jobs import (
     MAX_ARG_CHARS,
     MAX_ARGS,
+    MAX_COMPILE_MEMORY_MB,
+    MAX_COMPILE_TIME_MS,
     MAX_COMPILER_OPTIONS,
+    MAX_FILE_SIZE_KB,
     MAX_FILES,
     MAX_MEMORY_MB,
     MAX_OUTPUT_KB,
@@ -35,20 +38,35 @@ def _int(maximum: int, description: str) -> Schema:
 
 SUBMISSION_SCHEMA = Schema(
     type=OpenAPIType.OBJECT,
-    required=["language", "source"],
+    required=["language"],
     additional_properties=False,
     properties={
         "language": Schema(type=OpenAPIType.STRING, description="A language id from GET /api/v1/languages."),
-        "source": Schema(type=OpenAPIType.STRING, min_length=1, description="The program."),
+        "source": Schema(type=OpenAPIType.STRING, min_length=1, description="The program (or source_b64)."),
         "stdin": Schema(type=OpenAPIType.STRING, description="Input of the single run (no tests)."),
+        "source_b64": Schema(
+            type=OpenAPIType.STRING,
+            content_encoding="base64",
+            description="The program's exact bytes in Base64, for a source that is not UTF-8.",
+        ),
+        "stdin_b64": Schema(
+            type=OpenAPIType.STRING,
+            content_encoding="base64",
+            description="The input's exact bytes in Base64, for input that is not UTF-8.",
+        ),
         "tests": Schema(
             type=OpenAPIType.ARRAY,
             min_items=1,
             description="Run once per test and compare the output; the verdict is the first failure.",
             items=Schema(
                 type=OpenAPIType.OBJECT,
-                required=["expected_output"],
-                properties={"stdin": _STRING, "expected_output": _STRING},
+                properties={
+                    "stdin": _STRING,
+                    "expected_output": _STRING,
+                    "stdin_b64": Schema(type=OpenAPIType.STRING, content_encoding="base64"),
+                    "expected_output_b64": Schema(type=OpenAPIType.STRING, content_encoding="base64"),
+                },
+                description="expected_output (or expected_output_b64) is required.",
             ),
         ),
         "limits": Schema(
@@ -65,6 +83,20 @@ SUBMISSION_SCHEMA = Schema(
                     description="Stack of each process, KiB (default: the worker's, 8 MiB).",
                 ),
                 "processes": _int(MAX_PROCESSES, "Processes and threads at once (default 256)."),
+                "file_size_kb": _int(
+                    MAX_FILE_SIZE_KB,
+                    "Largest file the program may write, KiB (default 65536); beyond: output_limit_exceeded.",
+                ),
+            },
+        ),
+        "compile_limits": Schema(
+            type=OpenAPIType.OBJECT,
+            description="The compiler's limits, each at most the language's own (GET /api/v1/languages); "
+            "missing: the language's own. Only for compiled languages.",
+            properties={
+                "time_ms": _int(MAX_COMPILE_TIME_MS, "CPU time of the compiler."),
+                "wall_ms": _int(3 * MAX_COMPILE_TIME_MS, "Wall-clock time (default 3 * time_ms)."),
+                "memory_mb": _int(MAX_COMPILE_MEMORY_MB, "Peak memory of the compiler."),
             },
         ),
         "args": Schema(

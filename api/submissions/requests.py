@@ -20,7 +20,8 @@ from schemas import JobMessage, encode
 ALLOWED_FIELDS = frozenset(
     {
         "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
-        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url",
+        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url", "compile_limits",
+        "source_b64", "stdin_b64", "run_scripts",
     }
 )  # fmt: skip
 
@@ -98,8 +99,12 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         )
     data["language"] = rules.languages[language]  # an alias names its runtime
     source = data.get("source")
-    if not isinstance(source, str) or not source:
-        raise _invalid("source", "source is required (a non-empty string)")
+    if (
+        (not isinstance(source, str) or not source)
+        and "source_b64" not in data
+        and not data.get("run_scripts")
+    ):
+        raise _invalid("source", "source is required (a non-empty string), or source_b64")
     if not isinstance(data.get("stdin", ""), str):
         raise _invalid("stdin", "stdin must be a string")
     tests = data.get("tests")

@@ -1,11 +1,68 @@
 """The public JSON of a submission: ``GET /api/v1/submissions/{id}`` and the SSE ``result`` event's data
 (the same JSON without ``submitted``: the client that follows a stream sent it)."""
 
-from typing import Any
+from typing import Any, cast
+
+from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (tests validate views)
 
 from api.lib.clock import iso
 from api.submissions.repository import SubmissionRow, SubmittedProgram
-from schemas import Limits, Outcome, RunReport
+from schemas import CompareSpec, Limits, Outcome, RunReport, TestCase, TestReport
+
+
+class SubmissionResult(TypedDict):
+    """A submission as ``GET /api/v1/submissions/{id}`` shows it (without ``submitted``), and the SSE
+    ``result`` event's data. The output figures are the single run's; with tests, the worst test's time
+    and memory and no single output (each test's under ``tests``)."""
+
+    id: str
+    language: str
+    status: str
+    """queued, running or finished."""
+    verdict: str | None
+    origin: str
+    worker: str | None
+    created_at: str | None
+    finished_at: str | None
+    stdout: str | None
+    stderr: str | None
+    exit_code: int | None
+    signal: str | None
+    time_ms: int | None
+    wall_ms: int | None
+    memory_kb: int | None
+    stdout_truncated: bool | None
+    stderr_truncated: bool | None
+    stdout_b64: str | None
+    stderr_b64: str | None
+    compile: RunReport | None
+    tests: list[TestReport] | None
+    limits: Limits
+    """The effective limits (as run, or as they will be)."""
+    message: str | None
+
+
+class Submitted(TypedDict):
+    """What a submission was sent with (``GET``'s ``submitted``)."""
+
+    source: str
+    stdin: str
+    tests: list[TestCase] | None
+    compare: CompareSpec
+    stop_on_first_failure: bool
+    args: list[str]
+    compiler_options: list[str]
+    files: list[str]
+    """The paths of the program's other files."""
+    redirect_stderr_to_stdout: bool
+    runs: int
+
+
+class Submission(SubmissionResult):
+    """``GET /api/v1/submissions/{id}``."""
+
+    submitted: Submitted
+
 
 _RUN_FIELDS = (
     "stdout",
@@ -38,8 +95,9 @@ def _tests_summary(outcome: Outcome) -> dict[str, Any]:
     return fields
 
 
-def submission_view(row: SubmissionRow) -> dict[str, Any]:
-    """The submission as the API shows it (GET, and the SSE ``result`` frame: both from the stored row)."""
+def submission_view(row: SubmissionRow) -> SubmissionResult:
+    """The submission as the API shows it (GET, and the SSE ``result`` frame: both from the stored row):
+    a :class:`SubmissionResult`, its reports and limits in their JSON form."""
     status, finished_at = row.status, row.finished_at
     outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
     has_tests = "tests" in row.spec or (outcome is not None and outcome.run is None and bool(outcome.tests))
@@ -65,10 +123,11 @@ def submission_view(row: SubmissionRow) -> dict[str, Any]:
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
     view["limits"] = limits.model_dump(mode="json", exclude_none=True)
     view["message"] = outcome.message if outcome else None
-    return view
+    # The JSON form of SubmissionResult: its models (compile, tests, limits) dumped as JSON.
+    return cast(SubmissionResult, view)
 
 
-def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> dict[str, Any]:
+def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> Submitted:
     """What the submission was sent with, for ``GET``'s ``submitted`` field (a shared link shows it):
     ``source``, ``stdin``, ``tests`` (input and expected output, or null), ``compare``,
     ``stop_on_first_failure``, ``args``, ``compiler_options``, ``files`` (their paths),

@@ -16,6 +16,7 @@ from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from api.keys.guard import route_opt
+from api.lib.openapi import KEY_SECURITY
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def web_routes() -> list[ControllerRouterHandler]:
         "/s/{submission_id:str}",
         include_in_schema=False,
         sync_to_thread=False,
+        security=KEY_SECURITY,
         opt=route_opt("read", owned="submission_id", shared=True),
     )
     def shared_page(submission_id: FromPath[str]) -> Response[bytes]:

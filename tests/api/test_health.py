@@ -44,7 +44,7 @@ async def test_openapi_documents_the_endpoints(client: httpx.AsyncClient) -> Non
     paths = reply.json()["paths"]
     post = paths["/api/v1/submissions"]["post"]
     body = post["requestBody"]["content"]["application/json"]["schema"]
-    assert body["required"] == ["language", "source"]
+    assert body["required"] == ["language"] and {"source", "source_b64"} <= set(body["properties"])
     assert {"202", "400", "413", "422"} <= set(post["responses"])
     assert "/api/v1/submissions/{submission_id}/events" in paths
     assert "/readyz" in paths

@@ -128,6 +128,81 @@ async def test_output_that_is_not_utf8_needs_base64(judge0: httpx.AsyncClient) -
     assert base64.b64decode(result["stdout"]) == b"\xff\xfe"  # the bytes the program wrote
 
 
+def zipped(files: dict[str, str]) -> str:
+    """A Base64 zip of ``files``, as a Judge0 client sends ``additional_files``."""
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        for name, text in files.items():
+            zip_file.writestr(name, text)
+    return base64.b64encode(archive.getvalue()).decode()
+
+
+async def test_a_multi_file_program_runs_its_compile_and_run_scripts(judge0: httpx.AsyncClient) -> None:
+    files = {
+        "compile": "gcc -O2 -o greet main.c lib/greeting.c\n",
+        "run": 'echo "argument: $1"\n./greet < /dev/stdin\n',
+        "main.c": '#include "lib/greeting.h"\nint main(void) { return greet(); }\n',
+        "lib/greeting.h": "int greet(void);\n",
+        "lib/greeting.c": (
+            '#include <stdio.h>\nint greet(void) { char w[16]; scanf("%15s", w); printf("hello %s\\n", w);'
+            " return 0; }\n"
+        ),
+    }
+    body = {
+        "language_id": 89,
+        "additional_files": zipped(files),
+        "stdin": "zip",
+        "command_line_arguments": "x",
+    }
+    result = await run(judge0, body, fields="*")
+    assert result["status"]["id"] == 3, result
+    assert result["stdout"] == "argument: x\nhello zip\n"
+    assert (result["language_id"], result["language"]["name"]) == (89, "Multi-file program")
+    broken = await run(judge0, {**body, "additional_files": zipped({**files, "main.c": "int main( {"})})
+    assert broken["status"]["id"] == 6 and "main.c" in broken["compile_output"]
+    refused = await judge0.post("/submissions", json={**body, "additional_files": zipped({"main.c": "x"})})
+    assert refused.status_code == 422 and "additional_files" in refused.json(), refused.text
+    language = (await judge0.get("/languages/89")).json()
+    assert (language["name"], language["run_cmd"]) == ("Multi-file program", "/bin/bash run")
+
+
+async def test_input_that_is_not_utf8_reaches_the_program_as_its_bytes(judge0: httpx.AsyncClient) -> None:
+    # Latin-1 input and expected output; the C program echoes its input and checks a Latin-1 literal.
+    source = (
+        b"#include <stdio.h>\n"
+        b'int main(void){int c; while((c=getchar())!=EOF) putchar(c); return "\xe9"[0]!=(char)0xe9;}'
+    )
+    body = {
+        "source_code": base64.b64encode(source).decode(),
+        "language_id": 50,
+        "stdin": base64.b64encode(b"caf\xe9").decode(),
+        "expected_output": base64.b64encode(b"caf\xe9").decode(),
+    }
+    result = await run(judge0, body, base64_encoded="true", fields="*")
+    assert result["status"]["id"] == 3, result
+    assert base64.b64decode(result["stdout"]) == b"caf\xe9"
+    assert base64.b64decode(result["source_code"]) == source  # read back as sent
+    plain = await judge0.get(f"/submissions/{result['token']}", params={"fields": "stdin"})
+    assert plain.status_code == 400 and plain.json() == {"error": NOT_UTF8}
+    other = await run(
+        judge0, {**body, "expected_output": base64.b64encode(b"caf\xc3\xa9").decode()}, base64_encoded="true"
+    )
+    assert other["status"]["id"] == 4  # the same text in another encoding is another output
+
+
+async def test_max_file_size_limits_the_files_a_program_writes(judge0: httpx.AsyncClient) -> None:
+    source = (
+        '#include <stdio.h>\nint main(void) { FILE *f = fopen("big", "w"); static char b[4096];\n'
+        '  for (int i = 0; i < 512; i++) { fwrite(b, 1, sizeof b, f); fflush(f); } puts("done"); }'
+    )
+    limited = await run(judge0, {"source_code": source, "language_id": 50, "max_file_size": 1024})
+    assert limited["status"] == {"id": 8, "description": "Runtime Error (SIGXFSZ)"}, limited
+    roomy = await run(
+        judge0, {"source_code": source.replace("512", "128"), "language_id": 50, "max_file_size": 1024}
+    )
+    assert roomy["status"]["id"] == 3 and roomy["stdout"] == "done\n", roomy
+
+
 async def test_request_features_over_raw_http(judge0: httpx.AsyncClient) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zipped:

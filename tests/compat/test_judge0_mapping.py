@@ -4,6 +4,7 @@ to Judge0 statuses and attributes."""
 import base64
 import io
 import zipfile
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -51,7 +52,14 @@ def test_a_submission_maps_to_the_native_request_in_judge0_units() -> None:
         "language": "python",
         "source": "print(1)",
         "stdin": "x",
-        "limits": {"time_ms": 1500, "wall_ms": 4000, "memory_mb": 196, "output_kb": 10, "stack_kb": 64000},
+        "limits": {
+            "time_ms": 1500,
+            "wall_ms": 4000,
+            "memory_mb": 196,
+            "output_kb": 10,
+            "file_size_kb": 10,
+            "stack_kb": 64000,
+        },
     }
 
 
@@ -64,7 +72,8 @@ def test_expected_output_makes_one_native_test_and_defaults_are_judge0s() -> Non
     assert parsed.native["source"] == "print(1)"
     assert parsed.native["tests"] == [{"stdin": "1", "expected_output": "2\n"}]
     assert parsed.native["limits"] == {
-        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "stack_kb": 64000,
+        "time_ms": 5000, "wall_ms": 10000, "memory_mb": 125, "output_kb": 1024, "file_size_kb": 1024,
+        "stack_kb": 64000,
     }  # fmt: skip
 
 
@@ -168,10 +177,27 @@ def test_each_bad_field_is_refused_by_name(field: str, value: Any, says: str) ->
     assert list(body) == [field] and says in body[field][0]
 
 
-def test_base64_that_is_not_base64_or_not_utf8_is_refused_by_name() -> None:
+def test_base64_that_is_not_base64_is_refused_by_name() -> None:
     assert "Base64" in refusal({"source_code": "%%%", "language_id": 71}, True)["source_code"][0]
+
+
+def test_base64_bytes_that_are_not_utf8_travel_as_their_bytes() -> None:
     latin1 = base64.b64encode("é".encode("latin-1")).decode()
-    assert "UTF-8" in refusal({"source_code": "eA==", "language_id": 71, "stdin": latin1}, True)["stdin"][0]
+    plain = parse_judge0_submission(
+        {"source_code": "eA==", "language_id": 71, "stdin": latin1}, LANGUAGES, True
+    )
+    assert (plain.native["source"], plain.native["stdin"], plain.native["stdin_b64"]) == (
+        "x",
+        "\ufffd",
+        latin1,
+    )
+    assert "source_b64" not in plain.native  # UTF-8 stays text only
+    body = {"source_code": latin1, "language_id": 71, "stdin": latin1, "expected_output": latin1}
+    tested = parse_judge0_submission(body, LANGUAGES, True).native
+    assert tested["source_b64"] == latin1
+    assert tested["tests"] == [
+        {"stdin": "\ufffd", "stdin_b64": latin1, "expected_output": "\ufffd", "expected_output_b64": latin1}
+    ]
 
 
 def test_runtime_errors_split_by_signal_as_judge0_does() -> None:
@@ -230,12 +256,44 @@ def test_output_that_was_not_utf8_is_refused_in_plain_text_and_sent_as_its_bytes
         submission_view(attributes, DEFAULT_FIELDS, base64_encoded=False)
     assert caught.value.status_code == 400 and caught.value.body == {"error": NOT_UTF8}
     encoded = submission_view(attributes, DEFAULT_FIELDS, base64_encoded=True)["stdout"]
+    assert encoded is not None
     assert base64.b64decode(encoded) == raw  # the program's bytes, not the text with U+FFFD
     text = all_attributes(_row("\ufffd is text\n"), SubmittedProgram("x", ""), RUNTIMES["python"])
     assert submission_view(text, DEFAULT_FIELDS, base64_encoded=False)["stdout"] == "\ufffd is text\n"
+
+
+def test_input_that_was_not_utf8_reads_back_as_its_bytes() -> None:
+    raw = b"caf\xe9\n"
+    b64 = base64.b64encode(raw).decode()
+    row = replace(
+        _row("ok\n"),
+        spec={"source_b64": b64, "tests": [{"expected_output": "?", "expected_output_b64": b64}]},
+    )
+    attributes = all_attributes(row, SubmittedProgram("caf\ufffd\n", ""), RUNTIMES["python"])
+    fields = ("source_code", "stdin", "expected_output")
+    encoded = submission_view(attributes, fields, base64_encoded=True)
+    assert (encoded["source_code"], encoded["stdin"], encoded["expected_output"]) == (b64, "", b64)
+    with pytest.raises(CompatError) as caught:
+        submission_view(attributes, fields, base64_encoded=False)
+    assert caught.value.body == {"error": NOT_UTF8}
 
 
 def test_unknown_fields_in_the_query_are_refused_by_name() -> None:
     with pytest.raises(CompatError) as caught:
         query_fields({"fields": "stdout,nope"})
     assert "fields" in caught.value.body
+
+
+def test_a_multi_file_program_is_its_scripts() -> None:
+    files = {"run": b"./prog\n", "compile": b"gcc -o prog main.c\n", "main.c": b"int main(void){}\n"}
+    parsed = parse_judge0_submission(
+        {"language_id": 89, "additional_files": zip_of(files)}, LANGUAGES, False, 10**6
+    )
+    assert parsed.runtime.id == "cpp" and parsed.native["run_scripts"] is True
+    assert parsed.native["source"] == "./prog\n"  # the run script is the job's source
+    assert {file["path"] for file in parsed.native["files"]} == {"compile", "main.c"}
+    no_run = {"language_id": 89, "additional_files": zip_of({"main.c": b"x"})}
+    with pytest.raises(CompatError) as caught:
+        parse_judge0_submission(no_run, LANGUAGES, False, 10**6)
+    assert "additional_files" in caught.value.body
+    assert "source_code" in refusal({"language_id": 54})  # other languages still need their source

@@ -89,6 +89,49 @@ async def test_several_files_and_arguments(piston: httpx.AsyncClient) -> None:
     assert compiled["compile"]["code"] == 0 and compiled["run"]["stdout"] == "49\n", compiled
 
 
+# Writes to stdout and stderr in turn, each once the worker has read the one before (the pipe holds no
+# unread byte), so the order the worker sees is the order written.
+ALTERNATING = r"""
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <time.h>
+static void drained(FILE *stream) {
+    fflush(stream);
+    struct timespec ms = {0, 1000000};
+    for (int unread = 1; unread; nanosleep(&ms, NULL)) ioctl(fileno(stream), FIONREAD, &unread);
+}
+int main(void) {
+    for (int i = 0; i < 3; i++) {
+        fprintf(stdout, "o%d ", i); drained(stdout);
+        fprintf(stderr, "e%d ", i); drained(stderr);
+    }
+    return 0;
+}
+"""
+
+
+async def test_output_interleaves_stdout_and_stderr_as_written(piston: httpx.AsyncClient) -> None:
+    result = (await piston.post("/execute", json=execute_body("c", ALTERNATING))).json()
+    assert result["run"]["stdout"] == "o0 o1 o2 " and result["run"]["stderr"] == "e0 e1 e2 ", result
+    assert result["run"]["output"] == "o0 e0 o1 e1 o2 e2 "
+
+
+# Every header of libstdc++: seconds of g++'s CPU time.
+SLOW_TO_COMPILE = "#include <bits/stdc++.h>\nint main() { std::cout << 1 << std::endl; }"
+
+
+async def test_compile_limits_bound_the_compile_stage(piston: httpx.AsyncClient) -> None:
+    tight = (
+        await piston.post("/execute", json=execute_body("c++", SLOW_TO_COMPILE, compile_cpu_time=300))
+    ).json()
+    assert tight["compile"]["status"] == "TO" and "run" not in tight, tight
+    assert tight["compile"]["wall_time"] < 5000, tight  # the request's 300 ms, not the runtime's 15 s
+    small = '#include <cstdio>\nint main() { std::puts("1"); }'
+    roomy = execute_body("c++", small, compile_cpu_time=10_000, compile_timeout=40_000)
+    fine = (await piston.post("/execute", json=roomy)).json()
+    assert fine["compile"]["code"] == 0 and fine["run"]["stdout"] == "1\n", str(fine)
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -101,7 +144,11 @@ async def test_several_files_and_arguments(piston: httpx.AsyncClient) -> None:
         ({"stdin": ["x"]}, "stdin is required as a string"),
         ({"run_timeout": 10**9}, "run_timeout cannot exceed"),
         ({"run_memory_limit": "lots"}, "run_memory_limit must be a number"),
-        ({"language": "c++", "compile_timeout": 1}, "compile_timeout below"),
+        (
+            {"language": "c++", "compile_cpu_time": 10**6},
+            "compile_cpu_time cannot exceed the configured limit",
+        ),
+        ({"language": "c++", "compile_memory_limit": 2**40}, "compile_memory_limit cannot exceed"),
     ],
 )
 async def test_bad_requests_get_pistons_400_naming_the_field(

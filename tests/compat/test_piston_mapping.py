@@ -1,6 +1,7 @@
 """Piston's side of the translation, without services: runtimes and version ranges, execute bodies to
 native submissions, outcomes to Piston's stages."""
 
+import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,7 +67,7 @@ def test_languages_aliases_and_version_ranges(language: str, version: str, found
 def test_runtimes_list_piston_names_and_aliases() -> None:
     views = {entry.language: entry.view() for entry in ENTRIES}
     assert views["c++"] == {"language": "c++", "version": "12.2.0", "aliases": ["cpp", "g++"]}
-    assert "py" in views["python"]["aliases"]  # type: ignore[operator]
+    assert "py" in views["python"]["aliases"]
 
 
 def test_an_execute_body_maps_to_a_native_run() -> None:
@@ -112,7 +113,6 @@ def test_an_execute_body_maps_to_a_native_run() -> None:
             {"language": "py", "version": "*", "files": [{"content": "%%", "encoding": "base64"}]},
             "not valid base64",
         ),
-        ({"language": "py", "version": "*", "files": [{"content": "ff", "encoding": "hex"}]}, "not UTF-8"),
         (
             {
                 "language": "py",
@@ -160,20 +160,36 @@ def test_native_refusals_name_pistons_fields() -> None:
     assert piston_field(None) == "request"
 
 
-def test_limits_beyond_the_clusters_and_tighter_compile_limits_are_refused() -> None:
+def execute_with(**extra: Any) -> Any:
+    return parse_execute({"language": "x", "version": "*", "files": [{"content": "x"}], **extra})
+
+
+def test_limits_beyond_the_clusters_or_the_runtimes_are_refused() -> None:
     def message(extra: dict[str, Any], runtime: str) -> str:
-        execute = parse_execute({"language": "x", "version": "*", "files": [{"content": "x"}], **extra})
         with pytest.raises(CompatError) as caught:
-            native_request(execute, RUNTIMES[runtime])
+            native_request(execute_with(**extra), RUNTIMES[runtime])
         return str(caught.value.body["message"])
 
     assert "run_cpu_time cannot exceed" in message({"run_cpu_time": 20_000}, "python")
     assert "run_memory_limit cannot exceed" in message({"run_memory_limit": 2**40}, "python")
-    assert "compile_timeout below" in message({"compile_timeout": 500}, "cpp")
-    execute = parse_execute(
-        {"language": "x", "version": "*", "files": [{"content": "x"}], "compile_timeout": 500}
+    cpp = RUNTIMES["cpp"]
+    assert message({"compile_cpu_time": cpp.compile_time_ms + 1}, "cpp") == (
+        f"compile_cpu_time cannot exceed the configured limit of {cpp.compile_time_ms}"
     )
-    native_request(execute, RUNTIMES["python"])  # no compile stage: nothing to limit
+    assert "compile_timeout cannot exceed" in message({"compile_timeout": 3 * cpp.compile_time_ms + 1}, "cpp")
+    assert "compile_memory_limit cannot exceed" in message({"compile_memory_limit": 2**40}, "cpp")
+
+
+def test_compile_limits_map_to_the_jobs_compile_limits() -> None:
+    tight = execute_with(compile_cpu_time=800, compile_timeout=2500.5, compile_memory_limit=100 * 2**20 + 1)
+    assert native_request(tight, RUNTIMES["cpp"])["compile_limits"] == {
+        "time_ms": 800,
+        "wall_ms": 2501,
+        "memory_mb": 101,
+    }
+    assert "compile_limits" not in native_request(execute_with(compile_memory_limit=-1), RUNTIMES["cpp"])
+    # No compile stage, as in Piston: nothing to limit.
+    assert "compile_limits" not in native_request(execute_with(compile_timeout=500), RUNTIMES["python"])
 
 
 @pytest.mark.parametrize(
@@ -229,3 +245,15 @@ def test_compiled_languages_answer_with_a_compile_stage_and_no_run_when_it_faile
     lost = execute_view(_finished({"verdict": "internal_error", "message": "disk full", "limits": {}}), cpp)
     assert lost["run"]["status"] == lost["compile"]["status"] == "XX"
     assert lost["run"]["message"] == "disk full"
+
+
+def test_a_program_that_is_not_utf8_travels_as_its_bytes() -> None:
+    latin1 = {
+        "language": "x",
+        "version": "*",
+        "files": [{"content": "7072696e742827e92729", "encoding": "hex"}],
+    }
+    native = native_request(parse_execute(latin1), RUNTIMES["python"])
+    assert base64.b64decode(native["source_b64"]) == b"print('\xe9')"
+    assert native["source"] == "print('\ufffd')"
+    assert "source_b64" not in native_request(execute_with(), RUNTIMES["python"])

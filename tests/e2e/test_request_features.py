@@ -86,6 +86,40 @@ async def test_stack_and_process_limits_inside_the_sandbox(client: httpx.AsyncCl
     assert "BlockingIOError" in bomb["stderr"] or "Resource temporarily unavailable" in bomb["stderr"]
 
 
+# Every header of libstdc++: seconds of g++'s CPU time, far over 300 ms.
+SLOW_TO_COMPILE = """
+#include <bits/stdc++.h>
+int main() { std::vector<int> v{3, 1, 2}; std::sort(v.begin(), v.end()); std::cout << v[0] << std::endl; }
+"""
+
+
+async def test_compile_limits_bound_the_compiler(client: httpx.AsyncClient) -> None:
+    tight = await run(client, language="cpp", source=SLOW_TO_COMPILE, compile_limits={"time_ms": 300})
+    assert tight["verdict"] == "compilation_error", tight
+    assert tight["compile"]["verdict"] == "time_limit_exceeded", tight["compile"]
+    # Ended by the job's 300 ms (900 ms of wall time), not by the runtime's own 15 s (45 s).
+    assert tight["compile"]["wall_ms"] < 5000, tight["compile"]
+    small = '#include <cstdio>\nint main() { std::puts("1"); }'
+    fits = await run(
+        client, language="cpp", source=small, compile_limits={"time_ms": 10_000, "wall_ms": 40_000}
+    )
+    assert (fits["verdict"], fits["stdout"]) == ("accepted", "1\n"), str(fits)
+
+
+async def test_a_file_larger_than_file_size_kb_ends_the_program(client: httpx.AsyncClient) -> None:
+    source = (
+        "#include <stdio.h>\n"
+        'int main(void) { FILE *f = fopen("big", "w"); static char block[4096];\n'
+        "  for (int i = 0; i < 1024; i++) { fwrite(block, 1, sizeof block, f); fflush(f); }\n"
+        '  puts("wrote 4 MiB"); return 0; }'
+    )
+    limited = await run(client, language="c", source=source, limits={"file_size_kb": 1024})
+    assert limited["verdict"] == "output_limit_exceeded", limited
+    assert limited["signal"] == "SIGXFSZ", limited
+    unlimited = await run(client, language="c", source=source)
+    assert (unlimited["verdict"], unlimited["stdout"]) == ("accepted", "wrote 4 MiB\n"), unlimited
+
+
 @pytest.mark.parametrize(
     ("change", "status", "field"),
     [
@@ -104,6 +138,12 @@ async def test_stack_and_process_limits_inside_the_sandbox(client: httpx.AsyncCl
         ({"redirect_stderr_to_stdout": "maybe"}, 422, "redirect_stderr_to_stdout"),
         ({"limits": {"processes": 100_000}}, 422, "limits.processes"),
         ({"limits": {"stack_kb": 1}}, 422, "limits.stack_kb"),
+        ({"limits": {"file_size_kb": 0}}, 422, "limits.file_size_kb"),
+        ({"limits": {"file_size_kb": 10**6}}, 422, "limits.file_size_kb"),
+        ({"compile_limits": {"time_ms": 1000}}, 422, "compile_limits"),  # python is not compiled
+        ({"language": "cpp", "compile_limits": {"time_ms": 15_001}}, 422, "compile_limits.time_ms"),
+        ({"language": "cpp", "compile_limits": {"memory_mb": 1024}}, 422, "compile_limits.memory_mb"),
+        ({"language": "cpp", "compile_limits": {"wall_ms": 0}}, 422, "compile_limits.wall_ms"),
     ],
 )
 async def test_bad_values_are_refused_naming_the_field(

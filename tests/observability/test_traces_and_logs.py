@@ -206,6 +206,32 @@ async def test_a_batch_graders_traceparent_starts_the_trace(observed: Observed) 
     assert {s.trace_id for s in spans if _about(s, str(job.id))} == {trace_id}
 
 
+async def test_a_judge0_clients_traceparent_is_continued(observed: Observed) -> None:
+    cluster, receiver = observed.cluster, observed.receiver
+    jobs_topic = Topics(cluster.topic_prefix).jobs("c")
+    trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
+    body = {"source_code": ECHO_C.format(marker="judge0"), "language_id": 50, "stdin": "x\n"}
+    headers = {"traceparent": f"00-{trace_id}-{client_span}-01"}
+    async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as client:
+        reply = await client.post("/judge0/submissions", json=body, headers=headers)
+        assert reply.status_code == 201, reply.text
+    parents = {
+        f"publish {jobs_topic}": "POST /judge0/submissions",
+        f"consume {jobs_topic}": f"publish {jobs_topic}",
+        "publish result": f"consume {jobs_topic}",
+        "record result": "publish result",
+    }
+    spans = await asyncio.to_thread(
+        receiver.wait_for, lambda spans: set(parents) <= set(spans_of(spans, trace_id)), SPANS_WITHIN_S
+    )
+    trace = spans_of(spans, trace_id)
+    assert trace["POST /judge0/submissions"].parent_span_id == client_span, (
+        "the API must continue the caller's"
+    )
+    for name, parent in parents.items():
+        assert trace[name].parent_span_id == trace[parent].span_id, f"{name!r} is not a child of {parent!r}"
+
+
 async def test_json_logs_carry_the_ids_and_never_the_program_or_its_input(observed: Observed) -> None:
     cluster, receiver = observed.cluster, observed.receiver
     in_source, in_stdin, in_tests = (f"s3cret-{what}-{secrets.token_hex(8)}" for what in "abc")

@@ -11,7 +11,8 @@ import zlib
 from typing import Any
 
 from api.compat.errors import judge0_field_error
-from schemas.jobs import MAX_FILES, checked_path
+from schemas.encoded import text_and_base64
+from schemas.jobs import MAX_FILES, RUN_SCRIPT, checked_path
 
 FIELD = "additional_files"
 _CHUNK = 64 * 1024
@@ -68,3 +69,15 @@ def unpack_additional_files(encoded: str, max_bytes: int) -> list[dict[str, Any]
             total += len(data)
             files.append({"path": path, "content": base64.b64encode(data).decode(), "encoding": "base64"})
     return files
+
+
+def take_run_script(native: dict[str, Any]) -> tuple[str, str | None]:
+    """A multi-file program's ``run`` script, taken out of its files (the native job's ``source``, with
+    ``run_scripts``): its text, and its bytes in Base64 when they are not UTF-8."""
+    files = native.get("files", [])
+    script = next((file for file in files if file["path"] == RUN_SCRIPT), None)
+    if script is None:
+        raise judge0_field_error(FIELD, f"must hold a {RUN_SCRIPT!r} script (Multi-file program)")
+    native["files"] = [file for file in files if file is not script]
+    native["run_scripts"] = True
+    return text_and_base64(base64.b64decode(script["content"]))

@@ -62,11 +62,23 @@ UNSUPPORTED_DEFAULTS: dict[str, object] = {
 Judge0's default, which is what the cluster does anyway."""
 
 
+MULTI_FILE_ID = 89
+MULTI_FILE_NAME = "Multi-file program"
+MULTI_FILE_RUNTIME = "cpp"
+"""The runtime whose image runs Judge0's multi-file programs (their ``compile`` and ``run`` scripts):
+C++'s, a core language, so always built, with GCC for C and C++, bash and make's usual companions
+(coreutils, sed, grep). Its sandbox and limits are every job's."""
+
+
 def judge0_languages(runtimes: Mapping[str, Runtime]) -> dict[int, Runtime]:
-    """Every Judge0 language id this cluster answers to, with the runtime that runs it."""
-    return {
+    """Every Judge0 language id this cluster answers to, with the runtime that runs it (the
+    multi-file program's: :data:`MULTI_FILE_RUNTIME`'s)."""
+    catalog = {
         language_id: runtime for runtime in runtimes.values() for language_id in runtime.compat.judge0_ids
     }
+    if MULTI_FILE_RUNTIME in runtimes:
+        catalog[MULTI_FILE_ID] = runtimes[MULTI_FILE_RUNTIME]
+    return catalog
 
 
 def judge0_id(runtime: Runtime) -> int | None:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.compat.errors import judge0_field_error
-from api.compat.judge0.archives import unpack_additional_files
-from api.compat.judge0.catalog import DEFAULTS, UNSUPPORTED_DEFAULTS
+from api.compat.judge0.archives import take_run_script, unpack_additional_files
+from api.compat.judge0.catalog import DEFAULTS, MULTI_FILE_ID, UNSUPPORTED_DEFAULTS
 from common.runtimes import Runtime
+from schemas.encoded import text_and_base64
 
 DEFAULT_FIELDS = ("stdout", "time", "memory", "stderr", "token", "compile_output", "message", "status")
 """What GET returns without ``fields`` (Judge0's default)."""
@@ -63,22 +64,30 @@ def query_fields(params: Mapping[str, str]) -> tuple[str, ...]:
     return names
 
 
-def _text(data: Mapping[str, Any], name: str, base64_encoded: bool) -> str | None:
+def _text(data: Mapping[str, Any], name: str, base64_encoded: bool) -> tuple[str, str | None] | None:
+    """A text attribute: as text, and (``base64_encoded``, bytes that are not UTF-8) as its exact bytes
+    in Base64 too, which the native job carries in its ``_b64`` field."""
     value = data.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise judge0_field_error(name, "must be a string")
     if not base64_encoded:
-        return value
+        return value, None
     try:
         raw = base64.b64decode(value.replace("\n", "").replace("\r", ""), validate=True)
     except (binascii.Error, ValueError):
         raise judge0_field_error(name, "is not valid Base64 (base64_encoded=true)") from None
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        raise judge0_field_error(name, "is not UTF-8 text once Base64-decoded") from None
+    return text_and_base64(raw)
+
+
+def _texts(native: dict[str, Any], name: str, text: tuple[str, str | None] | None) -> None:
+    """Put ``text`` (from :func:`_text`) in ``native`` as ``name`` and, for bytes, ``name_b64``."""
+    if text is None:
+        return
+    native[name] = text[0]
+    if text[1] is not None:
+        native[f"{name}_b64"] = text[1]
 
 
 def _plain(number: float) -> str:
@@ -207,9 +216,10 @@ def parse_judge0_submission(
         raise judge0_field_error("language_id", f"language with id {language_id} doesn't exist")
     _check_unsupported(data)
     source = _text(data, "source_code", base64_encoded)
-    if not source:
+    multi_file = language_id == MULTI_FILE_ID
+    if not multi_file and (not source or not source[0]):
         raise judge0_field_error("source_code", "can't be blank")
-    stdin = _text(data, "stdin", base64_encoded) or ""
+    stdin = _text(data, "stdin", base64_encoded) or ("", None)
     expected = _text(data, "expected_output", base64_encoded)
     cpu = _number(data, "cpu_time_limit", DEFAULTS.max_cpu_time_limit) or DEFAULTS.cpu_time_limit
     wall = _number(data, "wall_time_limit", DEFAULTS.max_wall_time_limit) or DEFAULTS.wall_time_limit
@@ -223,33 +233,40 @@ def parse_judge0_submission(
         "wall_ms": math.ceil(wall * 1000),
         "memory_mb": math.ceil(memory / 1024),
         "output_kb": math.ceil(files),
+        "file_size_kb": math.ceil(files),  # Judge0's isolate limits every file, stdout among them
         "stack_kb": max(64, stack),
     }
     if processes is not None:
         # Only when asked: the workers' default (256) lets a JVM start its threads; Judge0's 60 may not.
         limits["processes"] = processes
-    native: dict[str, Any] = {
-        "language": runtime.id,
-        "source": source,
-        "limits": limits,
-        **_run_options(data, max_files_bytes),
-    }
+    native: dict[str, Any] = {"language": runtime.id, "limits": limits, **_run_options(data, max_files_bytes)}
+    if multi_file:  # its run script (the job's source) and compile script are in additional_files
+        source = take_run_script(native)
+    _texts(native, "source", source)
     if expected is None:
-        native["stdin"] = stdin
+        _texts(native, "stdin", stdin)
     else:
-        native["tests"] = [{"stdin": stdin, "expected_output": expected}]
+        test: dict[str, Any] = {}
+        _texts(test, "stdin", stdin)
+        _texts(test, "expected_output", expected)
+        native["tests"] = [test]
     return Judge0Submission(runtime, native)
 
 
 NATIVE_TO_JUDGE0_FIELD = {
     "source": "source_code",
+    "source_b64": "source_code",
     "stdin": "stdin",
+    "stdin_b64": "stdin",
     "tests.0.stdin": "stdin",
+    "tests.0.stdin_b64": "stdin",
     "tests.0.expected_output": "expected_output",
+    "tests.0.expected_output_b64": "expected_output",
     "limits.time_ms": "cpu_time_limit",
     "limits.wall_ms": "wall_time_limit",
     "limits.memory_mb": "memory_limit",
     "limits.output_kb": "max_file_size",
+    "limits.file_size_kb": "max_file_size",
     "limits.stack_kb": "stack_limit",
     "limits.processes": "max_processes_and_or_threads",
     "args": "command_line_arguments",

@@ -3,16 +3,16 @@
 import os
 import platform
 from collections.abc import Iterable
-from typing import Any
 
 from api.admin.repository import PoolsSnapshot
 from api.compat.judge0.catalog import DEFAULTS, VERSION
+from api.compat.judge0.wire import Judge0About, Judge0ConfigInfo, Judge0Worker
 from common.runtimes import Runtime
 
 MAX_QUEUE_SIZE = 2**31 - 1
 """Judge0 refuses submissions beyond a queue size; the cluster has no such bound (Kafka holds the queue)."""
 
-ABOUT = {
+ABOUT: Judge0About = {
     "version": VERSION,
     "homepage": None,
     "source_code": None,
@@ -20,7 +20,7 @@ ABOUT = {
 }
 
 
-def config_info(runtimes: Iterable[Runtime], max_files_bytes: int, callbacks: bool) -> dict[str, Any]:
+def config_info(runtimes: Iterable[Runtime], max_files_bytes: int, callbacks: bool) -> Judge0ConfigInfo:
     """Judge0's ``/config_info``: what this API accepts, in Judge0's terms (unsupported features off).
     Compiler options are allowed for the languages whose runtime has an allow-list of them."""
     return {
@@ -79,11 +79,11 @@ def system_info() -> dict[str, str]:
     }
 
 
-def workers_view(languages: Iterable[str], snapshot: PoolsSnapshot) -> list[dict[str, Any]]:
+def workers_view(languages: Iterable[str], snapshot: PoolsSnapshot) -> list[Judge0Worker]:
     """Judge0's ``/workers``, one queue per language from the master's last pool report. Judge0 counts
     single-job workers; ours run several jobs at once and report no busy count, so ``working`` is the
     jobs in flight (queue lag) up to the running workers, and ``size`` the rest of the lag."""
-    view = []
+    view: list[Judge0Worker] = []
     for language in sorted(languages):
         status = snapshot.statuses.get(language)
         running = status.running if status else 0

@@ -5,10 +5,18 @@ import base64
 import shlex
 import signal
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from api.compat.errors import judge0_error
-from api.compat.judge0.catalog import DEFAULTS, STATUSES, UNSUPPORTED_DEFAULTS, judge0_id
+from api.compat.judge0.catalog import (
+    DEFAULTS,
+    MULTI_FILE_ID,
+    MULTI_FILE_NAME,
+    STATUSES,
+    UNSUPPORTED_DEFAULTS,
+    judge0_id,
+)
+from api.compat.judge0.wire import Judge0Submission
 from api.submissions.repository import SubmissionRow, SubmittedProgram
 from common.runtimes import Runtime
 from schemas import Limits, Outcome, RunReport, Status, Verdict
@@ -23,6 +31,11 @@ NOT_UTF8 = (
     "use base64_encoded=true query parameter"
 )
 """Judge0's answer when output is not UTF-8 text and the client asked for plain text."""
+NOT_UTF8_IN_BATCH = (
+    "some attributes for one or more submissions cannot be converted to UTF-8, "
+    "use base64_encoded=true query parameter"
+)
+"""Judge0's answer to a batch read where that is so for one of the submissions."""
 
 _RUNTIME_ERROR_SIGNALS = {"SIGSEGV": 7, "SIGXFSZ": 8, "SIGFPE": 9, "SIGABRT": 10}
 _VERDICT_STATUS = {
@@ -102,6 +115,12 @@ def _output(text: str, b64: str | None) -> str | bytes | None:
     return text or None
 
 
+def _input(text: str, b64: str | None) -> str | bytes:
+    """A text the submission was sent with: its exact bytes when they are not UTF-8 (``_b64`` in the
+    job), else the text."""
+    return base64.b64decode(b64) if b64 is not None else text
+
+
 def _concatenated(first: str | bytes | None, second: str | bytes | None) -> str | bytes | None:
     if first is None or second is None:
         return first if second is None else second
@@ -139,11 +158,17 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
     sid = status_id(row.status, verdict, run)
     language_id = judge0_id(runtime) if runtime is not None else None
+    if row.spec.get("run_scripts"):
+        language_id = MULTI_FILE_ID
     return {
-        "source_code": program.source,
+        "source_code": _input(program.source, row.spec.get("source_b64")),
         "language_id": language_id,
-        "stdin": tests[0].get("stdin", "") if tests else program.stdin,
-        "expected_output": tests[0]["expected_output"] if tests else None,
+        "stdin": _input(tests[0].get("stdin", ""), tests[0].get("stdin_b64"))
+        if tests
+        else _input(program.stdin, row.spec.get("stdin_b64")),
+        "expected_output": _input(tests[0]["expected_output"], tests[0].get("expected_output_b64"))
+        if tests
+        else None,
         "stdout": _output(run.stdout, run.stdout_b64) if run is not None else None,
         "status_id": sid,
         "created_at": _timestamp(row, "created_at"),
@@ -165,7 +190,12 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
         **{name: (None if default == "" else default) for name, default in UNSUPPORTED_DEFAULTS.items()},
         **_run_options(row.spec, limits),
         "status": {"id": sid, "description": STATUSES[sid]},
-        "language": {"id": language_id, "name": runtime.name if runtime else row.language},
+        "language": {
+            "id": language_id,
+            "name": MULTI_FILE_NAME
+            if language_id == MULTI_FILE_ID
+            else (runtime.name if runtime else row.language),
+        },
     }
 
 
@@ -177,12 +207,13 @@ def _encode(value: Any) -> Any:
 
 def submission_view(
     attributes: Mapping[str, Any], fields: Iterable[str], base64_encoded: bool
-) -> dict[str, Any]:
+) -> Judge0Submission:
     """The ``fields`` of a submission's attributes, Base64-encoded where Judge0 would (output that is
     not UTF-8 as its exact bytes). Such output is refused in plain text, as Judge0 does."""
     view = {name: attributes[name] for name in fields}
     if base64_encoded:
-        return {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
-    if any(isinstance(value, bytes) for value in view.values()):
+        view = {name: _encode(value) if name in ENCODED_FIELDS else value for name, value in view.items()}
+    elif any(isinstance(value, bytes) for value in view.values()):
         raise judge0_error(400, NOT_UTF8)
-    return view
+    # The attributes are Judge0Submission's (all_attributes builds them; fields names only those).
+    return cast(Judge0Submission, view)

@@ -3,11 +3,20 @@ toolchain the master found in its image; and finding the one a request names (np
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 import nodesemver
 
 from api.compat.versions import semantic_version
 from common.runtimes import Runtime
+
+
+class PistonRuntimeView(TypedDict):
+    """One entry of ``GET /api/v2/runtimes``."""
+
+    language: str
+    version: str
+    aliases: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +28,7 @@ class PistonRuntime:
     version: str
     aliases: tuple[str, ...]
 
-    def view(self) -> dict[str, object]:
+    def view(self) -> "PistonRuntimeView":
         """Its ``GET /api/v2/runtimes`` entry."""
         return {"language": self.language, "version": self.version, "aliases": list(self.aliases)}
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from api.compat.errors import piston_error
 from common.runtimes import Runtime
+from schemas.encoded import text_and_base64
 from schemas.jobs import MAX_MEMORY_MB, MAX_TIME_MS
 
 FIELDS = frozenset(
@@ -18,8 +19,6 @@ FIELDS = frozenset(
         "compile_cpu_time", "run_cpu_time", "compile_memory_limit", "run_memory_limit",
     }
 )  # fmt: skip
-DEFAULT_COMPILE_MS = 10_000
-"""Piston's default ``compile_timeout`` and ``compile_cpu_time``."""
 DEFAULT_RUN_MS = 3_000
 """Piston's default ``run_timeout`` and ``run_cpu_time``."""
 NO_LIMIT = -1
@@ -33,7 +32,7 @@ class PistonExecute:
 
     language: str
     version: str
-    source: str
+    source: bytes
     stdin: str
     numbers: dict[str, float]
     """The timeouts and memory limits it gave (Piston's units: ms, bytes)."""
@@ -73,13 +72,10 @@ def _checked_file(file: object, index: int) -> tuple[str, str, bytes]:
     return name, encoding, raw
 
 
-def _entry_point(file: object) -> str:
-    """``files[0]``, the program: text (the native source is)."""
+def _entry_point(file: object) -> bytes:
+    """``files[0]``, the program: its bytes (text, or any bytes when base64 or hex)."""
     _, _, raw = _checked_file(file, 0)
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        raise piston_error("files[0].content is not UTF-8 text once decoded") from None
+    return raw
 
 
 def _other_file(file: object, index: int) -> dict[str, str]:
@@ -123,25 +119,6 @@ def parse_execute(data: object) -> PistonExecute:
     return PistonExecute(language, version, source, stdin, numbers, others, args)
 
 
-def _check_compile(execute: PistonExecute, runtime: Runtime) -> None:
-    """The compile stage runs under the runtime's own limits: a request may ask for Piston's defaults or
-    anything at least as generous, not for tighter ones (not supported yet)."""
-    if not runtime.compiled:
-        return  # no compile stage, as in Piston
-    own = {
-        "compile_timeout": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
-        "compile_cpu_time": (DEFAULT_COMPILE_MS, runtime.compile_time_ms),
-        "compile_memory_limit": (NO_LIMIT, runtime.compile_memory_mb * 2**20),
-    }
-    for name, (default, limit) in own.items():
-        value = execute.numbers.get(name)
-        if value is None or value == default or value >= limit:
-            continue
-        raise piston_error(
-            f"{name} below the runtime's own {limit} is not supported yet (compile limits are per runtime)"
-        )
-
-
 def _bounded(execute: PistonExecute, name: str, default: float, limit: float) -> float:
     value = execute.numbers.get(name, default)
     if value > limit:
@@ -149,23 +126,48 @@ def _bounded(execute: PistonExecute, name: str, default: float, limit: float) ->
     return value
 
 
+def _compile_limits(execute: PistonExecute, runtime: Runtime) -> dict[str, int]:
+    """The native ``compile_limits`` of ``compile_cpu_time``, ``compile_timeout`` and
+    ``compile_memory_limit``, each at most the runtime's own (as Piston bounds them by its
+    configuration); a field not given leaves the runtime's own. Ignored for interpreted languages, which
+    have no compile stage (as in Piston)."""
+    if not runtime.compiled:
+        return {}
+    limits: dict[str, int] = {}
+    if "compile_cpu_time" in execute.numbers:
+        cpu = _bounded(execute, "compile_cpu_time", 0, runtime.compile_time_ms)
+        limits["time_ms"] = max(1, math.ceil(cpu))
+    if "compile_timeout" in execute.numbers:
+        wall = _bounded(execute, "compile_timeout", 0, 3 * runtime.compile_time_ms)
+        limits["wall_ms"] = max(1, math.ceil(wall))
+    memory = _bounded(execute, "compile_memory_limit", NO_LIMIT, runtime.compile_memory_mb * 2**20)
+    if memory != NO_LIMIT:
+        limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
+    return limits
+
+
 def native_request(execute: PistonExecute, runtime: Runtime) -> dict[str, Any]:
     """The native submission that runs ``execute`` on ``runtime``: one plain run on ``stdin``, its CPU
-    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``,
-    ``files[1:]`` beside the program and ``args`` as its arguments."""
-    _check_compile(execute, runtime)
+    time, wall time and memory from ``run_cpu_time``, ``run_timeout`` and ``run_memory_limit``, the
+    compiler's from the ``compile_`` fields, ``files[1:]`` beside the program and ``args`` as its
+    arguments."""
     cpu_ms = _bounded(execute, "run_cpu_time", DEFAULT_RUN_MS, MAX_TIME_MS)
     wall_ms = _bounded(execute, "run_timeout", DEFAULT_RUN_MS, 3 * MAX_TIME_MS)
     limits: dict[str, int] = {"time_ms": max(1, math.ceil(cpu_ms)), "wall_ms": max(1, math.ceil(wall_ms))}
     memory = _bounded(execute, "run_memory_limit", NO_LIMIT, MAX_MEMORY_MB * 2**20)
     if memory != NO_LIMIT:
         limits["memory_mb"] = max(1, math.ceil(memory / 2**20))
+    source, source_b64 = text_and_base64(execute.source)
     native: dict[str, Any] = {
         "language": runtime.id,
-        "source": execute.source,
+        "source": source,
         "stdin": execute.stdin,
         "limits": limits,
     }
+    if source_b64 is not None:
+        native["source_b64"] = source_b64
+    if compile_limits := _compile_limits(execute, runtime):
+        native["compile_limits"] = compile_limits
     if execute.files:
         native["files"] = execute.files
     if execute.args:

@@ -1,11 +1,37 @@
 """A finished submission as Piston's execute response: ``run`` (and ``compile`` for compiled
 languages) with Piston's status codes and units (ms, bytes)."""
 
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from api.compat.piston.catalog import PistonRuntime
 from api.submissions.repository import SubmissionRow
 from schemas import Outcome, RunReport, Verdict
+
+
+class PistonStage(TypedDict):
+    """One stage (``run`` or ``compile``) of an execute response; times in ms, memory in bytes."""
+
+    stdout: str
+    stderr: str
+    output: str
+    code: int | None
+    signal: str | None
+    message: str | None
+    status: str | None
+    """null, RE (non-zero exit), SG (signal), TO (timeout), OL/EL (stdout/stderr too long), XX (ours)."""
+    cpu_time: int
+    wall_time: int
+    memory: int
+
+
+class PistonExecuteResult(TypedDict):
+    """``POST /api/v2/execute``'s answer: ``compile`` for compiled languages, no ``run`` when it failed."""
+
+    language: str
+    version: str
+    compile: NotRequired[PistonStage]
+    run: NotRequired[PistonStage]
+
 
 _MESSAGES = {
     "TO": "Time limit exceeded",
@@ -40,14 +66,14 @@ def _message(report: RunReport, status: str | None) -> str | None:
     return _MESSAGES.get(status or "")
 
 
-def stage_view(report: RunReport) -> dict[str, Any]:
-    """One stage (``run`` or ``compile``) as Piston reports it. ``output`` is stdout followed by stderr:
-    the worker captures them apart, so Piston's interleaving is not kept."""
+def stage_view(report: RunReport) -> PistonStage:
+    """One stage (``run`` or ``compile``) as Piston reports it; ``output`` is stdout and stderr in the
+    order the worker read them, as Piston's."""
     status = _status(report)
     return {
         "stdout": report.stdout,
         "stderr": report.stderr,
-        "output": report.stdout + report.stderr,
+        "output": report.combined_output().decode(errors="replace"),
         "code": report.exit_code,
         "signal": report.signal,
         "message": _message(report, status),
@@ -58,17 +84,17 @@ def stage_view(report: RunReport) -> dict[str, Any]:
     }
 
 
-def _internal(outcome: Outcome) -> dict[str, Any]:
+def _internal(outcome: Outcome) -> PistonStage:
     report = RunReport(verdict=Verdict.INTERNAL_ERROR)
     return {**stage_view(report), "message": outcome.message or "internal error"}
 
 
-def execute_view(row: SubmissionRow, entry: PistonRuntime) -> dict[str, Any]:
+def execute_view(row: SubmissionRow, entry: PistonRuntime) -> PistonExecuteResult:
     """The execute response of a finished submission. When compilation fails there is no ``run``, as in
     Piston."""
     assert row.outcome is not None
     outcome = Outcome.model_validate(row.outcome)
-    view: dict[str, Any] = {"language": entry.language, "version": entry.version}
+    view: PistonExecuteResult = {"language": entry.language, "version": entry.version}
     if entry.runtime.compiled:
         view["compile"] = stage_view(outcome.compile) if outcome.compile else _internal(outcome)
         if outcome.verdict is Verdict.COMPILATION_ERROR:

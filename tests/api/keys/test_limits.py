@@ -105,3 +105,30 @@ async def test_the_cpu_seconds_a_key_used_today_count_against_its_daily_limit(
     assert abs(limit["retry_after_s"] - (midnight - now).total_seconds()) < 30
     assert limit["used"] == 1 and limit["limit"] == 1
     assert refused_by(await submit(keys_api, key.token), "cpu_seconds_per_day")["limit"] == 1
+
+
+async def test_judge0_and_piston_answer_a_limit_with_the_same_headers(keys_api: KeysApi) -> None:
+    # The per-minute window restarts when the minute turns: a key per attempt, tried again once.
+    for _attempt in range(2):
+        key = await make_key(keys_api.url, ["submit", "read"], submissions_per_minute=1, active_jobs=100)
+        started = datetime.now(UTC).replace(second=0, microsecond=0)
+        async with keys_api.client(key.token) as http:
+            first = await http.post(
+                "/judge0/submissions", json={"source_code": "print(1)", "language_id": 71}
+            )
+            judge0 = await http.post(
+                "/judge0/submissions", json={"source_code": "print(1)", "language_id": 71}
+            )
+            piston = await http.post(
+                "/api/v2/execute", json={"language": "python", "version": "*", "files": [{"content": "x"}]}
+            )
+        if datetime.now(UTC).replace(second=0, microsecond=0) == started:
+            break
+    assert first.status_code == 201, first.text
+    for reply in (judge0, piston):
+        assert reply.status_code == 429, reply.text
+        assert reply.headers["ratelimit-remaining"] == "0" and reply.headers["ratelimit-limit"] == "1"
+        assert reply.headers["ratelimit-policy"] == "1;w=60"
+        assert int(reply.headers["retry-after"]) == int(reply.headers["ratelimit-reset"]) >= 1
+    assert "submissions_per_minute" in judge0.json()["submission"][0]
+    assert "submissions_per_minute" in piston.json()["message"]
