@@ -23,7 +23,17 @@ from bench.cluster import REPO, BenchCluster
 from bench.kafka_io import Producer, ResultsWatcher
 from bench.options import BenchOptions, parse
 from bench.progress import say
-from bench.scenarios import Context, backlog, compiled, fanout, hosts, isolation, latency, throughput
+from bench.scenarios import (
+    Context,
+    backlog,
+    compiled,
+    fanout,
+    hosts,
+    isolation,
+    latency,
+    scaling,
+    throughput,
+)
 from bench.services import ServicesError, resolve
 from common.runtimes import default_runtimes_dir, load_runtimes
 from devstack.console import DevstackError
@@ -34,6 +44,7 @@ RUNS: dict[str, Scenario] = {
     "latency": latency.run,
     "compiled": compiled.run,
     "isolation": isolation.run,
+    "scaling": scaling.run,
     "backlog": backlog.run,
     "hosts": hosts.run,
     "fanout": fanout.run,

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = ("throughput", "latency", "compiled", "isolation", "backlog", "hosts", "fanout")
+SCENARIOS = ("throughput", "latency", "compiled", "isolation", "scaling", "backlog", "hosts", "fanout")
 """Every scenario, in the order they run. ``fanout`` is last: it leaves queued jobs behind that no worker
 ever takes (its results are synthetic), and ``backlog`` must find an empty queue."""
 SERVICES = ("auto", "env", "dev", "test")
@@ -26,6 +26,8 @@ class Counts:
     """Compiled languages: sequential jobs per language, for latency."""
     isolation_jobs: int
     """Isolation cost: sequential jobs per language and per isolation (runc, bubblewrap, gVisor)."""
+    scaling_jobs: int
+    """Scaling: short Python jobs per point of the curve (and for its floor)."""
     clients: int
     """SSE fan-out: concurrent idle SSE connections."""
     backlog: int
@@ -38,6 +40,7 @@ FULL = Counts(
     compiled_jobs=60,
     compiled_latency_jobs=20,
     isolation_jobs=100,
+    scaling_jobs=400,
     clients=10_000,
     backlog=100_000,
 )
@@ -47,6 +50,7 @@ QUICK = Counts(
     compiled_jobs=12,
     compiled_latency_jobs=5,
     isolation_jobs=20,
+    scaling_jobs=60,
     clients=1000,
     backlog=5000,
 )
@@ -155,8 +159,8 @@ def parser() -> argparse.ArgumentParser:
     cluster.add_argument(
         "--fanout-rate",
         type=float,
-        default=200.0,
-        help="results/s published to the fan-out's idle clients (default 200; 0: one burst)",
+        default=1000.0,
+        help="results/s published to the fan-out's idle clients (default 1000, the target's; 0: one burst)",
     )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results go")
     return p

@@ -46,10 +46,15 @@ async def ready_pool(ctx: Context, workload: Workload) -> None:
     """Start the language's workers and run a few jobs through them, so that every worker holds its
     partitions and the first timed job does not pay for a rebalance or a cold page cache."""
     await ctx.cluster.scale(workload.language, ctx.options.workers)
-    warm = jobs(workload, ctx.slots * WARM_UP_PER_SLOT)
+    await warm_up(ctx, workload, ctx.slots)
+    say(f"{workload.language}: {ctx.options.workers} worker(s) of {ctx.options.pool_size} ready")
+
+
+async def warm_up(ctx: Context, workload: Workload, slots: int) -> None:
+    """Run :data:`WARM_UP_PER_SLOT` jobs per slot through the running pool and wait for them."""
+    warm = jobs(workload, slots * WARM_UP_PER_SLOT)
     await ctx.producer.send_all(ctx.cluster.topics.jobs(workload.language), warm)
     await ctx.watcher.wait_for([key for key, _ in warm], ctx.timeout_for(len(warm), 1.0))
-    say(f"{workload.language}: {ctx.options.workers} worker(s) of {ctx.options.pool_size} ready")
 
 
 async def produce_and_wait(ctx: Context, workload: Workload, count: int, phase: str) -> dict[str, Any]:
