@@ -184,6 +184,30 @@ def _fanout(r: dict[str, Any]) -> list[Row]:
             "",
             "",
         ),
+        (
+            "fanout",
+            "result delay ms p99 by tenth of the results",
+            " ".join(_n(part.get("p99"), 0) for part in r.get("delay_ms_by_tenth", [])),
+            "",
+            f"published in {_n(r.get('publish_s'))} s",
+        ),
+        *_cpu_per_result(r.get("cpu")),
+    ]
+
+
+def _cpu_per_result(cpu: dict[str, Any] | None) -> list[Row]:
+    if cpu is None:
+        return []
+    return [
+        (
+            "fanout",
+            f"  CPU ms per result: {name}",
+            _n(row["ms_per_job"], 2),
+            "",
+            f"{_n(row['cores'], 2)} cores",
+        )
+        for name, row in {**cpu["processes"], **cpu["totals"]}.items()
+        if name.startswith("api") or name in ("kafka", "mariadb", "bench")
     ]
 
 

@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from bench.cpu import CpuMeter
 from bench.progress import counting, say
 from bench.report import pace
 from bench.scenarios import Context
 from bench.sse import SseStream
-from bench.stats import summary_ms
+from bench.stats import slices, summary_ms
 from bench.targets import at_most
 from bench.workload import SHORT_PYTHON, Submitted, http_client, submit_all
 from schemas import Limits, Outcome, ResultEvent, RunReport, Verdict
@@ -123,15 +124,21 @@ async def run(ctx: Context) -> dict[str, Any]:
                 yield submission, event
 
         with ctx.watcher.paused():
-            async with counting("fanout: results received", count, lambda: len(streams.received)):
+            async with (
+                CpuMeter(ctx.cluster, "fanout") as cpu,
+                counting("fanout: results received", count, lambda: len(streams.received)),
+            ):
                 rate = ctx.options.fanout_rate or None
+                publishing = time.monotonic()
                 await ctx.producer.send_all(ctx.cluster.topics.results, results(), rate=rate)
+                publish_s = time.monotonic() - publishing
                 await asyncio.wait_for(asyncio.gather(*tasks), timeout)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     rss_after = ctx.cluster.rss_kib("api")
+    # In publishing order: the slices show whether the delay grows over the phase (a queue) or not.
     delays = [(streams.received[i] - stamped[i].timestamp()) * 1000 for i in ids if i in streams.received]
     growth_kib = (rss_open or 0) - (rss_before or 0)
     per_connection = round(growth_kib / count, 2)
@@ -149,6 +156,9 @@ async def run(ctx: Context) -> dict[str, Any]:
         },
         "kib_per_connection": per_connection,
         "delay_ms": summary_ms(delays),
+        "delay_ms_by_tenth": [summary_ms(part) for part in slices(delays, 10)],
+        "publish_s": round(publish_s, 2),
+        "cpu": cpu.report(count),
         "targets": [
             at_most(
                 f"API KiB per idle SSE stream ({count:,})", per_connection, TARGET_KIB_PER_CONNECTION, "KiB"

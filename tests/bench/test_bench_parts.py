@@ -16,7 +16,7 @@ from bench.plot import plot
 from bench.report import table
 from bench.scenarios.isolation import costs
 from bench.sse import SseError, SseStream
-from bench.stats import percentile, ratio, summary_ms
+from bench.stats import percentile, ratio, slices, summary_ms
 from bench.targets import at_most
 
 pytestmark = pytest.mark.unit
@@ -50,6 +50,8 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert summary["count"] == 3 and summary["p50"] == 2.0 and summary["max"] == 3.0
     assert summary_ms([]) == {"count": 0}
     assert ratio(7.0, 10.0) == 0.7 and ratio(1.0, 0.0) is None
+    assert slices([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [[1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert slices([1.0], 10) == [[1.0]] and slices([], 10) == []
 
 
 def test_memory_is_flat_unless_it_keeps_growing() -> None:
