@@ -71,6 +71,8 @@ def _host() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "commit": commit or None,
+        # Other work on the machine moves every number: 1, 5 and 15-minute load averages at the start.
+        "load_average_at_start": list(os.getloadavg()),
     }
 
 
@@ -145,6 +147,7 @@ async def _run(options: BenchOptions) -> int:
         say(f"error: {failure}")
     finally:
         document["finished_at"] = datetime.now(UTC).isoformat()
+        document["host"]["load_average_at_end"] = list(os.getloadavg())
         if failure is not None:
             document["error"] = failure
         _write(options, stamp, document)
