@@ -74,6 +74,8 @@ class PhaseResult:
     failures: int
     first_failure: str | None
     warm: bool = False
+    cpu_ms_per_job: float | None = None
+    """The runner's and its jobs' CPU time over the phase, per job (None for a warm phase)."""
 
     @property
     def jobs_per_s(self) -> float:

@@ -112,4 +112,5 @@ def floor_view(result: PhaseResult) -> dict[str, Any]:
         "elapsed_s": round(result.elapsed_s, 3),
         "jobs_per_s": round(result.jobs_per_s, 2),
         "job_ms": summary_ms(result.job_ms),
+        "cpu_ms_per_job": None if result.cpu_ms_per_job is None else round(result.cpu_ms_per_job, 2),
     }

@@ -138,3 +138,21 @@ def test_the_table_shows_both_phases_budget_side_by_side() -> None:
     api = next(line for line in lines if line.startswith("cpu") and line.split()[1] == "api")
     assert "20.0 / 40.0" in api and "0.20 / 0.20" in api
     assert any("total: stack" in line and "63.0 / 126.0" in line for line in lines)
+
+
+def test_the_fanout_rows_show_the_delay_over_the_phase_and_the_cpu_per_result() -> None:
+    fanout = {
+        "clients": 1000,
+        "received": 1000,
+        "results_per_s": 1000.0,
+        "kib_per_connection": 38.0,
+        "delay_ms": {"p50": 8.0, "p99": 90.0},
+        "delay_ms_by_tenth": [{"p99": 10.0 * n} for n in range(1, 11)],
+        "publish_s": 1.2,
+        "cpu": budget(BEFORE, AFTER, jobs=100, api_shares={"SSE fan-out": 1.0}),
+        "targets": [],
+    }
+    lines = table({"fanout": fanout}).splitlines()
+    assert any("by tenth" in line and "10 20 30 40 50 60 70 80 90 100" in line for line in lines)
+    assert any("CPU ms per result: api: SSE fan-out" in line and "20.00" in line for line in lines)
+    assert not any("CPU ms per result: master" in line for line in lines)
