@@ -15,14 +15,14 @@ import shutil
 import signal
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 RATE_HZ = 100
 STOP_TIMEOUT_S = 30.0
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("HTTP requests", ("uvicorn/", "litestar/")),
+    ("HTTP requests", ("uvicorn/", "litestar/", "api/submissions/")),
     ("outbox relay", ("api/outbox/",)),
     ("results recorder", ("api/results/",)),
     ("job intake", ("api/intake/",)),
@@ -30,19 +30,41 @@ PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("SSE fan-out", ("api/events/",)),
     ("consumers' shared loop", ("api/lib/consumer.py",)),
     ("Kafka clients' own tasks", ("aiokafka/",)),
+    ("MySQL calls, any task's", ("sqlalchemy/", "asyncmy/")),
 )
 """A sample belongs to the first part (in this order) any frame of its stack matches. Requests come
 first: a request handler may call into other parts' modules (a POST writes the outbox row). The recorder,
 the intake and the dead-letter recorder share one consumer loop (api/lib/consumer.py): a sample in it
 without a frame of their own (fetching, committing) is the shared loop's. aiokafka's background tasks
-(fetcher, sender, heartbeat) serve every consumer and producer of the process. Anything else (the loop
-itself, the garbage collector, the other periodic tasks) is ``other``."""
+(fetcher, sender, heartbeat) serve every consumer and producer of the process. SQLAlchemy runs each
+statement in a greenlet, whose stack py-spy shows without the task that awaits it: such samples are
+"MySQL calls" of whichever task. A sample in the event loop itself (uvloop's I/O callbacks, with no task
+running) is the loop's; anything else (the garbage collector, the periodic purges) is ``other``."""
+EVENT_LOOP = "event loop (I/O, callbacks)"
 OTHER = "other"
+RUNNER = "asyncio/runners.py"
+LOOP = ("asyncio/base_events.py", "asyncio/events.py", "uvloop/")
+"""The event loop's own frames between the runner and the task a sample caught running."""
 
 
-def part_of(stack: Iterable[str]) -> str:
-    """The part of the API a sampled stack (its frames, in any order) belongs to."""
-    frames = list(stack)
+def task_frames(stack: list[str]) -> list[str]:
+    """The frames of the task a sample caught: those after the event loop's (uvicorn runs the loop, so
+    every stack starts with uvicorn's frames, requests or not). A stack without the loop (another
+    thread) is kept whole."""
+    for index, frame in enumerate(stack):
+        if RUNNER in frame:
+            rest = stack[index + 1 :]
+            while rest and any(pattern in rest[0] for pattern in LOOP):
+                rest = rest[1:]
+            return rest
+    return stack
+
+
+def part_of(stack: list[str]) -> str:
+    """The part of the API a sampled stack (root first, as py-spy writes it) belongs to."""
+    frames = task_frames(stack)
+    if stack and not frames:
+        return EVENT_LOOP
     for part, patterns in PARTS:
         if any(pattern in frame for frame in frames for pattern in patterns):
             return part
@@ -54,8 +76,8 @@ def parse_raw(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for line in text.splitlines():
         stack, _, count = line.rpartition(" ")
-        if stack and count.isdigit():
-            found[part_of(stack.split(";"))] += int(count)
+        if count.isdigit():  # a stack without Python frames (native code) is "other"
+            found[part_of(stack.split(";") if stack else [])] += int(count)
     return found
 
 
@@ -64,7 +86,7 @@ def shares(samples: Mapping[str, int]) -> dict[str, float]:
     total = sum(samples.values())
     if not total:
         return {}
-    order = [part for part, _ in PARTS] + [OTHER]
+    order = [part for part, _ in PARTS] + [EVENT_LOOP, OTHER]
     return {part: round(samples[part] / total, 4) for part in order if samples.get(part)}
 
 

@@ -74,6 +74,8 @@ class BenchOptions:
     http_clients: int
     fanout_rate: float
     """Results per second the fan-out scenario publishes; 0: all at once."""
+    stuck_below: float
+    """Jobs per second below which a wait counts as stuck (its timeout)."""
     results_dir: Path
     settings: dict[str, str] = field(default_factory=dict)
     """Extra ``EXECUTIONER_*`` settings for the API and master processes."""
@@ -162,6 +164,13 @@ def parser() -> argparse.ArgumentParser:
         default=1000.0,
         help="results/s published to the fan-out's idle clients (default 1000, the target's; 0: one burst)",
     )
+    cluster.add_argument(
+        "--stuck-below",
+        type=float,
+        default=20.0,
+        metavar="JOBS_PER_S",
+        help="a wait fails when jobs finish slower than this (default 20; lower it on a shared machine)",
+    )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results go")
     return p
 
@@ -186,6 +195,7 @@ def parse(argv: list[str] | None = None) -> BenchOptions:
         cores=os.cpu_count() or 1,
         http_clients=args.http_clients,
         fanout_rate=args.fanout_rate,
+        stuck_below=args.stuck_below,
         results_dir=args.results_dir,
         settings=dict(args.settings),
     )

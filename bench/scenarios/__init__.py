@@ -16,8 +16,6 @@ from bench.workload import Workload, jobs
 from common.runtimes import Runtime
 
 BASE_TIMEOUT_S = 120.0
-SLOWEST_RATE = 20.0
-"""Jobs per second below which a wait is considered stuck: waits allow BASE_TIMEOUT_S + jobs / this."""
 FLOOR_TIMEOUT_S = 900.0
 WARM_UP_PER_SLOT = 2
 
@@ -32,9 +30,11 @@ class Context:
     producer: Producer
     runtimes: dict[str, Runtime]
 
-    def timeout_for(self, jobs: int, slowest_rate: float = SLOWEST_RATE) -> float:
-        """How long ``jobs`` jobs may take before the wait counts as stuck."""
-        return BASE_TIMEOUT_S + jobs / slowest_rate
+    def timeout_for(self, jobs: int, slowest_rate: float | None = None) -> float:
+        """How long ``jobs`` jobs may take before the wait counts as stuck: BASE_TIMEOUT_S plus ``jobs`` at
+        ``slowest_rate`` (a scenario's own), or ``--stuck-below`` when that is slower."""
+        rate = min(slowest_rate or self.options.stuck_below, self.options.stuck_below)
+        return BASE_TIMEOUT_S + jobs / rate
 
     @property
     def slots(self) -> int:

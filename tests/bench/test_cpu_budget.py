@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from bench.api_profile import OTHER, parse_raw, part_of, shares
+from bench.api_profile import EVENT_LOOP, OTHER, parse_raw, part_of, shares
 from bench.cpu_budget import CpuSample, WorkerCpu, budget, grown
 from bench.report import table
 
@@ -90,36 +90,56 @@ def test_growth_counts_newcomers_from_zero_and_leaves_the_departed_out() -> None
     assert grown({"a": 1.0, "gone": 5.0}, {"a": 3.0, "new": 0.5}) == pytest.approx(2.5)
 
 
-def test_a_sample_goes_to_the_first_part_any_of_its_frames_matches() -> None:
+LOOP = [  # uvicorn runs the event loop: every task's stack starts with its frames
+    "<module> (api/__main__.py:28)",
+    "run (uvicorn/main.py:643)",
+    "asyncio_run (uvicorn/_compat.py:30)",
+    "Runner.run (asyncio/runners.py:118)",
+    "BaseEventLoop.run_forever (asyncio/base_events.py:607)",
+    "Handle._run (asyncio/events.py:80)",
+]
+
+
+def test_a_sample_goes_to_the_first_part_its_task_frames_match() -> None:
     request = [
-        "run_asgi (uvicorn/protocols/http/httptools_impl.py:401)",
-        "create (api/submissions/views.py:80)",
+        *LOOP,
+        "RequestResponseCycle.run_asgi (uvicorn/protocols/http/httptools_impl.py:420)",
         "insert_outbox (api/outbox/leases.py:12)",
     ]
     assert part_of(request) == "HTTP requests"  # a POST writing its outbox row is the request's
     recorder = [
+        *LOOP,
         "run (api/lib/consumer.py:120)",
         "write (api/results/apply.py:40)",
-        "execute (sqlalchemy/x.py:1)",
+        "x (sqlalchemy/x.py:1)",
     ]
-    assert part_of(recorder) == "results recorder"
-    assert part_of(["run (api/lib/consumer.py:120)", "getmany (aiokafka/consumer/consumer.py:1)"]) == (
-        "consumers' shared loop"
-    )
-    assert part_of(["_fetch_requests_routine (aiokafka/consumer/fetcher.py:1)"]) == "Kafka clients' own tasks"
-    assert part_of(["_run_once (asyncio/base_events.py:1922)"]) == OTHER
+    assert part_of(recorder) == "results recorder"  # not uvicorn's, though uvicorn runs the loop
+    shared = [*LOOP, "run (api/lib/consumer.py:120)", "getmany (aiokafka/consumer/consumer.py:1)"]
+    assert part_of(shared) == "consumers' shared loop"
+    fetcher = [
+        *LOOP,
+        "Fetcher._proc_fetch_request (aiokafka/consumer/fetcher.py:747)",
+        "w (asyncio/streams.py:1)",
+    ]
+    assert part_of(fetcher) == "Kafka clients' own tasks"
+    greenlet = [*LOOP, "Connection.execute (sqlalchemy/engine/base.py:1494)"]
+    assert part_of(greenlet) == "MySQL calls, any task's"
+    assert part_of(LOOP) == EVENT_LOOP  # no task running: the loop's own callbacks
+    assert part_of([*LOOP, "sleep (asyncio/tasks.py:640)"]) == OTHER
+    assert part_of(["Thread.run (threading.py:982)", "work (litestar/x.py:1)"]) == "HTTP requests"  # no loop
 
 
 def test_py_spy_raw_output_becomes_shares_of_the_samples() -> None:
     raw = (
-        "<module> (api/__main__.py:3);run (api/outbox/relay.py:120);publish (aiokafka/producer.py:9) 30\n"
-        "<module> (api/__main__.py:3);run_asgi (uvicorn/protocols/http/h11_impl.py:1) 60\n"
-        "<module> (api/__main__.py:3);_run_once (asyncio/base_events.py:1922) 10\n"
+        "run (asyncio/runners.py:118);run (api/outbox/relay.py:120);publish (aiokafka/producer.py:9) 30\n"
+        "run (asyncio/runners.py:118);run_asgi (uvicorn/protocols/http/h11_impl.py:1) 60\n"
+        "run (asyncio/runners.py:118);_run_once (asyncio/base_events.py:1922) 6\n"
+        " 4\n"  # no Python frame at all: native code
         "garbage line\n"
     )
     samples = parse_raw(raw)
-    assert samples == Counter({"HTTP requests": 60, "outbox relay": 30, OTHER: 10})
-    assert shares(samples) == {"HTTP requests": 0.6, "outbox relay": 0.3, OTHER: 0.1}
+    assert samples == Counter({"HTTP requests": 60, "outbox relay": 30, EVENT_LOOP: 6, OTHER: 4})
+    assert shares(samples) == {"HTTP requests": 0.6, "outbox relay": 0.3, EVENT_LOOP: 0.06, OTHER: 0.04}
     assert shares(Counter()) == {}
 
 
