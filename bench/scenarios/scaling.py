@@ -3,10 +3,12 @@ and 4 worker containers times pool sizes 1 to 4, on this machine; next to the sa
 per core). The curve says how many workers and slots a host of this kind needs before more only add
 contention (docs/benchmarks.md, "Sizing a host").
 
-The pool size is a master-wide setting, so the master is restarted for each pool size (it removes its
-workers on the way out); the worker count is the pool's replicas. Each point starts from the pool at
-that size, warmed up, as the throughput scenario does. At the end the master runs with the run's
-settings again.
+The machine's cores are shared out between the workers (``EXECUTIONER_WORKER_CPUS`` = cores / workers:
+the master places workers by their CPU limits, so 4 workers of all the cores would not fit on one host),
+so every point has the same CPUs in total. The pool size and the CPU limit are master-wide settings, so
+the master is restarted for each point (it removes its workers on the way out); the worker count is the
+pool's replicas. Each point is warmed up as the throughput scenario does. At the end the master runs
+with the run's settings again.
 """
 
 from collections.abc import Sequence
@@ -49,24 +51,25 @@ def curve(points: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def _point(ctx: Context, workers: int, pool_size: int) -> dict[str, Any]:
+    cpus = ctx.options.cores / workers
+    await ctx.cluster.scale(LANGUAGE, 0)
+    await ctx.cluster.restart_master(worker_pool_size=str(pool_size), worker_cpus=f"{cpus:g}")
     await ctx.cluster.scale(LANGUAGE, workers)
     await warm_up(ctx, SHORT_PYTHON, workers * pool_size)
     name = f"scaling/{workers}x{pool_size}"
     measured = await produce_and_wait(ctx, SHORT_PYTHON, ctx.options.counts.scaling_jobs, name)
     say(f"{name}: {measured['jobs_per_s']:,.1f} jobs/s")
-    return {"workers": workers, "pool_size": pool_size, **measured}
+    return {"workers": workers, "pool_size": pool_size, "worker_cpus": cpus, **measured}
 
 
 async def run(ctx: Context) -> dict[str, Any]:
-    """The floor, then every point, pool size by pool size (one master restart each)."""
+    """The floor, then every point (one master restart each)."""
     count, cores = ctx.options.counts.scaling_jobs, ctx.options.cores
     measured = await floor(ctx, SHORT_PYTHON, [Phase("sandboxed", count, cores, sandbox=True)])
     points: list[dict[str, Any]] = []
     try:
-        for pool_size in POOL_SIZES:
-            await ctx.cluster.scale(LANGUAGE, 0)
-            await ctx.cluster.restart_master(worker_pool_size=str(pool_size))
-            for workers in WORKERS:
+        for workers in WORKERS:
+            for pool_size in POOL_SIZES:
                 points.append(await _point(ctx, workers, pool_size))
     finally:
         await ctx.cluster.scale(LANGUAGE, 0)
@@ -76,7 +79,6 @@ async def run(ctx: Context) -> dict[str, Any]:
     return {
         "program": SHORT_PYTHON.program.source,
         "jobs": count,
-        "worker_cpus": ctx.options.worker_cpus,
         "cores": cores,
         "points": points,
         **found,
