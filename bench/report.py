@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.targets import every, verdict
+from bench.targets import amount, every, verdict
 
 Row = tuple[str, str, str, str, str]
 HEADER: Row = ("scenario", "metric", "cluster", "floor", "vs floor / target")
@@ -242,7 +242,7 @@ _ROWS = {
 def _targets(scenarios: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     for _, target in every(scenarios):
-        limit = f"{'<=' if target['at_most'] else '>='} {_n(target['limit'])}"
+        limit = f"{'<=' if target['at_most'] else '>='} {amount(target['limit'])}"
         rows.append(("targets", target["name"], _n(target["measured"], 2), "", f"{limit} {verdict(target)}"))
     return rows
 

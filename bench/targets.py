@@ -45,7 +45,12 @@ def verdict(target: Target) -> str:
         return "ok"
     if target["distance"] is None:
         return "MISSED (not measured)"
-    return f"MISSED by {abs(target['distance']):,.3g}{target['unit'] and ' ' + target['unit']}"
+    return f"MISSED by {amount(abs(target['distance']))}{target['unit'] and ' ' + target['unit']}"
+
+
+def amount(value: float) -> str:
+    """A measured amount for people: three significant digits, thousands separated, never exponents."""
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def every(scenarios: dict[str, Any]) -> Iterable[tuple[str, Target]]:
