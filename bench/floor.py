@@ -75,7 +75,7 @@ class PhaseResult:
     first_failure: str | None
     warm: bool = False
     cpu_ms_per_job: float | None = None
-    """The runner's and its jobs' CPU time over the phase, per job (None for a warm phase)."""
+    """The runner's and its jobs' CPU time over the phase, per job (None for a sandboxed phase)."""
 
     @property
     def jobs_per_s(self) -> float:
