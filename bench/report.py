@@ -142,6 +142,10 @@ def _scaling(r: dict[str, Any]) -> list[Row]:
         rates = " / ".join(_n(rate) for rate in line["jobs_per_s"])
         sizes = "/".join(str(size) for size in line["pool_size"])
         rows.append(("scaling", f"kafka jobs/s, {workers} worker(s), pool {sizes}", rates, "", ""))
+    for point in r.get("failed_points", []):
+        rows.append(
+            ("scaling", f"{point['workers']} x {point['pool_size']} FAILED", "", "", point["error"][:100])
+        )
     if r["best"]:
         best, enough = r["best"], r["enough"]
         rows.append(

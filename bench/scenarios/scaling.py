@@ -67,10 +67,17 @@ async def run(ctx: Context) -> dict[str, Any]:
     count, cores = ctx.options.counts.scaling_jobs, ctx.options.cores
     measured = await floor(ctx, SHORT_PYTHON, [Phase("sandboxed", count, cores, sandbox=True)])
     points: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     try:
         for workers in WORKERS:
             for pool_size in POOL_SIZES:
-                points.append(await _point(ctx, workers, pool_size))
+                try:
+                    points.append(await _point(ctx, workers, pool_size))
+                except (TimeoutError, RuntimeError) as exc:  # the other points still say something
+                    failed.append(
+                        {"workers": workers, "pool_size": pool_size, "error": f"{type(exc).__name__}: {exc}"}
+                    )
+                    say(f"scaling/{workers}x{pool_size} FAILED: {failed[-1]['error']}")
     finally:
         await ctx.cluster.scale(LANGUAGE, 0)
         await ctx.cluster.restart_master()
@@ -81,6 +88,7 @@ async def run(ctx: Context) -> dict[str, Any]:
         "jobs": count,
         "cores": cores,
         "points": points,
+        "failed_points": failed,
         **found,
         "floor": {"sandboxed": floor_view(measured["sandboxed"])},
         "best_fraction_of_sandboxed_floor": ratio(best, measured["sandboxed"].jobs_per_s),

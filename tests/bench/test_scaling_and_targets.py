@@ -52,8 +52,10 @@ def test_the_scaling_table_and_panel(tmp_path: Path) -> None:
         **curve(POINTS),
         "floor": {"sandboxed": {"jobs_per_s": 30.0}},
         "best_fraction_of_sandboxed_floor": 0.7,
+        "failed_points": [{"workers": 4, "pool_size": 4, "error": "TimeoutError: 12 results still missing"}],
     }
     lines = table({"scaling": result}).splitlines()
+    assert any("4 x 4 FAILED" in line and "12 results still missing" in line for line in lines)
     one = next(line for line in lines if "1 worker(s), pool 1/2/3" in line)
     assert "10.0 / 18.0 / 19.0" in one
     assert any(
