@@ -132,9 +132,14 @@ class CpuMeter:
         return sample(self._pids, self._engine, self._cluster.name)
 
     async def __aenter__(self) -> "CpuMeter":
-        self._pids = await asyncio.to_thread(stack_pids, self._cluster)
-        await self._profile.start()
-        self._before = await asyncio.to_thread(self._sample)
+        try:
+            self._pids = await asyncio.to_thread(stack_pids, self._cluster)
+            await self._profile.start()
+            self._before = await asyncio.to_thread(self._sample)
+        except BaseException:  # no __aexit__ then: stop what started
+            await self._profile.stop()
+            self._engine.close()
+            raise
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
