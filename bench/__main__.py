@@ -23,7 +23,17 @@ from bench.cluster import REPO, BenchCluster
 from bench.kafka_io import Producer, ResultsWatcher
 from bench.options import BenchOptions, parse
 from bench.progress import say
-from bench.scenarios import Context, backlog, compiled, fanout, hosts, isolation, latency, throughput
+from bench.scenarios import (
+    Context,
+    backlog,
+    compiled,
+    fanout,
+    hosts,
+    isolation,
+    latency,
+    scaling,
+    throughput,
+)
 from bench.services import ServicesError, resolve
 from common.runtimes import default_runtimes_dir, load_runtimes
 from devstack.console import DevstackError
@@ -34,6 +44,7 @@ RUNS: dict[str, Scenario] = {
     "latency": latency.run,
     "compiled": compiled.run,
     "isolation": isolation.run,
+    "scaling": scaling.run,
     "backlog": backlog.run,
     "hosts": hosts.run,
     "fanout": fanout.run,
@@ -60,6 +71,8 @@ def _host() -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "commit": commit or None,
+        # Other work on the machine moves every number: 1, 5 and 15-minute load averages at the start.
+        "load_average_at_start": list(os.getloadavg()),
     }
 
 
@@ -134,6 +147,7 @@ async def _run(options: BenchOptions) -> int:
         say(f"error: {failure}")
     finally:
         document["finished_at"] = datetime.now(UTC).isoformat()
+        document["host"]["load_average_at_end"] = list(os.getloadavg())
         if failure is not None:
             document["error"] = failure
         _write(options, stamp, document)

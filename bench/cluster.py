@@ -96,16 +96,8 @@ class BenchCluster:
         """Create the database, start the API (it migrates and creates the topics), then the master."""
         server_url = self.services.database_url
         self.database_url = await create_database(server_url, self.database)
-        env = self.environment()
         for name in ("api", "master"):
-            self.pids[name] = await asyncio.to_thread(
-                processes.start_detached,
-                [sys.executable, "-m", name],
-                pid_file=self._pid_file(name),
-                log_file=self.logs / f"{name}.log",
-                env=env,
-                cwd=REPO,
-            )
+            await self._start(name, self.environment())
             if name == "api":
                 await asyncio.to_thread(
                     processes.wait_http_ok,
@@ -116,6 +108,25 @@ class BenchCluster:
                 )
         api, master = self.pids["api"], self.pids["master"]
         say(f"cluster {self.name}: API {self.api_url} (pid {api}), master pid {master}")
+
+    async def _start(self, name: str, env: dict[str, str]) -> None:
+        self.pids[name] = await asyncio.to_thread(
+            processes.start_detached,
+            [sys.executable, "-m", name],
+            pid_file=self._pid_file(name),
+            log_file=self.logs / f"{name}.log",
+            env=env,
+            cwd=REPO,
+        )
+
+    async def restart_master(self, **settings: str) -> None:
+        """Stop the master (it removes its workers) and start it again with ``settings`` (``NAME=value``,
+        without the ``EXECUTIONER_`` prefix) over the run's own: what a master-wide setting such as the
+        pool size needs. No call: the run's settings again."""
+        await asyncio.to_thread(processes.stop, self._pid_file("master"), timeout=STOP_TIMEOUT_S)
+        extra = {f"EXECUTIONER_{name.upper()}": value for name, value in settings.items()}
+        await self._start("master", {**self.environment(), **extra})
+        say(f"cluster {self.name}: master restarted (pid {self.pids['master']}), {extra or 'run settings'}")
 
     async def stop(self) -> None:
         """Stop the master (it removes its workers), the API, any leftover worker, and drop the database."""

@@ -74,6 +74,8 @@ class PhaseResult:
     failures: int
     first_failure: str | None
     warm: bool = False
+    cpu_ms_per_job: float | None = None
+    """The runner's and its jobs' CPU time over the phase, per job (None for a sandboxed phase)."""
 
     @property
     def jobs_per_s(self) -> float:
@@ -192,7 +194,11 @@ def container_args(
     return args
 
 
-def _run_container(args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+def run_for_json(args: dict[str, Any], timeout_s: float, what: str = "the floor runner") -> dict[str, Any]:
+    """Create a container from ``args`` (``containers.run`` arguments), wait for it to exit, remove it, and
+    return the JSON document its program printed on stdout; fails with its stderr when it did not exit 0.
+    Blocking. The floor and ``python -m bench.sandbox_cost`` run their measurements inside worker-like
+    containers this way."""
     engine = docker.from_env(timeout=60)
     try:
         container = create_container(engine, args)
@@ -205,7 +211,7 @@ def _run_container(args: dict[str, Any], timeout_s: float) -> dict[str, Any]:
             with contextlib.suppress(NotFound):
                 container.remove(force=True)
         if status.get("StatusCode") != 0:
-            raise RuntimeError(f"the floor runner exited {status.get('StatusCode')}: {stderr[-2000:]}")
+            raise RuntimeError(f"{what} exited {status.get('StatusCode')}: {stderr[-2000:]}")
         document: dict[str, Any] = json.loads(stdout)
         return document
     finally:
@@ -223,7 +229,7 @@ def _run_floor(spec: dict[str, Any], args: dict[str, Any], timeout_s: float) -> 
         for path in mount.iterdir():
             path.chmod(0o644)
         args["volumes"] = {str(mount): {"bind": "/bench", "mode": "ro"}}
-        return _run_container(args, timeout_s)
+        return run_for_json(args, timeout_s)
 
 
 async def measure_floor(

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCENARIOS = ("throughput", "latency", "compiled", "isolation", "backlog", "hosts", "fanout")
+SCENARIOS = ("throughput", "latency", "compiled", "isolation", "scaling", "backlog", "hosts", "fanout")
 """Every scenario, in the order they run. ``fanout`` is last: it leaves queued jobs behind that no worker
 ever takes (its results are synthetic), and ``backlog`` must find an empty queue."""
 SERVICES = ("auto", "env", "dev", "test")
@@ -26,6 +26,8 @@ class Counts:
     """Compiled languages: sequential jobs per language, for latency."""
     isolation_jobs: int
     """Isolation cost: sequential jobs per language and per isolation (runc, bubblewrap, gVisor)."""
+    scaling_jobs: int
+    """Scaling: short Python jobs per point of the curve (and for its floor)."""
     clients: int
     """SSE fan-out: concurrent idle SSE connections."""
     backlog: int
@@ -38,6 +40,7 @@ FULL = Counts(
     compiled_jobs=60,
     compiled_latency_jobs=20,
     isolation_jobs=100,
+    scaling_jobs=400,
     clients=10_000,
     backlog=100_000,
 )
@@ -47,6 +50,7 @@ QUICK = Counts(
     compiled_jobs=12,
     compiled_latency_jobs=5,
     isolation_jobs=20,
+    scaling_jobs=60,
     clients=1000,
     backlog=5000,
 )
@@ -70,6 +74,8 @@ class BenchOptions:
     http_clients: int
     fanout_rate: float
     """Results per second the fan-out scenario publishes; 0: all at once."""
+    stuck_below: float
+    """Jobs per second below which a wait counts as stuck (its timeout)."""
     results_dir: Path
     settings: dict[str, str] = field(default_factory=dict)
     """Extra ``EXECUTIONER_*`` settings for the API and master processes."""
@@ -155,8 +161,15 @@ def parser() -> argparse.ArgumentParser:
     cluster.add_argument(
         "--fanout-rate",
         type=float,
-        default=200.0,
-        help="results/s published to the fan-out's idle clients (default 200; 0: one burst)",
+        default=1000.0,
+        help="results/s published to the fan-out's idle clients (default 1000, the target's; 0: one burst)",
+    )
+    cluster.add_argument(
+        "--stuck-below",
+        type=float,
+        default=20.0,
+        metavar="JOBS_PER_S",
+        help="a wait fails when jobs finish slower than this (default 20; lower it on a shared machine)",
     )
     p.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where results go")
     return p
@@ -182,6 +195,7 @@ def parse(argv: list[str] | None = None) -> BenchOptions:
         cores=os.cpu_count() or 1,
         http_clients=args.http_clients,
         fanout_rate=args.fanout_rate,
+        stuck_below=args.stuck_below,
         results_dir=args.results_dir,
         settings=dict(args.settings),
     )

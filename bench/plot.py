@@ -32,10 +32,14 @@ def _throughput(ax: Axes, r: dict[str, Any]) -> None:
          floor["bare"]["jobs_per_s"]],
         [CLUSTER, CLUSTER, FLOOR, FLOOR],
     )  # fmt: skip
-    share = r["target"]["fraction_of_sandboxed_floor"]
-    ax.axhline(
-        share * floor["sandboxed"]["jobs_per_s"], color=TARGET, linestyle="--", label=f"{share:.0%} target"
-    )
+    for mode, style, target in zip(("HTTP", "Kafka"), ("--", ":"), r["targets"], strict=False):
+        share = target["limit"]
+        ax.axhline(
+            share * floor["bare"]["jobs_per_s"],
+            color=TARGET,
+            linestyle=style,
+            label=f"{mode} target: {share:.0%} of bare",
+        )
     ax.set(title=f"Throughput, {r['http']['jobs']:,} short Python jobs", ylabel="jobs/s")
     ax.legend(fontsize=8)
 
@@ -63,7 +67,7 @@ def _latency(ax: Axes, r: dict[str, Any]) -> None:
 
 
 def _compiled(ax: Axes, r: dict[str, Any]) -> None:
-    languages = list(r)
+    languages = [language for language in r if language != "targets"]
     _grouped(
         ax,
         languages,
@@ -97,6 +101,20 @@ def _isolation(ax: Axes, r: dict[str, Any]) -> None:
     ax.set(title=f"Isolation: one job at a time, {r['jobs']} per bar", ylabel="job ms, p50")
 
 
+def _scaling(ax: Axes, r: dict[str, Any]) -> None:
+    for workers, line in r["series"].items():
+        ax.plot(line["pool_size"], line["jobs_per_s"], marker="o", label=f"{workers} worker(s)")
+    floor = r["floor"]["sandboxed"]["jobs_per_s"]
+    ax.axhline(floor, color=FLOOR, linestyle="--", label=f"floor, sandboxed ({r['cores']} at once)")
+    ax.set_xticks(sorted({size for line in r["series"].values() for size in line["pool_size"]}))
+    ax.set(
+        title=f"Scaling: {r['jobs']} short Python jobs per point (Kafka)",
+        xlabel="pool size (jobs per worker at once)",
+        ylabel="jobs/s",
+    )
+    ax.legend(fontsize=8)
+
+
 def _backlog(ax: Axes, r: dict[str, Any]) -> None:
     samples = r["memory"]["samples"]
     for name in ("api", "master", "workers"):
@@ -110,7 +128,7 @@ def _backlog(ax: Axes, r: dict[str, Any]) -> None:
 def _fanout(ax: Axes, r: dict[str, Any]) -> None:
     delay = r["delay_ms"]
     _bars(ax, list(PERCENTILES), [delay.get(q, 0.0) for q in PERCENTILES], [CLUSTER] * 3)
-    ax.axhline(r["target"]["p99_delay_ms"], color=TARGET, linestyle="--", label="p99 target")
+    ax.axhline(r["targets"][-1]["limit"], color=TARGET, linestyle="--", label="p99 target")
     ax.set(
         title=f"Fan-out: {r['clients']:,} SSE clients, {pace(r['results_per_s'])}\n"
         f"API memory {r['kib_per_connection']:.1f} KiB per client",
@@ -134,6 +152,7 @@ _PANELS: dict[str, Callable[[Axes, dict[str, Any]], None]] = {
     "latency": _latency,
     "compiled": _compiled,
     "isolation": _isolation,
+    "scaling": _scaling,
     "backlog": _backlog,
     "hosts": _hosts,
     "fanout": _fanout,

@@ -15,13 +15,12 @@ import secrets
 import sys
 from typing import Any
 
-import docker
-
-from master.containers import create_container
+from bench.floor import run_for_json
 from master.settings import MasterSettings
 from master.spec import worker_run_args
 
 VENV_PYTHON = "/opt/executioner/venv/bin/python"
+TIMEOUT_S = 1800.0
 
 # Runs inside the container, as a pool process would: single-threaded, a child subreaper, and (for the
 # sandboxed runs) in its private mount namespace for scratch space.
@@ -98,22 +97,11 @@ print(json.dumps(report))
 
 def measure(jobs: int, kind: str, runtime: str = "runc") -> dict[str, Any]:
     """Run the measurement of ``none`` against ``kind`` in a worker container on ``runtime``."""
-    client = docker.from_env(timeout=300)
     cluster = f"bench-{secrets.token_hex(3)}"
     settings = MasterSettings(cluster=cluster, worker_runtime=None if runtime == "runc" else runtime)
     args = worker_run_args(settings, "python", f"executioner-{cluster}")
     args["entrypoint"] = [VENV_PYTHON, "-c", INSIDE, str(jobs), kind]
-    container = create_container(client, args)
-    try:
-        container.start()
-        status = container.wait(timeout=1800)
-        if status["StatusCode"] != 0:
-            raise SystemExit(f"the measurement failed:\n{container.logs().decode()}")
-        report: dict[str, Any] = json.loads(container.logs(stderr=False))
-    finally:
-        container.remove(force=True)
-        client.close()
-    return report
+    return run_for_json(args, TIMEOUT_S, "the sandbox cost measurement")
 
 
 def main() -> None:

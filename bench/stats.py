@@ -28,6 +28,13 @@ def summary_ms(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
+def slices(samples: Sequence[float], count: int) -> list[list[float]]:
+    """``samples`` (in the order they happened) cut into ``count`` consecutive slices of nearly equal
+    size (fewer when there are fewer samples)."""
+    parts = min(count, len(samples))
+    return [list(samples[len(samples) * n // parts : len(samples) * (n + 1) // parts]) for n in range(parts)]
+
+
 def ratio(value: float, reference: float) -> float | None:
     """``value / reference`` rounded to 3 places; None when there is no reference."""
     if not reference or math.isnan(reference) or math.isnan(value):

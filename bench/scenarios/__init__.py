@@ -16,8 +16,6 @@ from bench.workload import Workload, jobs
 from common.runtimes import Runtime
 
 BASE_TIMEOUT_S = 120.0
-SLOWEST_RATE = 20.0
-"""Jobs per second below which a wait is considered stuck: waits allow BASE_TIMEOUT_S + jobs / this."""
 FLOOR_TIMEOUT_S = 900.0
 WARM_UP_PER_SLOT = 2
 
@@ -32,9 +30,11 @@ class Context:
     producer: Producer
     runtimes: dict[str, Runtime]
 
-    def timeout_for(self, jobs: int, slowest_rate: float = SLOWEST_RATE) -> float:
-        """How long ``jobs`` jobs may take before the wait counts as stuck."""
-        return BASE_TIMEOUT_S + jobs / slowest_rate
+    def timeout_for(self, jobs: int, slowest_rate: float | None = None) -> float:
+        """How long ``jobs`` jobs may take before the wait counts as stuck: BASE_TIMEOUT_S plus ``jobs`` at
+        ``slowest_rate`` (a scenario's own), or ``--stuck-below`` when that is slower."""
+        rate = min(slowest_rate or self.options.stuck_below, self.options.stuck_below)
+        return BASE_TIMEOUT_S + jobs / rate
 
     @property
     def slots(self) -> int:
@@ -46,10 +46,15 @@ async def ready_pool(ctx: Context, workload: Workload) -> None:
     """Start the language's workers and run a few jobs through them, so that every worker holds its
     partitions and the first timed job does not pay for a rebalance or a cold page cache."""
     await ctx.cluster.scale(workload.language, ctx.options.workers)
-    warm = jobs(workload, ctx.slots * WARM_UP_PER_SLOT)
+    await warm_up(ctx, workload, ctx.slots)
+    say(f"{workload.language}: {ctx.options.workers} worker(s) of {ctx.options.pool_size} ready")
+
+
+async def warm_up(ctx: Context, workload: Workload, slots: int) -> None:
+    """Run :data:`WARM_UP_PER_SLOT` jobs per slot through the running pool and wait for them."""
+    warm = jobs(workload, slots * WARM_UP_PER_SLOT)
     await ctx.producer.send_all(ctx.cluster.topics.jobs(workload.language), warm)
     await ctx.watcher.wait_for([key for key, _ in warm], ctx.timeout_for(len(warm), 1.0))
-    say(f"{workload.language}: {ctx.options.workers} worker(s) of {ctx.options.pool_size} ready")
 
 
 async def produce_and_wait(ctx: Context, workload: Workload, count: int, phase: str) -> dict[str, Any]:
@@ -107,4 +112,5 @@ def floor_view(result: PhaseResult) -> dict[str, Any]:
         "elapsed_s": round(result.elapsed_s, 3),
         "jobs_per_s": round(result.jobs_per_s, 2),
         "job_ms": summary_ms(result.job_ms),
+        "cpu_ms_per_job": None if result.cpu_ms_per_job is None else round(result.cpu_ms_per_job, 2),
     }

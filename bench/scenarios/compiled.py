@@ -10,7 +10,11 @@ from bench.progress import counting
 from bench.scenarios import Context, floor, floor_view, ready_pool
 from bench.scenarios.latency import sequential_latency
 from bench.stats import percentile, ratio, summary_ms
+from bench.targets import at_least
 from bench.workload import COMPILED, Submitted, Workload, http_client, submit_all
+
+TARGET_FRACTION = 0.9
+"""Target (issue 15): compile + 10 tests through the cluster at this share of the sandboxed floor."""
 
 
 async def _throughput(ctx: Context, workload: Workload, count: int) -> dict[str, Any]:
@@ -66,4 +70,9 @@ async def _language(ctx: Context, workload: Workload) -> dict[str, Any]:
 
 async def run(ctx: Context) -> dict[str, Any]:
     """Each compiled language in turn, one pool up at a time."""
-    return {workload.language: await _language(ctx, workload) for workload in COMPILED}
+    found: dict[str, Any] = {workload.language: await _language(ctx, workload) for workload in COMPILED}
+    found["targets"] = [
+        at_least(f"{language} jobs/s / floor (compile + 10 tests)", v["fraction_of_floor"], TARGET_FRACTION)
+        for language, v in found.items()
+    ]
+    return found

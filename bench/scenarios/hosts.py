@@ -15,15 +15,14 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from bench.progress import say
-from bench.scenarios import Context, produce_and_wait
+from bench.scenarios import Context, produce_and_wait, warm_up
 from bench.stats import ratio
-from bench.workload import SHORT_PYTHON, jobs
+from bench.workload import SHORT_PYTHON
 from devstack import second_host
 
 LANGUAGE = SHORT_PYTHON.language
 POLL_S = 0.5
 IMAGE_COPY_TIMEOUT_S = 600.0
-WARM_UP_PER_SLOT = 2
 
 
 def _second_host(ctx: Context) -> second_host.SecondHost:
@@ -55,9 +54,7 @@ async def _phase(ctx: Context, workers: int, name: str) -> dict[str, Any]:
     await ctx.cluster.scale(LANGUAGE, 0)
     await ctx.cluster.scale(LANGUAGE, workers)
     placed = {h: r["workers"].get(LANGUAGE, 0) for h, r in (await _hosts(ctx)).items()}
-    warm = jobs(SHORT_PYTHON, workers * ctx.options.pool_size * WARM_UP_PER_SLOT)
-    await ctx.producer.send_all(ctx.cluster.topics.jobs(LANGUAGE), warm)
-    await ctx.watcher.wait_for([key for key, _ in warm], ctx.timeout_for(len(warm), 1.0))
+    await warm_up(ctx, SHORT_PYTHON, workers * ctx.options.pool_size)
     measured = await produce_and_wait(ctx, SHORT_PYTHON, ctx.options.counts.jobs, f"hosts/{name}")
     say(f"hosts/{name}: {measured['jobs_per_s']:,.1f} jobs/s with workers {placed}")
     return {**measured, "workers_per_host": placed}

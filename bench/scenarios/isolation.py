@@ -14,12 +14,17 @@ import docker
 from bench.floor import Phase, PhaseResult
 from bench.scenarios import Context, floor, floor_view
 from bench.stats import percentile
+from bench.targets import Target, at_most
 from bench.workload import SHORT_C, SHORT_PYTHON, Workload
 
 GVISOR_RUNTIME = "runsc"
 """The Docker runtime measured as gVisor, unless ``--set WORKER_RUNTIME=...`` names another."""
 RUNTIME_SETTING = "EXECUTIONER_WORKER_RUNTIME"
 WORKLOADS = (SHORT_PYTHON, SHORT_C)
+COMMANDS = {SHORT_PYTHON.language: 1, SHORT_C.language: 2}
+"""Sandboxed commands per job: the Python run; the C compile and its run."""
+TARGET_PER_COMMAND_MS = 2.0
+"""Target (issue 15): a sandbox adds at most this to a command's p50, on runc and on gVisor."""
 
 
 def docker_runtimes() -> set[str]:
@@ -37,6 +42,28 @@ def costs(measured: Mapping[str, PhaseResult]) -> dict[str, float]:
         for name, result in measured.items()
         if name != "runc"
     }
+
+
+def per_command(measured: Mapping[str, PhaseResult], commands: int) -> dict[str, float]:
+    """Milliseconds each sandbox adds per command over the same runtime without one (``runc_warm`` over
+    ``runc``, ``gvisor_bwrap`` over ``gvisor``): the job's median difference over its commands."""
+    found: dict[str, float] = {}
+    for name, result in measured.items():
+        runtime, _, sandbox = name.partition("_")
+        if sandbox and runtime in measured:
+            added = percentile(result.job_ms, 50) - percentile(measured[runtime].job_ms, 50)
+            found[name] = round(added / commands, 2)
+    return found
+
+
+def targets(result: Mapping[str, Any]) -> list[Target]:
+    """The sandbox-cost target for every sandbox measured, per language."""
+    return [
+        at_most(f"{language} sandbox {name} per command", ms, TARGET_PER_COMMAND_MS, "ms")
+        for language, view in result.items()
+        if isinstance(view, dict) and "per_command_ms" in view
+        for name, ms in view["per_command_ms"].items()
+    ]
 
 
 async def _language(
@@ -57,6 +84,7 @@ async def _language(
     return {
         "floor": {name: floor_view(result) for name, result in measured.items()},
         "added_p50_ms": costs(measured),
+        "per_command_ms": per_command(measured, COMMANDS[workload.language]),
     }
 
 
@@ -72,4 +100,5 @@ async def run(ctx: Context) -> dict[str, Any]:
         )
     for workload in WORKLOADS:
         result[workload.language] = await _language(ctx, workload, gvisor if available else None, settings)
+    result["targets"] = targets(result)
     return result

@@ -14,10 +14,12 @@ from bench.progress import counting
 from bench.scenarios import Context, floor, floor_view, ready_pool
 from bench.sse import SseStream
 from bench.stats import percentile, summary_ms
+from bench.targets import at_most
 from bench.workload import SHORT_PYTHON, Workload, http_client, submit
 
 RESULT_TIMEOUT_S = 60.0
-TARGET_OVERHEAD_MS = {"p50": 15.0, "p99": 50.0}
+TARGET_OVERHEAD_MS = {"p50": 15.0, "p99": 30.0}
+"""Targets (issue 15): the platform adds at most this much to a job's latency."""
 
 
 async def _one(client: httpx.AsyncClient, api_url: str, body: dict[str, Any]) -> tuple[float, str]:
@@ -76,6 +78,8 @@ async def run(ctx: Context) -> dict[str, Any]:
         "verdicts": seen["verdicts"],
         "floor": {name: floor_view(result) for name, result in measured.items()},
         "overhead_ms": platform,
-        "target": {"overhead_ms": TARGET_OVERHEAD_MS},
-        "meets_target": {q: platform[q] <= limit for q, limit in TARGET_OVERHEAD_MS.items()},
+        "targets": [
+            at_most(f"idle overhead {q} (POST -> result minus the bare run)", platform[q], limit, "ms")
+            for q, limit in TARGET_OVERHEAD_MS.items()
+        ],
     }

@@ -16,7 +16,8 @@ from bench.plot import plot
 from bench.report import table
 from bench.scenarios.isolation import costs
 from bench.sse import SseError, SseStream
-from bench.stats import percentile, ratio, summary_ms
+from bench.stats import percentile, ratio, slices, summary_ms
+from bench.targets import at_most
 
 pytestmark = pytest.mark.unit
 
@@ -49,6 +50,8 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert summary["count"] == 3 and summary["p50"] == 2.0 and summary["max"] == 3.0
     assert summary_ms([]) == {"count": 0}
     assert ratio(7.0, 10.0) == 0.7 and ratio(1.0, 0.0) is None
+    assert slices([1.0, 2.0, 3.0, 4.0, 5.0], 2) == [[1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert slices([1.0], 10) == [[1.0]] and slices([], 10) == []
 
 
 def test_memory_is_flat_unless_it_keeps_growing() -> None:
@@ -124,14 +127,16 @@ def test_the_table_shows_numbers_next_to_floor_and_target_and_failures() -> None
         "latency_ms": {"p50": 30.0, "p95": 40.0, "p99": 60.0},
         "overhead_ms": {"p50": 10.0, "p95": 20.0, "p99": 40.0},
         "floor": {"sequential": {"job_ms": {"p50": 20.0, "p95": 22.0, "p99": 25.0}}},
-        "target": {"overhead_ms": {"p50": 15.0, "p99": 50.0}},
-        "meets_target": {"p50": True, "p99": True},
+        "targets": [at_most("idle overhead p50", 10.0, 15.0, "ms")],
     }
     text = table({"latency": latency, "fanout": {"error": "TimeoutError: 3 results still missing"}})
     lines = text.splitlines()
     assert lines[0].split() == ["scenario", "metric", "cluster", "floor", "vs", "floor", "/", "target"]
     p50 = next(line for line in lines if "ms p50" in line)
-    assert "30.0" in p50 and "20.0" in p50 and "overhead 10.0 ms (<= 15.0) ok" in p50
+    assert "30.0" in p50 and "20.0" in p50 and "overhead 10.0 ms" in p50
+    assert any(
+        line.startswith("targets") and "idle overhead p50" in line and "<= 15 ok" in line for line in lines
+    )
     assert any(line.startswith("fanout") and "FAILED" in line and "TimeoutError" in line for line in lines)
 
 
