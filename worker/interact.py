@@ -117,7 +117,10 @@ class _Relay:
                 side.cut_short = True
             else:
                 execution.wall_exceeded = True
-                self.interactor_stuck = side is self.program and self._interactors_turn()
+                if side is self.program and self._interactors_turn():
+                    self.interactor_stuck = True  # decided: the interactor need not be waited for
+                    self.interactor.execution.ended = now
+                    self.interactor.execution.kill()
             execution.ended = now
             execution.kill()
         if execution.killed_at is not None and now >= execution.killed_at + DRAIN_S:

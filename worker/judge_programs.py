@@ -20,7 +20,7 @@ from common.runtimes import Runtime, default_runtimes_dir, load_runtimes
 from schemas.jobs import Limits, ProgramSpec
 from schemas.verdicts import Verdict
 from worker.commands import command, job_env
-from worker.judge import checker_verdict
+from worker.judge import CHECKER_VERDICTS, checker_verdict
 from worker.limits import compile_limits, run_limits
 from worker.process import ProcessResult
 from worker.sandbox import SandboxConfig
@@ -38,6 +38,17 @@ HELPERS = {"python": "executioner_checker.py", "cpp": "executioner_checker.h", "
 """The author helper library of each language that has one: added beside the source unless the program
 brings a file of that name itself (docs/checkers.md)."""
 CHECKER_FILES = ("input.txt", "output.txt", "answer.txt")
+PYTHON_LAUNCHER = (
+    "import runpy, sys, traceback\n"
+    "sys.argv = sys.argv[1:]\n"
+    "try:\n"
+    "    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+    "except Exception:\n"
+    "    traceback.print_exc()\n"
+    "    sys.exit(3)\n"
+)
+"""How a Python judge program runs: an uncaught exception is exit 3, the program failing, and not
+Python's own crash status 1, which would read as "wrong answer"."""
 """Where a checker finds the test's input, the program's output and the expected answer (its arguments)."""
 
 
@@ -63,7 +74,10 @@ class PreparedProgram:
 
     def argv(self, args: list[str]) -> list[str]:
         """Its run command with ``args`` after it."""
-        return [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *args]
+        argv = command(self.runtime.run, self.runtime, self.limits.memory_mb)
+        if self.runtime.id == "python" and argv[-1] == self.runtime.source_file:
+            argv[-1:] = ["-c", PYTHON_LAUNCHER, self.runtime.source_file]
+        return [*argv, *args]
 
 
 def program_key(spec: ProgramSpec) -> str:
@@ -191,13 +205,15 @@ class JudgePrograms:
 
 
 def judge_message(role: str, result: ProcessResult, cpu_ms: int) -> str:
-    """What a checker or interactor said (its stderr, cut), and how it failed when it did."""
+    """What a checker or interactor said (its stderr, cut), after how it failed when it did."""
     said = result.stderr[:MESSAGE_CHARS].decode(errors="replace").strip()
-    if result.signal is not None or result.wall_exceeded or result.memory_exceeded or result.cpu_ms > cpu_ms:
-        how = "over its memory limit" if result.memory_exceeded else "over its time limit"
-        if result.signal is not None and not (result.wall_exceeded or result.memory_exceeded):
-            how = f"killed by {result.signal}"
-        return f"the {role} failed ({how}) {said}".strip()
-    if result.exit_code not in (0, 1, 2):
-        return f"the {role} failed (exit code {result.exit_code}) {said}".strip()
-    return said
+    how = None
+    if result.memory_exceeded:
+        how = "over its memory limit"
+    elif result.wall_exceeded or result.cpu_ms > cpu_ms or result.signal == "SIGXCPU":
+        how = "over its time limit"
+    elif result.signal is not None:
+        how = f"killed by {result.signal}"
+    elif result.exit_code not in CHECKER_VERDICTS:
+        how = f"exit code {result.exit_code}"
+    return said if how is None else f"the {role} failed ({how}) {said}".strip()
