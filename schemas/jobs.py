@@ -12,15 +12,7 @@ import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 MAX_TIME_MS = 10_000
 MAX_MEMORY_MB = 1024
@@ -230,13 +222,16 @@ class JobMessage(_Wire):
     def _files_fit_together(cls, files: list[SourceFile]) -> list[SourceFile]:
         return files_fit_together(files)
 
-    @model_validator(mode="after")
-    def _judge_programs_need_tests(self) -> "JobMessage":
-        if (self.checker or self.interactor) and not self.tests:
-            raise ValueError("a checker or an interactor needs tests")
-        if self.checker and self.interactor:
+    @field_validator("checker", "interactor")
+    @classmethod
+    def _judged_programs_have_tests(
+        cls, program: ProgramSpec | None, info: ValidationInfo
+    ) -> ProgramSpec | None:
+        if program is not None and not info.data.get("tests"):
+            raise ValueError(f"a {info.field_name} needs tests")
+        if program is not None and info.field_name == "interactor" and info.data.get("checker") is not None:
             raise ValueError("give a checker or an interactor, not both (the interactor decides)")
-        return self
+        return program
 
     key_id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_]+$")] | None = None
     """The submitter key a batch grader produces the job for (its id, ``key_…``, never its token): the

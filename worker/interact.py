@@ -192,8 +192,7 @@ class _Relay:
         peer = side.peer
         assert peer is not None
         if peer.paused:
-            peer.paused = False
-            self.selector.register(peer.command.stdout_fd, selectors.EVENT_READ, (peer, "out"))
+            self._resume(peer)
         elif not self._registered(peer.command.stdout_fd):
             self._close_stdin(side)  # the peer's stdout ended and all of it was delivered
 
@@ -209,6 +208,12 @@ class _Relay:
             side.stdin_open = False
             with contextlib.suppress(OSError):
                 os.close(side.command.stdin_fd)
+        self._resume(side.peer)  # what it writes now is dropped: it must not block on us
+
+    def _resume(self, side: _Side | None) -> None:
+        if side is not None and side.paused:
+            side.paused = False
+            self.selector.register(side.command.stdout_fd, selectors.EVENT_READ, (side, "out"))
 
     def results(self) -> tuple[ProcessResult, ProcessResult]:
         """Reap both (each its own process first: reaping orphans must not take the other's), then the

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from common.runtimes import Runtime, default_runtimes_dir, load_runtimes
+from common.runtimes import Runtime, default_runtimes_dir, load_runtime_as
 from schemas.jobs import Limits, ProgramSpec
 from schemas.verdicts import Verdict
 from worker.commands import command, job_env
@@ -86,8 +86,10 @@ def program_key(spec: ProgramSpec) -> str:
 
 
 @functools.cache
-def _catalog() -> Mapping[str, Runtime]:
-    return load_runtimes(default_runtimes_dir())
+def _python_runtime() -> Runtime:
+    packaged = CHECKLIB / "python.runtime.toml"  # in the wheel (pyproject.toml's force-include)
+    source = default_runtimes_dir() / "python" / "runtime.toml"
+    return load_runtime_as(packaged if packaged.exists() else source, "python")
 
 
 def runtime_for(language: str, own: Runtime) -> Runtime:
@@ -95,10 +97,9 @@ def runtime_for(language: str, own: Runtime) -> Runtime:
     image has (common/admission.py refuses other languages before a job gets here)."""
     if language == own.id:
         return own
-    runtime = _catalog().get(language)
-    if runtime is None:
-        raise JudgeProgramBroken(f"language {language!r} is not installed on this worker")
-    return runtime
+    if language == "python":
+        return _python_runtime()
+    raise JudgeProgramBroken(f"language {language!r} is not installed on the {own.id} workers")
 
 
 def source_files(spec: ProgramSpec, runtime: Runtime) -> dict[str, bytes]:

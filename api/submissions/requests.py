@@ -20,7 +20,8 @@ from schemas import JobMessage, encode
 ALLOWED_FIELDS = frozenset(
     {
         "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
-        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url",
+        "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url", "checker",
+        "interactor",
     }
 )  # fmt: skip
 
@@ -102,6 +103,10 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         raise _invalid("source", "source is required (a non-empty string)")
     if not isinstance(data.get("stdin", ""), str):
         raise _invalid("stdin", "stdin must be a string")
+    for name in ("checker", "interactor"):
+        program = data.get(name)
+        if isinstance(program, dict) and program.get("language") in rules.languages:
+            program["language"] = rules.languages[program["language"]]  # an alias names its runtime
     tests = data.get("tests")
     if isinstance(tests, list) and len(tests) > rules.max_tests:
         raise _invalid("tests", f"{len(tests)} tests; the limit is {rules.max_tests}")

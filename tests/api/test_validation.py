@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.settings import ApiSettings
 
 OK: dict[str, Any] = {"language": "python", "source": "print(1)"}
+TESTS = [{"expected_output": "1"}]
+CHECKER = {"language": "python", "source": "raise SystemExit(0)"}
 
 
 def case(body: Any, status: int, field: str | None, code: str | None = None) -> Any:
@@ -34,6 +36,21 @@ CASES = [
     case({**OK, "compare": {"mode": "float", "tolerance": 2}}, 422, "compare.tolerance"),
     case({**OK, "stop_on_first_failure": [1]}, 422, "stop_on_first_failure"),
     case({**OK, "sourcee": "typo"}, 422, "sourcee"),
+    case({**OK, "checker": {"language": "python", "source": "x"}}, 422, "checker"),
+    case({**OK, "tests": TESTS, "checker": {"language": "cobol", "source": "x"}}, 422, "checker.language"),
+    case({**OK, "tests": TESTS, "checker": {"language": "cpp", "source": "x"}}, 422, "checker.language"),
+    case({**OK, "tests": TESTS, "checker": {"language": "python", "source": ""}}, 422, "checker.source"),
+    case({**OK, "tests": TESTS, "checker": {"language": "python"}}, 422, "checker.source"),
+    case(
+        {**OK, "tests": TESTS, "checker": CHECKER | {"files": [{"path": "../x"}]}},
+        422,
+        "checker.files.0.path",
+    ),
+    case(
+        {**OK, "tests": TESTS, "checker": CHECKER | {"limits": {"time_ms": 0}}}, 422, "checker.limits.time_ms"
+    ),
+    case({**OK, "tests": TESTS, "interactor": CHECKER | {"language": "java"}}, 422, "interactor.language"),
+    case({**OK, "tests": TESTS, "checker": CHECKER, "interactor": CHECKER}, 422, "interactor"),
     case([OK], 422, None),
     case("print(1)", 422, None),
 ]
