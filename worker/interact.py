@@ -2,8 +2,7 @@
 of its own, joined through this process: what the submission writes to stdout is relayed to the
 interactor's stdin, and back. Relaying (rather than one pipe between the two sandboxes) is what bounds
 the transcript, tells whose turn it was when both stopped, and keeps either side from blocking the other
-for good: a side that stops reading only fills a bounded backlog, after which we stop reading its peer,
-and the wall-clock limits end the rest. One selector loop, no threads, as for a single command.
+for good (a bounded backlog, then the wall-clock limits). One selector loop, no threads.
 
 Called testlib-style, ``interactor input.txt output.txt answer.txt`` (``output.txt`` a file it may write,
 ignored); its exit code decides the verdict as a checker's does, unless the submission failed first.
@@ -55,7 +54,7 @@ class _Side:
     over_transcript: bool = False
     cut_short: bool = False
     """Killed only because the interactor had already ended (not a failure of its own)."""
-    peer: "_Side | None" = None
+    peer: "_Side" = field(init=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +82,17 @@ class _Relay:
             command = side.command
             for fd in (command.stdin_fd, command.stdout_fd, command.stderr_fd):
                 os.set_blocking(fd, False)
-            self.selector.register(command.stdout_fd, selectors.EVENT_READ, (side, "out"))
-            self.selector.register(command.stderr_fd, selectors.EVENT_READ, (side, "err"))
-            self.selector.register(command.exit_fd, selectors.EVENT_READ, (side, "exit"))
+            self.selector.register(command.stdout_fd, selectors.EVENT_READ, (side, self._on_stdout))
+            self.selector.register(command.stderr_fd, selectors.EVENT_READ, (side, self._on_stderr))
+            self.selector.register(command.exit_fd, selectors.EVENT_READ, (side, self._on_exit))
         while not all(self._done(side) for side in self.sides):
             now = time.monotonic()
             for side in self.sides:
                 self._watch(side, now)
             wake = min(self._next_check(side) for side in self.sides)
             for key, _ in self.selector.select(max(wake - now, 0)):
-                side, what = key.data
-                {"out": self._on_stdout, "err": self._on_stderr, "exit": self._on_exit, "in": self._on_stdin}[
-                    what
-                ](side)
+                side, handle = key.data
+                handle(side)
 
     def _registered(self, fd: int) -> bool:
         return fd in self.selector.get_map()
@@ -155,7 +152,6 @@ class _Relay:
 
     def _on_stdout(self, side: _Side) -> None:
         peer = side.peer
-        assert peer is not None
         chunk = os.read(side.command.stdout_fd, CHUNK)
         if not chunk:
             self.selector.unregister(side.command.stdout_fd)
@@ -175,7 +171,7 @@ class _Relay:
         peer.inbox += chunk
         if not peer.writing:
             peer.writing = True
-            self.selector.register(peer.command.stdin_fd, selectors.EVENT_WRITE, (peer, "in"))
+            self.selector.register(peer.command.stdin_fd, selectors.EVENT_WRITE, (peer, self._on_stdin))
         if len(peer.inbox) > BACKLOG_BYTES:
             side.paused = True
             self.selector.unregister(side.command.stdout_fd)
@@ -190,7 +186,6 @@ class _Relay:
             return
         self._stop_writing(side)
         peer = side.peer
-        assert peer is not None
         if peer.paused:
             self._resume(peer)
         elif not self._registered(peer.command.stdout_fd):
@@ -210,10 +205,10 @@ class _Relay:
                 os.close(side.command.stdin_fd)
         self._resume(side.peer)  # what it writes now is dropped: it must not block on us
 
-    def _resume(self, side: _Side | None) -> None:
-        if side is not None and side.paused:
+    def _resume(self, side: _Side) -> None:
+        if side.paused:
             side.paused = False
-            self.selector.register(side.command.stdout_fd, selectors.EVENT_READ, (side, "out"))
+            self.selector.register(side.command.stdout_fd, selectors.EVENT_READ, (side, self._on_stdout))
 
     def results(self) -> tuple[ProcessResult, ProcessResult]:
         """Reap both (each its own process first: reaping orphans must not take the other's), then the
@@ -231,29 +226,20 @@ class _Relay:
             results.append(side.confined.result(side.execution.result(status, total_cpu_s, peak)))
         return results[0], results[1]
 
-    def close(self) -> None:
-        self.selector.close()
-        for side in self.sides:
-            side.execution.selector.close()
-            self._close_stdin(side)
-            side.command.close()
-
-
-def interactor_limits(program: ProcessLimits, interactor: PreparedProgram) -> ProcessLimits:
-    """The interactor's own limits, with a wall time that outlasts the program's: a program that hangs
-    is the program's time limit, never the interactor's."""
-    own = run_limits(interactor.limits, interactor.runtime)
-    return dataclasses.replace(
-        own, wall_ms=max(own.wall_ms, program.wall_ms + 1000), kill_on_output_limit=False
-    )
-
 
 @contextlib.contextmanager
 def _side(
     judges: JudgePrograms, argv: list[str], workdir: Path, env: dict[str, str], limits: ProcessLimits
 ) -> Iterator[_Side]:
     with started(judges.sandbox, argv, workdir, env, limits) as (command, confined):
-        yield _Side(Execution(command, b"", confined.limits), command, confined)
+        side = _Side(Execution(command, b"", confined.limits), command, confined)
+        try:
+            yield side
+        finally:  # never leave it behind: killed and reaped unless collected, descriptors closed
+            side.execution.selector.close()
+            if side.stdin_open:
+                os.close(command.stdin_fd)
+            command.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +256,9 @@ def interact(
     judges: JudgePrograms, interactor: PreparedProgram, program: ProgramCommand, data: TestData
 ) -> Interaction:
     """Run the submission against ``interactor`` on one test."""
-    limits = interactor_limits(program.limits, interactor)
+    # Its wall time outlasts the program's: a program that hangs is the program's time limit.
+    own = run_limits(interactor.limits, interactor.runtime)
+    limits = dataclasses.replace(own, wall_ms=max(own.wall_ms, program.limits.wall_ms + 1000))
     program_limits = dataclasses.replace(program.limits, kill_on_output_limit=False)
     files = dict(zip(INTERACTOR_FILES, (data.input, b"", data.answer), strict=True))
     with contextlib.ExitStack() as stack:
@@ -279,11 +267,9 @@ def interact(
         other = stack.enter_context(_side(judges, argv, workdir, env, limits))
         ours = stack.enter_context(_side(judges, program.argv, program.workdir, program.env, program_limits))
         relay = _Relay(ours, other)
-        try:
+        with contextlib.closing(relay.selector):
             relay.run()
             ran, judged = relay.results()
-        finally:
-            relay.close()
     return _verdict(relay, ran, judged, program_limits, limits)
 
 

@@ -108,14 +108,6 @@ async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client
 
 
 GUESS = {"language": "python", "source": judge_file("guess_interactor.py"), "limits": {"time_ms": 1000}}
-LINEAR = (
-    "n = int(input())\n"
-    "for x in range(1, n + 1):\n"
-    "    print('?', x, flush=True)\n"
-    "    if input() == '=':\n"
-    "        print('!', x, flush=True)\n"
-    "        break"
-)
 HANGING_INTERACTOR = {
     "language": "python",
     "source": "import time\nprint(open('input.txt').read().split()[0], flush=True)\ninput()\ntime.sleep(60)",
@@ -134,7 +126,7 @@ async def test_interactive_guessing_game(client: httpx.AsyncClient) -> None:
             tests=tests,
             interactor=GUESS,
         ),
-        run(client, language="python", source=LINEAR, tests=tests, interactor=GUESS),
+        run(client, language="python", source=judge_file("linear_search.py"), tests=tests, interactor=GUESS),
         run(client, language="python", source="input()\ninput()", tests=tests, interactor=GUESS, **short),
         run(
             client,

@@ -176,15 +176,7 @@ def test_interactive_wrong_answer(python_runtime: Runtime, exec_config: ExecConf
 
 
 def test_interactive_query_limit(python_runtime: Runtime, exec_config: ExecConfig) -> None:
-    linear = (
-        "n = int(input())\n"
-        "for x in range(1, n + 1):\n"
-        "    print('?', x, flush=True)\n"
-        "    if input() == '=':\n"
-        "        print('!', x, flush=True)\n"
-        "        break"
-    )
-    outcome = run(guessing_job(linear), python_runtime, exec_config)
+    outcome = run(guessing_job(judge_file("linear_search.py")), python_runtime, exec_config)
     assert outcome.tests[0].verdict is Verdict.WRONG_ANSWER
     assert outcome.tests[0].checker_message == "more than 7 queries"
 

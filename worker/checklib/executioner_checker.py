@@ -128,7 +128,16 @@ def floats_close(actual: float, expected: float, tolerance: float) -> bool:
     return abs(actual - expected) <= tolerance * max(1.0, abs(expected))
 
 
-class Checker:
+class _Judge:
+    """The verdicts, as methods too."""
+
+    accept = staticmethod(accept)
+    wrong = staticmethod(wrong)
+    presentation = staticmethod(presentation)
+    fail = staticmethod(fail)
+
+
+class Checker(_Judge):
     """``input``, ``output`` (the program's) and ``answer`` (the expected one) of the test being judged."""
 
     def __init__(self, argv: list[str] | None = None) -> None:
@@ -138,11 +147,6 @@ class Checker:
         self.input = Tokens(_read(args[1]), "input", blame_program=False)
         self.output = Tokens(_read(args[2]), "output", blame_program=True)
         self.answer = Tokens(_read(args[3]), "answer", blame_program=False)
-
-    accept = staticmethod(accept)
-    wrong = staticmethod(wrong)
-    presentation = staticmethod(presentation)
-    fail = staticmethod(fail)
 
     def same_tokens(self) -> NoReturn:
         """Judge by equal tokens of the output and the answer."""
@@ -165,7 +169,7 @@ class Checker:
         accept(f"{len(expected)} numbers")
 
 
-class Interactor:
+class Interactor(_Judge):
     """``input`` and ``answer`` of the test, and the conversation with the program (stdin, stdout)."""
 
     def __init__(self, argv: list[str] | None = None) -> None:
@@ -174,11 +178,6 @@ class Interactor:
             fail("usage: interactor input [output [answer]]")
         self.input = Tokens(_read(args[1]), "input", blame_program=False)
         self.answer = Tokens(_read(args[3]) if len(args) > 3 else "", "answer", blame_program=False)
-
-    accept = staticmethod(accept)
-    wrong = staticmethod(wrong)
-    presentation = staticmethod(presentation)
-    fail = staticmethod(fail)
 
     def send(self, *values: object) -> None:
         """One line to the program, flushed at once."""
