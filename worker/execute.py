@@ -25,8 +25,6 @@ from worker.sandboxed import run_sandboxed, scratch_space
 from worker.test_data import TestData, test_data
 from worker.warm import WarmSandbox
 
-__all__ = ["ExecConfig", "command", "compile_command", "execute_job", "job_env"]
-
 ReportTest = Callable[[TestReport], None]
 """Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
 

@@ -106,6 +106,18 @@ async def test_oversized_test_output_names_the_test(client: httpx.AsyncClient, s
     _assert_error(reply, 413, "tests.1.expected_output", "too_large")
 
 
+async def test_oversized_checker_names_its_field(client: httpx.AsyncClient, settings: ApiSettings) -> None:
+    big = "x" * (settings.max_source_bytes + 1)
+    reply = await client.post(
+        "/api/v1/submissions", json={**OK, "tests": TESTS, "checker": CHECKER | {"source": big}}
+    )
+    _assert_error(reply, 413, "checker.source", "too_large")
+    header = {"path": "testlib.h", "content": "x" * (settings.max_files_bytes + 1)}
+    program = CHECKER | {"files": [header]}
+    reply = await client.post("/api/v1/submissions", json={**OK, "tests": TESTS, "interactor": program})
+    _assert_error(reply, 413, "interactor.files", "too_large")
+
+
 async def test_job_larger_than_a_kafka_message_is_413(
     client: httpx.AsyncClient, settings: ApiSettings
 ) -> None:
