@@ -21,7 +21,7 @@ def judge_file(name: str) -> str:
     return (JUDGES / name).read_text()
 
 
-def tests_of(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+def cases(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"stdin": stdin, "expected_output": answer} for stdin, answer in pairs]
 
 
@@ -29,7 +29,7 @@ PERMUTATION = {"language": "python", "source": judge_file("permutation_checker.p
 
 
 async def test_checker_accepts_any_right_answer_and_says_why_one_is_wrong(client: httpx.AsyncClient) -> None:
-    tests = tests_of(("3\n", "1 2 3\n"), ("5\n", "1 2 3 4 5\n"))
+    tests = cases(("3\n", "1 2 3\n"), ("5\n", "1 2 3 4 5\n"))
     backwards, repeated = await asyncio.gather(
         run(
             client,
@@ -52,7 +52,7 @@ async def test_a_python_checker_judges_a_cpp_program(client: httpx.AsyncClient) 
         'int main() { int n; std::scanf("%d", &n); for (int i = n; i; --i) std::printf("%d ", i); }'
     )
     done = await run(
-        client, language="cpp", source=source, tests=tests_of(("4\n", "1 2 3 4\n")), checker=PERMUTATION
+        client, language="cpp", source=source, tests=cases(("4\n", "1 2 3 4\n")), checker=PERMUTATION
     )
     assert done["verdict"] == "accepted", done
     assert done["tests"][0]["checker_message"] == "a permutation of 4"
@@ -60,7 +60,7 @@ async def test_a_python_checker_judges_a_cpp_program(client: httpx.AsyncClient) 
 
 async def test_a_crashing_checker_is_an_internal_error(client: httpx.AsyncClient) -> None:
     checker = {"language": "python", "source": "raise RuntimeError('the checker has a bug')"}
-    done = await run(client, language="python", source="print(1)", tests=tests_of(("", "1")), checker=checker)
+    done = await run(client, language="python", source="print(1)", tests=cases(("", "1")), checker=checker)
     assert done["verdict"] == "internal_error", done
     assert "RuntimeError: the checker has a bug" in done["tests"][0]["checker_message"]
     assert done["message"].startswith("test 0: the checker failed (exit code 3)")
@@ -89,21 +89,21 @@ async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client
             client,
             language="cpp",
             source=summing,
-            tests=tests_of(("1 2", "3"), ("5 5", "10")),
+            tests=cases(("1 2", "3"), ("5 5", "10")),
             checker=with_header,
         ),
         run(
             client,
             language="cpp",
             source=dividing,
-            tests=tests_of(("1", "0.33333"), ("2", "0.6")),
+            tests=cases(("1", "0.33333"), ("2", "0.6")),
             checker=helper,
         ),
     )
     assert [(t["verdict"], t["checker_message"]) for t in sums["tests"]] == [
         ("accepted", "right sum"),
         ("wrong_answer", "wrong sum"),
-    ]
+    ], sums
     assert [t["verdict"] for t in thirds["tests"]] == ["accepted", "wrong_answer"], thirds
 
 
@@ -115,7 +115,7 @@ HANGING_INTERACTOR = {
 
 
 async def test_interactive_guessing_game(client: httpx.AsyncClient) -> None:
-    tests = tests_of(("100 37 7\n", ""), ("1000 1 10\n", ""))
+    tests = cases(("100 37 7\n", ""), ("1000 1 10\n", ""))
     short: dict[str, Any] = {"limits": {"time_ms": 500, "wall_ms": 2000}}
     searching, wrong, linear, hanging, stuck = await asyncio.gather(
         run(client, language="python", source=judge_file("binary_search.py"), tests=tests, interactor=GUESS),
