@@ -212,7 +212,7 @@ def judge_message(role: str, result: ProcessResult, cpu_ms: int) -> str:
     if result.memory_exceeded:
         how = "over its memory limit"
     elif result.wall_exceeded or result.cpu_ms > cpu_ms or result.signal == "SIGXCPU":
-        how = "over its time limit"
+        how = f"over its time limit: {result.cpu_ms} ms CPU, {result.wall_ms} ms wall"
     elif result.signal is not None:
         how = f"killed by {result.signal}"
     elif result.exit_code not in CHECKER_VERDICTS:

@@ -13,8 +13,14 @@ from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
 from tests.sandbox.test_hostile_corpus import SANDBOX_MODES
 
 JUDGES = Path(__file__).resolve().parents[1] / "worker" / "judges"
-PERMUTATION = {"language": "python", "source": (JUDGES / "permutation_checker.py").read_text()}
-GUESS = {"language": "python", "source": (JUDGES / "guess_interactor.py").read_text()}
+# Roomy wall times: what is tested is where the judges run, on a machine that may be busy.
+ROOMY = {"time_ms": 2000, "wall_ms": 20000}
+PERMUTATION = {
+    "language": "python",
+    "source": (JUDGES / "permutation_checker.py").read_text(),
+    "limits": ROOMY,
+}
+GUESS = {"language": "python", "source": (JUDGES / "guess_interactor.py").read_text(), "limits": ROOMY}
 # The submission looks for the checker's files and plants a fake checker where a shared scratch space
 # would put the real one; then prints a wrong permutation, which only the real checker rejects.
 SNOOP = (
@@ -37,11 +43,27 @@ async def judged(request: Any, harness: WorkerHarness, artifacts: Path) -> Worke
     runtime, mode = request.param
     jobs = [
         Job(
-            "permutation", "print(*range(int(input()), 0, -1))", tests=TESTS, fields={"checker": PERMUTATION}
+            "permutation",
+            "print(*range(int(input()), 0, -1))",
+            tests=TESTS,
+            limits=ROOMY,
+            fields={"checker": PERMUTATION},
         ),
-        Job("snoop", SNOOP, tests=TESTS, fields={"checker": PERMUTATION}),
-        Job("again", "print(*range(int(input()), 0, -1))", tests=TESTS, fields={"checker": PERMUTATION}),
-        Job("game", (JUDGES / "binary_search.py").read_text(), tests=GAME, fields={"interactor": GUESS}),
+        Job("snoop", SNOOP, tests=TESTS, limits=ROOMY, fields={"checker": PERMUTATION}),
+        Job(
+            "again",
+            "print(*range(int(input()), 0, -1))",
+            tests=TESTS,
+            limits=ROOMY,
+            fields={"checker": PERMUTATION},
+        ),
+        Job(
+            "game",
+            (JUDGES / "binary_search.py").read_text(),
+            tests=GAME,
+            limits=ROOMY,
+            fields={"interactor": GUESS},
+        ),
         Job("silent", "input()\ninput()", tests=GAME, fields={"interactor": GUESS}),
     ]
     run = await harness.run("python", jobs, worker_runtime=runtime, worker_sandbox=mode)
