@@ -136,7 +136,10 @@ def snapshot(workdir: Path) -> tuple[tuple[str, int, bytes], ...]:
             total += info.st_size
             if total > PROGRAM_BYTES:
                 raise JudgeProgramBroken(f"its compiled files are larger than {PROGRAM_BYTES} bytes")
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError as exc:  # the compiler left it unreadable: the program cannot be kept
+                raise JudgeProgramBroken(f"cannot keep its compiled file {name!r}: {exc.strerror}") from exc
             with os.fdopen(fd, "rb") as file:
                 found.append(
                     (str(path.relative_to(workdir)), stat.S_IMODE(info.st_mode) | 0o600, file.read())
