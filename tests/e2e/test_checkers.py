@@ -61,7 +61,7 @@ async def test_a_python_checker_judges_a_cpp_program(client: httpx.AsyncClient) 
 async def test_a_crashing_checker_is_an_internal_error(client: httpx.AsyncClient) -> None:
     checker = {"language": "python", "source": "raise RuntimeError('the checker has a bug')"}
     done = await run(client, language="python", source="print(1)", tests=cases(("", "1")), checker=checker)
-    assert done["verdict"] == "internal_error", done
+    assert done["verdict"] == "internal_error", done["tests"]
     assert "RuntimeError: the checker has a bug" in done["tests"][0]["checker_message"]
     assert done["message"].startswith("test 0: the checker failed (exit code 3)")
 
