@@ -25,7 +25,7 @@ from master.settings import MasterSettings
 from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, worker_run_args
 from schemas.jobs import Limits
 from worker import gvisor as gvisor_kernel
-from worker.execute import command, job_env
+from worker.commands import command, job_env
 from worker.job_filter import job_filter
 from worker.limits import compile_limits, run_limits
 from worker.sandbox import OOM_SCORE_ADJ, SANDBOX_WORKDIR, SandboxSpec, bwrap_argv, bwrap_options

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
-from schemas.jobs import RUN_SCRIPT, JobMessage
+from schemas.jobs import RUN_SCRIPT, JobMessage, ProgramSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +42,27 @@ def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
         size = len(data)
         if size > limit:
             return Refusal(field, size, limit)
-    files_size = sum(len(file.data()) for file in job.files)
-    if files_size > limits.max_files_bytes:
-        return Refusal("files", files_size, limits.max_files_bytes)
+    files = [("files", job.files)]
+    for name, program in judge_programs(job):
+        files.append((f"{name}.files", program.files))
+        size = len(program.source.encode())
+        if size > limits.max_source_bytes:
+            return Refusal(f"{name}.source", size, limits.max_source_bytes)
+    for field, given in files:
+        files_size = sum(len(file.data()) for file in given)
+        if files_size > limits.max_files_bytes:
+            return Refusal(field, files_size, limits.max_files_bytes)
     return None
+
+
+JUDGE_LANGUAGE_EVERYWHERE = "python"
+"""The one language every worker image has besides its own (the worker runs on it)."""
+
+
+def judge_programs(job: JobMessage) -> list[tuple[str, ProgramSpec]]:
+    """The job's checker and interactor that it has, by field name."""
+    named = (("checker", job.checker), ("interactor", job.interactor))
+    return [(name, program) for name, program in named if program is not None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +82,8 @@ class Mismatch:
 def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
     allow-list (the submitter chooses them: docs/security.md), compile limits above the runtime's own
-    (or for a runtime that does not compile), or a file where the source goes."""
+    (or for a runtime that does not compile), a file where the source goes, or a checker or interactor in
+    a language its workers do not have."""
     if (mismatch := _compile_limits_mismatch(job, runtime)) is not None:
         return mismatch
     allowed = set(runtime.compiler_options)
@@ -80,6 +98,13 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     for index, file in enumerate(job.files):
         if file.path == entry or file.path.startswith(f"{entry}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
+    for name, program in judge_programs(job):
+        if program.language not in {job.language, JUDGE_LANGUAGE_EVERYWHERE}:
+            return Mismatch(
+                f"{name}.language",
+                f"a {name} runs on the {job.language} workers, which have {job.language} and "
+                f"{JUDGE_LANGUAGE_EVERYWHERE} only, not {program.language!r}",
+            )
     return None
 
 

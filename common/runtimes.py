@@ -145,8 +145,13 @@ class Runtime(BaseModel):
 
 def load_runtime(path: Path) -> Runtime:
     """Load one ``runtime.toml``; the language id is its folder's name."""
+    return load_runtime_as(path, path.parent.name)
+
+
+def load_runtime_as(path: Path, language: str) -> Runtime:
+    """Load a ``runtime.toml`` kept elsewhere than its folder, as runtime ``language``."""
     data = tomllib.loads(path.read_text())
-    return Runtime.model_validate({"id": path.parent.name, **data})
+    return Runtime.model_validate({"id": language, **data})
 
 
 def load_runtimes(root: Path) -> dict[str, Runtime]:

@@ -82,6 +82,9 @@ class TestReport(RunReport):
     __test__ = False
 
     index: int
+    checker_message: str | None = None
+    """What the job's checker or interactor wrote to stderr on this test (cut to a few KiB), when it has
+    one. Optional since v1 was first published."""
 
 
 class Outcome(_Wire):

@@ -5,28 +5,27 @@ once per test, with the job's arguments and ``runs`` times each, judging each ru
 Everything the user's program does ends up in a verdict. Only failures of ours raise (InternalError).
 """
 
-import contextlib
-import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from common.runtimes import Runtime, fill_placeholders
+from common.runtimes import Runtime
 from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT, JobMessage, Limits
 from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
+from worker.commands import command, compile_command, job_env
 from worker.errors import InternalError
+from worker.interact import ProgramCommand, interact
 from worker.judge import compile_verdict, judge_test, overall_verdict, run_verdict
+from worker.judge_programs import JudgeProgramBroken, JudgePrograms, PreparedProgram
 from worker.limits import ProcessLimits, compile_limits, compile_memory_mb, run_limits
-from worker.process import ProcessResult, run_process
+from worker.process import ProcessResult
 from worker.reports import averaged, comparable, run_report
-from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
-from worker.scratch import tmpfs_scratch
+from worker.sandbox import NO_SANDBOX, SandboxConfig
+from worker.sandboxed import run_sandboxed, scratch_space
+from worker.test_data import TestData, test_data
 from worker.warm import WarmSandbox
 
-DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 BASH = "/bin/bash"
 """What runs a multi-file program's scripts (``run_scripts``), as in Judge0; in every Debian image."""
 
@@ -41,58 +40,6 @@ class ExecConfig:
     scratch_dir: Path
     worker_id: str
     sandbox: SandboxConfig = NO_SANDBOX
-
-
-def placeholder_values(runtime: Runtime, memory_mb: int) -> dict[str, str]:
-    """What the placeholders of a runtime's commands and ``env`` stand for (common/runtimes.py)."""
-    return {"source": runtime.source_file, "memory_mb": str(memory_mb)}
-
-
-def job_env(runtime: Runtime, workdir: Path, memory_mb: int) -> dict[str, str]:
-    """The whole environment of a command of the job: minimal basics plus the runtime's own ``env``.
-    Nothing of the worker's environment (``EXECUTIONER_*`` settings, credentials) is passed on."""
-    env = {"PATH": DEFAULT_PATH, "HOME": str(workdir), "TMPDIR": str(workdir), "LANG": "C.UTF-8"}
-    values = placeholder_values(runtime, memory_mb)
-    env.update({name: fill_placeholders(value, values) for name, value in runtime.env.items()})
-    return env
-
-
-def command(template: list[str], runtime: Runtime, memory_mb: int) -> list[str]:
-    """A runtime command with its placeholders filled in."""
-    values = placeholder_values(runtime, memory_mb)
-    return [fill_placeholders(part, values) for part in template]
-
-
-@contextlib.contextmanager
-def scratch_directory(parent: Path) -> Iterator[Path]:
-    """A fresh private directory under ``parent``, removed afterwards whatever happened."""
-    try:
-        path = Path(tempfile.mkdtemp(prefix="job-", dir=parent))
-    except OSError as exc:
-        raise InternalError(f"cannot create a scratch directory in {parent}: {exc}") from exc
-    try:
-        yield path
-    finally:
-        remove_tree(path)
-
-
-def remove_tree(path: Path) -> None:
-    """Remove ``path`` even if the program took the permissions off its own files."""
-    for root, dirs, _ in os.walk(path):
-        for name in dirs:  # before os.walk descends into them
-            with contextlib.suppress(OSError):
-                os.chmod(os.path.join(root, name), 0o700)
-    shutil.rmtree(path, ignore_errors=True)
-
-
-def compile_command(runtime: Runtime, options: list[str], memory_mb: int) -> list[str]:
-    """The runtime's compile command with the job's (allow-listed) ``options`` right before the source
-    file's argument, after the runtime's own flags, so that for compilers where the last flag wins
-    (``-O0`` after ``-O2``) the job's win; appended when the command does not name the source file."""
-    assert runtime.compile is not None
-    argv = command(runtime.compile, runtime, memory_mb)
-    at = argv.index(runtime.source_file) if runtime.source_file in argv else len(argv)
-    return [*argv[:at], *options, *argv[at:]]
 
 
 def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
@@ -113,9 +60,17 @@ class _JobRun:
     """One job's execution inside its scratch directory."""
 
     def __init__(
-        self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path, warm: WarmSandbox | None
+        self,
+        job: JobMessage,
+        runtime: Runtime,
+        config: ExecConfig,
+        workdir: Path,
+        warm: WarmSandbox | None,
+        *,
+        judges: JudgePrograms,
     ) -> None:
         self.job = job
+        self.judges = judges
         self.warm = warm
         self.runtime = runtime
         self.config = config
@@ -138,26 +93,26 @@ class _JobRun:
     ) -> ProcessResult:
         if self.warm is not None:
             return self.warm.run(argv, env, stdin, limits, stderr_to_stdout=stderr_to_stdout)
-        with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
-            result = run_process(
-                confined.argv,
-                cwd=confined.cwd,
-                env=env,
-                stdin=stdin,
-                limits=confined.limits,
-                pass_fds=confined.pass_fds,
-                dies_with_parent=confined.dies_with_parent,
-                stderr_to_stdout=stderr_to_stdout,
-            )
-            return confined.result(result)
+        return run_sandboxed(
+            self.config.sandbox,
+            argv,
+            self.workdir,
+            env=env,
+            stdin=stdin,
+            limits=limits,
+            stderr_to_stdout=stderr_to_stdout,
+        )
 
-    def _run_program(self, stdin: bytes) -> tuple[RunReport, str]:
-        """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
-        run's report with averaged figures, and its stdout as :func:`comparable` text."""
+    def _argv(self) -> list[str]:
         program = command(self.runtime.run, self.runtime, self.limits.memory_mb)
-        argv = [*([BASH, RUN_SCRIPT] if self.job.run_scripts else program), *self.job.args]
+        return [*([BASH, RUN_SCRIPT] if self.job.run_scripts else program), *self.job.args]
+
+    def _run_program(self, stdin: bytes) -> tuple[RunReport, bytes]:
+        """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
+        run's report with averaged figures, and its stdout."""
+        argv = self._argv()
         reports: list[RunReport] = []
-        stdout = b""
+        results: list[ProcessResult] = []
         for _ in range(self.job.runs):
             result = self._execute(
                 argv,
@@ -166,11 +121,11 @@ class _JobRun:
                 self.run_limits,
                 stderr_to_stdout=self.job.redirect_stderr_to_stdout,
             )
+            results.append(result)
             reports.append(run_report(result, run_verdict(result, self.run_limits)))
-            stdout = result.stdout
             if reports[-1].verdict is not Verdict.ACCEPTED:
                 break
-        return averaged(reports[-1], reports), comparable(stdout)
+        return averaged(reports[-1], reports), results[-1].stdout
 
     def outcome(
         self,
@@ -179,6 +134,7 @@ class _JobRun:
         compiled: RunReport | None,
         run: RunReport | None = None,
         tests: list[TestReport] | None = None,
+        message: str | None = None,
     ) -> Outcome:
         """The job's outcome, with the effective limits and this worker's id."""
         return Outcome(
@@ -187,6 +143,7 @@ class _JobRun:
             compile=compiled,
             tests=tests or [],
             limits=self.limits,
+            message=message,
             worker=self.config.worker_id,
         )
 
@@ -210,19 +167,45 @@ class _JobRun:
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
     def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
-        """One run per test, judged against its expected output, reported as soon as it is judged."""
+        """One run per test, judged against its expected output (or by the job's checker or interactor),
+        reported as soon as it is judged."""
         assert self.job.tests is not None
+        try:
+            judge = self._prepare_judge()
+        except JudgeProgramBroken as exc:
+            return self.outcome(Verdict.INTERNAL_ERROR, compiled=compiled, message=str(exc))
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            run, stdout = self._run_program(test.stdin_bytes())
-            expected = comparable(test.expected_bytes())
-            verdict = judge_test(run.verdict, stdout, expected, self.job.compare)
-            report = TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
+            report = self._judge_test(index, test_data(test), judge)
             on_test(report)
             reports.append(report)
-            if self.job.stop_on_first_failure and verdict is not Verdict.ACCEPTED:
+            if self.job.stop_on_first_failure and report.verdict is not Verdict.ACCEPTED:
                 break
-        return self.outcome(overall_verdict(r.verdict for r in reports), compiled=compiled, tests=reports)
+        failed = next((r for r in reports if r.verdict is Verdict.INTERNAL_ERROR), None)
+        message = None if failed is None else f"test {failed.index}: {failed.checker_message}"
+        verdict = overall_verdict(r.verdict for r in reports)
+        return self.outcome(verdict, compiled=compiled, tests=reports, message=message)
+
+    def _prepare_judge(self) -> PreparedProgram | None:
+        spec, role = (
+            (self.job.interactor, "interactor") if self.job.interactor else (self.job.checker, "checker")
+        )
+        return None if spec is None else self.judges.prepare(spec, role, self.runtime)
+
+    def _judge_test(self, index: int, data: TestData, judge: PreparedProgram | None) -> TestReport:
+        if judge is not None and judge.role == "interactor":
+            program = ProgramCommand(self._argv(), self.workdir, self.run_env, self.run_limits)
+            done = interact(self.judges, judge, program, data)
+            report = run_report(done.program, done.verdict)
+            return TestReport(index=index, **report.model_dump(), checker_message=done.message)
+        run, stdout = self._run_program(data.input)
+        if judge is None:
+            verdict = judge_test(run.verdict, comparable(stdout), comparable(data.answer), self.job.compare)
+            return TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
+        if run.verdict is not Verdict.ACCEPTED:
+            return TestReport(index=index, **run.model_dump())
+        verdict, message = self.judges.check(judge, data.input, stdout, data.answer)
+        return TestReport(index=index, **{**run.model_dump(), "verdict": verdict}, checker_message=message)
 
 
 def execute_job(
@@ -233,22 +216,18 @@ def execute_job(
     *,
     warm: WarmSandbox | None = None,
     on_ready: Callable[[], None] = lambda: None,
+    judges: JudgePrograms | None = None,
 ) -> Outcome:
     """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``); ``on_ready`` is
-    called once its scratch directory holds the program (the sandbox is set up). Raises
+    called once its scratch directory holds the program (the sandbox is set up); ``judges`` keeps the
+    pool process's compiled checkers and interactors (else they are compiled for this job only). Raises
     :class:`InternalError` when *we* could not run it."""
-    sandbox = config.sandbox
-    scratch: contextlib.AbstractContextManager[Path]
-    if warm is not None:
-        scratch = warm.job()
-    elif sandbox.isolates:
-        scratch = tmpfs_scratch(config.scratch_dir, sandbox.disk_bytes, sandbox.inodes)
-    else:
-        scratch = scratch_directory(config.scratch_dir)
+    scratch = warm.job() if warm is not None else scratch_space(config.sandbox, config.scratch_dir)
     with scratch as workdir:
         write_program(job, runtime, workdir)
         on_ready()
-        run = _JobRun(job, runtime, config, workdir, warm)
+        judges = judges or JudgePrograms(config.sandbox, config.scratch_dir)
+        run = _JobRun(job, runtime, config, workdir, warm, judges=judges)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)

@@ -112,3 +112,28 @@ def judge_test(run: Verdict, actual: str, expected: str, compare: CompareSpec) -
 def overall_verdict(verdicts: Iterable[Verdict]) -> Verdict:
     """The first verdict that is not ``accepted``; ``accepted`` when all are (or there are none)."""
     return next((v for v in verdicts if v is not Verdict.ACCEPTED), Verdict.ACCEPTED)
+
+
+CHECKER_VERDICTS = {0: Verdict.ACCEPTED, 1: Verdict.WRONG_ANSWER, 2: Verdict.WRONG_ANSWER}
+"""A testlib checker's (or interactor's) exit codes: 0 ok, 1 wrong answer, 2 presentation error (which we
+report as a wrong answer: there is no verdict of its own). Anything else is the checker failing."""
+
+
+def checker_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:
+    """What a checker or interactor run says about the test: its exit code, when it ended by itself
+    within its limits; otherwise (a crash, a limit, exit 3 "fail" or any other code) ``internal_error``:
+    the judge failed, not the submission."""
+    ended_by_itself = result.signal is None and result.exit_code is not None
+    within_limits = not (result.memory_exceeded or result.wall_exceeded or result.cpu_ms > limits.cpu_ms)
+    if ended_by_itself and within_limits:
+        return CHECKER_VERDICTS.get(result.exit_code or 0, Verdict.INTERNAL_ERROR)
+    return Verdict.INTERNAL_ERROR
+
+
+def interaction_verdict(program: Verdict, program_failed_first: bool, interactor: Verdict) -> Verdict:
+    """An interactive test's verdict. The program's own failure (a limit, a crash) counts when it came
+    first, or when the interactor accepted; otherwise the interactor's verdict decides (a program that
+    dies after the interactor said "wrong answer", on the closed pipe, got a wrong answer)."""
+    if program is not Verdict.ACCEPTED and (program_failed_first or interactor is Verdict.ACCEPTED):
+        return program
+    return interactor

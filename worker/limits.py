@@ -162,4 +162,9 @@ def job_budget_s(job: JobMessage, runtime: Runtime) -> float:
     wall_ms = run_limits(job.limits, runtime).wall_ms
     runs = (len(job.tests) if job.tests else 1) * job.runs
     compile_ms = 3 * runtime.compile_time_ms if runtime.compiled else 0
+    judge = job.checker or job.interactor
+    if judge is not None:  # compiled once (by this runtime, or it is Python), then run on each test
+        judge_wall_ms = (judge.limits or Limits()).effective().wall_ms or 0
+        compile_ms *= 2 if judge.language == runtime.id else 1
+        wall_ms += max(judge_wall_ms, wall_ms) + 1000
     return (compile_ms + runs * (wall_ms + 1000)) / 1000 + 10.0

@@ -21,6 +21,7 @@ from schemas.jobs import JobMessage
 from schemas.results import TestReport
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
+from worker.judge_programs import JudgePrograms
 from worker.proctree import become_subreaper
 from worker.scratch import enter_private_mounts, limit_kernel_objects
 from worker.warm import WarmSandbox
@@ -84,6 +85,7 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
         warm = WarmSandbox(config.sandbox, config.scratch_dir)
         with contextlib.suppress(InternalError):  # ready before the first job; else it starts then
             warm.start()
+    judges = JudgePrograms(config.sandbox, config.scratch_dir)  # compiled checkers, kept across jobs
     try:
         sock.sendall(encode_frame(("ready",)))
     except OSError:
@@ -110,7 +112,7 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                     raise InternalError(unusable)
                 reply: tuple[object, ...] = (
                     "done",
-                    execute_job(job, runtime, config, report, warm=warm, on_ready=ready),
+                    execute_job(job, runtime, config, report, warm=warm, on_ready=ready, judges=judges),
                 )
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())

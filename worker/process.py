@@ -137,8 +137,9 @@ class Command(Protocol):
         ...
 
 
-class _Execution:
-    """The selector loop of one running process."""
+class Execution:
+    """One running command: its limits, captured outputs and usage, and the selector loop that drives it
+    alone (worker/interact.py drives two at once)."""
 
     def __init__(self, command: Command, stdin: bytes, limits: ProcessLimits) -> None:
         self.command = command
@@ -182,11 +183,11 @@ class _Execution:
             if self.killed_at is None and now >= self.deadline:
                 self.wall_exceeded = True
                 self.ended = now
-                self._kill()
+                self.kill()
             if self.killed_at is not None and now >= self.killed_at + DRAIN_S:
                 break  # only a process that escaped the tree can still hold the pipes
             if self.ended is None and now >= self.next_sample:
-                self._sample_usage(now)
+                self.sample_usage(now)
             limit_at = self.deadline if self.killed_at is None else self.killed_at + DRAIN_S
             if self.ended is None:
                 limit_at = min(limit_at, self.next_sample)
@@ -197,25 +198,14 @@ class _Execution:
                     self._on_stdin_writable()
                 else:
                     self._on_output(key.fd)
-        self._kill()  # whatever is left of the job's processes goes with the program
-
-    def _sample_usage(self, now: float) -> None:
-        self.next_sample = now + SAMPLE_S
-        if self.usage.sample():
-            self.ended = now
-            self._kill()
-
-    def _kill(self) -> None:
-        if self.killed_at is None:
-            self.killed_at = time.monotonic()
-        self.tree.kill()
+        self.kill()  # whatever is left of the job's processes goes with the program
 
     def _on_exit(self) -> None:
         self.ended = self.ended or time.monotonic()
         self.selector.unregister(self.exit_fd)
         if self.stdin_fd in self.selector.get_map():
             self.selector.unregister(self.stdin_fd)
-        self._kill()
+        self.kill()
 
     def _on_stdin_writable(self) -> None:
         if self.stdin_fd not in self.selector.get_map():
@@ -240,7 +230,7 @@ class _Execution:
         self.interleaving.add(self.streams[fd], len(capture.data) - before)
         if capture.truncated and self.killed_at is None and self.limits.kill_on_output_limit:
             self.ended = time.monotonic()
-            self._kill()
+            self.kill()
 
     def _close_stdin(self) -> None:
         if self.stdin_open:
@@ -248,10 +238,26 @@ class _Execution:
             with contextlib.suppress(OSError):
                 os.close(self.stdin_fd)
 
+    def sample_usage(self, now: float) -> None:
+        """Sample the tree's memory and CPU time; kill it when over a limit."""
+        self.next_sample = now + SAMPLE_S
+        if self.usage.sample():
+            self.ended = now
+            self.kill()
+
+    def kill(self) -> None:
+        """Kill every process of the command (once it was killed, again: a no-op for a dead tree)."""
+        if self.killed_at is None:
+            self.killed_at = time.monotonic()
+        self.tree.kill()
+
     def reap(self) -> ProcessResult:
         """Wait for the (killed or exited) child and describe how it went."""
         self.usage.account()
-        status, cpu_s, peak_kb = self.command.collect()
+        return self.result(*self.command.collect())
+
+    def result(self, status: int, cpu_s: float, peak_kb: int) -> ProcessResult:
+        """How it went, given what reaping it told: wait status, CPU seconds, peak KiB."""
         ended = self.ended or time.monotonic()
         signalled = os.WIFSIGNALED(status)
         return ProcessResult(
@@ -279,7 +285,7 @@ class _Execution:
 def run_command(command: Command, stdin: bytes, limits: ProcessLimits) -> ProcessResult:
     """Feed ``command`` its ``stdin`` and wait until it ends or a limit ends it (every process of it is
     killed then), capturing its outputs."""
-    execution = _Execution(command, stdin, limits)
+    execution = Execution(command, stdin, limits)
     try:
         execution.run()
         return execution.reap()

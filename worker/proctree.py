@@ -53,16 +53,22 @@ def reap_adopted() -> tuple[float, int]:
     Returns their CPU seconds and largest peak RSS (KiB), which belong to the job. In a sandbox they are
     the only exact account of the program: the program is reaped by the sandbox's init, which outlives
     the ``bwrap`` we started and is adopted and reaped here."""
-    cpu_s, peak_kb = 0.0, 0
+    reaped = reap_adopted_each()
+    return sum(cpu_s for cpu_s, _ in reaped.values()), max((kb for _, kb in reaped.values()), default=0)
+
+
+def reap_adopted_each() -> dict[int, tuple[float, int]]:
+    """:func:`reap_adopted`, by process id: the CPU seconds and peak RSS (KiB) of each one reaped, for
+    a caller that must tell two jobs' orphans apart (an interactive test's two sandboxes)."""
+    reaped: dict[int, tuple[float, int]] = {}
     while True:
         try:
             pid, _, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
-            return cpu_s, peak_kb
+            return reaped
         if pid == 0:
-            return cpu_s, peak_kb
-        cpu_s += usage.ru_utime + usage.ru_stime
-        peak_kb = max(peak_kb, usage.ru_maxrss)
+            return reaped
+        reaped[pid] = (usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,9 @@ class WorkerService:
         if settings.database_url:
             self._finished = self._finished_results(settings.database_url)
         language = settings.language_for(runtime.id)
+        # The file's folder names it in a checkout only (an image keeps it as /opt/executioner/runtime.toml):
+        # the runtime is the language served, which judge programs in that language run on.
+        runtime = runtime.model_copy(update={"id": language})
         config = exec_config(settings)
         if not config.sandbox.isolates:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")

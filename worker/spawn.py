@@ -42,11 +42,17 @@ class SpawnedCommand:
 
     def collect(self) -> tuple[int, float, int]:
         """Reap it, and the orphans of it we adopted (a pool process is a subreaper)."""
+        status, cpu_s, peak_kb = self.collect_own()
+        adopted_cpu_s, adopted_peak_kb = reap_adopted() if self.tree.adopts_orphans else (0.0, 0)
+        return status, cpu_s + adopted_cpu_s, max(peak_kb, adopted_peak_kb)
+
+    def collect_own(self) -> tuple[int, float, int]:
+        """Reap only the process we started, not adopted orphans (another command of ours running at
+        the same time, an interactor, would lose its own): wait status, CPU seconds, peak KiB."""
         _, status, usage = os.wait4(self.proc.pid, 0)
         self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never tries to reap it again
-        adopted_cpu_s, adopted_peak_kb = reap_adopted() if self.tree.adopts_orphans else (0.0, 0)
-        peak_kb = max(_trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb), adopted_peak_kb)
-        return status, usage.ru_utime + usage.ru_stime + adopted_cpu_s, peak_kb
+        peak_kb = _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb)
+        return status, usage.ru_utime + usage.ru_stime, peak_kb
 
     def close(self) -> None:
         """Kill and reap it if it was not collected; close the pidfd and our ends of its outputs."""

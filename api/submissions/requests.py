@@ -21,7 +21,7 @@ ALLOWED_FIELDS = frozenset(
     {
         "language", "source", "stdin", "tests", "limits", "compare", "stop_on_first_failure", "args",
         "compiler_options", "files", "redirect_stderr_to_stdout", "runs", "callback_url", "compile_limits",
-        "source_b64", "stdin_b64", "run_scripts",
+        "source_b64", "stdin_b64", "run_scripts", "checker", "interactor",
     }
 )  # fmt: skip
 
@@ -107,6 +107,10 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         raise _invalid("source", "source is required (a non-empty string), or source_b64")
     if not isinstance(data.get("stdin", ""), str):
         raise _invalid("stdin", "stdin must be a string")
+    for name in ("checker", "interactor"):
+        program = data.get(name)
+        if isinstance(program, dict) and program.get("language") in rules.languages:
+            program["language"] = rules.languages[program["language"]]  # an alias names its runtime
     tests = data.get("tests")
     if isinstance(tests, list) and len(tests) > rules.max_tests:
         raise _invalid("tests", f"{len(tests)} tests; the limit is {rules.max_tests}")

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from api.settings import ApiSettings
 
 OK: dict[str, Any] = {"language": "python", "source": "print(1)"}
+TESTS = [{"expected_output": "1"}]
+CHECKER = {"language": "python", "source": "raise SystemExit(0)"}
 
 
 def case(body: Any, status: int, field: str | None, code: str | None = None) -> Any:
@@ -34,6 +36,21 @@ CASES = [
     case({**OK, "compare": {"mode": "float", "tolerance": 2}}, 422, "compare.tolerance"),
     case({**OK, "stop_on_first_failure": [1]}, 422, "stop_on_first_failure"),
     case({**OK, "sourcee": "typo"}, 422, "sourcee"),
+    case({**OK, "checker": {"language": "python", "source": "x"}}, 422, "checker"),
+    case({**OK, "tests": TESTS, "checker": {"language": "cobol", "source": "x"}}, 422, "checker.language"),
+    case({**OK, "tests": TESTS, "checker": {"language": "cpp", "source": "x"}}, 422, "checker.language"),
+    case({**OK, "tests": TESTS, "checker": {"language": "python", "source": ""}}, 422, "checker.source"),
+    case({**OK, "tests": TESTS, "checker": {"language": "python"}}, 422, "checker.source"),
+    case(
+        {**OK, "tests": TESTS, "checker": CHECKER | {"files": [{"path": "../x"}]}},
+        422,
+        "checker.files.0.path",
+    ),
+    case(
+        {**OK, "tests": TESTS, "checker": CHECKER | {"limits": {"time_ms": 0}}}, 422, "checker.limits.time_ms"
+    ),
+    case({**OK, "tests": TESTS, "interactor": CHECKER | {"language": "java"}}, 422, "interactor.language"),
+    case({**OK, "tests": TESTS, "checker": CHECKER, "interactor": CHECKER}, 422, "interactor"),
     case([OK], 422, None),
     case("print(1)", 422, None),
 ]
@@ -87,6 +104,18 @@ async def test_oversized_test_output_names_the_test(client: httpx.AsyncClient, s
     tests = [{"expected_output": "1"}, {"expected_output": "x" * (settings.max_stdin_bytes + 1)}]
     reply = await client.post("/api/v1/submissions", json={**OK, "tests": tests})
     _assert_error(reply, 413, "tests.1.expected_output", "too_large")
+
+
+async def test_oversized_checker_names_its_field(client: httpx.AsyncClient, settings: ApiSettings) -> None:
+    big = "x" * (settings.max_source_bytes + 1)
+    reply = await client.post(
+        "/api/v1/submissions", json={**OK, "tests": TESTS, "checker": CHECKER | {"source": big}}
+    )
+    _assert_error(reply, 413, "checker.source", "too_large")
+    header = {"path": "testlib.h", "content": "x" * (settings.max_files_bytes + 1)}
+    program = CHECKER | {"files": [header]}
+    reply = await client.post("/api/v1/submissions", json={**OK, "tests": TESTS, "interactor": program})
+    _assert_error(reply, 413, "interactor.files", "too_large")
 
 
 async def test_job_larger_than_a_kafka_message_is_413(

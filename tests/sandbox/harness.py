@@ -41,6 +41,8 @@ class Job:
     limits: Mapping[str, int] = field(default_factory=lambda: dict(SMALL_LIMITS))
     compare: str | Mapping[str, Any] | None = None
     id: uuid.UUID = field(default_factory=uuid.uuid4)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """More fields of the job message (``checker``, ``interactor``)."""
 
     def message(self, language: str) -> bytes:
         """The job as a version-1 message for the jobs topic."""
@@ -56,7 +58,7 @@ class Job:
             body["tests"] = self.tests
         if self.compare is not None:
             body["compare"] = self.compare
-        return orjson.dumps(body)
+        return orjson.dumps({**body, **self.fields})
 
 
 OnRunning = Callable[[Any], None]

@@ -4,7 +4,15 @@ import pytest
 
 from schemas.jobs import CompareSpec, FloatCompare
 from schemas.verdicts import Verdict
-from worker.judge import compile_verdict, judge_test, outputs_match, overall_verdict, run_verdict
+from worker.judge import (
+    checker_verdict,
+    compile_verdict,
+    interaction_verdict,
+    judge_test,
+    outputs_match,
+    overall_verdict,
+    run_verdict,
+)
 from worker.limits import MIB, ProcessLimits
 from worker.process import ProcessResult
 
@@ -168,3 +176,44 @@ def test_overall_verdict_is_the_first_failure() -> None:
     assert overall_verdict([Verdict.ACCEPTED, Verdict.ACCEPTED]) is Verdict.ACCEPTED
     verdicts = [Verdict.ACCEPTED, Verdict.WRONG_ANSWER, Verdict.TIME_LIMIT_EXCEEDED]
     assert overall_verdict(verdicts) is Verdict.WRONG_ANSWER
+
+
+@pytest.mark.parametrize(
+    ("changes", "verdict"),
+    [
+        ({"exit_code": 0}, Verdict.ACCEPTED),
+        ({"exit_code": 1}, Verdict.WRONG_ANSWER),
+        ({"exit_code": 2}, Verdict.WRONG_ANSWER),  # presentation error: no verdict of its own
+        ({"exit_code": 3}, Verdict.INTERNAL_ERROR),  # testlib's "fail": the checker cannot judge
+        ({"exit_code": 7}, Verdict.INTERNAL_ERROR),
+        ({"exit_code": None, "signal": "SIGSEGV"}, Verdict.INTERNAL_ERROR),
+        ({"exit_code": 0, "wall_exceeded": True}, Verdict.INTERNAL_ERROR),
+        ({"exit_code": 1, "memory_exceeded": True}, Verdict.INTERNAL_ERROR),
+        ({"exit_code": 0, "cpu_ms": 1001}, Verdict.INTERNAL_ERROR),
+        ({"exit_code": 1, "stderr": b"out of memory? no: wrong answer"}, Verdict.WRONG_ANSWER),
+        ({"exit_code": 0, "stderr_truncated": True}, Verdict.ACCEPTED),  # a long message is no failure
+    ],
+)
+def test_checker_exit_codes(changes: dict[str, object], verdict: Verdict) -> None:
+    assert checker_verdict(result(**changes), LIMITS) is verdict
+
+
+@pytest.mark.parametrize(
+    ("program", "program_first", "interactor", "verdict"),
+    [
+        (Verdict.ACCEPTED, True, Verdict.ACCEPTED, Verdict.ACCEPTED),
+        (Verdict.ACCEPTED, True, Verdict.WRONG_ANSWER, Verdict.WRONG_ANSWER),
+        (Verdict.ACCEPTED, False, Verdict.INTERNAL_ERROR, Verdict.INTERNAL_ERROR),
+        # The program failed first: its own verdict, whatever the interactor made of the broken pipe.
+        (Verdict.TIME_LIMIT_EXCEEDED, True, Verdict.WRONG_ANSWER, Verdict.TIME_LIMIT_EXCEEDED),
+        (Verdict.RUNTIME_ERROR, True, Verdict.INTERNAL_ERROR, Verdict.RUNTIME_ERROR),
+        # The interactor said "wrong answer" first; the program died afterwards on the closed pipe.
+        (Verdict.RUNTIME_ERROR, False, Verdict.WRONG_ANSWER, Verdict.WRONG_ANSWER),
+        # The interactor accepted, yet the program then failed: a program must end cleanly too.
+        (Verdict.RUNTIME_ERROR, False, Verdict.ACCEPTED, Verdict.RUNTIME_ERROR),
+    ],
+)
+def test_interaction_verdict(
+    program: Verdict, program_first: bool, interactor: Verdict, verdict: Verdict
+) -> None:
+    assert interaction_verdict(program, program_first, interactor) is verdict

@@ -12,7 +12,8 @@ from common.admission import runtime_mismatch
 from common.runtimes import Runtime
 from schemas.jobs import JobMessage
 from schemas.verdicts import Verdict
-from worker.execute import ExecConfig, compile_command, execute_job
+from worker.commands import compile_command
+from worker.execute import ExecConfig, execute_job
 from worker.limits import run_limits
 
 pytestmark = pytest.mark.unit

@@ -1,0 +1,148 @@
+"""Custom checkers and interactive tests through the whole cluster (API, Kafka, worker containers, the real
+sandbox), sent inline with the submission: a checker accepting any right answer of a multi-answer problem
+and rejecting a wrong one with its message, a checker that crashes, a C++ checker with a testlib-style
+header beside it, both helper libraries, and an interactive guessing game."""
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.test_request_features import run
+
+pytestmark = pytest.mark.e2e
+
+JUDGES = Path(__file__).resolve().parents[1] / "worker" / "judges"
+
+
+def judge_file(name: str) -> str:
+    return (JUDGES / name).read_text()
+
+
+def cases(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"stdin": stdin, "expected_output": answer} for stdin, answer in pairs]
+
+
+PERMUTATION = {"language": "python", "source": judge_file("permutation_checker.py")}
+
+
+async def test_checker_accepts_any_right_answer_and_says_why_one_is_wrong(client: httpx.AsyncClient) -> None:
+    tests = cases(("3\n", "1 2 3\n"), ("5\n", "1 2 3 4 5\n"))
+    backwards, repeated = await asyncio.gather(
+        run(
+            client,
+            language="python",
+            source="print(*range(int(input()), 0, -1))",
+            tests=tests,
+            checker=PERMUTATION,
+        ),
+        run(client, language="python", source="print(*[1] * int(input()))", tests=tests, checker=PERMUTATION),
+    )
+    assert backwards["verdict"] == "accepted", backwards
+    assert [t["stdout"] for t in backwards["tests"]] == ["3 2 1\n", "5 4 3 2 1\n"]
+    assert repeated["verdict"] == "wrong_answer", repeated
+    assert repeated["tests"][0]["checker_message"] == "3 numbers but not all different"
+
+
+async def test_a_python_checker_judges_a_cpp_program(client: httpx.AsyncClient) -> None:
+    source = (
+        "#include <cstdio>\n"
+        'int main() { int n; std::scanf("%d", &n); for (int i = n; i; --i) std::printf("%d ", i); }'
+    )
+    done = await run(
+        client, language="cpp", source=source, tests=cases(("4\n", "1 2 3 4\n")), checker=PERMUTATION
+    )
+    assert done["verdict"] == "accepted", done
+    assert done["tests"][0]["checker_message"] == "a permutation of 4"
+
+
+async def test_a_crashing_checker_is_an_internal_error(client: httpx.AsyncClient) -> None:
+    checker = {"language": "python", "source": "raise RuntimeError('the checker has a bug')"}
+    done = await run(client, language="python", source="print(1)", tests=cases(("", "1")), checker=checker)
+    assert done["verdict"] == "internal_error", done["tests"]
+    assert "RuntimeError: the checker has a bug" in done["tests"][0]["checker_message"]
+    assert done["message"].startswith("test 0: the checker failed (exit code 3)")
+
+
+async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client: httpx.AsyncClient) -> None:
+    with_header = {
+        "language": "cpp",
+        "source": judge_file("check_sum.cpp"),
+        "files": [{"path": "testlib.h", "content": judge_file("stand_in_testlib.h")}],
+    }
+    helper = {
+        "language": "c++",  # an alias, as for the submission's own language
+        "source": '#include "executioner_checker.h"\n'
+        "int main(int argc, char* argv[]) { executioner::Checker(argc, argv).close_numbers(1e-3); }",
+    }
+    summing = (
+        "#include <iostream>\n"
+        "int main() { long long a, b; std::cin >> a >> b; std::cout << a + b - (a == 5); }"
+    )
+    dividing = (
+        '#include <cstdio>\nint main() { double x; std::scanf("%lf", &x); std::printf("%.4f\\n", x / 3); }'
+    )
+    sums, thirds = await asyncio.gather(
+        run(
+            client,
+            language="cpp",
+            source=summing,
+            tests=cases(("1 2", "3"), ("5 5", "10")),
+            checker=with_header,
+        ),
+        run(
+            client,
+            language="cpp",
+            source=dividing,
+            tests=cases(("1", "0.33333"), ("2", "0.6")),
+            checker=helper,
+        ),
+    )
+    assert [(t["verdict"], t["checker_message"]) for t in sums["tests"]] == [
+        ("accepted", "right sum"),
+        ("wrong_answer", "wrong sum"),
+    ], sums
+    assert [t["verdict"] for t in thirds["tests"]] == ["accepted", "wrong_answer"], thirds
+
+
+GUESS = {"language": "python", "source": judge_file("guess_interactor.py"), "limits": {"time_ms": 1000}}
+HANGING_INTERACTOR = {
+    "language": "python",
+    "source": "import time\nprint(open('input.txt').read().split()[0], flush=True)\ninput()\ntime.sleep(60)",
+}
+
+
+async def test_interactive_guessing_game(client: httpx.AsyncClient) -> None:
+    tests = cases(("100 37 7\n", ""), ("1000 1 10\n", ""))
+    short: dict[str, Any] = {"limits": {"time_ms": 500, "wall_ms": 2000}}
+    searching, wrong, linear, hanging, stuck = await asyncio.gather(
+        run(client, language="python", source=judge_file("binary_search.py"), tests=tests, interactor=GUESS),
+        run(
+            client,
+            language="python",
+            source="input()\nprint('! 1', flush=True)",
+            tests=tests,
+            interactor=GUESS,
+        ),
+        run(client, language="python", source=judge_file("linear_search.py"), tests=tests, interactor=GUESS),
+        run(client, language="python", source="input()\ninput()", tests=tests, interactor=GUESS, **short),
+        run(
+            client,
+            language="python",
+            source=judge_file("binary_search.py"),
+            tests=tests[:1],
+            interactor=HANGING_INTERACTOR,
+            **short,
+        ),
+    )
+    assert [t["verdict"] for t in searching["tests"]] == ["accepted", "accepted"], searching
+    assert searching["tests"][0]["stdout"].startswith("? 50\n")
+    assert [t["verdict"] for t in wrong["tests"]] == ["wrong_answer", "accepted"], wrong
+    assert wrong["tests"][0]["checker_message"] == "guessed 1, the number was 37"
+    assert linear["tests"][0]["checker_message"] == "more than 7 queries", linear
+    assert linear["tests"][1]["verdict"] == "accepted"  # the secret 1 is the first guess
+    assert [t["verdict"] for t in hanging["tests"]] == ["time_limit_exceeded"] * 2, hanging
+    assert stuck["verdict"] == "internal_error", stuck
+    assert "the interactor did not answer" in stuck["tests"][0]["checker_message"]
