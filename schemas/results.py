@@ -59,6 +59,21 @@ class TestReport(RunReport):
     __test__ = False
 
     index: int
+    hidden: bool = False
+    """The test is hidden (a stored problem's): ``stdout``, ``stderr`` and their Base64 are left empty,
+    whatever the program printed."""
+
+
+class GroupScore(_Wire):
+    """One test group of a scored job (IOI-style subtask): its points count only when all its tests
+    passed."""
+
+    group: str
+    points: int
+    """What the group is worth: the sum of its tests' points."""
+    score: int
+    """``points`` when every test of the group was accepted, else 0."""
+    passed: bool
 
 
 class Outcome(_Wire):
@@ -72,6 +87,12 @@ class Outcome(_Wire):
     tests: list[TestReport] = Field(default_factory=list)
     limits: Limits
     """The effective limits the job ran under."""
+    score: int | None = None
+    """With tests that have ``points``: the points earned (each accepted test outside a group, each
+    group whose tests all passed); None for unscored jobs."""
+    max_score: int | None = None
+    groups: list[GroupScore] = Field(default_factory=list)
+    """The score of each test group, in order of first appearance."""
     message: str | None = None
     """For ``internal_error``: what went wrong on our side."""
     worker: str | None = None

@@ -65,6 +65,10 @@ def submission_view(row: SubmissionRow) -> dict[str, Any]:
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
     view["limits"] = limits.model_dump(mode="json", exclude_none=True)
     view["message"] = outcome.message if outcome else None
+    view["problem"] = row.spec.get("problem")
+    view["score"] = outcome.score if outcome else None
+    view["max_score"] = outcome.max_score if outcome else None
+    view["groups"] = [g.model_dump(mode="json") for g in outcome.groups] if outcome else []
     return view
 
 
@@ -76,7 +80,8 @@ def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> dict[str, A
     return {
         "source": program.source,
         "stdin": program.stdin,
-        "tests": row.spec.get("tests"),
+        # A problem's tests are the problem's (its samples: GET /api/v1/problems/{slug}), not the job's.
+        "tests": None if "problem" in row.spec else row.spec.get("tests"),
         "compare": row.spec.get("compare", "trim"),
         "stop_on_first_failure": row.spec.get("stop_on_first_failure", False),
         "args": row.spec.get("args", []),
