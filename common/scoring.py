@@ -35,9 +35,17 @@ def scored(outcome: Outcome, tests: Sequence[TestCase]) -> Outcome:
 
 
 def redacted(report: TestReport, test: TestCase) -> TestReport:
-    """``report`` as it may leave the worker: a hidden test's output and error output removed."""
+    """``report`` as it may leave the worker: a hidden test's output, error output and checker message
+    removed."""
     if not test.hidden:
         return report
     return report.model_copy(
-        update={"hidden": True, "stdout": "", "stderr": "", "stdout_b64": None, "stderr_b64": None}
+        update={
+            "hidden": True,
+            "stdout": "",
+            "stderr": "",
+            "stdout_b64": None,
+            "stderr_b64": None,
+            "checker_message": None,
+        }
     )

@@ -35,6 +35,8 @@ MAX_ARG_CHARS = 4096
 MAX_COMPILER_OPTIONS = 32
 _PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]{0,99}")
 MAX_PATH_DEPTH = 8
+MAX_PROGRAM_SOURCE_CHARS = 512 * 1024
+"""The longest ``source`` of a checker or interactor (its ``files`` count against the files budget)."""
 
 
 class _Wire(BaseModel):
@@ -169,6 +171,43 @@ class SourceFile(_Wire):
         return base64.b64decode(self.content, validate=True)
 
 
+def files_fit_together(files: list[SourceFile]) -> list[SourceFile]:
+    """``files`` when no two share a path and none lies inside another's path."""
+    paths = {file.path for file in files}
+    if len(paths) < len(files):
+        raise ValueError("two files have the same path")
+    for path in paths:
+        parts = path.split("/")
+        if any("/".join(parts[:depth]) in paths for depth in range(1, len(parts))):
+            raise ValueError(f"{path!r} is inside another file's path")
+    return files
+
+
+LanguageId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_+-]+$")]
+"""A runtime id: a folder of ``runtimes/``."""
+
+
+class ProgramSpec(_Wire):
+    """A helper program of the judge (a checker or an interactor), carried inline in the job.
+
+    Compiled once per worker (cached by the hash of this spec) and run in the same sandbox as the
+    submission, under ``limits`` (None: the job's default limits, not the submission's).
+    """
+
+    language: LanguageId
+    """Runtime id of the program; any runtime the worker's image has (docs/checkers.md)."""
+    source: Annotated[str, Field(min_length=1, max_length=MAX_PROGRAM_SOURCE_CHARS)]
+    files: Annotated[list[SourceFile], Field(max_length=MAX_FILES)] = Field(default_factory=list)
+    """More files written beside ``source`` (a Polygon package's ``testlib.h`` beside ``check.cpp``)."""
+    limits: Limits | None = None
+    """Limits of each run of the program; None: the defaults of :class:`Limits`."""
+
+    @field_validator("files")
+    @classmethod
+    def _files_fit_together(cls, files: list[SourceFile]) -> list[SourceFile]:
+        return files_fit_together(files)
+
+
 CompareMode = Literal["exact", "trim", "tokens"]
 
 
@@ -201,7 +240,7 @@ class JobMessage(_Wire):
     v: Literal[1] = 1
     id: UUID
     """Submission id, chosen by the producer. Also the Kafka key."""
-    language: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_+-]+$")]
+    language: LanguageId
     """Runtime id (a folder of ``runtimes/``); must match the topic it was sent to."""
     source: Annotated[str, Field(min_length=1)]
     stdin: str = ""
@@ -223,18 +262,29 @@ class JobMessage(_Wire):
     runs: Annotated[int, Field(ge=1, le=MAX_RUNS)] = 1
     """How many times each run (or test) is repeated: times and memory are the averages, the output and
     verdict the last run's (a failing run ends the repetition)."""
+    checker: ProgramSpec | None = None
+    """A testlib-style checker deciding each test instead of ``compare``: run as ``checker input output
+    answer`` (three files); exit 0 accepted, 1 wrong answer, 2 presentation error (reported as
+    ``wrong_answer``), anything else (or a crash, a limit) ``internal_error``. Needs ``tests``.
+    Optional since v1 was first published."""
+    interactor: ProgramSpec | None = None
+    """An interactive problem's interactor: run beside the program on each test, its stdout the
+    program's stdin and the program's stdout its stdin, as ``interactor input answer`` (the test's
+    ``stdin`` and ``expected_output`` as files); its exit code decides as a checker's does, unless the
+    program failed first. Needs ``tests``; excludes ``checker``. Optional since v1 was first published."""
 
     @field_validator("files")
     @classmethod
     def _files_fit_together(cls, files: list[SourceFile]) -> list[SourceFile]:
-        paths = {file.path for file in files}
-        if len(paths) < len(files):
-            raise ValueError("two files have the same path")
-        for path in paths:
-            parts = path.split("/")
-            if any("/".join(parts[:depth]) in paths for depth in range(1, len(parts))):
-                raise ValueError(f"{path!r} is inside another file's path")
-        return files
+        return files_fit_together(files)
+
+    @model_validator(mode="after")
+    def _judge_programs_need_tests(self) -> "JobMessage":
+        if (self.checker or self.interactor) and not self.tests:
+            raise ValueError("a checker or an interactor needs tests")
+        if self.checker and self.interactor:
+            raise ValueError("give a checker or an interactor, not both (the interactor decides)")
+        return self
 
     key_id: Annotated[str, Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_]+$")] | None = None
     """The submitter key a batch grader produces the job for (its id, ``key_…``, never its token): the

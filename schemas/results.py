@@ -59,8 +59,11 @@ class TestReport(RunReport):
     __test__ = False
 
     index: int
+    checker_message: str | None = None
+    """What the job's checker or interactor wrote to stderr on this test (cut to a few KiB), when it has
+    one. Optional since v1 was first published."""
     hidden: bool = False
-    """The test is hidden (a stored problem's): ``stdout``, ``stderr`` and their Base64 are left empty,
+    """The test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and ``checker_message`` are left empty,
     whatever the program printed."""
 
 

@@ -32,5 +32,7 @@ def problem_job(
         tests=[test_case(test) for test in judging.tests],
         limits=judging.limits,
         compare=judging.compare,
+        checker=judging.checker,
+        interactor=judging.interactor,
         problem=problem,
     )

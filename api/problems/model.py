@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from api.lib.errors import ApiError
-from schemas.jobs import CompareSpec, Limits, SourceFile
+from schemas.jobs import CompareSpec, Limits, ProgramSpec
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 USER_CODE = "{{user_code}}"
@@ -22,17 +22,6 @@ MAX_PROBLEM_BYTES = 1024 * 1024 * 1024
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Program(_Strict):
-    """A checker or an interactor: a program in one of the cluster's languages (testlib convention,
-    docs/problems.md), compiled once per problem version."""
-
-    language: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_+-]+$")]
-    source: Annotated[str, Field(min_length=1, max_length=1_048_576)]
-    files: Annotated[list[SourceFile], Field(max_length=64)] = Field(default_factory=list)
-    """More files it compiles with (a Polygon package's ``testlib.h``)."""
-    limits: Limits | None = None
 
 
 class Stub(_Strict):
@@ -79,9 +68,9 @@ class ProblemBody(ProblemText):
     slug: Annotated[str, Field(pattern=SLUG)] | None = None
     limits: Limits = Field(default_factory=Limits)
     compare: CompareSpec = "trim"
-    checker: Program | None = None
-    """Decides each test instead of ``compare`` when set."""
-    interactor: Program | None = None
+    checker: ProgramSpec | None = None
+    """A testlib-style checker deciding each test instead of ``compare`` (docs/checkers.md)."""
+    interactor: ProgramSpec | None = None
     tests: Annotated[list[TestBody], Field(min_length=1, max_length=10_000)]
     stubs: dict[Annotated[str, Field(pattern=r"^[a-z0-9_+-]{1,32}$")], Stub] = Field(default_factory=dict)
     """Per language id."""
@@ -106,8 +95,8 @@ class Judging(_Strict):
 
     limits: Limits = Field(default_factory=Limits)
     compare: CompareSpec = "trim"
-    checker: Program | None = None
-    interactor: Program | None = None
+    checker: ProgramSpec | None = None
+    interactor: ProgramSpec | None = None
     stubs: dict[str, Stub] = Field(default_factory=dict)
     tests: list[StoredTest]
 
