@@ -63,8 +63,8 @@ class TestReport(RunReport):
     """What the job's checker or interactor wrote to stderr on this test (cut to a few KiB), when it has
     one. Optional since v1 was first published."""
     hidden: bool = False
-    """The test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and ``checker_message`` are left empty,
-    whatever the program printed."""
+    """The test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and
+    ``checker_message`` are left empty, whatever the program printed."""
 
 
 class GroupScore(_Wire):

@@ -24,9 +24,13 @@ from worker.limits import ProcessLimits, compile_limits, run_limits
 from worker.process import ProcessResult, run_process
 from worker.sandbox import NO_SANDBOX, SandboxConfig, confine
 from worker.scratch import tmpfs_scratch
+from worker.test_data import TestFiles
 from worker.warm import WarmSandbox
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+INLINE_TESTS = TestFiles()
+"""Test data of jobs whose tests are all inline."""
 
 ReportTest = Callable[[TestReport], None]
 """Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
@@ -39,6 +43,8 @@ class ExecConfig:
     scratch_dir: Path
     worker_id: str
     sandbox: SandboxConfig = NO_SANDBOX
+    test_cache_dir: Path | None = None
+    """The test cache (worker/test_cache.py) stored problems' tests are read from; None: inline only."""
 
 
 def placeholder_values(runtime: Runtime, memory_mb: int) -> dict[str, str]:
@@ -153,9 +159,17 @@ class _JobRun:
     """One job's execution inside its scratch directory."""
 
     def __init__(
-        self, job: JobMessage, runtime: Runtime, config: ExecConfig, workdir: Path, warm: WarmSandbox | None
+        self,
+        job: JobMessage,
+        runtime: Runtime,
+        config: ExecConfig,
+        workdir: Path,
+        *,
+        warm: WarmSandbox | None,
+        test_files: TestFiles,
     ) -> None:
         self.job = job
+        self.test_files = test_files
         self.warm = warm
         self.runtime = runtime
         self.config = config
@@ -170,19 +184,19 @@ class _JobRun:
         self,
         argv: list[str],
         env: dict[str, str],
-        stdin: str,
+        stdin: bytes,
         limits: ProcessLimits,
         *,
         stderr_to_stdout: bool = False,
     ) -> ProcessResult:
         if self.warm is not None:
-            return self.warm.run(argv, env, stdin.encode(), limits, stderr_to_stdout=stderr_to_stdout)
+            return self.warm.run(argv, env, stdin, limits, stderr_to_stdout=stderr_to_stdout)
         with confine(self.config.sandbox, argv, self.workdir, limits) as confined:
             result = run_process(
                 confined.argv,
                 cwd=confined.cwd,
                 env=env,
-                stdin=stdin.encode(),
+                stdin=stdin,
                 limits=confined.limits,
                 pass_fds=confined.pass_fds,
                 dies_with_parent=confined.dies_with_parent,
@@ -190,7 +204,7 @@ class _JobRun:
             )
             return confined.result(result)
 
-    def _run_program(self, stdin: str) -> tuple[RunReport, str]:
+    def _run_program(self, stdin: bytes) -> tuple[RunReport, str]:
         """Run the program ``job.runs`` times on ``stdin`` (stopping at a run that fails): the last
         run's report with averaged figures, and its stdout as text."""
         argv = [*command(self.runtime.run, self.runtime, self.limits.memory_mb), *self.job.args]
@@ -233,12 +247,12 @@ class _JobRun:
             return None
         limits = compile_limits(self.limits, self.runtime)
         argv = compile_command(self.runtime, self.job.compiler_options)
-        result = self._execute(argv, self.compile_env, "", limits)
+        result = self._execute(argv, self.compile_env, b"", limits)
         return _report(result, compile_verdict(result, limits))
 
     def run_once(self, compiled: RunReport | None) -> Outcome:
         """No tests: one run on the job's stdin; exit 0 is accepted."""
-        report, _ = self._run_program(self.job.stdin)
+        report, _ = self._run_program(self.job.stdin.encode())
         return self.outcome(report.verdict, compiled=compiled, run=report)
 
     def run_tests(self, compiled: RunReport | None, on_test: ReportTest) -> Outcome:
@@ -246,8 +260,9 @@ class _JobRun:
         assert self.job.tests is not None
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            run, stdout = self._run_program(test.stdin)
-            verdict = judge_test(run.verdict, stdout, test.expected_output, self.job.compare)
+            run, stdout = self._run_program(self.test_files.input_bytes(test))
+            expected = self.test_files.answer_bytes(test).decode(errors="replace")
+            verdict = judge_test(run.verdict, stdout, expected, self.job.compare)
             report = TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
             on_test(report)
             reports.append(report)
@@ -264,9 +279,11 @@ def execute_job(
     *,
     warm: WarmSandbox | None = None,
     on_ready: Callable[[], None] = lambda: None,
+    test_files: TestFiles = INLINE_TESTS,
 ) -> Outcome:
     """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``); ``on_ready`` is
-    called once its scratch directory holds the program (the sandbox is set up). Raises
+    called once its scratch directory holds the program (the sandbox is set up); ``test_files`` reads
+    the tests' data (:mod:`worker.test_data`). Raises
     :class:`InternalError` when *we* could not run it."""
     sandbox = config.sandbox
     scratch: contextlib.AbstractContextManager[Path]
@@ -279,7 +296,7 @@ def execute_job(
     with scratch as workdir:
         write_program(job, runtime, workdir)
         on_ready()
-        run = _JobRun(job, runtime, config, workdir, warm)
+        run = _JobRun(job, runtime, config, workdir, warm=warm, test_files=test_files)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)
