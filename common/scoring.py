@@ -31,7 +31,7 @@ def scored(outcome: Outcome, tests: Sequence[TestCase]) -> Outcome:
         )
     finished = [g.model_copy(update={"score": g.points if g.passed else 0}) for g in groups.values()]
     score += sum(g.score for g in finished)
-    return outcome.model_copy(update={"score": score, "max_score": max_score, "groups": finished})
+    return outcome.model_copy(update={"score": score, "max_score": max_score, "groups": finished or None})
 
 
 def redacted(report: TestReport, test: TestCase) -> TestReport:

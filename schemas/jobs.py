@@ -53,21 +53,21 @@ class TestCase(_Wire):
     """One test: the program's stdin and the output it must print, inline, or by reference to the
     content-addressed test store (``input_sha256``/``output_sha256`` with their sizes, for tests of a
     stored problem: the worker fetches and caches the bytes, docs/problems.md). A referenced part has no
-    inline text. Without a reference, ``expected_output`` is required."""
+    inline text."""
 
     __test__ = False  # not a pytest class
 
     stdin: str = ""
-    expected_output: str = ""
+    expected_output: str
     input_sha256: Annotated[str, Field(pattern=SHA256_HEX)] | None = None
     """SHA-256 (lowercase hex) of the test's input in the test store; then ``stdin`` is empty."""
     input_size: Annotated[int, Field(ge=0, le=MAX_TEST_FILE_BYTES)] | None = None
     output_sha256: Annotated[str, Field(pattern=SHA256_HEX)] | None = None
     """SHA-256 of the expected output in the test store; then ``expected_output`` is empty."""
     output_size: Annotated[int, Field(ge=0, le=MAX_TEST_FILE_BYTES)] | None = None
-    hidden: bool = False
-    """A hidden test's output, stderr and expected output never appear in a result (only its verdict,
-    time and memory)."""
+    hidden: bool | None = None
+    """``true``: the test is hidden; its output, stderr and checker message never appear in a result
+    (only its verdict, time and memory)."""
     points: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     """What the test (or, with ``group``, its group) is worth; see :attr:`Outcome.score`."""
     group: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -77,8 +77,8 @@ class TestCase(_Wire):
     @classmethod
     def _inline_or_referenced(cls, data: object) -> object:
         if isinstance(data, dict):
-            if "expected_output" not in data and data.get("output_sha256") is None:
-                raise ValueError("expected_output is required (or output_sha256 and output_size)")
+            if data.get("output_sha256") is not None and "expected_output" not in data:
+                data = {**data, "expected_output": ""}
             for part, text in (("input", "stdin"), ("output", "expected_output")):
                 has_hash = data.get(f"{part}_sha256") is not None
                 if has_hash != (data.get(f"{part}_size") is not None):

@@ -62,8 +62,8 @@ class TestReport(RunReport):
     checker_message: str | None = None
     """What the job's checker or interactor wrote to stderr on this test (cut to a few KiB), when it has
     one. Optional since v1 was first published."""
-    hidden: bool = False
-    """The test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and
+    hidden: bool | None = None
+    """``true``: the test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and
     ``checker_message`` are left empty, whatever the program printed."""
 
 
@@ -94,8 +94,8 @@ class Outcome(_Wire):
     """With tests that have ``points``: the points earned (each accepted test outside a group, each
     group whose tests all passed); None for unscored jobs."""
     max_score: int | None = None
-    groups: list[GroupScore] = Field(default_factory=list)
-    """The score of each test group, in order of first appearance."""
+    groups: list[GroupScore] | None = None
+    """With test groups: the score of each, in order of first appearance."""
     message: str | None = None
     """For ``internal_error``: what went wrong on our side."""
     worker: str | None = None

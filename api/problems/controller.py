@@ -1,6 +1,9 @@
 """``/api/v1/problems``: stored problems. Reading them needs the ``read`` scope (with keys on); creating,
 editing, deleting and rejudging need the admin token."""
 
+import asyncio
+import tempfile
+import zipfile
 from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, post, put
@@ -11,13 +14,15 @@ from api.admin.auth import require_admin
 from api.keys.guard import route_opt
 from api.lib.errors import ApiError, documented_errors, not_found
 from api.lib.responses import json_response
-from api.problems.model import parse_problem
+from api.problems.archive import open_archive, refused
+from api.problems.model import MAX_PROBLEM_BYTES, parse_problem
 from api.problems.rejudges import Progress, RejudgeFilter, rejudge_progress, start_rejudge
 from api.problems.repository import (
     create_problem,
     delete_problem,
     fetch_problem,
     list_problems,
+    replace_tests,
     update_problem,
 )
 from api.problems.views import problem_view
@@ -33,6 +38,21 @@ _WRITE_ERRORS = documented_errors(
         422: "A bad field (named).",
     }
 )
+
+
+MAX_ARCHIVE_OVERHEAD = 64 * 1024 * 1024
+"""Room for the archive's own headers beyond the test bytes it holds."""
+
+
+async def require_zip_body(request: Request[Any, Any, Any]) -> None:
+    """The upload's ``before_request`` (instead of the API's JSON rule, :mod:`api.lib.json_bodies`): a
+    zip body. A browser may send one to another origin without a preflight, but not with the admin
+    token's ``Authorization`` header, which this route needs."""
+    media_type, _ = request.content_type
+    if media_type.lower() not in ("application/zip", "application/x-zip-compressed"):
+        raise ApiError(
+            415, "unsupported_media_type", "the body must be a zip archive (application/zip)", "content-type"
+        )
 
 
 def _progress_view(progress: Progress) -> dict[str, Any]:
@@ -106,6 +126,31 @@ class ProblemsController(Controller):
         problem = await fetch_problem(services.engine, slug, _version(request.query_params.get("version")))
         if problem is None:
             raise not_found("problem")
+        return await problem_view(services.engine, problem, admin=True)
+
+    @put(
+        "/{slug:str}/tests",
+        summary="Replace a problem's tests with a zip archive",
+        guards=[require_admin],
+        before_request=require_zip_body,
+        request_max_body_size=MAX_PROBLEM_BYTES + MAX_ARCHIVE_OVERHEAD,
+        responses=_WRITE_ERRORS,
+    )
+    async def upload_tests(
+        self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
+    ) -> dict[str, Any]:
+        """``content-type: application/zip``: ``01.in``/``01.out`` ... and an optional ``problem.json``
+        (samples, points, groups, checker, interactor; docs/problems.md). A new version when the tests
+        changed. A bad entry is a 422 naming it; more than 64 MiB in a file or 1 GiB in all is a 413."""
+        with tempfile.TemporaryFile() as spool:
+            async for chunk in request.stream():
+                await asyncio.to_thread(spool.write, chunk)
+            try:
+                archive = zipfile.ZipFile(spool)
+            except zipfile.BadZipFile:
+                raise refused("the body is not a zip archive") from None
+            with archive:
+                problem = await replace_tests(services.engine, slug, open_archive(archive))
         return await problem_view(services.engine, problem, admin=True)
 
     @put("/{slug:str}", summary="Edit a problem", guards=[require_admin], responses=_WRITE_ERRORS)

@@ -11,11 +11,12 @@ from schemas.jobs import JobMessage, ProblemRef, TestCase
 def test_case(test: StoredTest) -> TestCase:
     """A stored test as a job carries it: hashes and sizes, no data."""
     return TestCase(
+        expected_output="",
         input_sha256=test.input_sha256,
         input_size=test.input_size,
         output_sha256=test.output_sha256,
         output_size=test.output_size,
-        hidden=not test.sample,
+        hidden=None if test.sample else True,
         points=test.points,
         group=test.group,
     )

@@ -1,5 +1,6 @@
 """Reading and writing problems and their versions."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.lib.clock import utcnow
 from api.lib.errors import ApiError, not_found
+from api.problems.archive import PROGRAMS, TestArchive, TestMeta
 from api.problems.blobs import put_blob
 from api.problems.model import MAX_PROBLEM_BYTES, Judging, ProblemBody, ProblemText, StoredTest, TestBody
 from common.tables import problem_versions, problems
@@ -172,3 +174,46 @@ async def delete_problem(engine: AsyncEngine, slug: str) -> bool:
             .values(deleted_at=utcnow())
         )
     return bool(done.rowcount)
+
+
+async def replace_tests(engine: AsyncEngine, slug: str, archive: TestArchive) -> Problem:
+    """Replace the tests of problem ``slug`` (and its checker or interactor, when the archive's manifest
+    names them) with the archive's, one file in memory at a time; a new version when that changes its
+    judging."""
+    now = utcnow()
+    async with engine.begin() as conn:
+        current = await read_problem(conn, slug, lock=True)
+        if current is None:
+            raise not_found("problem")
+        tests = []
+        for name, input_entry, output_entry in archive.tests:
+            meta = archive.manifest.tests.get(name, TestMeta())
+            # Decompressing takes a while: off the event loop (one entry at a time, as zipfile wants).
+            input_sha, input_size = await put_blob(conn, await asyncio.to_thread(archive.read, input_entry))
+            output_sha, output_size = await put_blob(
+                conn, await asyncio.to_thread(archive.read, output_entry)
+            )
+            tests.append(
+                StoredTest(
+                    input_sha256=input_sha,
+                    input_size=input_size,
+                    output_sha256=output_sha,
+                    output_size=output_size,
+                    sample=meta.sample,
+                    points=meta.points,
+                    group=meta.group,
+                )
+            )
+        changes: dict[str, object] = {"tests": tests}
+        for kind in PROGRAMS:
+            if (program := archive.program(kind)) is not None:
+                changes[kind] = program
+        judging = current.judging.model_copy(update=changes)
+        version = current.version
+        if judging != current.judging:
+            version += 1
+            await _add_version(conn, slug, version, judging, now)
+            await conn.execute(
+                problems.update().where(problems.c.slug == slug).values(version=version, updated_at=now)
+            )
+    return Problem(slug, current.text, version, version, judging, current.created_at, now)

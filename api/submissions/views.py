@@ -68,7 +68,7 @@ def submission_view(row: SubmissionRow) -> dict[str, Any]:
     view["problem"] = row.spec.get("problem")
     view["score"] = outcome.score if outcome else None
     view["max_score"] = outcome.max_score if outcome else None
-    view["groups"] = [g.model_dump(mode="json") for g in outcome.groups] if outcome else []
+    view["groups"] = [g.model_dump(mode="json") for g in outcome.groups or []] if outcome else []
     return view
 
 
