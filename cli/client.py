@@ -85,6 +85,14 @@ class AdminClient:
         """Revoke a submitter key."""
         return self._request("DELETE", f"/api/v1/admin/keys/{key_id}")
 
+    def rejudge(self, slug: str, params: dict[str, str]) -> dict[str, Any]:
+        """Start a rejudge of problem ``slug``'s submissions; its progress."""
+        return self._request("POST", f"/api/v1/problems/{slug}/rejudge", params=params)
+
+    def rejudge_progress(self, slug: str, rejudge_id: str) -> dict[str, Any]:
+        """How far rejudge ``rejudge_id`` of ``slug`` is."""
+        return self._request("GET", f"/api/v1/problems/{slug}/rejudges/{rejudge_id}")
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         body = self._send(method, path, **kwargs)
         if isinstance(body, dict):
