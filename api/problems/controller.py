@@ -74,6 +74,16 @@ def _version(text: str | None) -> int | None:
     return int(text)
 
 
+async def _shown(
+    services: Services, slug: str, request: Request[Any, Any, Any], *, admin: bool
+) -> dict[str, Any]:
+    """The view of problem ``slug`` at the request's ``?version`` (default: its current one), or 404."""
+    problem = await fetch_problem(services.engine, slug, _version(request.query_params.get("version")))
+    if problem is None:
+        raise not_found("problem")
+    return await problem_view(services.engine, problem, admin=admin)
+
+
 class ProblemsController(Controller):
     """Stored problems and their versions."""
 
@@ -107,10 +117,7 @@ class ProblemsController(Controller):
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> dict[str, Any]:
         """Its statement, limits, samples and stub templates (``?version=N``: an older version's)."""
-        problem = await fetch_problem(services.engine, slug, _version(request.query_params.get("version")))
-        if problem is None:
-            raise not_found("problem")
-        return await problem_view(services.engine, problem, admin=False)
+        return await _shown(services, slug, request, admin=False)
 
     @get(
         "/{slug:str}/judging",
@@ -123,10 +130,7 @@ class ProblemsController(Controller):
     ) -> dict[str, Any]:
         """The admin's view: every test by hash and size (what a batch grader puts in a job), points,
         groups, checker, interactor, stub drivers."""
-        problem = await fetch_problem(services.engine, slug, _version(request.query_params.get("version")))
-        if problem is None:
-            raise not_found("problem")
-        return await problem_view(services.engine, problem, admin=True)
+        return await _shown(services, slug, request, admin=True)
 
     @put(
         "/{slug:str}/tests",

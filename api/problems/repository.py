@@ -30,24 +30,27 @@ class Problem:
     updated_at: datetime
 
 
+async def store_test(
+    conn: AsyncConnection, stdin: bytes, answer: bytes, meta: TestBody | TestMeta
+) -> StoredTest:
+    """Put one test's files into the test store; the test by reference, with ``meta``'s sample flag,
+    points and group."""
+    input_sha, input_size = await put_blob(conn, stdin)
+    output_sha, output_size = await put_blob(conn, answer)
+    return StoredTest(
+        input_sha256=input_sha,
+        input_size=input_size,
+        output_sha256=output_sha,
+        output_size=output_size,
+        sample=meta.sample,
+        points=meta.points,
+        group=meta.group,
+    )
+
+
 async def store_tests(conn: AsyncConnection, tests: Sequence[TestBody]) -> list[StoredTest]:
     """Put the tests' files into the test store; the tests by reference."""
-    stored = []
-    for test in tests:
-        input_sha, input_size = await put_blob(conn, test.input.encode())
-        output_sha, output_size = await put_blob(conn, test.expected_output.encode())
-        stored.append(
-            StoredTest(
-                input_sha256=input_sha,
-                input_size=input_size,
-                output_sha256=output_sha,
-                output_size=output_size,
-                sample=test.sample,
-                points=test.points,
-                group=test.group,
-            )
-        )
-    return stored
+    return [await store_test(conn, t.input.encode(), t.expected_output.encode(), t) for t in tests]
 
 
 def judging_of(body: ProblemBody, tests: list[StoredTest]) -> Judging:
@@ -187,23 +190,10 @@ async def replace_tests(engine: AsyncEngine, slug: str, archive: TestArchive) ->
             raise not_found("problem")
         tests = []
         for name, input_entry, output_entry in archive.tests:
-            meta = archive.manifest.tests.get(name, TestMeta())
             # Decompressing takes a while: off the event loop (one entry at a time, as zipfile wants).
-            input_sha, input_size = await put_blob(conn, await asyncio.to_thread(archive.read, input_entry))
-            output_sha, output_size = await put_blob(
-                conn, await asyncio.to_thread(archive.read, output_entry)
-            )
-            tests.append(
-                StoredTest(
-                    input_sha256=input_sha,
-                    input_size=input_size,
-                    output_sha256=output_sha,
-                    output_size=output_size,
-                    sample=meta.sample,
-                    points=meta.points,
-                    group=meta.group,
-                )
-            )
+            stdin = await asyncio.to_thread(archive.read, input_entry)
+            answer = await asyncio.to_thread(archive.read, output_entry)
+            tests.append(await store_test(conn, stdin, answer, archive.manifest.tests.get(name, TestMeta())))
         changes: dict[str, object] = {"tests": tests}
         for kind in PROGRAMS:
             if (program := archive.program(kind)) is not None:

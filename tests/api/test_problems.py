@@ -136,6 +136,7 @@ async def test_a_submission_to_a_problem_sends_hashes_not_data(
     shown = (await client.get(f"/api/v1/submissions/{sid}")).json()
     assert shown["submitted"]["tests"] is None
     assert shown["problem"] == {"slug": slug, "version": 1}
+    assert hidden.input_sha256 is not None
     assert hidden.input_sha256 not in orjson.dumps(shown).decode()
 
 

@@ -36,6 +36,7 @@ LARGE_TESTS = int(os.environ.get("EXECUTIONER_TEST_PROBLEM_TESTS", "200"))
 LARGE_TEST_BYTES = 1024 * 1024
 SHA_OF_INPUT = "import sys, hashlib\nprint(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())"
 LANGUAGES = ["python", "cpp", "java", "javascript"]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +109,7 @@ async def kafka_values(cluster: Cluster, topic: str, key: str) -> list[bytes]:
             await consumer.getmany(timeout_ms=200)
         ends = await consumer.end_offsets(list(consumer.assignment()))
         found = []
-        while any(await consumer.position(tp) < end for tp, end in ends.items()):
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 found += [r.value for r in records if r.key == key.encode() and r.value is not None]
         return found
@@ -226,7 +227,7 @@ async def test_stubs_in_four_languages(
 ) -> None:
     slug = new_slug()
     stubs = {language: {"template": "", "driver": driver} for language, (driver, _) in STUBS.items()}
-    tests = [
+    tests: list[dict[str, Any]] = [
         {"input": "1 2\n", "expected_output": "3\n", "sample": True},
         {"input": "-7 1000\n", "expected_output": "993\n"},
     ]
@@ -268,7 +269,7 @@ async def test_rejudge_of_50_submissions_after_a_test_changed(
     cli = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "cli", "rejudge", slug],
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=REPO,
         env=env,
         capture_output=True,
         text=True,

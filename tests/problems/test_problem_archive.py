@@ -77,7 +77,7 @@ def test_tests_pair_in_natural_order_with_the_manifest_and_checker() -> None:
         ({"01.in": b"", "01.out": b"", "notes.txt": b""}, "'notes.txt'"),
         ({"01.in": b"", "01.out": b"", "02.in": b""}, "test '02' has no 02.out"),
         ({"01.in": b"", "01.out": b"", "problem.json": b'{"tests": {"07": {}}}'}, "['07']"),
-        ({"01.in": b"", "01.out": b"", "problem.json": b'{"tests": {"01": {"points": -1}}}'}, "tests.01.points"),
+        ({"01.in": b"", "01.out": b"", "problem.json": b'{"tests": {"01": {"points": -1}}}'}, "01.points"),
     ],
 )
 def test_a_bad_entry_is_named(files: dict[str, bytes], named: str) -> None:
