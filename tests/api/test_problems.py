@@ -23,7 +23,7 @@ HIDDEN_ANSWER = "58519\n"
 DRIVER = "import sys\n{{user_code}}\nprint(add(*map(int, sys.stdin.read().split())))\n"
 
 
-def problem(slug: str, **changes: Any) -> dict[str, Any]:
+def problem(slug: str, /, **changes: Any) -> dict[str, Any]:
     body = {
         "slug": slug,
         "title": "A plus B",
