@@ -4,7 +4,9 @@ kind of bad input; and a submission against a problem, whose job carries the tes
 none of their data."""
 
 import hashlib
+import io
 import secrets
+import zipfile
 from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
@@ -166,3 +168,35 @@ async def test_bad_submissions_to_problems_are_named(
     refused = await client.post("/api/v1/submissions", json=body)
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["field"] == field
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+async def test_a_test_archive_makes_a_version_and_bad_ones_are_named(
+    admin: httpx.AsyncClient, slug: str
+) -> None:
+    assert (await admin.post(PROBLEMS, json=problem(slug))).status_code == 201
+    url, headers = f"{PROBLEMS}/{slug}/tests", {"content-type": "application/zip"}
+    manifest = b'{"tests": {"1": {"sample": true}, "2": {"points": 7, "group": "g"}}}'
+    good = zipped(
+        {"1.in": b"4 4\n", "1.out": b"8\n", "2.in": b"1 1\n", "2.out": b"2\n", "problem.json": manifest}
+    )
+    uploaded = await admin.put(url, content=good, headers=headers)
+    assert uploaded.status_code == 200, uploaded.text
+    assert (uploaded.json()["version"], uploaded.json()["tests"], uploaded.json()["max_score"]) == (2, 2, 7)
+    assert uploaded.json()["samples"] == [{"index": 0, "input": "4 4\n", "expected_output": "8\n"}]
+
+    stray = await admin.put(url, content=zipped({"1.in": b"", "1.out": b"", "../x.in": b""}), headers=headers)
+    assert (stray.status_code, stray.json()["error"]["field"]) == (422, "archive")
+    assert "'../x.in'" in stray.json()["error"]["message"]
+    not_zip = await admin.put(url, content=b"PK? no", headers=headers)
+    assert (not_zip.status_code, not_zip.json()["error"]["field"]) == (422, "archive")
+    as_json = await admin.put(url, content=good, headers={"content-type": "application/json"})
+    assert as_json.status_code == 415
+    assert (await admin.get(f"{PROBLEMS}/{slug}")).json()["version"] == 2  # the refused ones changed nothing
