@@ -26,6 +26,7 @@ from schemas import Topics
 from tests.e2e.sse import Event, read_events
 from tests.fixtures.cluster import Cluster, cluster_of_its_own
 from tests.fixtures.services import Services
+from tests.fixtures.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +85,19 @@ def python_workers(cluster: Cluster) -> list[Any]:
     return list(docker.from_env().containers.list(filters=filters))
 
 
+async def one_python_worker_serving(cluster: Cluster) -> bool | None:
+    """True once the cluster's one python worker (the cache is per worker: it sees every job) serves
+    its metrics."""
+    workers = python_workers(cluster)
+    if len(workers) != 1 or not workers[0].ports.get(f"{METRICS_PORT}/tcp"):
+        return None
+    try:
+        await fetches(cluster)
+    except httpx.HTTPError:
+        return None
+    return True
+
+
 async def fetches(cluster: Cluster) -> tuple[float, float]:
     """The python workers' test files fetched and refetched so far (their Prometheus counters)."""
     fetched = refetched = 0.0
@@ -137,7 +151,7 @@ test_zip.__test__ = False  # type: ignore[attr-defined]
 async def test_large_tests_by_hash_cached_then_a_tampered_file_refetched(
     cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
-    assert len(python_workers(cluster)) == 1  # the cache is per worker: one worker sees every job
+    await eventually(lambda: one_python_worker_serving(cluster), within_s=180)
     slug = new_slug()
     await create(admin, slug, [{"input": "", "expected_output": "x"}])
     archive, inputs = test_zip(LARGE_TESTS)
