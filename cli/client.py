@@ -85,9 +85,10 @@ class AdminClient:
         """Revoke a submitter key."""
         return self._request("DELETE", f"/api/v1/admin/keys/{key_id}")
 
-    def rejudge(self, slug: str, params: dict[str, str]) -> dict[str, Any]:
-        """Start a rejudge of problem ``slug``'s submissions; its progress."""
-        return self._request("POST", f"/api/v1/problems/{slug}/rejudge", params=params)
+    def rejudge(self, slug: str, which: dict[str, Any]) -> dict[str, Any]:
+        """Start a rejudge of problem ``slug``'s submissions (``which``: ``version``, ``verdict``); its
+        progress."""
+        return self._request("POST", f"/api/v1/problems/{slug}/rejudge", json=which)
 
     def rejudge_progress(self, slug: str, rejudge_id: str) -> dict[str, Any]:
         """How far rejudge ``rejudge_id`` of ``slug`` is."""

@@ -15,7 +15,7 @@ from api.keys.guard import route_opt
 from api.lib.errors import ApiError, documented_errors, not_found
 from api.lib.responses import json_response
 from api.problems.archive import open_archive, refused
-from api.problems.model import MAX_PROBLEM_BYTES, parse_problem
+from api.problems.model import MAX_PROBLEM_BYTES, ProblemBody, RejudgeBody, parse_body
 from api.problems.rejudges import Progress, RejudgeFilter, rejudge_progress, start_rejudge
 from api.problems.repository import (
     create_problem,
@@ -95,7 +95,7 @@ class ProblemsController(Controller):
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> Response[Any]:
         """A problem (``slug`` required) at version 1; its tests go into the test store (docs/problems.md)."""
-        body = parse_problem(await request.body())
+        body = parse_body(await request.body(), ProblemBody)
         if body.slug is None:
             raise ApiError(422, "validation_error", "slug is required", "slug")
         problem = await create_problem(services.engine, body.slug, body)
@@ -163,7 +163,7 @@ class ProblemsController(Controller):
     ) -> dict[str, Any]:
         """Replace its definition. A change to what judges (tests, limits, compare, checker, interactor,
         stubs) makes a new version; old versions stay judgeable. Title and statement keep the version."""
-        body = parse_problem(await request.body())
+        body = parse_body(await request.body(), ProblemBody)
         if body.slug not in (None, slug):
             raise ApiError(422, "validation_error", "slug cannot change", "slug")
         problem = await update_problem(services.engine, slug, body)
@@ -192,11 +192,10 @@ class ProblemsController(Controller):
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
     ) -> dict[str, Any]:
         """Judge the problem's finished submissions again against its current version, through Kafka:
-        all of them, or ``?version=N`` (those judged against version N) and/or ``?verdict=...``.
-        Progress: ``GET /api/v1/problems/{slug}/rejudges/{id}``."""
-        wanted = RejudgeFilter(
-            _version(request.query_params.get("version")), request.query_params.get("verdict")
-        )
+        ``{}`` all of them, ``{"version": N}`` those judged against version N, ``{"verdict": "..."}``
+        those with that verdict. Progress: ``GET /api/v1/problems/{slug}/rejudges/{id}``."""
+        body = parse_body(await request.body() or b"{}", RejudgeBody)
+        wanted = RejudgeFilter(body.version, body.verdict)
         progress = await start_rejudge(services.engine, slug, wanted, services.settings.topics.jobs)
         if progress is None:
             raise not_found("problem")

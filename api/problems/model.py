@@ -6,7 +6,7 @@ by SHA-256. Only :class:`Judging` decides a verdict: a change to it is a new ver
 title or statement is not.
 """
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -109,11 +109,23 @@ class Judging(_Strict):
         return sum(size for _, size in files)
 
 
-def parse_problem(raw: bytes) -> ProblemBody:
-    """A request body as a :class:`ProblemBody`; 400 when it is not JSON, 422 naming the first bad field
+class RejudgeBody(_Strict):
+    """``POST /api/v1/problems/{slug}/rejudge``: which finished submissions (none given: all)."""
+
+    version: Annotated[int, Field(ge=1)] | None = None
+    """Only those judged against this version."""
+    verdict: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """Only those with this verdict."""
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse_body(raw: bytes, model: type[Body]) -> Body:
+    """A request body as a ``model``; 400 when it is not JSON, 422 naming the first bad field
     (``tests.3.expected_output``)."""
     try:
-        return ProblemBody.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         error = exc.errors()[0]
         if error["type"] == "json_invalid":

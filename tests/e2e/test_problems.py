@@ -148,6 +148,7 @@ def test_zip(count: int) -> tuple[bytes, list[bytes]]:
 test_zip.__test__ = False  # type: ignore[attr-defined]
 
 
+@pytest.mark.timeout(1800)  # 3 x 200 tests of 1 MiB on 2 shared cores
 async def test_large_tests_by_hash_cached_then_a_tampered_file_refetched(
     cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
@@ -236,6 +237,7 @@ STUBS = {
 }
 
 
+@pytest.mark.timeout(900)
 async def test_stubs_in_four_languages(
     cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
@@ -259,6 +261,7 @@ async def test_stubs_in_four_languages(
     assert wrong["verdict"] == "wrong_answer"
 
 
+@pytest.mark.timeout(900)
 async def test_rejudge_of_50_submissions_after_a_test_changed(
     cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
