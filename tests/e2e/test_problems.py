@@ -154,7 +154,9 @@ async def test_large_tests_by_hash_cached_then_a_tampered_file_refetched(
 ) -> None:
     await eventually(lambda: one_python_worker_serving(cluster), within_s=180)
     slug = new_slug()
-    await create(admin, slug, [{"input": "", "expected_output": "x"}])
+    # Generous limits: this is about the data's path, on a machine whose load can stretch wall time.
+    limits = {"time_ms": 10_000, "wall_ms": 30_000}
+    await create(admin, slug, [{"input": "", "expected_output": "x"}], limits=limits)
     archive, inputs = test_zip(LARGE_TESTS)
     uploaded = await admin.put(
         f"{PROBLEMS}/{slug}/tests", content=archive, headers={"content-type": "application/zip"}
