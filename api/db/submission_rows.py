@@ -24,7 +24,7 @@ class Origin(StrEnum):
     """A job produced straight to ``jobs.<language>`` (a batch grader)."""
 
 
-def _job_spec(job: JobMessage) -> str:
+def job_spec(job: JobMessage) -> str:
     """The ``spec`` column: the job's options, as the job message has them (JSON)."""
     spec = job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True)
     defaults = JobMessage.model_fields
@@ -48,7 +48,7 @@ def new_submission_row(
         language=job.language,
         source=job.source if user_source is None else user_source,
         stdin=job.stdin,
-        spec=_job_spec(job),
+        spec=job_spec(job),
         origin=origin,
         created_at=created_at,
         owner_key=job.key_id,

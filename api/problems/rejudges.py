@@ -12,6 +12,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db.submission_rows import job_spec
 from api.lib.clock import utcnow
 from api.problems.jobs import problem_job
 from api.problems.repository import read_problem
@@ -86,6 +87,7 @@ async def start_rejudge(
                         started_at=None,
                         finished_at=None,
                         problem_version=ref.version,
+                        spec=job_spec(job),
                     )
                 )
                 await conn.execute(
