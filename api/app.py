@@ -25,6 +25,7 @@ from api.lib.json_bodies import require_json_body
 from api.lib.openapi import SECURITY_SCHEMES
 from api.lib.responses import OrjsonResponse
 from api.metrics.controller import HTTP_METRICS, metrics
+from api.problems.controller import ProblemsController
 from api.services import Services
 from api.settings import ApiSettings
 from api.submissions.controller import SubmissionController
@@ -76,6 +77,7 @@ def create_app(settings: ApiSettings) -> Litestar:
             HostsController,
             PrometheusController,
             KeysController,
+            ProblemsController,
             stream_submission_events,
             list_languages,
             healthz,

@@ -8,6 +8,7 @@
   executioner drain NAME / undrain NAME       move a host's workers away / let it take workers again
   executioner keys create --name grader --scopes submit,read [--expires-at 2027-01-01T00:00:00Z]
   executioner keys list / keys revoke KEY_ID  submitter keys (EXECUTIONER_AUTH=keys)
+  executioner rejudge SLUG [--version N] [--verdict V]   a problem's submissions judged again
   executioner grade jobs.jsonl --via kafka --out results.jsonl   (see executioner grade --help)
 
 The API is ``$EXECUTIONER_API_URL`` (default http://127.0.0.1:8000), the token
@@ -19,7 +20,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cli import grading
+from cli import grading, rejudge
 from cli.client import AdminClient, CliError
 from cli.settings import CliSettings
 from cli.table import HOST_COLUMNS, KEY_COLUMNS, host_rows, key_rows, master_line, pool_rows, render_table
@@ -55,6 +56,7 @@ def _parser(settings: CliSettings) -> argparse.ArgumentParser:
     for command, text in (("drain", "move a host's workers elsewhere"), ("undrain", "put a host back")):
         commands.add_parser(command, help=text).add_argument("name")
     _add_keys_parser(commands)
+    rejudge.add_parser(commands)
     grading.add_parser(commands, settings)
     return parser
 
@@ -139,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _hosts(client, args)
             elif args.command == "keys":
                 _keys(client, args)
+            elif args.command == "rejudge":
+                rejudge.run(client, args)
             elif args.command in ("drain", "undrain"):
                 _drain(client, args.name, "draining" if args.command == "drain" else "up")
             else:

@@ -85,6 +85,15 @@ class AdminClient:
         """Revoke a submitter key."""
         return self._request("DELETE", f"/api/v1/admin/keys/{key_id}")
 
+    def rejudge(self, slug: str, which: dict[str, Any]) -> dict[str, Any]:
+        """Start a rejudge of problem ``slug``'s submissions (``which``: ``version``, ``verdict``); its
+        progress."""
+        return self._request("POST", f"/api/v1/problems/{slug}/rejudge", json=which)
+
+    def rejudge_progress(self, slug: str, rejudge_id: str) -> dict[str, Any]:
+        """How far rejudge ``rejudge_id`` of ``slug`` is."""
+        return self._request("GET", f"/api/v1/problems/{slug}/rejudges/{rejudge_id}")
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         body = self._send(method, path, **kwargs)
         if isinstance(body, dict):

@@ -37,9 +37,13 @@ submissions = sa.Table(
     sa.Column("finished_at", DT, nullable=True),
     # The api_keys.id of the key that submitted it; null when keys were off or an admin submitted it.
     sa.Column("owner_key", sa.String(24), nullable=True),
+    # The stored problem version it was judged against (docs/problems.md); null for ad-hoc programs.
+    sa.Column("problem_slug", sa.String(64), nullable=True),
+    sa.Column("problem_version", sa.Integer, nullable=True),
     sa.Index("ix_submissions_status_created", "status", "created_at"),
     sa.Index("ix_submissions_worker_status", "worker", "status"),
     sa.Index("ix_submissions_owner_status", "owner_key", "status"),
+    sa.Index("ix_submissions_problem", "problem_slug", "problem_version"),
     mysql_charset="utf8mb4",
 )
 
@@ -202,3 +206,64 @@ key_usage = sa.Table(
     sa.Index("ix_key_usage_window", "window_start"),
     mysql_charset="utf8mb4",
 )
+
+problems = sa.Table(
+    "problems",
+    metadata,
+    sa.Column("slug", sa.String(64), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("statement", LONGTEXT, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    sa.Column("updated_at", DT, nullable=False),
+    # Deleted problems keep their versions, so queued jobs and old submissions stay judgeable.
+    sa.Column("deleted_at", DT, nullable=True),
+    mysql_charset="utf8mb4",
+)
+"""A stored problem: its text and its current version (``problem_versions``)."""
+
+problem_versions = sa.Table(
+    "problem_versions",
+    metadata,
+    sa.Column("slug", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    # api.problems.model.Judging as JSON: limits, compare, checker, interactor, stubs, tests by hash.
+    sa.Column("judging", LONGTEXT, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+"""What judging a problem needs, frozen per version: editing it adds a version."""
+
+test_blobs = sa.Table(
+    "test_blobs",
+    metadata,
+    sa.Column("sha256", sa.CHAR(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("chunks", sa.Integer, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+"""The content-addressed test store: one row per distinct test file, written after all its chunks."""
+
+test_blob_chunks = sa.Table(
+    "test_blob_chunks",
+    metadata,
+    sa.Column("sha256", sa.CHAR(64), primary_key=True),
+    sa.Column("chunk", sa.Integer, primary_key=True),
+    sa.Column("data", LONGBLOB, nullable=False),
+    mysql_charset="utf8mb4",
+)
+"""A test file's bytes in chunks of ``api.problems.blobs.CHUNK_BYTES`` (below MySQL's packet limit)."""
+
+rejudges = sa.Table(
+    "rejudges",
+    metadata,
+    sa.Column("id", sa.CHAR(36), primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    # The submission ids re-queued, as a JSON list: progress is how many of them finished since.
+    sa.Column("submissions", LONGTEXT, nullable=False),
+    sa.Column("created_at", DT, nullable=False),
+    mysql_charset="utf8mb4",
+)
+"""A rejudge of a problem's submissions (``POST /api/v1/problems/{slug}/rejudge``)."""

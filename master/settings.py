@@ -58,6 +58,9 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     worker_pids_limit: Annotated[int, Field(ge=16)] = 512
     worker_tmp_mb: Annotated[int, Field(ge=16)] = 256
     """Size of the writable tmpfs at ``/tmp`` (the root file system is read-only); counts as memory."""
+    worker_test_cache_mb: Annotated[int, Field(ge=1)] = 128
+    """``EXECUTIONER_TEST_CACHE_MB`` of the workers: stored problems' test files each keeps (on its
+    ``/tmp`` tmpfs, so keep it well below ``worker_tmp_mb``; docs/problems.md)."""
 
     resync_s: Annotated[float, Field(gt=0)] = 5.0
     """Longest time between two reconcile passes when Docker reports nothing."""

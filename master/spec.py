@@ -53,6 +53,7 @@ def worker_run_args(settings: MasterSettings, language: str, name: str) -> dict[
         "EXECUTIONER_LOG_FORMAT": settings.log_format.value,
         "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
         "EXECUTIONER_SANDBOX": settings.worker_sandbox,
+        "EXECUTIONER_TEST_CACHE_MB": str(settings.worker_test_cache_mb),
     }
     if settings.worker_traces_endpoint:
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = settings.worker_traces_endpoint

@@ -54,8 +54,16 @@ class _Wire(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+SHA256_HEX = r"^[0-9a-f]{64}$"
+MAX_TEST_FILE_BYTES = 64 * 1024 * 1024
+"""The largest test file (input or expected output) a stored problem may hold."""
+
+
 class TestCase(_Wire):
-    """One test: the program's stdin and the output it must print."""
+    """One test: the program's stdin and the output it must print, inline, or by reference to the
+    content-addressed test store (``input_sha256``/``output_sha256`` with their sizes, for tests of a
+    stored problem: the worker fetches and caches the bytes, docs/problems.md). A referenced part has no
+    inline text."""
 
     __test__ = False  # not a pytest class
 
@@ -80,6 +88,40 @@ class TestCase(_Wire):
     def expected_bytes(self) -> bytes:
         """The output the program must print."""
         return exact_bytes(self.expected_output, self.expected_output_b64)
+
+    input_sha256: Annotated[str, Field(pattern=SHA256_HEX)] | None = None
+    """SHA-256 (lowercase hex) of the test's input in the test store; then ``stdin`` is empty."""
+    input_size: Annotated[int, Field(ge=0, le=MAX_TEST_FILE_BYTES)] | None = None
+    output_sha256: Annotated[str, Field(pattern=SHA256_HEX)] | None = None
+    """SHA-256 of the expected output in the test store; then ``expected_output`` is empty."""
+    output_size: Annotated[int, Field(ge=0, le=MAX_TEST_FILE_BYTES)] | None = None
+    hidden: bool | None = None
+    """``true``: the test is hidden; its output, stderr and checker message never appear in a result
+    (only its verdict, time and memory)."""
+    points: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    """What the test (or, with ``group``, its group) is worth; see :attr:`Outcome.score`."""
+    group: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    """Tests of one group score together: only when all of them pass."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inline_or_referenced(cls, data: object) -> object:
+        if isinstance(data, dict):
+            if data.get("output_sha256") is not None and "expected_output" not in data:
+                data = {**data, "expected_output": ""}
+            for part, text in (("input", "stdin"), ("output", "expected_output")):
+                has_hash = data.get(f"{part}_sha256") is not None
+                if has_hash != (data.get(f"{part}_size") is not None):
+                    raise ValueError(f"{part}_sha256 and {part}_size come together")
+                if has_hash and data.get(text):
+                    raise ValueError(f"a test with {part}_sha256 has no inline {text}")
+        return data
+
+    @property
+    def referenced(self) -> list[tuple[str, int]]:
+        """The (sha256, size) of each part of the test kept in the test store."""
+        parts = [(self.input_sha256, self.input_size), (self.output_sha256, self.output_size)]
+        return [(sha, size) for sha, size in parts if sha is not None and size is not None]
 
 
 class Limits(_Wire):
@@ -226,6 +268,13 @@ CompareSpec = CompareMode | FloatCompare
 ``tokens`` (whitespace-separated tokens); or ``{"mode": "float", "tolerance": 1e-6}``."""
 
 
+class ProblemRef(_Wire):
+    """The stored problem version a job's tests come from (``POST /api/v1/problems``)."""
+
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    version: Annotated[int, Field(ge=1)]
+
+
 class JobMessage(_Wire):
     """A program to run, version 1.
 
@@ -315,3 +364,7 @@ class JobMessage(_Wire):
     def stdin_bytes(self) -> bytes:
         """The input of the single run."""
         return exact_bytes(self.stdin, self.stdin_b64)
+
+    problem: ProblemRef | None = None
+    """The stored problem (and version) the job is judged against, when its tests come from one; its
+    tests then reference the test store by hash (docs/problems.md)."""

@@ -85,6 +85,21 @@ class TestReport(RunReport):
     checker_message: str | None = None
     """What the job's checker or interactor wrote to stderr on this test (cut to a few KiB), when it has
     one. Optional since v1 was first published."""
+    hidden: bool | None = None
+    """``true``: the test is hidden (a stored problem's): ``stdout``, ``stderr``, their Base64 and
+    ``checker_message`` are left empty, whatever the program printed."""
+
+
+class GroupScore(_Wire):
+    """One test group of a scored job (IOI-style subtask): its points count only when all its tests
+    passed."""
+
+    group: str
+    points: int
+    """What the group is worth: the sum of its tests' points."""
+    score: int
+    """``points`` when every test of the group was accepted, else 0."""
+    passed: bool
 
 
 class Outcome(_Wire):
@@ -98,6 +113,12 @@ class Outcome(_Wire):
     tests: list[TestReport] = Field(default_factory=list)
     limits: Limits
     """The effective limits the job ran under."""
+    score: int | None = None
+    """With tests that have ``points``: the points earned (each accepted test outside a group, each
+    group whose tests all passed); None for unscored jobs."""
+    max_score: int | None = None
+    groups: list[GroupScore] | None = None
+    """With test groups: the score of each, in order of first appearance."""
     message: str | None = None
     """For ``internal_error``: what went wrong on our side."""
     worker: str | None = None

@@ -23,11 +23,14 @@ from worker.process import ProcessResult
 from worker.reports import averaged, comparable, run_report
 from worker.sandbox import NO_SANDBOX, SandboxConfig
 from worker.sandboxed import run_sandboxed, scratch_space
-from worker.test_data import TestData, test_data
+from worker.test_data import TestData, TestFiles
 from worker.warm import WarmSandbox
 
 BASH = "/bin/bash"
 """What runs a multi-file program's scripts (``run_scripts``), as in Judge0; in every Debian image."""
+
+INLINE_TESTS = TestFiles()
+"""Test data of jobs whose tests are all inline."""
 
 ReportTest = Callable[[TestReport], None]
 """Called with each test's report as soon as it is judged (the pool streams it to the parent)."""
@@ -40,6 +43,8 @@ class ExecConfig:
     scratch_dir: Path
     worker_id: str
     sandbox: SandboxConfig = NO_SANDBOX
+    test_cache_dir: Path | None = None
+    """The test cache (worker/test_cache.py) stored problems' tests are read from; None: inline only."""
 
 
 def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
@@ -68,9 +73,11 @@ class _JobRun:
         warm: WarmSandbox | None,
         *,
         judges: JudgePrograms,
+        test_files: TestFiles,
     ) -> None:
         self.job = job
         self.judges = judges
+        self.test_files = test_files
         self.warm = warm
         self.runtime = runtime
         self.config = config
@@ -176,7 +183,7 @@ class _JobRun:
             return self.outcome(Verdict.INTERNAL_ERROR, compiled=compiled, message=str(exc))
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            report = self._judge_test(index, test_data(test), judge)
+            report = self._judge_test(index, self.test_files.data(test), judge)
             on_test(report)
             reports.append(report)
             if self.job.stop_on_first_failure and report.verdict is not Verdict.ACCEPTED:
@@ -217,17 +224,19 @@ def execute_job(
     warm: WarmSandbox | None = None,
     on_ready: Callable[[], None] = lambda: None,
     judges: JudgePrograms | None = None,
+    test_files: TestFiles = INLINE_TESTS,
 ) -> Outcome:
     """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``); ``on_ready`` is
     called once its scratch directory holds the program (the sandbox is set up); ``judges`` keeps the
-    pool process's compiled checkers and interactors (else they are compiled for this job only). Raises
+    pool process's compiled checkers and interactors (else they are compiled for this job only);
+    ``test_files`` reads the tests' data (:mod:`worker.test_data`). Raises
     :class:`InternalError` when *we* could not run it."""
     scratch = warm.job() if warm is not None else scratch_space(config.sandbox, config.scratch_dir)
     with scratch as workdir:
         write_program(job, runtime, workdir)
         on_ready()
         judges = judges or JudgePrograms(config.sandbox, config.scratch_dir)
-        run = _JobRun(job, runtime, config, workdir, warm, judges=judges)
+        run = _JobRun(job, runtime, config, workdir, warm, judges=judges, test_files=test_files)
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)

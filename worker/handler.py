@@ -9,8 +9,10 @@ before run while the job waits for a process, and the process is given back as s
 are sent: waiting for Kafka's acknowledgements does not keep it idle.
 """
 
+import contextlib
 import logging
 import time
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -19,17 +21,19 @@ from common.admission import first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
 from common.log_context import log_context
 from common.runtimes import Runtime
+from common.scoring import redacted, scored
 from schemas.codec import DecodeError, decode_job
 from schemas.jobs import JobMessage
 from schemas.results import SEQ_RUNNING, Outcome, ResultEvent, TestReport, seq_for_test
 from schemas.verdicts import Verdict
-from worker.errors import JobRejected
+from worker.errors import InternalError, JobRejected
 from worker.job_start import JobRecord, StartJob
 from worker.metrics import job_finished, jobs_running
 from worker.pool import Pool, Slot
 from worker.publisher import Batch, Publisher
 from worker.retries import RetryPolicy
 from worker.spans import consuming, publishing_result, record_run
+from worker.test_cache import TestCache
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,7 @@ class JobHandler:
         worker_id: str,
         max_deliveries: int,
         finished: FinishedLookup | None = None,
+        test_cache: TestCache | None = None,
     ) -> None:
         self._admission = admission
         self._pool = pool
@@ -96,6 +101,7 @@ class JobHandler:
         self._worker_id = worker_id
         self._max_deliveries = max_deliveries
         self._finished = finished
+        self._test_cache = test_cache
 
     async def handle(self, record: JobRecord, start: StartJob) -> None:
         """Dead-letter ``record``, answer it from the stored result, or start its job through ``start`` and
@@ -185,15 +191,22 @@ class JobHandler:
         await batch.running(job)
         last_seq = SEQ_RUNNING
 
+        tests = job.tests or []
+
         async def on_test(report: TestReport) -> None:
             nonlocal last_seq
             record_run(f"test {report.index}", report)
-            await batch.test(job, report)
+            await batch.test(job, redacted(report, tests[report.index]))
             last_seq = max(last_seq, seq_for_test(report.index))
 
         async def attempt() -> Outcome:
             started_ns = time.time_ns()
-            outcome = await slot.run(job, on_test)
+            async with self._test_data(job):
+                outcome = await slot.run(job, on_test)
+            outcome = scored(
+                outcome.model_copy(update={"tests": [redacted(r, tests[r.index]) for r in outcome.tests]}),
+                tests,
+            )
             if outcome.compile is not None:
                 record_run("compile", outcome.compile, started_ns=started_ns)
             if outcome.run is not None:  # a job without tests: its one run
@@ -214,6 +227,16 @@ class JobHandler:
         elapsed_ms = round((time.monotonic() - started) * 1000)
         log.info("job %s %s in %d ms (attempts %d)", job.id, outcome.verdict, elapsed_ms, attempts)
         return outcome
+
+    def _test_data(self, job: JobMessage) -> AbstractAsyncContextManager[None]:
+        """The job's stored test files, present and verified while it runs (none needed: nothing)."""
+        if not any(test.referenced for test in job.tests or ()):
+            return contextlib.nullcontext()
+        if self._test_cache is None:
+            raise InternalError(
+                "the job's tests are in the test store but this worker has no EXECUTIONER_DATABASE_URL"
+            )
+        return self._test_cache.holding(job.tests or [])
 
     def internal_error(self, job: JobMessage, message: str) -> Outcome:
         """An ``internal_error`` outcome of ``job`` from this worker: we, not the program, failed."""

@@ -7,7 +7,7 @@ the worker's one language, the verdicts of :class:`~schemas.verdicts.Verdict` an
 import threading
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Gauge, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from schemas.results import Outcome
 
@@ -90,3 +90,10 @@ class MetricsServer:
             self._server.server_close()
             self._thread.join()
             self._server = self._thread = None
+
+
+test_fetches = Counter("executioner_worker_test_fetches_total", "Test files fetched from the test store")
+test_refetches = Counter(
+    "executioner_worker_test_refetches_total",
+    "Cached test files that failed their hash check and were fetched again",
+)

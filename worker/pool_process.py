@@ -24,6 +24,7 @@ from worker.execute import ExecConfig, execute_job
 from worker.judge_programs import JudgePrograms
 from worker.proctree import become_subreaper
 from worker.scratch import enter_private_mounts, limit_kernel_objects
+from worker.test_data import TestFiles
 from worker.warm import WarmSandbox
 
 HEADER = struct.Struct("!I")
@@ -79,6 +80,8 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
     signal.signal(signal.SIGINT, _ignore_signal)
     # Orphans of a job's processes come to us, not to PID 1: the job's memory watch and kill see them.
     become_subreaper()
+    # Before the private scratch mount, which may cover the cache directory.
+    test_files = TestFiles.open(config.test_cache_dir)
     unusable = _prepare_sandbox(config)
     warm = None
     if config.sandbox.kind == "warm" and unusable is None:
@@ -112,7 +115,16 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                     raise InternalError(unusable)
                 reply: tuple[object, ...] = (
                     "done",
-                    execute_job(job, runtime, config, report, warm=warm, on_ready=ready, judges=judges),
+                    execute_job(
+                        job,
+                        runtime,
+                        config,
+                        report,
+                        warm=warm,
+                        on_ready=ready,
+                        judges=judges,
+                        test_files=test_files,
+                    ),
                 )
             except InternalError as exc:
                 reply = ("error", str(exc), traceback.format_exc())

@@ -17,15 +17,18 @@ from worker.committed import CommittedReader
 from worker.consumer import JobConsumer
 from worker.errors import StartupError
 from worker.execute import ExecConfig
-from worker.finished import FinishedResults
+from worker.finished import FinishedResults, connect_options
 from worker.gvisor import on_gvisor
 from worker.handler import Admission, JobHandler
 from worker.metrics import MetricsServer, pool_slots
 from worker.pool import Pool
 from worker.publisher import Publisher
 from worker.retries import RetryPolicy
+from worker.sandbox import MIB
 from worker.selftest import run_selftest
 from worker.settings import WorkerSettings
+from worker.test_cache import TestCache
+from worker.test_store import TestStore
 
 log = logging.getLogger(__name__)
 MAX_DATABASE_CONNECTIONS = 4
@@ -44,7 +47,12 @@ def exec_config(settings: WorkerSettings) -> ExecConfig:
     worker, and travels to the pool processes as data (``SandboxConfig.gvisor``): nothing below asks the
     kernel again. Only the bubblewrap sandbox cares, so without it nothing is probed."""
     gvisor = settings.sandbox != "none" and on_gvisor()
-    return ExecConfig(settings.scratch_dir, settings.worker_id, settings.sandbox_config(gvisor=gvisor))
+    return ExecConfig(
+        settings.scratch_dir,
+        settings.worker_id,
+        settings.sandbox_config(gvisor=gvisor),
+        settings.test_cache_dir,
+    )
 
 
 class WorkerService:
@@ -58,6 +66,7 @@ class WorkerService:
         self._consumer: JobConsumer | None = None
         self._committed: CommittedReader | None = None
         self._finished: FinishedResults | None = None
+        self._test_store: TestStore | None = None
         self._metrics = MetricsServer()
 
     async def start(self) -> None:
@@ -67,8 +76,14 @@ class WorkerService:
         if settings.metrics_port is not None:
             self._metrics.start(settings.metrics_host, settings.metrics_port)
         runtime = load_runtime_file(settings.runtime_file)
+        test_cache = None
         if settings.database_url:
             self._finished = self._finished_results(settings.database_url)
+            self._test_store = TestStore(
+                connect_options(settings.database_url), timeout_s=settings.database_timeout_s
+            )
+            fetch = self._test_store.fetch
+            test_cache = TestCache(settings.test_cache_dir, settings.test_cache_mb * MIB, fetch)
         language = settings.language_for(runtime.id)
         # The file's folder names it in a checkout only (an image keeps it as /opt/executioner/runtime.toml):
         # the runtime is the language served, which judge programs in that language run on.
@@ -97,6 +112,7 @@ class WorkerService:
             worker_id=settings.worker_id,
             max_deliveries=settings.max_deliveries,
             finished=self._finished,
+            test_cache=test_cache,
         )
 
         group = topics.worker_group(language)
@@ -156,6 +172,8 @@ class WorkerService:
             await self._committed.close()
         if self._finished is not None:
             await self._finished.close()
+        if self._test_store is not None:
+            await self._test_store.close()
         self._metrics.stop()
 
     @property

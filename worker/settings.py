@@ -65,6 +65,13 @@ class WorkerSettings(KafkaSettings):
     ``/dev/shm``); it counts towards the container's memory."""
     sandbox_files: Annotated[int, Field(ge=16)] = 16_384
     """Files and directories a sandboxed job may create."""
+    test_cache_dir: Path = Field(default_factory=lambda: Path(tempfile.gettempdir()) / "executioner-tests")
+    """Where stored problems' test files are cached (fetched from the test store in MySQL, by SHA-256;
+    docs/problems.md). Pool processes open it before they mount their scratch space, so it may lie
+    under ``scratch_dir``."""
+    test_cache_mb: Annotated[int, Field(ge=1)] = 128
+    """The most MiB of test files kept once the jobs using them ended, least recently used out first.
+    In a worker container the cache is on its ``/tmp`` tmpfs, which counts as its memory."""
 
     @property
     def prefetch_jobs(self) -> int:

@@ -12,6 +12,7 @@ from schemas import JobMessage, Status
 
 _SPEC_FIELDS = {
     "tests", "limits", "compare", "stop_on_first_failure", "compile_limits", "source_b64", "stdin_b64",
+    "problem",
 }  # fmt: skip
 _SPEC_OPTIONS = ("args", "compiler_options", "redirect_stderr_to_stdout", "runs", "run_scripts")
 """Run options kept in ``spec`` only when the job sets them (not ``files``: they can be large)."""
@@ -26,7 +27,7 @@ class Origin(StrEnum):
     """A job produced straight to ``jobs.<language>`` (a batch grader)."""
 
 
-def _job_spec(job: JobMessage) -> str:
+def job_spec(job: JobMessage) -> str:
     """The ``spec`` column: the job's options, as the job message has them (JSON)."""
     spec = job.model_dump(mode="json", include=_SPEC_FIELDS, exclude_none=True)
     defaults = JobMessage.model_fields
@@ -39,18 +40,28 @@ def _job_spec(job: JobMessage) -> str:
     return orjson.dumps(spec).decode()
 
 
-def new_submission_row(job: JobMessage, *, origin: Origin, created_at: datetime) -> dict[str, Any]:
-    """The row of a new, queued submission of ``job``; ``created_at`` is naive UTC."""
-    return _queued_row(
+def new_submission_row(
+    job: JobMessage, *, origin: Origin, created_at: datetime, user_source: str | None = None
+) -> dict[str, Any]:
+    """The row of a new, queued submission of ``job``; ``created_at`` is naive UTC. ``user_source``: the
+    code the submitter wrote when the job's source was composed from it and a problem's driver (the row
+    keeps what the user wrote; a rejudge composes it again)."""
+    row = _queued_row(
         str(job.id),
         language=job.language,
-        source=job.source,
+        source=job.source if user_source is None else user_source,
         stdin=job.stdin,
-        spec=_job_spec(job),
+        spec=job_spec(job),
         origin=origin,
         created_at=created_at,
         owner_key=job.key_id,
     )
+    problem = job.problem
+    # Always both keys: the intake inserts many rows in one statement, which needs the same columns.
+    return row | {
+        "problem_slug": problem.slug if problem else None,
+        "problem_version": problem.version if problem else None,
+    }
 
 
 def placeholder_submission_row(submission_id: UUID, *, created_at: datetime) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.lib.clock import to_db_time
 from api.results.apply import apply_events
 from api.results.progress import RecordedTest, read_tests
 from api.submissions.repository import SubmissionRow, fetch_submission, read_submission
@@ -55,12 +56,12 @@ class SubmissionSource:
     async def finished(self, event: ResultEvent) -> SubmissionRow | None:
         """The submission's row once ``event`` (or a result recorded before it) is in MySQL. Streams of
         this replica showing the same result write it once; the recorder's later write changes nothing."""
-        if (row := self._remembered(event.id)) is not None:
+        if (row := self._remembered(event)) is not None:
             return row
         lock = self._recording.setdefault(event.id, asyncio.Lock())
         try:
             async with lock:
-                if (row := self._remembered(event.id)) is not None:
+                if (row := self._remembered(event)) is not None:
                     return row
                 async with self._engine.begin() as conn:
                     await apply_events(conn, [event])
@@ -72,10 +73,12 @@ class SubmissionSource:
             if not lock.locked():
                 self._recording.pop(event.id, None)
 
-    def _remembered(self, submission_id: UUID) -> SubmissionRow | None:
-        row = self._finished.get(submission_id)
-        if row is not None:
-            self._finished.move_to_end(submission_id)
+    def _remembered(self, event: ResultEvent) -> SubmissionRow | None:
+        row = self._finished.get(event.id)
+        # A result newer than the remembered one is a rejudge's (docs/problems.md): read it from MySQL.
+        if row is None or row.finished_at is None or row.finished_at < to_db_time(event.at):
+            return None
+        self._finished.move_to_end(event.id)
         return row
 
     def _remember(self, row: SubmissionRow) -> None:

@@ -20,6 +20,7 @@ from api.lib.openapi import KEY_SECURITY
 from api.lib.responses import json_response
 from api.lib.tracing import request_span
 from api.limits.quota import quota_for
+from api.problems.submit import accept_problem_submission
 from api.services import Services
 from api.submissions.openapi import AUTH_ERRORS, ERROR_RESPONSES, SubmissionRequestOperation
 from api.submissions.repository import (
@@ -29,7 +30,7 @@ from api.submissions.repository import (
     fetch_submission,
     insert_submission,
 )
-from api.submissions.requests import parse_submission, parse_submission_id, parse_wait
+from api.submissions.requests import accept_submission, load_request, parse_submission_id, parse_wait
 from api.submissions.views import Submission, SubmissionResult, submission_view, submitted_view
 from api.webhooks.accept import accept_callback
 from api.webhooks.deliveries import Shape
@@ -94,7 +95,11 @@ class SubmissionController(Controller):
         wait = parse_wait(request.query_params.get("wait"))
         with request_span("POST /api/v1/submissions", request.headers) as span:
             key = parse_idempotency_key(request.headers.getall(HEADER, []))
-            accepted = parse_submission(await request.body(), services.rules, uuid4())
+            data = load_request(await request.body())
+            if "problem" in data:
+                accepted = await accept_problem_submission(data, services.rules, services.engine, uuid4())
+            else:
+                accepted = accept_submission(data, services.rules, uuid4())
             job = accepted.job
             span.set_attributes(
                 {"executioner.submission_id": str(job.id), "executioner.language": job.language}
@@ -116,6 +121,7 @@ class SubmissionController(Controller):
                     callback=callback,
                     owner_key=caller.key_id,
                     quota=quota_for(caller, settings, job.language),
+                    user_source=accepted.user_source,
                 )
                 earlier = stored.earlier
                 if earlier is None:

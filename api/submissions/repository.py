@@ -87,6 +87,7 @@ async def insert_submission(
     callback: Callback | None = None,
     owner_key: str | None = None,
     quota: Quota | None = None,
+    user_source: str | None = None,
 ) -> Stored:
     """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
 
@@ -97,6 +98,7 @@ async def insert_submission(
 
     ``owner_key`` is the submitter key that owns it; with ``quota``, the key's limits are checked and
     counted in the same transaction (a 429 :class:`~api.lib.errors.ApiError` stores nothing).
+    ``user_source``: what the submitter wrote, when ``job.source`` was composed from it.
     """
     now = utcnow()
     async with engine.begin() as conn:
@@ -107,7 +109,8 @@ async def insert_submission(
             if earlier is not None:
                 return Stored(earlier, {})
         rate_limit = {} if quota is None else await admit(conn, quota, now)
-        row = new_submission_row(job, origin=Origin.HTTP, created_at=now) | {"owner_key": owner_key}
+        row = new_submission_row(job, origin=Origin.HTTP, created_at=now, user_source=user_source)
+        row["owner_key"] = owner_key
         await conn.execute(submissions.insert().values(row))
         await conn.execute(
             outbox.insert().values(

@@ -26,6 +26,9 @@ ALLOWED_FIELDS = frozenset(
 )  # fmt: skip
 
 
+REFERENCE_FIELDS = ("input_sha256", "input_size", "output_sha256", "output_size")
+
+
 @dataclass(frozen=True, slots=True)
 class SubmissionRules:
     """What a submission must respect (from the settings): the cluster's admission limits, which the
@@ -90,14 +93,7 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
     for name in data:
         if name not in ALLOWED_FIELDS:
             raise _invalid(name, f"unknown field {name!r}")
-    language = data.get("language")
-    if not isinstance(language, str) or not language:
-        raise _invalid("language", "language is required (a string)")
-    if language not in rules.languages:
-        raise ApiError(
-            422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
-        )
-    data["language"] = rules.languages[language]  # an alias names its runtime
+    data["language"] = language_of(data, rules)
     source = data.get("source")
     if (
         (not isinstance(source, str) or not source)
@@ -112,6 +108,12 @@ def _check_fields(data: dict[str, Any], rules: SubmissionRules) -> None:
         if isinstance(program, dict) and program.get("language") in rules.languages:
             program["language"] = rules.languages[program["language"]]  # an alias names its runtime
     tests = data.get("tests")
+    for index, test in enumerate(tests if isinstance(tests, list) else ()):
+        # The store holds hidden tests: a request naming one by hash could print it.
+        named = [name for name in REFERENCE_FIELDS if isinstance(test, dict) and name in test]
+        if named:
+            message = f"{named[0]}: tests by reference come only from a problem"
+            raise _invalid(f"tests.{index}.{named[0]}", message)
     if isinstance(tests, list) and len(tests) > rules.max_tests:
         raise _invalid("tests", f"{len(tests)} tests; the limit is {rules.max_tests}")
 
@@ -124,17 +126,47 @@ class AcceptedJob:
     payload: bytes
     callback_url: object = None
     """The request's ``callback_url`` as sent (checked by :mod:`api.webhooks.accept`)."""
+    user_source: str | None = None
+    """What the submitter wrote, when the job's source was composed from it (a problem's stub)."""
+
+
+def load_request(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object (400 when it is not JSON, 422 when not an object)."""
+    return _load_object(raw)
+
+
+def language_of(data: dict[str, Any], rules: SubmissionRules) -> str:
+    """The runtime id the request's ``language`` names (an alias names its runtime); 422 naming it."""
+    language = data.get("language")
+    if not isinstance(language, str) or not language:
+        raise _invalid("language", "language is required (a string)")
+    if language not in rules.languages:
+        raise ApiError(
+            422, "unknown_language", f"unknown language {language!r}; see GET /api/v1/languages", "language"
+        )
+    return rules.languages[language]
 
 
 def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) -> AcceptedJob:
     """Validate a request body and build the job it asks for, with id ``submission_id``."""
-    data = _load_object(raw)
+    return accept_submission(_load_object(raw), rules, submission_id)
+
+
+def accept_submission(data: dict[str, Any], rules: SubmissionRules, submission_id: UUID) -> AcceptedJob:
+    """:func:`parse_submission` of a body already loaded."""
     _check_fields(data, rules)
     callback_url = data.pop("callback_url", None)
     try:
         job = JobMessage.model_validate({**data, "v": 1, "id": submission_id})
     except ValidationError as exc:
         raise _explain(exc) from None
+    return checked_job(job, rules, callback_url)
+
+
+def checked_job(
+    job: JobMessage, rules: SubmissionRules, callback_url: object = None, user_source: str | None = None
+) -> AcceptedJob:
+    """``job`` once it is within the admission limits, its runtime's allow-lists and the job size."""
     if (refusal := first_refusal(job, rules.limits)) is not None:
         raise _too_large(refusal.field, refusal.size, refusal.limit)
     runtime = rules.runtimes.get(job.language)
@@ -143,7 +175,7 @@ def parse_submission(raw: bytes, rules: SubmissionRules, submission_id: UUID) ->
     payload = encode(job)
     if len(payload) > rules.max_job_bytes:
         raise _too_large(None, len(payload), rules.max_job_bytes)
-    return AcceptedJob(job, payload, callback_url)
+    return AcceptedJob(job, payload, callback_url, user_source)
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)

@@ -8,6 +8,8 @@ from typing_extensions import TypedDict  # pydantic reads it on Python 3.11 (tes
 from api.lib.clock import iso
 from api.submissions.repository import SubmissionRow, SubmittedProgram
 from schemas import CompareSpec, Limits, Outcome, RunReport, TestCase, TestReport
+from schemas.jobs import ProblemRef
+from schemas.results import GroupScore
 
 
 class SubmissionResult(TypedDict):
@@ -40,6 +42,12 @@ class SubmissionResult(TypedDict):
     limits: Limits
     """The effective limits (as run, or as they will be)."""
     message: str | None
+    problem: ProblemRef | None
+    """The stored problem and version it was judged against (docs/problems.md)."""
+    score: int | None
+    max_score: int | None
+    groups: list[GroupScore]
+    """With test groups: each group's score."""
 
 
 class Submitted(TypedDict):
@@ -123,6 +131,10 @@ def submission_view(row: SubmissionRow) -> SubmissionResult:
     limits = outcome.limits if outcome else Limits.model_validate(row.spec.get("limits", {})).effective()
     view["limits"] = limits.model_dump(mode="json", exclude_none=True)
     view["message"] = outcome.message if outcome else None
+    view["problem"] = row.spec.get("problem")
+    view["score"] = outcome.score if outcome else None
+    view["max_score"] = outcome.max_score if outcome else None
+    view["groups"] = [g.model_dump(mode="json") for g in outcome.groups or []] if outcome else []
     # The JSON form of SubmissionResult: its models (compile, tests, limits) dumped as JSON.
     return cast(SubmissionResult, view)
 
@@ -135,7 +147,8 @@ def submitted_view(row: SubmissionRow, program: SubmittedProgram) -> Submitted:
     return {
         "source": program.source,
         "stdin": program.stdin,
-        "tests": row.spec.get("tests"),
+        # A problem's tests are the problem's (its samples: GET /api/v1/problems/{slug}), not the job's.
+        "tests": None if "problem" in row.spec else row.spec.get("tests"),
         "compare": row.spec.get("compare", "trim"),
         "stop_on_first_failure": row.spec.get("stop_on_first_failure", False),
         "args": row.spec.get("args", []),

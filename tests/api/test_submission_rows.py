@@ -57,6 +57,8 @@ def test_a_new_row_holds_the_job(origin: Origin) -> None:
         "origin": origin.value,
         "created_at": CREATED,
         "owner_key": None,
+        "problem_slug": None,
+        "problem_version": None,
     }
 
 
