@@ -81,6 +81,36 @@ class HostArtifacts(BaseModel):
         return self.go_toolchain is None and not self.npm_packages and not self.maven_artifacts
 
 
+_DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.:~+-]+)?")
+
+
+class ImageRecipe(BaseModel):
+    """How the runtime's toolchain image is built on ``executioner/worker-base``: devstack renders it
+    into one shared Dockerfile template (devstack/runtime_dockerfile.py). Each part is one step, in this
+    order: the ``extends`` runtime's steps, the ``add`` instructions, then one ``RUN`` that installs
+    ``packages`` and runs ``run``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    extends: str | None = None
+    """Another runtime whose steps come first, word for word, so that Docker stores those layers once
+    (``clojure`` extends ``java``: the JDK is one layer of both). Its host artifacts come along."""
+    add: dict[str, str] = Field(default_factory=dict)
+    """Files of the build context (the host artifacts, ``artifacts/...``) → where they go; a tarball is
+    unpacked (Docker's ``ADD``)."""
+    packages: list[str] = Field(default_factory=list)
+    """Debian packages (``name`` or ``name=version``), installed without recommends."""
+    run: list[str] = Field(default_factory=list)
+    """Shell commands run as root after the packages are installed, in the same layer."""
+
+    @model_validator(mode="after")
+    def _package_names(self) -> Self:
+        bad = [name for name in self.packages if not _DEBIAN_PACKAGE.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not Debian package names: {bad}")
+        return self
+
+
 class Runtime(BaseModel):
     """How to compile and run one language."""
 
@@ -119,6 +149,8 @@ class Runtime(BaseModel):
     """Libraries the image has beyond the standard library, with their versions (``numpy 1.24.2``)."""
     host_artifacts: HostArtifacts = Field(default_factory=HostArtifacts)
     """What devstack fetches on the host for the image build."""
+    image: ImageRecipe = Field(default_factory=ImageRecipe)
+    """How its toolchain image is built (devstack only; the worker ignores it)."""
     selftest: SelfTest
     compat: Compat = Field(default_factory=Compat)
     """Its names in the Judge0 and Piston APIs."""
