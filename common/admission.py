@@ -61,7 +61,12 @@ class Mismatch:
 
 def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
-    allow-list (the submitter chooses them: docs/security.md), or a file where the source goes."""
+    allow-list (the submitter chooses them: docs/security.md), a file where the source goes, or a source
+    that is not Base64 where the runtime takes its program as Base64 bytes."""
+    if runtime.source_encoding == "base64" and runtime.program_bytes(job.source) is None:
+        return Mismatch(
+            "source", f"{runtime.id} takes the program as Base64 (an ELF binary); this is not Base64"
+        )
     allowed = set(runtime.compiler_options)
     for index, option in enumerate(job.compiler_options):
         if option not in allowed:

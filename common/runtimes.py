@@ -16,11 +16,13 @@ memory limit in MiB (the job's for ``run``, ``compile_memory_mb`` for ``compile`
 ``memory_overhead_mb``), e.g. ``run = ["java", "-Xmx{memory_mb}m", "Main"]``. docs/runtimes.md has it all.
 """
 
+import base64
+import binascii
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -120,6 +122,9 @@ class Runtime(BaseModel):
     """Language id (the folder name): used in the API, topic names and image names."""
     name: str
     source_file: str
+    source_encoding: Literal["utf8", "base64"] = "utf8"
+    """How a submission's ``source`` becomes ``source_file``: written as text, or (``base64``, the
+    Executable runtime's ELF binary) decoded from Base64 and written executable."""
     compile: list[str] | None = None
     """Compiler command; None for interpreted languages."""
     run: Annotated[list[str], Field(min_length=1)]
@@ -168,6 +173,16 @@ class Runtime(BaseModel):
         if self.compiler_options and self.compile is None:
             raise ValueError("compiler_options needs a compile command")
         return self
+
+    def program_bytes(self, source: str) -> bytes | None:
+        """What a submission's ``source`` is written as: its UTF-8 text, or what its Base64 decodes to
+        (line breaks ignored; ``source_encoding``). None when it is not the Base64 this runtime needs."""
+        if self.source_encoding == "utf8":
+            return source.encode()
+        try:
+            return base64.b64decode(source.replace("\n", "").replace("\r", ""), validate=True) or None
+        except (binascii.Error, ValueError):
+            return None
 
     @property
     def compiled(self) -> bool:

@@ -138,13 +138,20 @@ def compile_command(runtime: Runtime, options: list[str]) -> list[str]:
 
 def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
     """The job's ``files``, then its source (which wins over a file of the same name). Their paths were
-    checked when the job was decoded (schemas.jobs.checked_path): relative, no ``..``, no dot files."""
+    checked when the job was decoded (schemas.jobs.checked_path): relative, no ``..``, no dot files. A
+    Base64 source (runtime.toml ``source_encoding``) is written as the bytes it decodes to, executable;
+    its decoding was checked when the job was admitted (common.admission.runtime_mismatch)."""
+    program = runtime.program_bytes(job.source)
+    if program is None:
+        raise InternalError(f"the source of a {runtime.id} job is not Base64, and was admitted")
     try:
         for file in job.files:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        (workdir / runtime.source_file).write_text(job.source)
+        (workdir / runtime.source_file).write_bytes(program)
+        if runtime.source_encoding == "base64":
+            (workdir / runtime.source_file).chmod(0o755)
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 

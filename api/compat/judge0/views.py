@@ -128,6 +128,13 @@ def _run_options(spec: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
     }
 
 
+def _source(program: SubmittedProgram, runtime: Runtime | None) -> str | bytes | None:
+    """The source as Judge0 shows it: the program's bytes where the runtime takes bytes (Executable)."""
+    if runtime is not None and runtime.source_encoding == "base64":
+        return runtime.program_bytes(program.source)
+    return program.source
+
+
 def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runtime | None) -> dict[str, Any]:
     """Every Judge0 attribute of the submission, in plain text."""
     outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
@@ -140,7 +147,7 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
     sid = status_id(row.status, verdict, run)
     language_id = judge0_id(runtime) if runtime is not None else None
     return {
-        "source_code": program.source,
+        "source_code": _source(program, runtime),
         "language_id": language_id,
         "stdin": tests[0].get("stdin", "") if tests else program.stdin,
         "expected_output": tests[0]["expected_output"] if tests else None,
