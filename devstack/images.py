@@ -213,6 +213,9 @@ def _build(
             rm=True,
             forcerm=True,
             pull=False,
+            # The host's network: apt reaches the mirror through it also on an engine whose bridge has no
+            # NAT (dockerd --iptables=false, as a second engine on one machine runs).
+            network_mode="host",
             decode=True,
             timeout=BUILD_TIMEOUT_S,
         ):
