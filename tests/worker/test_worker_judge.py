@@ -154,7 +154,7 @@ def test_float_compares_numbers_within_tolerance(
                 "stderr": b"Control stack exhausted (no more space for function call frames).\n",
             },
             Verdict.RUNTIME_ERROR,
-        ),  # fmt: skip
+        ),
         ({"exit_code": 0, "stderr": b"MemoryError"}, Verdict.ACCEPTED),  # it recovered: not a failure
     ],
 )
