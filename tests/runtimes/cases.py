@@ -26,12 +26,9 @@ LANGUAGES = tuple(chosen_languages(RUNTIMES.parent, os.environ.get("EXECUTIONER_
 """The languages of this run: those ``EXECUTIONER_LANGUAGES`` names, as for the images (the core
 languages unless it says otherwise; ``make test-languages`` runs the others)."""
 PREBUILT = frozenset(rt.id for rt in ALL_RUNTIMES.values() if rt.source_encoding == "base64")
-"""Languages whose submission is a built program (Executable): their programs are C sources, compiled
-by the host's gcc when the table is made, and submitted as Base64."""
-EXTENSIONS = {
-    rt.id: "c" if rt.id in PREBUILT else Path(rt.source_file).suffix.lstrip(".")
-    for rt in ALL_RUNTIMES.values()
-}
+"""Languages whose submission is a built program (Executable): their programs are C's, compiled by the
+host's gcc when the table is made and submitted as Base64."""
+EXTENSIONS = {rt.id: Path(rt.source_file).suffix.lstrip(".") for rt in ALL_RUNTIMES.values()}
 """Each language's program files are ``programs/<language>/<kind>.<the source file's extension>``."""
 COMPILED = tuple(rt.id for rt in ALL_RUNTIMES.values() if rt.compiled)
 CRASH_SIGNALS = {
@@ -117,8 +114,9 @@ class Case:
 def program(language: str, kind: str) -> str:
     """The source of ``programs/<language>/<kind>.<ext>`` (for a prebuilt language, the ELF binary the
     host's gcc makes of it, in Base64)."""
-    path = PROGRAMS / language / f"{kind}.{EXTENSIONS[language]}"
-    return elf_base64(path) if language in PREBUILT else path.read_text()
+    if language in PREBUILT:
+        return elf_base64(PROGRAMS / "c" / f"{kind}.c")
+    return (PROGRAMS / language / f"{kind}.{EXTENSIONS[language]}").read_text()
 
 
 @functools.cache

@@ -1,4 +1,0 @@
-int main(void) {
-    volatile unsigned long counter = 0;
-    for (;;) counter++;
-}
