@@ -3,8 +3,8 @@ reused from command to command and from job to job, instead of one ``bwrap`` per
 
 The sandbox is bubblewrap with exactly the options of a per-command sandbox (worker/sandbox.py:
 namespaces, read-only image, masked paths, the jobs' seccomp filter, uid 65534) and ``--as-pid-1``: its
-pid 1 is our small init (worker/warm_init.py), which forks and ``exec``s each command and, when it ends,
-kills every other process of the pid namespace. What must be fresh for each job is made fresh:
+pid 1 is our small init (worker/warm_init.py), which starts each command (through a small spawner, so
+that its peak memory is its own) and, when it ends, kills every other process of the pid namespace. What must be fresh for each job is made fresh:
 
 * processes: none outlives its command (the init's ``kill(-1)``, which reaches all of the namespace);
 * files: the sandbox's ``/tmp`` and ``/dev/shm`` are a bind of the slot directory, a *shared* mount of
@@ -295,6 +295,16 @@ class WarmSandbox:
             for fd in theirs:
                 os.close(fd)
         command = WarmCommand(self, pipes[0][1], pipes[1][0], pipes[2][0])
+        try:
+            # Watched from when it is forked: the init's own copy, on its way to the spawner, is not the
+            # command's memory.
+            self.answer()
+        except InternalError:
+            command.collected = True  # no second answer comes; the namespace dies with the sandbox
+            command.close()
+            os.close(command.stdin_fd)
+            self.close()
+            raise
         return run_command(command, stdin, limits)
 
     def close(self) -> None:

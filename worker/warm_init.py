@@ -6,13 +6,15 @@ Requests come from the pool process over a ``SOCK_SEQPACKET`` socket (descriptor
 message each, and get one JSON answer:
 
 * ``{"op": "run", "argv", "env", "cwd", "rlimits", "oom_score_adj"}`` with three descriptors (stdin,
-  stdout, stderr): fork; the child takes its own session, those descriptors and nothing else, default
-  signal dispositions, the rlimits (RLIMIT_NPROC among them, inside the sandbox's user namespace),
-  ``oom_score_adj``, the working directory and exactly ``env``, then ``exec``s. When it ends, every other
-  process of the pid namespace is killed (pid 1's ``kill(-1)`` reaches all of them, and no further) and
-  reaped, and the System V semaphore sets it made (the IPC namespace outlives the command) removed.
-  Answer: ``{"status": wait status, "cpu_s", "peak_kb"}`` (CPU time and peak resident size of
-  everything reaped).
+  stdout, stderr): fork; the child takes those descriptors and nothing else, default signal
+  dispositions, the rlimits (RLIMIT_NPROC among them, inside the sandbox's user namespace),
+  ``oom_score_adj``, the working directory and exactly ``env``, then ``exec``s the spawner
+  (:data:`SPAWNER`), which forks the command in a session of its own and exits. First answer, once the
+  command is forked: ``{"started": true}``. When the command ends, every other process of the pid
+  namespace is killed (pid 1's ``kill(-1)`` reaches all of them, and no further) and reaped, and the
+  System V semaphore sets it made (the IPC namespace outlives the command) removed. Second answer:
+  ``{"status": wait status, "cpu_s", "peak_kb"}`` (CPU time and peak resident size of the command and
+  everything else of it reaped; the spawner's are ours, not counted).
 * ``{"op": "reset", "paths": [...]}``: kill and reap anything left, remove the System V semaphore sets
   of the sandbox's IPC namespace. Answer: ``{"devices": {path: st_dev}, "entries": {path: [names]},
   "semaphores": sets left}``, for the pool process to check that the reset took.
@@ -41,6 +43,16 @@ _SEM_STAT = 18
 _EXEC_FAILED = 127
 _MESSAGE_BYTES = 1 << 20
 _NAMED = "--named"
+SPAWNER = ("/usr/bin/setsid", "--fork", "--")
+"""util-linux's ``setsid --fork``: forks the command from its own small process image, gives it a session
+of its own and exits. Why not fork the command from here: ``ru_maxrss`` is a process's peak resident
+size over its whole life, ``exec`` included, and a child forked (or vforked) from this interpreter starts
+with the interpreter's pages, several MiB, so a smaller program would report the interpreter's size.
+A child of the spawner starts from the spawner's few hundred KiB, as a command under bubblewrap starts
+from its ``sh`` prelude's: its ``ru_maxrss`` is the program's own."""
+_PID_SPACE = 1 << 22
+"""Above every pid a kernel hands out (Linux's PID_MAX_LIMIT): distances modulo it keep allocation order
+across a wrap."""
 _CATCHABLE = sorted(signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD})
 """SIGCHLD stays default: ignoring it would make the kernel reap children before ``wait4``."""
 
@@ -100,9 +112,8 @@ def _lowered(which: int, soft: int, hard: int) -> tuple[int, int]:
 
 
 def _child(request: dict[str, Any], fds: list[int]) -> None:
-    """In the forked child: become the command. Never returns."""
+    """In the forked child: set up the command, become the spawner. Never returns."""
     try:
-        os.setsid()
         for target, fd in enumerate(fds):
             os.dup2(fd, target, inheritable=True)
         _close_all_but(0, 1, 2)
@@ -119,7 +130,8 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
     argv: list[str] = request["argv"]
     try:
         os.chdir(str(request["cwd"]))  # the job may have locked itself out: its error, not ours
-        os.execvpe(argv[0], argv, request["env"])
+        # The spawner looks the command up in the job's PATH, as exec would here.
+        os.execve(SPAWNER[0], [*SPAWNER, *argv], request["env"])
     except BaseException as exc:
         os.write(2, f"{NAME}: cannot run {argv[0]}: {exc}\n".encode())
     os._exit(_EXEC_FAILED)
@@ -132,24 +144,43 @@ def _remove_semaphores(libc: ctypes.CDLL) -> int:
     return len(_semaphore_ids(libc))
 
 
-def _run(request: dict[str, Any], fds: list[int], libc: ctypes.CDLL) -> dict[str, Any]:
-    inherited_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    pid = os.fork()
-    if pid == 0:
+def _children() -> list[int]:
+    """Our children, zombies included."""
+    pids = []
+    for name in os.listdir("/proc"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                data = stat.read()
+            if int(data[data.rindex(b")") + 2 :].split()[1]) == os.getpid():
+                pids.append(int(name))
+    return pids
+
+
+def _forked_by(spawner: int) -> int | None:
+    """The command the (reaped) spawner forked, now ours: the first pid handed out after the spawner's.
+    Nothing else of the namespace runs while the spawner forks (the last command's processes are all
+    gone, we wait), so the command's is the next pid; anything it forked and orphaned since came later."""
+    children = _children()
+    return min(children, key=lambda pid: (pid - spawner) % _PID_SPACE) if children else None
+
+
+def _run(request: dict[str, Any], fds: list[int], control: socket.socket, libc: ctypes.CDLL) -> dict[str, Any]:
+    spawner = os.fork()
+    if spawner == 0:
         _child(request, fds)
     for fd in fds:
         os.close(fd)
-    _, status, usage = os.wait4(pid, 0)
-    cpu_s, peak_kb = _kill_the_rest()
+    _, status, usage = os.wait4(spawner, 0)
+    command = _forked_by(spawner) if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else None
+    control.send(json.dumps({"started": True}).encode())
+    cpu_s, peak_kb = 0.0, 0
+    if command is not None:  # else the set-up or the fork failed, as the spawner's status says
+        _, status, usage = os.wait4(command, 0)
+        cpu_s, peak_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    rest_cpu_s, rest_peak_kb = _kill_the_rest()
     if _remove_semaphores(libc):  # as a fresh IPC namespace per command would
         raise OSError("a semaphore set of the command cannot be removed")
-    # A forked child starts with our peak: a value not above it says nothing about the command.
-    own_kb = usage.ru_maxrss if usage.ru_maxrss > inherited_kb else 0
-    return {
-        "status": status,
-        "cpu_s": usage.ru_utime + usage.ru_stime + cpu_s,
-        "peak_kb": max(own_kb, peak_kb),
-    }
+    return {"status": status, "cpu_s": cpu_s + rest_cpu_s, "peak_kb": max(peak_kb, rest_peak_kb)}
 
 
 def _reset(request: dict[str, Any], libc: ctypes.CDLL) -> dict[str, Any]:
@@ -172,7 +203,7 @@ def serve(control: socket.socket) -> None:
             return
         request = json.loads(message)
         try:
-            answer = _run(request, fds, libc) if request["op"] == "run" else _reset(request, libc)
+            answer = _run(request, fds, control, libc) if request["op"] == "run" else _reset(request, libc)
         except Exception as exc:  # the pool process replaces the sandbox
             answer = {"error": f"{type(exc).__name__}: {exc}"}
         control.send(json.dumps(answer).encode())
