@@ -4,7 +4,8 @@ reused from command to command and from job to job, instead of one ``bwrap`` per
 The sandbox is bubblewrap with exactly the options of a per-command sandbox (worker/sandbox.py:
 namespaces, read-only image, masked paths, the jobs' seccomp filter, uid 65534) and ``--as-pid-1``: its
 pid 1 is our small init (worker/warm_init.py), which starts each command (through a small spawner, so
-that its peak memory is its own) and, when it ends, kills every other process of the pid namespace. What must be fresh for each job is made fresh:
+that its peak memory is its own) and, when it ends, kills every other process of the pid namespace.
+What must be fresh for each job is made fresh:
 
 * processes: none outlives its command (the init's ``kill(-1)``, which reaches all of the namespace);
 * files: the sandbox's ``/tmp`` and ``/dev/shm`` are a bind of the slot directory, a *shared* mount of
@@ -165,6 +166,7 @@ class WarmSandbox:
             "-c",
             source,
             str(theirs.fileno()),
+            str(OOM_SCORE_ADJ),
         ]
         try:
             self.bwrap = subprocess.Popen(
@@ -278,11 +280,9 @@ class WarmSandbox:
         sent = [theirs[0], theirs[1], theirs[1] if stderr_to_stdout else theirs[2]]
         request = {
             "op": "run",
-            "argv": list(argv),
+            "argv": [*limits.exec_prefix(dies_with_parent=True), *warm_init.SPAWNER, *argv],
             "env": dict(env),
             "cwd": str(SANDBOX_WORKDIR),
-            "rlimits": limits.rlimits(),
-            "oom_score_adj": OOM_SCORE_ADJ,
         }
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()], sent)
