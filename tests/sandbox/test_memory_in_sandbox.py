@@ -99,10 +99,12 @@ def test_warm_reports_what_a_sandbox_per_command_does_without_its_own_processes(
 def test_the_allocated_mebibytes_show_in_the_report(
     reports: tuple[str, Reports], language: str, mode: str
 ) -> None:
-    _, found = reports
+    runtime, found = reports
     tiny, allocates = (_memory_kb(found[mode, language, name]) for name in ("tiny", "allocates"))
     grown = allocates - tiny
-    assert abs(grown - ALLOCATED_MIB * 1024) <= 2 * SAMPLING_KB, {"tiny": tiny, "allocates": allocates}
+    # Exact in a warm sandbox; per command, bubblewrap's own processes are in some samples and not others.
+    tolerance = 2 * SAMPLING_KB if mode == "warm" else BWRAP_OWN_KB[runtime]
+    assert abs(grown - ALLOCATED_MIB * 1024) <= tolerance, {"tiny": tiny, "allocates": allocates}
 
 
 def test_in_a_warm_sandbox_a_tiny_c_program_holds_less_than_an_idle_interpreter(
