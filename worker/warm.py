@@ -202,9 +202,9 @@ class WarmSandbox:
                 return stat.pid
         raise InternalError("the warm sandbox's init is not bwrap's child")
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self, timeout_s: float = ANSWER_TIMEOUT_S) -> dict[str, Any]:
         """The init's next answer; a silent, gone or failing init breaks the sandbox."""
-        self.control.settimeout(ANSWER_TIMEOUT_S)
+        self.control.settimeout(timeout_s)
         try:
             message = self.control.recv(_MESSAGE_BYTES)
         except OSError as exc:
@@ -296,9 +296,9 @@ class WarmSandbox:
                 os.close(fd)
         command = WarmCommand(self, pipes[0][1], pipes[1][0], pipes[2][0])
         try:
-            # Watched from when it is forked: the init's own copy, on its way to the spawner, is not the
-            # command's memory.
-            self.answer()
+            # Watched from when it is forked: the spawner's pages are not the command's memory. On a
+            # loaded machine (gVisor most) starting it may take seconds: as long as the command may run.
+            self.answer(max(ANSWER_TIMEOUT_S, limits.wall_ms / 1000))
         except InternalError:
             command.collected = True  # no second answer comes; the namespace dies with the sandbox
             command.close()
