@@ -50,7 +50,8 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     """How workers sandbox jobs (``EXECUTIONER_SANDBOX`` of the worker containers): ``warm`` (the default),
     one bubblewrap sandbox per pool slot, reset between jobs (docs/security.md, "Warm sandboxes"), about
     1 ms per command on runc; ``bwrap``, a fresh bubblewrap sandbox per command (10-20 ms per command).
-    Both report the same verdicts and memory (docs/benchmarks.md, "Sandbox cost per command")."""
+    Same verdicts; a warm sandbox reports a program's own peak memory, a sandbox per command adds its own
+    processes to it (docs/benchmarks.md, "Warm by default")."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0
