@@ -13,10 +13,11 @@ from litestar.params import FromPath
 from api.admin.auth import require_admin
 from api.keys.guard import route_opt
 from api.lib.errors import ApiError, documented_errors, not_found
+from api.lib.openapi import ADMIN_SECURITY, KEY_SECURITY
 from api.lib.responses import json_response
 from api.problems.archive import open_archive, refused
 from api.problems.model import MAX_PROBLEM_BYTES, ProblemBody, RejudgeBody, parse_body
-from api.problems.rejudges import Progress, RejudgeFilter, rejudge_progress, start_rejudge
+from api.problems.rejudges import RejudgeFilter, rejudge_progress, start_rejudge
 from api.problems.repository import (
     create_problem,
     delete_problem,
@@ -25,7 +26,7 @@ from api.problems.repository import (
     replace_tests,
     update_problem,
 )
-from api.problems.views import problem_view
+from api.problems.views import ProblemList, ProblemView, RejudgeProgress, problem_view, progress_view
 from api.services import Services
 
 _ADMIN_ERRORS = {401: "No admin token.", 403: "Wrong admin token.", 503: "No admin token is configured."}
@@ -55,17 +56,6 @@ async def require_zip_body(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def _progress_view(progress: Progress) -> dict[str, Any]:
-    return {
-        "id": progress.id,
-        "problem": progress.slug,
-        "version": progress.version,
-        "total": progress.total,
-        "finished": progress.finished,
-        "done": progress.finished >= progress.total,
-    }
-
-
 def _version(text: str | None) -> int | None:
     if text is None:
         return None
@@ -76,7 +66,7 @@ def _version(text: str | None) -> int | None:
 
 async def _shown(
     services: Services, slug: str, request: Request[Any, Any, Any], *, admin: bool
-) -> dict[str, Any]:
+) -> ProblemView:
     """The view of problem ``slug`` at the request's ``?version`` (default: its current one), or 404."""
     problem = await fetch_problem(services.engine, slug, _version(request.query_params.get("version")))
     if problem is None:
@@ -90,10 +80,17 @@ class ProblemsController(Controller):
     path = "/api/v1/problems"
     tags = ["problems"]
 
-    @post("/", status_code=201, summary="Create a problem", guards=[require_admin], responses=_WRITE_ERRORS)
+    @post(
+        "/",
+        status_code=201,
+        summary="Create a problem",
+        guards=[require_admin],
+        security=ADMIN_SECURITY,
+        responses=_WRITE_ERRORS,
+    )
     async def create(
         self, request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> Response[Any]:
+    ) -> Response[ProblemView]:
         """A problem (``slug`` required) at version 1; its tests go into the test store (docs/problems.md)."""
         body = parse_body(await request.body(), ProblemBody)
         if body.slug is None:
@@ -101,8 +98,8 @@ class ProblemsController(Controller):
         problem = await create_problem(services.engine, body.slug, body)
         return json_response(await problem_view(services.engine, problem, admin=True), 201)
 
-    @get("/", summary="Every problem", opt=route_opt("read"))
-    async def list_all(self, services: NamedDependency[Services]) -> dict[str, list[dict[str, Any]]]:
+    @get("/", summary="Every problem", opt=route_opt("read"), security=KEY_SECURITY)
+    async def list_all(self, services: NamedDependency[Services]) -> ProblemList:
         """Every problem (not the deleted ones): slug, title, current version."""
         rows = await list_problems(services.engine)
         return {"problems": [{"slug": s, "title": t, "version": v} for s, t, v in rows]}
@@ -111,11 +108,12 @@ class ProblemsController(Controller):
         "/{slug:str}",
         summary="A problem",
         opt=route_opt("read"),
-        responses=documented_errors({404: "No such problem."}),
+        security=KEY_SECURITY,
+        responses=documented_errors({400: "A bad version.", 404: "No such problem."}),
     )
     async def read(
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> ProblemView:
         """Its statement, limits, samples and stub templates (``?version=N``: an older version's)."""
         return await _shown(services, slug, request, admin=False)
 
@@ -123,11 +121,12 @@ class ProblemsController(Controller):
         "/{slug:str}/judging",
         summary="A problem with its judging",
         guards=[require_admin],
+        security=ADMIN_SECURITY,
         responses=_WRITE_ERRORS,
     )
     async def read_judging(
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> ProblemView:
         """The admin's view: every test by hash and size (what a batch grader puts in a job), points,
         groups, checker, interactor, stub drivers."""
         return await _shown(services, slug, request, admin=True)
@@ -136,13 +135,14 @@ class ProblemsController(Controller):
         "/{slug:str}/tests",
         summary="Replace a problem's tests with a zip archive",
         guards=[require_admin],
+        security=ADMIN_SECURITY,
         before_request=require_zip_body,
         request_max_body_size=MAX_PROBLEM_BYTES + MAX_ARCHIVE_OVERHEAD,
         responses=_WRITE_ERRORS,
     )
     async def upload_tests(
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> ProblemView:
         """``content-type: application/zip``: ``01.in``/``01.out`` ... and an optional ``problem.json``
         (samples, points, groups, checker, interactor; docs/problems.md). A new version when the tests
         changed. A bad entry is a 422 naming it; more than 64 MiB in a file or 1 GiB in all is a 413."""
@@ -157,10 +157,16 @@ class ProblemsController(Controller):
                 problem = await replace_tests(services.engine, slug, open_archive(archive))
         return await problem_view(services.engine, problem, admin=True)
 
-    @put("/{slug:str}", summary="Edit a problem", guards=[require_admin], responses=_WRITE_ERRORS)
+    @put(
+        "/{slug:str}",
+        summary="Edit a problem",
+        guards=[require_admin],
+        security=ADMIN_SECURITY,
+        responses=_WRITE_ERRORS,
+    )
     async def update(
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> ProblemView:
         """Replace its definition. A change to what judges (tests, limits, compare, checker, interactor,
         stubs) makes a new version; old versions stay judgeable. Title and statement keep the version."""
         body = parse_body(await request.body(), ProblemBody)
@@ -174,6 +180,7 @@ class ProblemsController(Controller):
         status_code=204,
         summary="Delete a problem",
         guards=[require_admin],
+        security=ADMIN_SECURITY,
         responses=_WRITE_ERRORS,
     )
     async def remove(self, slug: FromPath[str], services: NamedDependency[Services]) -> None:
@@ -186,11 +193,12 @@ class ProblemsController(Controller):
         status_code=202,
         summary="Rejudge submissions",
         guards=[require_admin],
+        security=ADMIN_SECURITY,
         responses=_WRITE_ERRORS,
     )
     async def rejudge(
         self, slug: FromPath[str], request: Request[Any, Any, Any], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> RejudgeProgress:
         """Judge the problem's finished submissions again against its current version, through Kafka:
         ``{}`` all of them, ``{"version": N}`` those judged against version N, ``{"verdict": "..."}``
         those with that verdict. Progress: ``GET /api/v1/problems/{slug}/rejudges/{id}``."""
@@ -200,19 +208,20 @@ class ProblemsController(Controller):
         if progress is None:
             raise not_found("problem")
         services.relay.wake()
-        return _progress_view(progress)
+        return progress_view(progress)
 
     @get(
         "/{slug:str}/rejudges/{rejudge_id:str}",
         summary="A rejudge's progress",
         guards=[require_admin],
+        security=ADMIN_SECURITY,
         responses=_WRITE_ERRORS,
     )
     async def rejudge_status(
         self, slug: FromPath[str], rejudge_id: FromPath[str], services: NamedDependency[Services]
-    ) -> dict[str, Any]:
+    ) -> RejudgeProgress:
         """How many of the rejudge's submissions finished."""
         progress = await rejudge_progress(services.engine, slug, rejudge_id)
         if progress is None:
             raise not_found("rejudge")
-        return _progress_view(progress)
+        return progress_view(progress)
