@@ -10,6 +10,7 @@ ignored); its exit code decides the verdict as a checker's does, unless the subm
 
 import contextlib
 import dataclasses
+import math
 import os
 import selectors
 import time
@@ -76,6 +77,10 @@ class _Relay:
         self.selector = selectors.DefaultSelector()
         self.last_speaker: _Side | None = None
         self.interactor_stuck = False
+        self.interactor_closed_at: float | None = None
+        """When the interactor's stdout reached EOF (it exited or closed it): the program's stdin closes
+        then, so a program that fails on that EOF failed after the interactor, whichever exit the relay
+        happens to see first."""
 
     def run(self) -> None:
         for side in self.sides:
@@ -155,6 +160,8 @@ class _Relay:
         chunk = os.read(side.command.stdout_fd, CHUNK)
         if not chunk:
             self.selector.unregister(side.command.stdout_fd)
+            if side is self.interactor and self.interactor_closed_at is None:
+                self.interactor_closed_at = time.monotonic()
             if not peer.inbox:
                 self._close_stdin(peer)  # EOF for the peer once it has everything
             return
@@ -291,5 +298,7 @@ def _verdict(
     if relay.interactor.over_transcript:
         decided = Verdict.INTERNAL_ERROR
     ended = relay.program.execution.ended or 0.0
-    first = ended <= (relay.interactor.execution.ended or ended)
+    interactor_ends = [relay.interactor.execution.ended, relay.interactor_closed_at]
+    interactor_ended = min((t for t in interactor_ends if t is not None), default=math.inf)
+    first = ended <= interactor_ended
     return Interaction(ran, interaction_verdict(own, first, decided), message)
