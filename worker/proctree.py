@@ -111,11 +111,18 @@ def _running_pids() -> set[int]:
     return {int(name) for name in os.listdir("/proc") if name.isdigit()}
 
 
+_LEADERS: set[int] = set()
+"""The leaders of the trees of this process that are not reaped yet. With two commands at once (an
+interactive test), the other command is a child of ours that may have started after this tree's leader,
+like an orphan of the job would; it is never this tree's."""
+
+
 class ProcessTree:
     """The processes of one job, whose session ``leader`` leads (the command we started)."""
 
     def __init__(self, leader: int) -> None:
         self.leader = leader
+        _LEADERS.add(leader)
         self.adopts_orphans = is_subreaper()
         self.members: set[int] = {leader}
         """Every process of the job found so far."""
@@ -127,12 +134,18 @@ class ProcessTree:
         """An orphan of ours is the job's only if it started after the leader: a child we had before
         (a warm sandbox's ``bwrap``) is not."""
 
+    def release(self) -> None:
+        """The leader was reaped: its pid may be reused."""
+        _LEADERS.discard(self.leader)
+
     def _belongs(self, stat: ProcStat) -> bool:
-        return (
-            stat.session == self.leader
-            or stat.ppid in self.members
-            or (self.adopts_orphans and stat.ppid == self._me and stat.start_ticks >= self._leader_start)
+        orphan = (
+            self.adopts_orphans
+            and stat.ppid == self._me
+            and stat.start_ticks >= self._leader_start
+            and stat.pid not in _LEADERS
         )
+        return stat.session == self.leader or stat.ppid in self.members or orphan
 
     def _kill_group(self) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -50,6 +50,7 @@ class SpawnedCommand:
         """Reap only the process we started, not adopted orphans (another command of ours running at
         the same time, an interactor, would lose its own): wait status, CPU seconds, peak KiB."""
         _, status, usage = os.wait4(self.proc.pid, 0)
+        self.tree.release()
         self.proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen never tries to reap it again
         peak_kb = _trusted_maxrss_kb(usage.ru_maxrss, self.inherited_kb)
         return status, usage.ru_utime + usage.ru_stime, peak_kb
@@ -59,6 +60,7 @@ class SpawnedCommand:
         if self.proc.returncode is None:  # the run failed half-way: still kill and reap it
             self.tree.kill()
             self.proc.wait()
+            self.tree.release()
         for fd in (self.exit_fd, self.stdout_fd, self.stderr_fd):
             with contextlib.suppress(OSError):
                 os.close(fd)

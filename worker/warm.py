@@ -77,6 +77,7 @@ class SandboxTree(ProcessTree):
 
     def __init__(self, init_pid: int) -> None:
         super().__init__(init_pid)
+        self.release()  # the init outlives its commands: it is no command's leader
         self.members = set()
 
     def _belongs(self, stat: ProcStat) -> bool:
