@@ -46,12 +46,12 @@ class MasterSettings(KafkaSettings, DatabaseSettings):
     """Docker runtime of the worker containers (``docker run --runtime``), e.g. ``runsc`` for gVisor, which
     ``make up`` builds (when Go is installed) and registers when this asks for it; unset: the daemon's
     default (runc). docs/security.md says what gVisor changes and what it costs."""
-    worker_sandbox: Literal["bwrap", "warm"] = "bwrap"
-    """How workers sandbox jobs (``EXECUTIONER_SANDBOX`` of the worker containers): ``warm``, one
-    bubblewrap sandbox per pool slot, reset between jobs (docs/security.md, "Warm sandboxes"), about 1 ms
-    per command on runc; ``bwrap`` (the default), a fresh bubblewrap sandbox per command (10-20 ms per
-    command). ``warm`` is not the default yet: it reports 0 KiB of memory for a program smaller than its
-    init (a forked child starts with the init's peak), see docs/benchmarks.md."""
+    worker_sandbox: Literal["bwrap", "warm"] = "warm"
+    """How workers sandbox jobs (``EXECUTIONER_SANDBOX`` of the worker containers): ``warm`` (the default),
+    one bubblewrap sandbox per pool slot, reset between jobs (docs/security.md, "Warm sandboxes"), about
+    1 ms per command on runc; ``bwrap``, a fresh bubblewrap sandbox per command (10-20 ms per command).
+    Same verdicts; a warm sandbox reports a program's own peak memory, a sandbox per command adds its own
+    processes to it (docs/benchmarks.md, "Warm by default")."""
     worker_pool_size: Annotated[int, Field(ge=1)] = 1
     worker_memory_mb: Annotated[int, Field(ge=64)] = 1024
     worker_cpus: Annotated[float, Field(gt=0)] = 1.0

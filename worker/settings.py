@@ -56,9 +56,9 @@ class WorkerSettings(KafkaSettings):
     max_event_bytes: Annotated[int, Field(ge=16_384)] = 1_000_000
     """Largest result event we publish; outputs are cut down to fit (Kafka's default limit is ~1 MB)."""
     sandbox: Literal["bwrap", "warm", "none"] = "none"
-    """``bwrap``: every command of a job runs in its own bubblewrap sandbox (the worker images set it;
-    docs/security.md). ``warm``: each pool process keeps one bubblewrap sandbox and runs every command
-    in it, reset between jobs (worker/warm.py; same isolation, less cost per command). ``none``: plain
+    """``warm`` (the worker images set it; docs/security.md): each pool process keeps one bubblewrap
+    sandbox and runs every command in it, reset between jobs (worker/warm.py; same isolation, less cost
+    per command). ``bwrap``: every command of a job runs in its own bubblewrap sandbox. ``none``: plain
     processes under rlimits, no isolation (tests and development on a host only)."""
     sandbox_disk_mb: Annotated[int, Field(ge=1)] = 64
     """Size of each sandboxed job's scratch file system (its ``/tmp``, working directory and

@@ -3,8 +3,9 @@ reused from command to command and from job to job, instead of one ``bwrap`` per
 
 The sandbox is bubblewrap with exactly the options of a per-command sandbox (worker/sandbox.py:
 namespaces, read-only image, masked paths, the jobs' seccomp filter, uid 65534) and ``--as-pid-1``: its
-pid 1 is our small init (worker/warm_init.py), which forks and ``exec``s each command and, when it ends,
-kills every other process of the pid namespace. What must be fresh for each job is made fresh:
+pid 1 is our small init (worker/warm_init.py), which starts each command (through a small spawner, so
+that its peak memory is its own) and, when it ends, kills every other process of the pid namespace.
+What must be fresh for each job is made fresh:
 
 * processes: none outlives its command (the init's ``kill(-1)``, which reaches all of the namespace);
 * files: the sandbox's ``/tmp`` and ``/dev/shm`` are a bind of the slot directory, a *shared* mount of
@@ -166,6 +167,7 @@ class WarmSandbox:
             "-c",
             source,
             str(theirs.fileno()),
+            str(OOM_SCORE_ADJ),
         ]
         try:
             self.bwrap = subprocess.Popen(
@@ -201,9 +203,9 @@ class WarmSandbox:
                 return stat.pid
         raise InternalError("the warm sandbox's init is not bwrap's child")
 
-    def answer(self) -> dict[str, Any]:
+    def answer(self, timeout_s: float = ANSWER_TIMEOUT_S) -> dict[str, Any]:
         """The init's next answer; a silent, gone or failing init breaks the sandbox."""
-        self.control.settimeout(ANSWER_TIMEOUT_S)
+        self.control.settimeout(timeout_s)
         try:
             message = self.control.recv(_MESSAGE_BYTES)
         except OSError as exc:
@@ -279,11 +281,9 @@ class WarmSandbox:
         sent = [theirs[0], theirs[1], theirs[1] if stderr_to_stdout else theirs[2]]
         request = {
             "op": "run",
-            "argv": list(argv),
+            "argv": [*limits.exec_prefix(dies_with_parent=True), *warm_init.SPAWNER, *argv],
             "env": dict(env),
             "cwd": str(SANDBOX_WORKDIR),
-            "rlimits": limits.rlimits(),
-            "oom_score_adj": OOM_SCORE_ADJ,
         }
         try:
             socket.send_fds(self.control, [json.dumps(request).encode()], sent)
@@ -296,6 +296,16 @@ class WarmSandbox:
             for fd in theirs:
                 os.close(fd)
         command = WarmCommand(self, pipes[0][1], pipes[1][0], pipes[2][0])
+        try:
+            # Watched from when it is forked: the spawner's pages are not the command's memory. On a
+            # loaded machine (gVisor most) starting it may take seconds: as long as the command may run.
+            self.answer(max(ANSWER_TIMEOUT_S, limits.wall_ms / 1000))
+        except InternalError:
+            command.collected = True  # no second answer comes; the namespace dies with the sandbox
+            command.close()
+            os.close(command.stdin_fd)
+            self.close()
+            raise
         return run_command(command, stdin, limits)
 
     def close(self) -> None:

@@ -81,7 +81,7 @@ def test_worker_run_args(settings: MasterSettings) -> None:
         "EXECUTIONER_LOG_LEVEL": settings.log_level,
         "EXECUTIONER_LOG_FORMAT": "text",
         "EXECUTIONER_LOG_REPEAT_WINDOW_S": str(settings.log_repeat_window_s),
-        "EXECUTIONER_SANDBOX": "bwrap",  # the master's default (warm is one setting away)
+        "EXECUTIONER_SANDBOX": "warm",  # the master's default (bwrap is one setting away)
         "EXECUTIONER_TEST_CACHE_MB": "128",
     }
     assert (args["mem_limit"], args["nano_cpus"], args["pids_limit"]) == ("1024m", 1_500_000_000, 512)
