@@ -82,10 +82,15 @@ class Mismatch:
 def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
     allow-list (the submitter chooses them: docs/security.md), compile limits above the runtime's own
-    (or for a runtime that does not compile), a file where the source goes, or a checker or interactor in
-    a language its workers do not have."""
+    (or for a runtime that does not compile), a file where the source goes, a source that is not Base64
+    where the runtime takes its program as Base64 bytes, or a checker or interactor in a language its
+    workers do not have."""
     if (mismatch := _compile_limits_mismatch(job, runtime)) is not None:
         return mismatch
+    if runtime.source_encoding == "base64" and runtime.program_bytes(job.source_bytes()) is None:
+        return Mismatch(
+            "source", f"{runtime.id} takes the program as Base64 (an ELF binary); this is not Base64"
+        )
     allowed = set(runtime.compiler_options)
     for index, option in enumerate(job.compiler_options):
         if option not in allowed:

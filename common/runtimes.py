@@ -16,11 +16,13 @@ memory limit in MiB (the job's for ``run``, ``compile_memory_mb`` for ``compile`
 ``memory_overhead_mb``), e.g. ``run = ["java", "-Xmx{memory_mb}m", "Main"]``. docs/runtimes.md has it all.
 """
 
+import base64
+import binascii
 import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -81,6 +83,36 @@ class HostArtifacts(BaseModel):
         return self.go_toolchain is None and not self.npm_packages and not self.maven_artifacts
 
 
+_DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.:~+-]+)?")
+
+
+class ImageRecipe(BaseModel):
+    """How the runtime's toolchain image is built on ``executioner/worker-base``: devstack renders it
+    into one shared Dockerfile template (devstack/runtime_dockerfile.py). Each part is one step, in this
+    order: the ``extends`` runtime's steps, the ``add`` instructions, then one ``RUN`` that installs
+    ``packages`` and runs ``run``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    extends: str | None = None
+    """Another runtime whose steps come first, word for word, so that Docker stores those layers once
+    (``clojure`` extends ``java``: the JDK is one layer of both). Its host artifacts come along."""
+    add: dict[str, str] = Field(default_factory=dict)
+    """Files of the build context (the host artifacts, ``artifacts/...``) → where they go; a tarball is
+    unpacked (Docker's ``ADD``)."""
+    packages: list[str] = Field(default_factory=list)
+    """Debian packages (``name`` or ``name=version``), installed without recommends."""
+    run: list[str] = Field(default_factory=list)
+    """Shell commands run as root after the packages are installed, in the same layer."""
+
+    @model_validator(mode="after")
+    def _package_names(self) -> Self:
+        bad = [name for name in self.packages if not _DEBIAN_PACKAGE.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not Debian package names: {bad}")
+        return self
+
+
 class Runtime(BaseModel):
     """How to compile and run one language."""
 
@@ -90,6 +122,9 @@ class Runtime(BaseModel):
     """Language id (the folder name): used in the API, topic names and image names."""
     name: str
     source_file: str
+    source_encoding: Literal["utf8", "base64"] = "utf8"
+    """How a submission's ``source`` becomes ``source_file``: written as text, or (``base64``, the
+    Executable runtime's ELF binary) decoded from Base64 and written executable."""
     compile: list[str] | None = None
     """Compiler command; None for interpreted languages."""
     run: Annotated[list[str], Field(min_length=1)]
@@ -119,6 +154,8 @@ class Runtime(BaseModel):
     """Libraries the image has beyond the standard library, with their versions (``numpy 1.24.2``)."""
     host_artifacts: HostArtifacts = Field(default_factory=HostArtifacts)
     """What devstack fetches on the host for the image build."""
+    image: ImageRecipe = Field(default_factory=ImageRecipe)
+    """How its toolchain image is built (devstack only; the worker ignores it)."""
     selftest: SelfTest
     compat: Compat = Field(default_factory=Compat)
     """Its names in the Judge0 and Piston APIs."""
@@ -136,6 +173,16 @@ class Runtime(BaseModel):
         if self.compiler_options and self.compile is None:
             raise ValueError("compiler_options needs a compile command")
         return self
+
+    def program_bytes(self, source: bytes) -> bytes | None:
+        """What a submission's ``source`` is written as: its UTF-8 text, or what its Base64 decodes to
+        (line breaks ignored; ``source_encoding``). None when it is not the Base64 this runtime needs."""
+        if self.source_encoding == "utf8":
+            return source
+        try:
+            return base64.b64decode(source.replace(b"\n", b"").replace(b"\r", b""), validate=True) or None
+        except (binascii.Error, ValueError):
+            return None
 
     @property
     def compiled(self) -> bool:

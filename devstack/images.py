@@ -2,12 +2,15 @@
 
 1. ``executioner/worker-base``: Debian + python3 + bubblewrap + the worker's dependencies
    (``worker/base.Dockerfile``);
-2. ``executioner/runtime-<language>``: a toolchain on top of it (``runtimes/<language>/Dockerfile``);
+2. ``executioner/runtime-<language>``: a toolchain on top of it, from the one Dockerfile template every
+   language shares and the ``[image]`` table of ``runtimes/<language>/runtime.toml``
+   (devstack/runtime_dockerfile.py);
 3. ``executioner/worker-<language>``: the project wheel on top of that (``worker/Dockerfile``), the image
    the master runs.
 
 A build is skipped when the image's ``org.executioner.inputs`` label already equals the hash of what it is
-made of: its Dockerfile, its context files and its parent image's id (so a rebuilt parent rebuilds it).
+made of: its Dockerfile (for a toolchain, the rendered one), its context files, the host artifacts it
+takes (pinned by name and version) and its parent image's id (so a rebuilt parent rebuilds it).
 """
 
 import contextlib
@@ -21,10 +24,11 @@ from pathlib import Path
 import docker
 from docker.errors import APIError, BuildError, ImageNotFound
 
-from common.runtimes import load_runtime
+from common.runtimes import Runtime, load_runtime, load_runtimes
 from devstack.artifacts import fill_artifacts
 from devstack.base_image import BASE_IMAGE, ensure_base_image
 from devstack.console import DevstackError, say
+from devstack.runtime_dockerfile import build_artifacts, render_dockerfile
 from devstack.wheels import (
     build_project_wheel,
     core_requirements,
@@ -50,8 +54,8 @@ def runtime_image(language: str) -> str:
 
 
 def runtime_languages(repo: Path) -> list[str]:
-    """Every language with an image recipe (``runtimes/<language>/Dockerfile``)."""
-    return sorted(path.parent.name for path in (repo / "runtimes").glob("*/Dockerfile"))
+    """Every language of ``runtimes/`` (a folder with a ``runtime.toml``)."""
+    return sorted(path.parent.name for path in (repo / "runtimes").glob("*/runtime.toml"))
 
 
 def chosen_languages(repo: Path, choice: str | None) -> list[str]:
@@ -99,9 +103,10 @@ class ImagesReport:
 def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages: list[str]) -> ImagesReport:
     """Make sure the base, worker-base, and the ``languages``' toolchain and worker images are current.
     Prints one line per build step of every image it (re)builds."""
+    runtimes = load_runtimes(repo / "runtimes")
     for language in languages:
-        if not (repo / "runtimes" / language / "Dockerfile").is_file():
-            raise DevstackError(f"runtimes/{language}/Dockerfile does not exist")
+        if language not in runtimes:
+            raise DevstackError(f"runtimes/{language}/runtime.toml does not exist")
     base_id = ensure_base_image(engine, cache)
     built = [WORKER_BASE] if _build_worker_base(engine, repo, cache, base_id) else []
     worker_base_id = str(engine.images.get(WORKER_BASE).id)
@@ -116,10 +121,10 @@ def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages
             toolchain = toolchain_image(language)
             folder = repo / "runtimes" / language
             args = {"WORKER_BASE": WORKER_BASE}
-            # Host artifacts are pinned in runtime.toml, which is hashed: the files themselves need not be.
-            inputs = inputs_hash(_context_files(folder), parent_id=worker_base_id, build_args=args)
+            files = toolchain_inputs(runtimes, language, folder)
+            inputs = inputs_hash(files, parent_id=worker_base_id, build_args=args)
             if not _up_to_date(engine, toolchain, inputs):
-                with _toolchain_context(folder, cache) as context:
+                with _toolchain_context(runtimes, language, folder, cache) as context:
                     _build(engine, context, toolchain, args, {INPUTS_LABEL: inputs, **labels})
                 built.append(toolchain)
             tag = runtime_image(language)
@@ -152,18 +157,27 @@ def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, bas
     return True
 
 
+def toolchain_inputs(runtimes: Mapping[str, Runtime], language: str, folder: Path) -> dict[str, bytes]:
+    """What the toolchain image of ``language`` is made of, besides its parent: the folder's files, the
+    rendered Dockerfile (template and recipes), and the host artifacts by name and version (so the
+    files themselves need not be hashed; an extended runtime's count too)."""
+    files = _context_files(folder)
+    files["Dockerfile"] = render_dockerfile(runtimes, language).encode()
+    files["host-artifacts.json"] = build_artifacts(runtimes, language).model_dump_json().encode()
+    return files
+
+
 @contextlib.contextmanager
-def _toolchain_context(folder: Path, cache: Path) -> Iterator[Path]:
-    """The build context of a runtime folder: the folder itself, or a copy of it with the host artifacts
-    its runtime.toml asks for in ``artifacts/``."""
-    wanted = load_runtime(folder / "runtime.toml").host_artifacts
-    if wanted.empty:
-        yield folder
-        return
-    with tempfile.TemporaryDirectory(prefix=f"executioner-runtime-{folder.name}-") as tmp:
-        context = Path(tmp) / folder.name
+def _toolchain_context(
+    runtimes: Mapping[str, Runtime], language: str, folder: Path, cache: Path
+) -> Iterator[Path]:
+    """The build context of a runtime: a copy of its folder with the rendered Dockerfile and the host
+    artifacts it takes in ``artifacts/``."""
+    with tempfile.TemporaryDirectory(prefix=f"executioner-runtime-{language}-") as tmp:
+        context = Path(tmp) / language
         shutil.copytree(folder, context)
-        fill_artifacts(wanted, cache, context / "artifacts")
+        (context / "Dockerfile").write_text(render_dockerfile(runtimes, language))
+        fill_artifacts(build_artifacts(runtimes, language), cache, context / "artifacts")
         yield context
 
 
@@ -199,6 +213,9 @@ def _build(
             rm=True,
             forcerm=True,
             pull=False,
+            # The host's network: apt reaches the mirror through it also on an engine whose bridge has no
+            # NAT (dockerd --iptables=false, as a second engine on one machine runs).
+            network_mode="host",
             decode=True,
             timeout=BUILD_TIMEOUT_S,
         ):

@@ -136,7 +136,9 @@ def ensure_images(engine: docker.DockerClient, languages: list[str] | None = Non
         languages = chosen_languages(repo, os.environ.get("EXECUTIONER_LANGUAGES"))
     chosen = languages
     with step("images", f"worker images for {', '.join(chosen) or 'no language'}") as current:
-        with processes.locked(cache / "images.lock"):  # images are shared by every profile and checkout
+        # An engine's images are shared by every profile and checkout that use it; other engines (a second
+        # dockerd on the same machine) build their own at the same time.
+        with processes.locked(cache / f"images-{engine.info()['ID']}.lock"):
             report = build_images(engine, repo, cache, chosen)
         current.result = f"built {', '.join(report.built)}" if report.built else "up to date"
     return report

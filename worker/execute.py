@@ -49,14 +49,21 @@ class ExecConfig:
 
 def write_program(job: JobMessage, runtime: Runtime, workdir: Path) -> None:
     """The job's ``files``, then its source (which wins over a file of the same name). Their paths were
-    checked when the job was decoded (schemas.jobs.checked_path): relative, no ``..``, no dot files."""
+    checked when the job was decoded (schemas.jobs.checked_path): relative, no ``..``, no dot files. A
+    Base64 source (runtime.toml ``source_encoding``) is written as the bytes it decodes to, executable;
+    its decoding was checked when the job was admitted (common.admission.runtime_mismatch)."""
+    program = runtime.program_bytes(job.source_bytes())
+    if program is None:
+        raise InternalError(f"the source of a {runtime.id} job is not Base64, and was admitted")
     try:
         for file in job.files:
             target = workdir / file.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(file.data())
-        entry = RUN_SCRIPT if job.run_scripts else runtime.source_file
-        (workdir / entry).write_bytes(job.source_bytes())
+        entry = workdir / (RUN_SCRIPT if job.run_scripts else runtime.source_file)
+        entry.write_bytes(program)
+        if runtime.source_encoding == "base64":
+            entry.chmod(0o755)
     except OSError as exc:
         raise InternalError(f"cannot write the program's files: {exc}") from exc
 

@@ -21,6 +21,8 @@ OUT_OF_MEMORY_MARKERS = (
     b"out of memory",  # Go: "fatal error: runtime: out of memory"
     b"memory allocation of",  # Rust: "memory allocation of N bytes failed"
     b"Cannot allocate memory",  # ENOMEM from libc
+    b"Heap exhausted",  # SBCL, its dynamic space full: "Heap exhausted (no more space for allocation)."
+    b"Stack limit (",  # SWI-Prolog, its stacks over --stack-limit: "Stack limit (0.2Gb) exceeded"
 )
 MARKER_WINDOW = 4096
 """Only the end of stderr is searched: that is where a dying runtime writes."""

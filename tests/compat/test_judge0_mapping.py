@@ -297,3 +297,18 @@ def test_a_multi_file_program_is_its_scripts() -> None:
         parse_judge0_submission(no_run, LANGUAGES, False, 10**6)
     assert "additional_files" in caught.value.body
     assert "source_code" in refusal({"language_id": 54})  # other languages still need their source
+
+
+def test_an_executable_is_sent_base64_encoded_passed_on_as_it_is_and_shown_as_its_bytes() -> None:
+    elf = b"\x7fELF\x02\x01\x01\x00\xff\xfe"
+    encoded = base64.b64encode(elf).decode()
+    parsed = parse_judge0_submission({"source_code": encoded, "language_id": 44}, LANGUAGES, True, 10**6)
+    assert (parsed.native["language"], parsed.native["source"]) == ("executable", encoded)
+    script = parse_judge0_submission(
+        {"source_code": "#!/bin/sh\necho hi\n", "language_id": 44}, LANGUAGES, False, 10**6
+    )
+    assert base64.b64decode(script.native["source"]) == b"#!/bin/sh\necho hi\n"
+    assert refusal({"source_code": "not base64!", "language_id": 44}, True)["source_code"]
+    attributes = all_attributes(_row("hi\n"), SubmittedProgram(encoded, ""), RUNTIMES["executable"])
+    fields = query_fields({"fields": "source_code"})
+    assert submission_view(attributes, fields, base64_encoded=True) == {"source_code": encoded}

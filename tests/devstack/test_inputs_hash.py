@@ -44,5 +44,5 @@ def test_project_inputs_cover_the_packages_but_not_bytecode() -> None:
     assert not [name for name in files if "__pycache__" in name or name.endswith(".pyc")]
 
 
-def test_every_runtime_with_a_dockerfile_is_a_language() -> None:
+def test_every_runtime_folder_is_a_language() -> None:
     assert "python" in runtime_languages(repo_root())

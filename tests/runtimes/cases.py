@@ -3,7 +3,11 @@ and the verdict each must get. A case says only what to submit and what must com
 (a burst worker container, or the whole HTTP pipeline) is the runner's business (:mod:`.harness`).
 """
 
+import base64
+import functools
 import os
+import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +25,9 @@ ALL_RUNTIMES = load_runtimes(RUNTIMES)
 LANGUAGES = tuple(chosen_languages(RUNTIMES.parent, os.environ.get("EXECUTIONER_LANGUAGES")))
 """The languages of this run: those ``EXECUTIONER_LANGUAGES`` names, as for the images (the core
 languages unless it says otherwise; ``make test-languages`` runs the others)."""
+PREBUILT = frozenset(rt.id for rt in ALL_RUNTIMES.values() if rt.source_encoding == "base64")
+"""Languages whose submission is a built program (Executable): their programs are C's, compiled by the
+host's gcc when the table is made and submitted as Base64."""
 EXTENSIONS = {rt.id: Path(rt.source_file).suffix.lstrip(".") for rt in ALL_RUNTIMES.values()}
 """Each language's program files are ``programs/<language>/<kind>.<the source file's extension>``."""
 COMPILED = tuple(rt.id for rt in ALL_RUNTIMES.values() if rt.compiled)
@@ -58,6 +65,7 @@ CRASH_SIGNALS = {
     "kotlin": "SIGABRT",  # as java
     "scala": "SIGABRT",  # as java
     "plaintext": "",  # it cannot crash
+    "executable": "SIGSEGV",  # as c
 }
 ECHO_ONLY = ("plaintext",)
 """Languages whose program is its output: only the cases about output apply."""
@@ -104,8 +112,21 @@ class Case:
 
 
 def program(language: str, kind: str) -> str:
-    """The source of ``programs/<language>/<kind>.<ext>``."""
+    """The source of ``programs/<language>/<kind>.<ext>`` (for a prebuilt language, the ELF binary the
+    host's gcc makes of it, in Base64)."""
+    if language in PREBUILT:
+        return elf_base64(PROGRAMS / "c" / f"{kind}.c")
     return (PROGRAMS / language / f"{kind}.{EXTENSIONS[language]}").read_text()
+
+
+@functools.cache
+def elf_base64(source: Path) -> str:
+    """``source`` (C) compiled and stripped by the host's gcc, linked dynamically: the image has the same
+    Debian C library, and a static binary (about 0.8 MB) would be over the default source limit."""
+    with tempfile.TemporaryDirectory(prefix="executioner-elf-") as tmp:
+        binary = Path(tmp) / "a.out"
+        subprocess.run(["gcc", "-O2", "-s", "-o", str(binary), str(source)], check=True, timeout=60)
+        return base64.b64encode(binary.read_bytes()).decode()
 
 
 def only_run(outcome: Outcome) -> RunReport:
@@ -158,6 +179,13 @@ def cpu_time_measured(outcome: Outcome) -> None:
     assert outcome.limits.wall_ms is not None
     if run.wall_ms < outcome.limits.wall_ms:
         assert run.time_ms >= outcome.limits.time_ms * 0.8, run
+
+
+def stderr_has(text: str) -> Check:
+    def check(outcome: Outcome) -> None:
+        assert text in only_run(outcome).stderr, outcome.run
+
+    return check
 
 
 def stdout_truncated(outcome: Outcome) -> None:
@@ -250,6 +278,12 @@ def language_cases(language: str) -> list[Case]:
         cases.append(
             Case(language, "compilation_error", program(language, "compile_error"), Verdict.COMPILATION_ERROR,
                  checks=(compiler_complained(language),))
+        )  # fmt: skip
+    if language in PREBUILT:
+        # Bytes that are no program: the kernel refuses to run them, which is the program's failure.
+        cases.append(
+            Case(language, "exec_format_error", base64.b64encode(b"\x7fELF but not really").decode(),
+                 Verdict.RUNTIME_ERROR, checks=(stderr_has("Exec format error"),))
         )  # fmt: skip
     if language == "python":
         # The libraries the image has (runtime.toml `libraries`) import and work, within the default limits.

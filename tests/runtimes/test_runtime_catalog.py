@@ -22,7 +22,7 @@ CORE = {"c", "cpp", "java", "javascript", "go", "rust", "python"}
 
 
 def test_a_plain_make_up_builds_the_core_languages_and_all_builds_every_folder() -> None:
-    every = {path.parent.name for path in RUNTIMES.glob("*/Dockerfile")}
+    every = {path.parent.name for path in RUNTIMES.glob("*/runtime.toml")}
     assert set(chosen_languages(REPO, None)) == set(chosen_languages(REPO, "core")) == CORE
     assert set(chosen_languages(REPO, "all")) == every
     assert set(chosen_languages(REPO, "extra")) == every - CORE

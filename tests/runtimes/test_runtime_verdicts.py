@@ -5,10 +5,15 @@ limits."""
 
 import pytest
 
-from tests.runtimes.cases import CASES, Case
+from tests.runtimes.cases import CASES, LANGUAGES, Case
 from tests.runtimes.harness import Finished
 
+TABLE_TIMEOUT_S = 300 + 180 * len(LANGUAGES)
+"""The first test also waits for the whole table (one batch of every language, two at a time): a guard
+against a hung run, not a speed target, so it grows with the languages of the run."""
 
+
+@pytest.mark.timeout(TABLE_TIMEOUT_S)
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
 def test_verdict(case: Case, finished_cases: dict[str, Finished]) -> None:
     finished = finished_cases[case.name]

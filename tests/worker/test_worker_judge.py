@@ -144,6 +144,25 @@ def test_float_compares_numbers_within_tolerance(
             },
             Verdict.MEMORY_LIMIT_EXCEEDED,
         ),
+        (
+            {
+                "exit_code": 1,
+                "stderr": b"Heap exhausted (no more space for allocation).\n1048576 bytes available\n",
+            },
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),  # SBCL
+        (
+            {"exit_code": 2, "stderr": b"ERROR: /tmp/main.pl:1: user:main Stack limit (0.2Gb) exceeded\n"},
+            Verdict.MEMORY_LIMIT_EXCEEDED,
+        ),  # SWI-Prolog
+        # SBCL's control stack is no memory limit: deep recursion is a runtime error.
+        (
+            {
+                "exit_code": 1,
+                "stderr": b"Control stack exhausted (no more space for function call frames).\n",
+            },
+            Verdict.RUNTIME_ERROR,
+        ),
         ({"exit_code": 0, "stderr": b"MemoryError"}, Verdict.ACCEPTED),  # it recovered: not a failure
     ],
 )

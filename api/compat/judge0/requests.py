@@ -90,6 +90,22 @@ def _texts(native: dict[str, Any], name: str, text: tuple[str, str | None] | Non
         native[f"{name}_b64"] = text[1]
 
 
+def _program(data: Mapping[str, Any], runtime: Runtime, base64_encoded: bool) -> tuple[str, str | None] | None:
+    """``source_code`` as the runtime takes it. A runtime whose program is bytes (Executable) takes it as
+    Base64: sent Base64-encoded, as Judge0 asks of binaries, it is passed on as it is; sent as text, the
+    text is the program (a script with a ``#!`` line)."""
+    if runtime.source_encoding == "utf8":
+        return _text(data, "source_code", base64_encoded)
+    value = data.get("source_code")
+    if value is None or not isinstance(value, str):
+        return _text(data, "source_code", False)  # None, or the error that it is not a string
+    if not base64_encoded:
+        return base64.b64encode(value.encode()).decode(), None
+    if runtime.program_bytes(value.encode()) is None:
+        raise judge0_field_error("source_code", "is not valid Base64 (base64_encoded=true)")
+    return value, None
+
+
 def _plain(number: float) -> str:
     return str(int(number)) if number == int(number) else str(number)
 
@@ -215,7 +231,8 @@ def parse_judge0_submission(
     if isinstance(language_id, bool) or not isinstance(language_id, int) or language_id not in languages:
         raise judge0_field_error("language_id", f"language with id {language_id} doesn't exist")
     _check_unsupported(data)
-    source = _text(data, "source_code", base64_encoded)
+    runtime = languages[language_id]
+    source = _program(data, runtime, base64_encoded)
     multi_file = language_id == MULTI_FILE_ID
     if not multi_file and (not source or not source[0]):
         raise judge0_field_error("source_code", "can't be blank")
@@ -227,7 +244,6 @@ def parse_judge0_submission(
     files = _number(data, "max_file_size", DEFAULTS.max_file_size) or DEFAULTS.max_file_size
     stack = _count(data, "stack_limit", DEFAULTS.max_stack_limit) or DEFAULTS.stack_limit
     processes = _count(data, "max_processes_and_or_threads", DEFAULTS.max_max_processes_and_or_threads)
-    runtime = languages[language_id]
     limits = {
         "time_ms": math.ceil(cpu * 1000),
         "wall_ms": math.ceil(wall * 1000),

@@ -147,6 +147,14 @@ def _run_options(spec: Mapping[str, Any], limits: Limits) -> dict[str, Any]:
     }
 
 
+def _source(program: SubmittedProgram, b64: str | None, runtime: Runtime | None) -> str | bytes | None:
+    """The source as Judge0 shows it: the program's bytes where the runtime takes bytes (Executable)."""
+    source = _input(program.source, b64)
+    if runtime is not None and runtime.source_encoding == "base64":
+        return runtime.program_bytes(source.encode() if isinstance(source, str) else source)
+    return source
+
+
 def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runtime | None) -> dict[str, Any]:
     """Every Judge0 attribute of the submission, in plain text."""
     outcome = Outcome.model_validate(row.outcome) if row.outcome is not None else None
@@ -161,7 +169,7 @@ def all_attributes(row: SubmissionRow, program: SubmittedProgram, runtime: Runti
     if row.spec.get("run_scripts"):
         language_id = MULTI_FILE_ID
     return {
-        "source_code": _input(program.source, row.spec.get("source_b64")),
+        "source_code": _source(program, row.spec.get("source_b64"), runtime),
         "language_id": language_id,
         "stdin": _input(tests[0].get("stdin", ""), tests[0].get("stdin_b64"))
         if tests
