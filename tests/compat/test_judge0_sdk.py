@@ -83,3 +83,24 @@ async def test_request_features_through_the_sdk(sdk_client: judge0.Client) -> No
     assert result.status == judge0.Status.ACCEPTED
     assert result.stdout == "ONE TWO THREE\ne\n"
     assert result.number_of_runs == 2
+
+
+async def test_a_multi_file_program_through_the_sdk(sdk_client: judge0.Client) -> None:
+    # Judge0's language 89: the SDK zips the files; `compile` and `run` are the program's own scripts.
+    files = judge0.Filesystem(
+        content=[
+            judge0.File(name="compile", content="g++ -O2 -o count main.cpp\n"),
+            judge0.File(name="run", content="./count\n"),
+            judge0.File(
+                name="main.cpp",
+                content="#include <iostream>\n#include <string>\n"
+                "int main() { std::string w; std::cin >> w; std::cout << w.size() << '\\n'; }\n",
+            ),
+        ]
+    )
+    submission = judge0.Submission(
+        source_code="", language=judge0.MULTI_FILE, additional_files=files, stdin="hello", expected_output="5"
+    )
+    result = await asyncio.to_thread(judge0.run, client=sdk_client, submissions=submission)
+    assert result.status == judge0.Status.ACCEPTED, (result.status, result.compile_output, result.stderr)
+    assert result.stdout == "5\n"
