@@ -55,8 +55,9 @@ def first_refusal(job: JobMessage, limits: AdmissionLimits) -> Refusal | None:
     return None
 
 
-JUDGE_LANGUAGE_EVERYWHERE = "python"
-"""The one language every worker image has besides its own (the worker runs on it)."""
+JUDGE_LANGUAGES_EVERYWHERE = ("python", "c", "cpp")
+"""The languages every worker image has besides its own: Python (the worker runs on it), and C and C++
+for judge programs (worker/base.Dockerfile), since Polygon's and most authors' checkers are C++."""
 
 
 def judge_programs(job: JobMessage) -> list[tuple[str, ProgramSpec]]:
@@ -104,11 +105,12 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
         if file.path == entry or file.path.startswith(f"{entry}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
     for name, program in judge_programs(job):
-        if program.language not in {job.language, JUDGE_LANGUAGE_EVERYWHERE}:
+        if program.language != job.language and program.language not in JUDGE_LANGUAGES_EVERYWHERE:
+            others = ", ".join(JUDGE_LANGUAGES_EVERYWHERE)
             return Mismatch(
                 f"{name}.language",
-                f"a {name} runs on the {job.language} workers, which have {job.language} and "
-                f"{JUDGE_LANGUAGE_EVERYWHERE} only, not {program.language!r}",
+                f"a {name} runs on the {job.language} workers, which have {job.language} and {others} "
+                f"only, not {program.language!r}",
             )
     return None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import orjson
 
+from common.admission import JUDGE_LANGUAGES_EVERYWHERE
 from common.runtimes import Runtime, default_runtimes_dir, load_runtime_as
 from schemas.jobs import Limits, ProgramSpec
 from schemas.verdicts import Verdict
@@ -86,19 +87,19 @@ def program_key(spec: ProgramSpec) -> str:
 
 
 @functools.cache
-def _python_runtime() -> Runtime:
-    packaged = CHECKLIB / "python.runtime.toml"  # in the wheel (pyproject.toml's force-include)
-    source = default_runtimes_dir() / "python" / "runtime.toml"
-    return load_runtime_as(packaged if packaged.exists() else source, "python")
+def _runtime_everywhere(language: str) -> Runtime:
+    packaged = CHECKLIB / f"{language}.runtime.toml"  # in the wheel (pyproject.toml's force-include)
+    source = default_runtimes_dir() / language / "runtime.toml"
+    return load_runtime_as(packaged if packaged.exists() else source, language)
 
 
 def runtime_for(language: str, own: Runtime) -> Runtime:
-    """The runtime of a judge program in ``language``: this worker's own, or Python, which every worker
-    image has (common/admission.py refuses other languages before a job gets here)."""
+    """The runtime of a judge program in ``language``: this worker's own, or one every worker image has
+    (common/admission.py refuses other languages before a job gets here)."""
     if language == own.id:
         return own
-    if language == "python":
-        return _python_runtime()
+    if language in JUDGE_LANGUAGES_EVERYWHERE:
+        return _runtime_everywhere(language)
     raise JudgeProgramBroken(f"language {language!r} is not installed on the {own.id} workers")
 
 

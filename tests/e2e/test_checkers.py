@@ -1,7 +1,7 @@
 """Custom checkers and interactive tests through the whole cluster (API, Kafka, worker containers, the real
 sandbox), sent inline with the submission: a checker accepting any right answer of a multi-answer problem
 and rejecting a wrong one with its message, a checker that crashes, a C++ checker with a testlib-style
-header beside it, both helper libraries, and an interactive guessing game."""
+header beside it judging a Python program, both helper libraries, and an interactive guessing game."""
 
 import asyncio
 from pathlib import Path
@@ -67,6 +67,8 @@ async def test_a_crashing_checker_is_an_internal_error(client: httpx.AsyncClient
 
 
 async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client: httpx.AsyncClient) -> None:
+    # The testlib-style checker (a Polygon package's check.cpp) judges a Python program: every worker
+    # image compiles C++ judge programs.
     with_header = {
         "language": "cpp",
         "source": judge_file("check_sum.cpp"),
@@ -77,17 +79,14 @@ async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client
         "source": '#include "executioner_checker.h"\n'
         "int main(int argc, char* argv[]) { executioner::Checker(argc, argv).close_numbers(1e-3); }",
     }
-    summing = (
-        "#include <iostream>\n"
-        "int main() { long long a, b; std::cin >> a >> b; std::cout << a + b - (a == 5); }"
-    )
+    summing = "a, b = map(int, input().split())\nprint(a + b - (a == 5))"
     dividing = (
         '#include <cstdio>\nint main() { double x; std::scanf("%lf", &x); std::printf("%.4f\\n", x / 3); }'
     )
     sums, thirds = await asyncio.gather(
         run(
             client,
-            language="cpp",
+            language="python",
             source=summing,
             tests=cases(("1 2", "3"), ("5 5", "10")),
             checker=with_header,

@@ -90,7 +90,9 @@ def _texts(native: dict[str, Any], name: str, text: tuple[str, str | None] | Non
         native[f"{name}_b64"] = text[1]
 
 
-def _program(data: Mapping[str, Any], runtime: Runtime, base64_encoded: bool) -> tuple[str, str | None] | None:
+def _program(
+    data: Mapping[str, Any], runtime: Runtime, base64_encoded: bool
+) -> tuple[str, str | None] | None:
     """``source_code`` as the runtime takes it. A runtime whose program is bytes (Executable) takes it as
     Base64: sent Base64-encoded, as Judge0 asks of binaries, it is passed on as it is; sent as text, the
     text is the program (a script with a ``#!`` line)."""
