@@ -6,9 +6,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import BrowserContext, Page, expect
 
 from tests.fixtures.cluster import Cluster
+from tests.web.conftest import PHONE
 from tests.web.problem_pages import ADMIN, ADMIN_TOKEN, ProblemPage, create_problem, new_slug, zip_of
 
 pytestmark = pytest.mark.e2e
@@ -143,6 +144,7 @@ async def test_a_wrong_solution_shows_wrong_answer_and_hidden_tests_stay_hidden(
     await expect(hidden).to_contain_text("Test 3 (hidden)")
     await expect(hidden).to_contain_text("Wrong answer")
     await expect(hidden).to_contain_text(re.compile(r"\d+ ms CPU"))  # its time and memory, nothing else
+    await expect(hidden).not_to_contain_text("exit code")
     await expect(hidden.locator("details")).to_have_count(0)
     html = await page.content()
     assert LEAK not in html and "1000001" not in html and "999999" not in html
@@ -221,3 +223,20 @@ async def test_a_bad_zip_or_token_is_shown_at_its_field(page: Page, cluster: Clu
     await expect(page.locator(".field-error:visible")).to_have_count(1)
     async with httpx.AsyncClient(base_url=cluster.api_url, timeout=60) as http:
         assert (await http.get(f"/api/v1/problems/{slug}")).json()["version"] == 1, "nothing was replaced"
+
+
+async def test_a_problem_fits_a_phone_screen(
+    context: BrowserContext, cluster: Cluster, artifacts: Path
+) -> None:
+    slug = await scored_problem(cluster)
+    phone = await context.new_page()
+    await phone.set_viewport_size(PHONE)
+    problem = await ProblemPage.open(phone, cluster.api_url, slug)
+    await expect(problem.sample("Input", 1)).to_be_visible()
+
+    overflow = await phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than a 375px screen"
+    for control in (problem.language, problem.submit_button, problem.source, problem.statement):
+        box = await control.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], control
+    await phone.screenshot(path=artifacts / "web-problem-375px.png", full_page=True)

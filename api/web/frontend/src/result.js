@@ -37,6 +37,8 @@ function figures({ time_ms: time, wall_ms: wall, memory_kb: memory, exit_code: e
   return parts.join(" · ");
 }
 
+const measures = ({ time_ms, wall_ms, memory_kb }) => ({ time_ms, wall_ms, memory_kb });
+
 /** A scored result's total and, with test groups, each group's points (`score` may be absent). */
 function showScore(box, data) {
   if (!box) return;
@@ -94,7 +96,7 @@ export function createResultView(ids) {
     row.replaceChildren(
       element("span", { class: "name" }, report.hidden ? `Test ${index + 1} (hidden)` : `Test ${index + 1}`),
       badge(report.verdict),
-      element("span", { class: "figures" }, figures(report)),
+      element("span", { class: "figures" }, figures(report.hidden ? measures(report) : report)),
     );
     if (report.stdout !== undefined && !report.hidden) {
       const details = element("details");
