@@ -1,8 +1,9 @@
-"""The browser page: ``/`` (write, run and watch a program) and ``/s/{id}`` (a shared submission), with its
-assets under ``/static``. The page is static; everything it shows comes from the JSON API and its SSE.
+"""The browser pages: ``/`` (write, run and watch a program), ``/s/{id}`` (a shared submission), the
+stored problems (``/problems``, ``/problems/{slug}``) and the admin's ``/admin/problems/new``, with their
+assets under ``/static``. The pages are static; everything they show comes from the JSON API and its SSE.
 
-The script under ``static/build/`` is bundled from ``frontend/`` by ``make web`` (npm + esbuild); without
-it the page says so instead of failing silently.
+The scripts under ``static/build/`` are bundled from ``frontend/`` by ``make web`` (npm + esbuild); without
+them a page says so instead of failing silently.
 """
 
 import hashlib
@@ -22,9 +23,12 @@ log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).resolve().parent
 PAGE_TEMPLATE = WEB_DIR / "page.html"
+PROBLEM_LIST_TEMPLATE = WEB_DIR / "problem-list.html"
+PROBLEM_TEMPLATE = WEB_DIR / "problem.html"
+ADMIN_PROBLEM_TEMPLATE = WEB_DIR / "admin-problem.html"
 STATIC_DIR = WEB_DIR / "static"
 
-# The page talks to its own origin only. CodeMirror adds <style> elements at run time, hence inline
+# The pages talk to their own origin only. CodeMirror adds <style> elements at run time, hence inline
 # styles; scripts are the bundle's files, never inline.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -41,10 +45,12 @@ PAGE_HEADERS = {
 ASSET_CACHE = CacheControlHeader(max_age=86_400, public=True)
 
 
-def render_page(template: Path = PAGE_TEMPLATE, static_dir: Path = STATIC_DIR) -> bytes:
-    """The page's HTML, with asset URLs versioned by the assets' content."""
+def render_page(
+    template: Path = PAGE_TEMPLATE, static_dir: Path = STATIC_DIR, entry: str = "main.js"
+) -> bytes:
+    """A page's HTML, with asset URLs versioned by the content of the stylesheet and its ``entry`` script."""
     digest = hashlib.sha256()
-    for asset in (static_dir / "app.css", static_dir / "build" / "main.js"):
+    for asset in (static_dir / "app.css", static_dir / "build" / entry):
         if asset.is_file():
             digest.update(asset.read_bytes())
         else:
@@ -53,11 +59,14 @@ def render_page(template: Path = PAGE_TEMPLATE, static_dir: Path = STATIC_DIR) -
 
 
 def web_routes() -> list[ControllerRouterHandler]:
-    """The page's routes; the HTML is rendered once, here (the assets do not change while serving)."""
+    """The pages' routes; the HTML is rendered once, here (the assets do not change while serving)."""
     page = render_page()
+    problem_list = render_page(PROBLEM_LIST_TEMPLATE, entry="problem-list.js")
+    problem = render_page(PROBLEM_TEMPLATE, entry="problem.js")
+    admin_problem = render_page(ADMIN_PROBLEM_TEMPLATE, entry="admin-problem.js")
 
-    def page_response() -> Response[bytes]:
-        return Response(page, media_type=MediaType.HTML, headers=PAGE_HEADERS)
+    def page_response(html: bytes = page) -> Response[bytes]:
+        return Response(html, media_type=MediaType.HTML, headers=PAGE_HEADERS)
 
     @get("/", include_in_schema=False, sync_to_thread=False)
     def editor_page() -> Response[bytes]:
@@ -76,7 +85,24 @@ def web_routes() -> list[ControllerRouterHandler]:
         """A submission's shareable page; the script loads ``submission_id`` (or says there is none)."""
         return page_response()
 
+    # The problem pages are as public as the editor: with keys on, the API calls they make are what is
+    # guarded (the admin page sends the admin token the user pastes, on the admin routes only).
+    @get("/problems", include_in_schema=False, sync_to_thread=False)
+    def problem_list_page() -> Response[bytes]:
+        """Every stored problem, each a link to its page."""
+        return page_response(problem_list)
+
+    @get("/problems/{slug:str}", include_in_schema=False, sync_to_thread=False)
+    def problem_page(slug: FromPath[str]) -> Response[bytes]:
+        """A problem's statement and samples, with the editor to submit to it; the script loads ``slug``."""
+        return page_response(problem)
+
+    @get("/admin/problems/new", include_in_schema=False, sync_to_thread=False)
+    def admin_problem_page() -> Response[bytes]:
+        """The admin's form: create a problem, upload its tests as a zip."""
+        return page_response(admin_problem)
+
     static = create_static_files_router(
         path="/static", directories=[STATIC_DIR], name="web-static", cache_control=ASSET_CACHE
     )
-    return [editor_page, shared_page, static]
+    return [editor_page, shared_page, problem_list_page, problem_page, admin_problem_page, static]

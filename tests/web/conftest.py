@@ -23,6 +23,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 DESKTOP = ViewportSize(width=1280, height=900)
+PHONE = ViewportSize(width=375, height=740)
 
 
 @pytest.fixture(scope="session")

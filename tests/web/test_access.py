@@ -3,14 +3,13 @@
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Locator, Page, ViewportSize, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from tests.fixtures.cluster import Cluster
+from tests.web.conftest import PHONE
 from tests.web.editor_page import EditorPage
 
 pytestmark = pytest.mark.e2e
-
-PHONE = ViewportSize(width=375, height=740)
 
 
 async def tab_to(page: Page, target: Locator, most: int = 25) -> None:

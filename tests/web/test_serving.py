@@ -1,5 +1,7 @@
 """The API serves the page, its assets, and what a shared link needs (HTTP level, no browser)."""
 
+import re
+
 import httpx
 import pytest
 
@@ -15,6 +17,30 @@ async def test_the_page_is_served_at_the_root_and_at_share_links(client: httpx.A
         assert reply.headers["content-type"].startswith("text/html")
         assert "script-src 'self'" in reply.headers["content-security-policy"]
         assert '<select id="language"' in reply.text
+
+
+@pytest.mark.parametrize(
+    ("path", "script"),
+    [
+        ("/problems", "problem-list.js"),
+        ("/problems/any-slug", "problem.js"),
+        ("/admin/problems/new", "admin-problem.js"),
+    ],
+)
+async def test_the_problem_pages_are_served_with_their_script_only(
+    client: httpx.AsyncClient, path: str, script: str
+) -> None:
+    reply = await client.get(path)
+    assert reply.status_code == 200, path
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "script-src 'self';" in reply.headers["content-security-policy"]
+    # One script, the page's bundle, by URL: no inline script for the CSP to have to allow.
+    assert re.findall(r"<script[^>]*>", reply.text) == [
+        f'<script type="module" src="/static/build/{script}?v={reply.text.split("?v=")[1][:16]}">'
+    ]
+    asset = await client.get(f"/static/build/{script}")
+    assert asset.status_code == 200, f"{script}: {asset.status_code} (is the bundle built? `make web`)"
+    assert "javascript" in asset.headers["content-type"]
 
 
 async def test_the_assets_the_page_names_are_served(client: httpx.AsyncClient) -> None:

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.unit
 
 PUBLIC = {
     "/",  # the editor page: it holds nothing (a shared submission's page /s/{id} is guarded)
+    # The problem pages hold nothing either: their script reads the (guarded) problem routes, and the
+    # admin page sends the token its user pastes.
+    "/problems",
+    "/problems/{slug:str}",
+    "/admin/problems/new",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -19,14 +19,19 @@ export class ApiError extends Error {
 /** The server could not be reached, or the connection broke before the answer was complete. */
 export class NetworkError extends Error {}
 
-async function request(method, path, body) {
+/** `body`: JSON to send; `upload`: `{type, data}` sent as is (a zip); `token`: the admin's bearer token. */
+async function request(method, path, body, { upload, token } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (upload !== undefined) headers["content-type"] = upload.type;
+  if (token !== undefined) headers.authorization = `Bearer ${token}`;
   let response;
   let text;
   try {
     response = await fetch(path, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers,
+      body: upload !== undefined ? upload.data : body === undefined ? undefined : JSON.stringify(body),
     });
     text = await response.text();
   } catch (cause) {
@@ -67,3 +72,19 @@ export const getSubmission = (id) =>
 
 /** Where a submission's Server-Sent Events are (same origin as the page, whatever proxies say). */
 export const eventsUrl = (id) => `/api/v1/submissions/${encodeURIComponent(id)}/events${shareQuery}`;
+
+/** `{problems: [{slug, title, version}]}`. */
+export const listProblems = () => request("GET", "/api/v1/problems");
+
+/** A problem as submitters see it: statement, limits, samples, stub templates. */
+export const getProblem = (slug) => request("GET", `/api/v1/problems/${encodeURIComponent(slug)}`);
+
+/** Admin: create a problem (`token` is the admin token). */
+export const createProblem = (body, token) => request("POST", "/api/v1/problems", body, { token });
+
+/** Admin: replace a problem's tests with a zip archive (a File or Blob). */
+export const uploadTests = (slug, zip, token) =>
+  request("PUT", `/api/v1/problems/${encodeURIComponent(slug)}/tests`, undefined, {
+    upload: { type: "application/zip", data: zip },
+    token,
+  });

@@ -1,12 +1,13 @@
 // The page: `/` edits and runs the draft kept in localStorage; `/s/<id>` shows a submission (read-only),
 // live while it runs. See ../../page.html for the elements used here.
-import { ApiError, createSubmission, eventsUrl, getSubmission, listLanguages } from "./api.js";
+import { ApiError, createSubmission, getSubmission, listLanguages } from "./api.js";
 import { createEditor } from "./editor.js";
 import { clearFieldErrors, showFieldError } from "./field-errors.js";
 import { starterProgram } from "./languages.js";
+import { createLiveRun } from "./live-run.js";
+import { describe, hideNotice, showNotice } from "./notice.js";
 import { createResultView } from "./result.js";
 import { loadDraft, saveDraft } from "./storage.js";
-import { followEvents } from "./stream.js";
 import { createTestsEditor } from "./tests-editor.js";
 
 const LIMITS = ["time_ms", "wall_ms", "memory_mb", "output_kb"];
@@ -23,7 +24,6 @@ const sharedMatch = location.pathname.match(/^\/s\/([^/]+)\/?$/);
 const sharedId = sharedMatch ? decodeURIComponent(sharedMatch[1]) : null;
 const draft = loadDraft();
 let submitting = false;
-let following = null;
 
 /** Record `changes` in the draft (a shared submission is not the user's draft). */
 function keep(changes) {
@@ -50,29 +50,7 @@ const results = createResultView({
   share: "share-link",
   timeline: "timeline",
 });
-
-function showNotice(text, retry) {
-  byId("notice-text").textContent = text;
-  byId("notice").hidden = false;
-  const button = byId("notice-retry");
-  button.hidden = !retry;
-  button.onclick = () => {
-    hideNotice();
-    retry();
-  };
-  if (retry) button.focus();
-}
-
-function hideNotice() {
-  byId("notice").hidden = true;
-}
-
-/** What went wrong, for a failure that is not the user's to fix by editing. */
-function describe(error, what) {
-  if (error instanceof ApiError)
-    return `${what}: the server failed (${error.status} ${error.code}: ${error.message}).`;
-  return `${what}: the server could not be reached (network error). Check the connection, then retry.`;
-}
+const { follow } = createLiveRun(results, connection);
 
 function showProgram(language) {
   editor.setLanguage(language);
@@ -114,47 +92,6 @@ async function run(body = buildRequest()) {
     submitting = false;
     runButton.removeAttribute("aria-busy");
   }
-}
-
-function follow(id) {
-  following?.stop();
-  let dropped = false;
-  connection.textContent = "Following the run live…";
-  const stream = followEvents(eventsUrl(id), {
-    onEvent(name, data, seq) {
-      results[name](data, seq);
-      if (name === "result") connection.textContent = "Finished.";
-    },
-    onConnection(state) {
-      if (state === "open") {
-        connection.textContent = dropped ? "Reconnected; following the run live…" : "Following the run live…";
-      } else if (state === "reconnecting") {
-        dropped = true;
-        connection.textContent = "Connection lost; reconnecting…";
-      } else {
-        recoverClosedStream(id, stream);
-      }
-    },
-  });
-  following = stream;
-}
-
-/** EventSource gave up (the server answered with an error): show the result if there is one by now,
- * else say so and offer to try again. */
-async function recoverClosedStream(id, stream) {
-  try {
-    const submission = await getSubmission(id);
-    if (submission.status === "finished") {
-      stream.stop();
-      results.result(submission);
-      connection.textContent = "Finished.";
-      return;
-    }
-  } catch {
-    // The notice below says what the user can do about it.
-  }
-  connection.textContent = "";
-  showNotice("The live connection to the server was lost.", () => stream.reconnect());
 }
 
 function fillLanguages(languages) {

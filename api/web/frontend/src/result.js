@@ -37,6 +37,27 @@ function figures({ time_ms: time, wall_ms: wall, memory_kb: memory, exit_code: e
   return parts.join(" · ");
 }
 
+const measures = ({ time_ms, wall_ms, memory_kb }) => ({ time_ms, wall_ms, memory_kb });
+
+/** A scored result's total and, with test groups, each group's points (`score` may be absent). */
+function showScore(box, data) {
+  if (!box) return;
+  box.hidden = data.score == null;
+  if (box.hidden) return;
+  const total = element("p", { class: "score-total" }, `Score: ${data.score} / ${data.max_score}`);
+  const groups = element("ul", { class: "score-groups", "aria-label": "Test groups" });
+  for (const group of data.groups ?? []) {
+    const item = element("li", { "data-passed": String(group.passed) });
+    item.append(
+      element("span", { class: "name" }, `Group ${group.group}`),
+      element("span", {}, `${group.score} / ${group.points}`),
+      element("span", { class: "figures" }, group.passed ? "all tests passed" : "not all tests passed"),
+    );
+    groups.append(item);
+  }
+  box.replaceChildren(total, ...(groups.childElementCount ? [groups] : []));
+}
+
 function output(title, text, truncated) {
   const box = document.createDocumentFragment();
   box.append(element("h3", {}, truncated ? `${title} (cut off at the output limit)` : title));
@@ -47,7 +68,8 @@ function output(title, text, truncated) {
   return box;
 }
 
-/** The Result pane's behaviour; `ids` are the page's elements (see index.html). */
+/** The Result pane's behaviour; `ids` are the page's elements (see page.html; `score`, where a page has
+ * one, shows a stored problem's score and groups). */
 export function createResultView(ids) {
   const $ = (id) => document.getElementById(ids[id]);
   const pane = $("result");
@@ -70,12 +92,13 @@ export function createResultView(ids) {
     if (!row) return;
     row.dataset.verdict = report.verdict;
     row.dataset.live = String(live);
+    // A stored problem's hidden test: its verdict, time and memory only (the worker emptied its outputs).
     row.replaceChildren(
-      element("span", { class: "name" }, `Test ${index + 1}`),
+      element("span", { class: "name" }, report.hidden ? `Test ${index + 1} (hidden)` : `Test ${index + 1}`),
       badge(report.verdict),
-      element("span", { class: "figures" }, figures(report)),
+      element("span", { class: "figures" }, figures(report.hidden ? measures(report) : report)),
     );
-    if (report.stdout !== undefined) {
+    if (report.stdout !== undefined && !report.hidden) {
       const details = element("details");
       details.append(element("summary", {}, `Output of test ${index + 1}`));
       if (expected[index] !== undefined) details.append(output("Expected output", expected[index], false));
@@ -86,10 +109,12 @@ export function createResultView(ids) {
   }
 
   return {
-    /** A new run of `id` with `tests` (`[{stdin, expected_output}]`): everything pending. */
+    /** A new run of `id` with `tests` (`[{stdin, expected_output}]`; `{}` for a test whose data the
+     * page does not have): everything pending. */
     start(id, tests) {
       expected = tests.map((test) => test.expected_output);
       pane.hidden = false;
+      if (ids.score) $("score").hidden = true;
       setVerdict("queued");
       $("figures").textContent = "";
       $("message").hidden = true;
@@ -123,6 +148,7 @@ export function createResultView(ids) {
     result(data, seq) {
       setVerdict(data.verdict);
       $("figures").textContent = figures(data);
+      if (ids.score) showScore($("score"), data);
       if (data.message) {
         $("message").textContent = data.message;
         $("message").hidden = false;
