@@ -84,7 +84,11 @@ BREAKAGES = {
 }
 
 
-@pytest.mark.parametrize("breakage", BREAKAGES.values(), ids=BREAKAGES.keys())
+# Core languages: a run of other languages (`make test-languages`) has not built their images.
+BROKEN_HERE = {name: breakage for name, breakage in BREAKAGES.items() if breakage[0] in LANGUAGES}
+
+
+@pytest.mark.parametrize("breakage", BROKEN_HERE.values(), ids=BROKEN_HERE.keys())
 async def test_a_worker_with_a_broken_runtime_refuses_to_serve(
     breakage: tuple[str, str, str, str], tmp_path: Path
 ) -> None:
