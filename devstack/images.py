@@ -26,7 +26,7 @@ from docker.errors import APIError, BuildError, ImageNotFound
 
 from common.runtimes import Runtime, load_runtime, load_runtimes
 from devstack.artifacts import fill_artifacts
-from devstack.base_image import BASE_IMAGE, ensure_base_image
+from devstack.base_image import ensure_base_image
 from devstack.console import DevstackError, say
 from devstack.runtime_dockerfile import build_artifacts, render_dockerfile
 from devstack.wheels import (
@@ -120,7 +120,9 @@ def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages
             labels = {LANGUAGE_LABEL: language}
             toolchain = toolchain_image(language)
             folder = repo / "runtimes" / language
-            args = {"WORKER_BASE": WORKER_BASE}
+            # FROM the exact image the inputs name, not a tag another build may move meanwhile (a second
+            # checkout building on the same engine once gave a runtime the wrong base under the right label).
+            args = {"WORKER_BASE": worker_base_id}
             files = toolchain_inputs(runtimes, language, folder)
             inputs = inputs_hash(files, parent_id=worker_base_id, build_args=args)
             if not _up_to_date(engine, toolchain, inputs):
@@ -128,8 +130,9 @@ def build_images(engine: docker.DockerClient, repo: Path, cache: Path, languages
                     _build(engine, context, toolchain, args, {INPUTS_LABEL: inputs, **labels})
                 built.append(toolchain)
             tag = runtime_image(language)
-            args = {"RUNTIME_IMAGE": toolchain}
-            inputs = inputs_hash(project, parent_id=str(engine.images.get(toolchain).id), build_args=args)
+            toolchain_id = str(engine.images.get(toolchain).id)
+            args = {"RUNTIME_IMAGE": toolchain_id}
+            inputs = inputs_hash(project, parent_id=toolchain_id, build_args=args)
             if not _up_to_date(engine, tag, inputs):
                 if not (worker_context / "wheels").is_dir():  # built once, for every language that needs it
                     build_project_wheel(repo, worker_context / "wheels")
@@ -145,7 +148,7 @@ def _build_worker_base(engine: docker.DockerClient, repo: Path, cache: Path, bas
     pyproject = repo / "pyproject.toml"
     files = {"Dockerfile": dockerfile.read_bytes()}
     files["wheel-target"] = "\n".join(core_requirements(pyproject) + platform_tags()).encode()
-    args = {"BASE_IMAGE": BASE_IMAGE}
+    args = {"BASE_IMAGE": base_id}  # the exact image, as for the runtimes (build_images)
     inputs = inputs_hash(files, parent_id=base_id, build_args=args)
     if _up_to_date(engine, WORKER_BASE, inputs):
         return False
