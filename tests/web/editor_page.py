@@ -10,18 +10,14 @@ RUN_TIMEOUT_MS = 120_000
 
 
 @dataclass
-class EditorPage:
-    """The Executioner page in one browser tab."""
+class LiveRunPage:
+    """What every page that runs a program shows: a language picker, the editor, and the live result."""
 
     page: Page
 
-    @classmethod
-    async def open(cls, page: Page, base_url: str, path: str = "/") -> "EditorPage":
-        """Load ``path`` and wait until the languages are listed (the page is ready then)."""
-        await page.goto(base_url + path)
-        opened = cls(page)
-        await expect(opened.language.locator("option").first).to_be_attached()
-        return opened
+    async def ready(self) -> None:
+        """Wait until the languages are listed (the page is ready then)."""
+        await expect(self.language.locator("option").first).to_be_attached()
 
     @property
     def language(self) -> Locator:
@@ -32,14 +28,6 @@ class EditorPage:
         return self.page.get_by_role("textbox", name="Source code")
 
     @property
-    def stdin(self) -> Locator:
-        return self.page.get_by_role("textbox", name="Standard input")
-
-    @property
-    def run_button(self) -> Locator:
-        return self.page.get_by_role("button", name="Run")
-
-    @property
     def verdict(self) -> Locator:
         return self.page.locator("#verdict")
 
@@ -47,16 +35,9 @@ class EditorPage:
     def connection(self) -> Locator:
         return self.page.locator("#connection")
 
-    @property
-    def notice(self) -> Locator:
-        return self.page.get_by_role("alert")
-
     def test_result(self, index: int) -> Locator:
         """The Result pane's row of test ``index`` (0-based)."""
         return self.page.get_by_role("list", name="Test results").get_by_role("listitem").nth(index)
-
-    def limit(self, label: str) -> Locator:
-        return self.page.get_by_role("textbox", name=label)
 
     async def write_program(self, source: str) -> None:
         """Replace the program, as a paste would (typing would trigger auto-indent and bracket closing)."""
@@ -71,17 +52,46 @@ class EditorPage:
         )
         return "\n".join(lines)
 
+    async def wait_for_verdict(self, text: str) -> None:
+        """Wait for the final verdict ``text`` (the badge shows its name in words, not only a colour),
+        shown when the live stream's result arrived."""
+        await expect(self.connection).to_have_text("Finished.", timeout=RUN_TIMEOUT_MS)
+        await expect(self.verdict).to_have_text(text)
+
+
+@dataclass
+class EditorPage(LiveRunPage):
+    """The Executioner page in one browser tab."""
+
+    @classmethod
+    async def open(cls, page: Page, base_url: str, path: str = "/") -> "EditorPage":
+        """Load ``path`` and wait until it is ready."""
+        await page.goto(base_url + path)
+        opened = cls(page)
+        await opened.ready()
+        return opened
+
+    @property
+    def stdin(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Standard input")
+
+    @property
+    def run_button(self) -> Locator:
+        return self.page.get_by_role("button", name="Run")
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.get_by_role("alert")
+
+    def limit(self, label: str) -> Locator:
+        return self.page.get_by_role("textbox", name=label)
+
     async def add_test(self, stdin: str, expected_output: str) -> None:
         """Add a test row and fill it in."""
         await self.page.get_by_role("button", name="Add test").click()
         number = await self.page.locator("#test-rows > li").count()
         await self.page.locator(f"#test-{number - 1}-stdin").fill(stdin)
         await self.page.locator(f"#test-{number - 1}-expected_output").fill(expected_output)
-
-    async def wait_for_verdict(self, text: str) -> None:
-        """Wait for the final verdict ``text`` (the badge shows its name in words, not only a colour)."""
-        await expect(self.connection).to_have_text("Finished.", timeout=RUN_TIMEOUT_MS)
-        await expect(self.verdict).to_have_text(text)
 
     async def timeline(self) -> list[int]:
         """The seqs of the live events the page showed, in the order it showed them."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from playwright.async_api import Locator, Page, expect
+from playwright.async_api import Locator, Page
 
-from tests.web.editor_page import RUN_TIMEOUT_MS
+from tests.web.editor_page import LiveRunPage
 
 ADMIN_TOKEN = "test-admin-token"  # tests/fixtures/cluster.py gives every cluster it
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -48,17 +48,15 @@ def zip_of(files: dict[str, str]) -> bytes:
 
 
 @dataclass
-class ProblemPage:
+class ProblemPage(LiveRunPage):
     """``/problems/<slug>`` in one browser tab."""
-
-    page: Page
 
     @classmethod
     async def open(cls, page: Page, base_url: str, slug: str) -> "ProblemPage":
-        """Load the problem's page and wait until its languages are listed (it is ready then)."""
+        """Load the problem's page and wait until it is ready."""
         await page.goto(f"{base_url}/problems/{slug}")
         opened = cls(page)
-        await expect(opened.language.locator("option").first).to_be_attached()
+        await opened.ready()
         return opened
 
     @property
@@ -70,20 +68,8 @@ class ProblemPage:
         return self.page.get_by_role("article", name="Statement")
 
     @property
-    def language(self) -> Locator:
-        return self.page.get_by_role("combobox", name="Language")
-
-    @property
-    def source(self) -> Locator:
-        return self.page.get_by_role("textbox", name="Source code")
-
-    @property
     def submit_button(self) -> Locator:
         return self.page.get_by_role("button", name="Submit")
-
-    @property
-    def verdict(self) -> Locator:
-        return self.page.locator("#verdict")
 
     @property
     def score(self) -> Locator:
@@ -92,25 +78,3 @@ class ProblemPage:
     def sample(self, what: str, number: int) -> Locator:
         """A sample's ``Input`` or ``Expected output`` box (``number`` from 1)."""
         return self.page.get_by_label(f"{what} of sample {number}")
-
-    def test_result(self, index: int) -> Locator:
-        """The Result pane's row of test ``index`` (0-based)."""
-        return self.page.get_by_role("list", name="Test results").get_by_role("listitem").nth(index)
-
-    async def program(self) -> str:
-        """The editor's text, from the lines CodeMirror renders (all of them, for a short program)."""
-        lines: list[str] = await self.source.locator(".cm-line").evaluate_all(
-            "lines => lines.map(line => line.textContent)"
-        )
-        return "\n".join(lines)
-
-    async def write_program(self, source: str) -> None:
-        """Replace the program, as a paste would (typing would trigger auto-indent and bracket closing)."""
-        await self.source.click()
-        await self.page.keyboard.press("Control+A")
-        await self.page.keyboard.insert_text(source)
-
-    async def wait_for_verdict(self, text: str) -> None:
-        """Wait for the final verdict ``text``, shown when the live stream's result arrived."""
-        await expect(self.page.locator("#connection")).to_have_text("Finished.", timeout=RUN_TIMEOUT_MS)
-        await expect(self.verdict).to_have_text(text)
