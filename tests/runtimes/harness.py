@@ -10,6 +10,7 @@ holds every job's events. Pointing the same table at the whole HTTP pipeline nee
 """
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -133,6 +134,8 @@ async def run_worker(
                 "docker", "rm", "-f", name, stdout=quiet, stderr=quiet
             )
             await remover.wait()
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()  # in case the CLI outlives its container
             output, _ = await process.communicate()
             return WorkerExit(-1, f"timed out after {WORKER_TIMEOUT_S} s\n{output.decode(errors='replace')}")
     assert process.returncode is not None
