@@ -100,7 +100,7 @@ def _worker(container: Any) -> WorkerCpu | None:
 def sample(pids: dict[str, int], engine: docker.DockerClient, cluster: str) -> CpuSample:
     """CPU seconds of everything at once. Blocking."""
     workers: dict[str, WorkerCpu] = {}
-    for container in engine.containers.list(filters=cluster_filter(cluster)):
+    for container in engine.containers.list(ignore_removed=True, filters=cluster_filter(cluster)):
         with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):
             found = _worker(container)
             if found is not None:

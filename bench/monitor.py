@@ -45,7 +45,9 @@ class MemorySampler:
 
     def _sample(self) -> tuple[float | None, float | None, float | None, int]:
         api, master = (self._cluster.rss_kib(name) for name in ("api", "master"))
-        workers = self._engine.containers.list(filters=cluster_filter(self._cluster.name))
+        workers = self._engine.containers.list(
+            ignore_removed=True, filters=cluster_filter(self._cluster.name)
+        )
         total: float | None = None
         for container in workers:
             with contextlib.suppress(docker.errors.NotFound, docker.errors.APIError):

@@ -92,7 +92,9 @@ def bridge_gateway(engine: docker.DockerClient) -> str:
 
 def remove_cluster_containers(engine: docker.DockerClient, cluster: str, *, grace_s: int = 10) -> int:
     """Stop (giving each ``grace_s`` to drain) and remove every container labelled with ``cluster``."""
-    containers = engine.containers.list(all=True, filters={"label": f"{CLUSTER_LABEL}={cluster}"})
+    containers = engine.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{CLUSTER_LABEL}={cluster}"}
+    )
 
     def remove(container: Container) -> None:
         try:

@@ -104,7 +104,7 @@ def containers_on(host: second_host.SecondHost) -> dict[str, str]:
     """Every container on the second engine (ours are the only ones there), name → state."""
     engine = docker.DockerClient(base_url=host.url, timeout=30)
     try:
-        return {c.name: c.status for c in engine.containers.list(all=True)}
+        return {c.name: c.status for c in engine.containers.list(ignore_removed=True, all=True)}
     finally:
         engine.close()
 
@@ -118,7 +118,9 @@ def cluster_containers(cluster: Cluster, host: second_host.SecondHost) -> dict[s
         (host.name, docker.DockerClient(base_url=host.url, timeout=30)),
     ):
         try:
-            found[name] = sorted(c.name for c in engine.containers.list(all=True, filters=label))
+            found[name] = sorted(
+                c.name for c in engine.containers.list(ignore_removed=True, all=True, filters=label)
+            )
         finally:
             engine.close()
     return found

@@ -42,7 +42,7 @@ def docker_workers(cluster: Cluster) -> dict[str, Any]:
         "label": [f"org.executioner.cluster={cluster.name}", "org.executioner.language=python"],
         "status": "running",
     }
-    return {c.name: c for c in docker.from_env().containers.list(filters=filters)}
+    return {c.name: c for c in docker.from_env().containers.list(ignore_removed=True, filters=filters)}
 
 
 MILESTONES = {"self-test": "self-test of python passed", "joined": " consuming ", "assigned": " assigned ["}

@@ -58,7 +58,8 @@ async def _kill_group(pid_file: Path, sig: signal.Signals = signal.SIGKILL) -> i
 def _worker_containers(cluster: Cluster) -> list[str]:
     client = docker.from_env()
     found = client.containers.list(
-        filters={"label": [f"org.executioner.cluster={cluster.name}", "org.executioner.role=worker"]}
+        ignore_removed=True,
+        filters={"label": [f"org.executioner.cluster={cluster.name}", "org.executioner.role=worker"]},
     )
     return sorted(container.name for container in found)
 

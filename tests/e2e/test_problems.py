@@ -84,7 +84,7 @@ async def judge(client: httpx.AsyncClient, body: dict[str, Any]) -> tuple[dict[s
 
 def python_workers(cluster: Cluster) -> list[Any]:
     filters = {"label": [f"org.executioner.cluster={cluster.name}", "org.executioner.language=python"]}
-    return list(docker.from_env().containers.list(filters=filters))
+    return list(docker.from_env().containers.list(ignore_removed=True, filters=filters))
 
 
 async def one_python_worker_serving(cluster: Cluster) -> bool | None:

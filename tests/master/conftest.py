@@ -126,7 +126,9 @@ def cluster(docker_client: Any) -> Iterator[str]:
     """A cluster label of this test alone; its containers are removed afterwards, whatever happened."""
     name = f"mtest-{secrets.token_hex(4)}"
     yield name
-    for container in docker_client.containers.list(all=True, filters={"label": f"{LABEL_CLUSTER}={name}"}):
+    for container in docker_client.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{LABEL_CLUSTER}={name}"}
+    ):
         container.remove(force=True)
 
 

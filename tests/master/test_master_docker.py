@@ -26,7 +26,9 @@ TIMEOUT_S = 60
 
 def running_containers(client: Any, cluster: str) -> list[Any]:
     """The cluster's running worker containers, straight from Docker."""
-    return list(client.containers.list(filters={**cluster_filter(cluster), "status": "running"}))
+    return list(
+        client.containers.list(ignore_removed=True, filters={**cluster_filter(cluster), "status": "running"})
+    )
 
 
 def first_worker_start(client: Any, cluster: str, since: int) -> str:
@@ -131,7 +133,9 @@ async def test_a_killed_worker_is_replaced_and_reported(
     assert status.recent_failures[0].exit_code == 137
     (replacement,) = running_containers(docker_client, cluster)
     assert replacement.id != victim.id
-    assert docker_client.containers.list(all=True, filters={"id": victim.id}) == []  # removed
+    assert (
+        docker_client.containers.list(ignore_removed=True, all=True, filters={"id": victim.id}) == []
+    )  # removed
 
 
 async def test_a_crash_looping_worker_is_backed_off_and_reported(
@@ -174,7 +178,9 @@ async def test_runtime_version_is_recorded_once_per_image(
     async with db.connect() as conn:
         again = (await conn.execute(text("SELECT updated_at FROM runtime_versions"))).one()
     assert again.updated_at == row.updated_at
-    probes = docker_client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}=version-probe"})
+    probes = docker_client.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{LABEL_ROLE}=version-probe"}
+    )
     assert [p for p in probes if p.labels.get(LABEL_CLUSTER) == cluster] == []
 
 
@@ -225,7 +231,12 @@ async def test_stop_workers_on_exit_removes_them(
 ) -> None:
     async with running_master(settings.model_copy(update={"stop_workers_on_exit": True})) as master:
         await until(master, settled(1))
-    assert docker_client.containers.list(all=True, filters={"label": f"{LABEL_CLUSTER}={cluster}"}) == []
+    assert (
+        docker_client.containers.list(
+            ignore_removed=True, all=True, filters={"label": f"{LABEL_CLUSTER}={cluster}"}
+        )
+        == []
+    )
 
 
 async def test_sigterm_leaves_workers_running_and_a_new_master_adopts_them(

@@ -251,7 +251,7 @@ async def test_json_logs_carry_the_ids_and_never_the_program_or_its_input(observ
     def worker_lines() -> dict[str, list[dict[str, Any]]]:
         logs = {}
         for container in docker.from_env().containers.list(
-            filters={"label": f"org.executioner.cluster={cluster.name}"}
+            ignore_removed=True, filters={"label": f"org.executioner.cluster={cluster.name}"}
         ):
             logs[container.name] = parse_lines(container.logs().decode(), f"worker {container.name}")
         return logs

@@ -32,6 +32,6 @@ def harness(docker_client: Any, container_bootstrap: str) -> Iterator[WorkerHarn
     harness = WorkerHarness(docker_client, os.environ["EXECUTIONER_KAFKA_BOOTSTRAP"], container_bootstrap)
     yield harness
     for container in docker_client.containers.list(
-        all=True, filters={"label": f"{LABEL_CLUSTER}={harness.cluster}"}
+        ignore_removed=True, all=True, filters={"label": f"{LABEL_CLUSTER}={harness.cluster}"}
     ):
         container.remove(force=True)

@@ -76,7 +76,9 @@ def run_probe(docker_client: Any, container_bootstrap: str) -> Iterator[Any]:
             container.remove(force=True)
 
     yield run
-    for container in docker_client.containers.list(all=True, filters={"label": f"{LABEL_CLUSTER}={cluster}"}):
+    for container in docker_client.containers.list(
+        ignore_removed=True, all=True, filters={"label": f"{LABEL_CLUSTER}={cluster}"}
+    ):
         container.remove(force=True)
 
 
