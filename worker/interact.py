@@ -96,6 +96,8 @@ class _Relay:
                 self._watch(side, now)
             wake = min(self._next_check(side) for side in self.sides)
             for key, _ in self.selector.select(max(wake - now, 0)):
+                if self.selector.get_map().get(key.fd) is not key:
+                    continue  # an earlier event of this batch closed it (a program's stdin): stale
                 side, handle = key.data
                 handle(side)
 
