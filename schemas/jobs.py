@@ -322,8 +322,8 @@ class JobMessage(_Wire):
     verdict the last run's (a failing run ends the repetition)."""
     checker: ProgramSpec | None = None
     """A testlib-style checker deciding each test instead of ``compare``: run as ``checker input output
-    answer`` (three files); exit 0 accepted, 1 wrong answer, 2 presentation error (reported as
-    ``wrong_answer``), anything else (or a crash, a limit) ``internal_error``. Needs ``tests``.
+    answer`` (three files); exit 0 accepted, 1 wrong answer, 2 ``presentation_error``, anything
+    else (or a crash, a limit) ``internal_error``. Needs ``tests``.
     Optional since v1 was first published."""
     interactor: ProgramSpec | None = None
     """An interactive problem's interactor: run beside the program on each test, its stdout the

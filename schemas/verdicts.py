@@ -20,6 +20,8 @@ class Verdict(StrEnum):
 
     ACCEPTED = "accepted"
     WRONG_ANSWER = "wrong_answer"
+    PRESENTATION_ERROR = "presentation_error"
+    """A custom checker found the answer malformed (testlib's exit code 2); the compare modes never say it."""
     TIME_LIMIT_EXCEEDED = "time_limit_exceeded"
     MEMORY_LIMIT_EXCEEDED = "memory_limit_exceeded"
     OUTPUT_LIMIT_EXCEEDED = "output_limit_exceeded"

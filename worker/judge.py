@@ -116,9 +116,9 @@ def overall_verdict(verdicts: Iterable[Verdict]) -> Verdict:
     return next((v for v in verdicts if v is not Verdict.ACCEPTED), Verdict.ACCEPTED)
 
 
-CHECKER_VERDICTS = {0: Verdict.ACCEPTED, 1: Verdict.WRONG_ANSWER, 2: Verdict.WRONG_ANSWER}
-"""A testlib checker's (or interactor's) exit codes: 0 ok, 1 wrong answer, 2 presentation error (which we
-report as a wrong answer: there is no verdict of its own). Anything else is the checker failing."""
+CHECKER_VERDICTS = {0: Verdict.ACCEPTED, 1: Verdict.WRONG_ANSWER, 2: Verdict.PRESENTATION_ERROR}
+"""A testlib checker's (or interactor's) exit codes: 0 ok, 1 wrong answer, 2 presentation error.
+Anything else is the checker failing."""
 
 
 def checker_verdict(result: ProcessResult, limits: ProcessLimits) -> Verdict:

@@ -213,6 +213,7 @@ def test_runtime_errors_split_by_signal_as_judge0_does() -> None:
     assert status_id(Status.QUEUED, None, None) == 1
     assert status_id(Status.RUNNING, None, None) == 2
     assert status_id(Status.FINISHED, Verdict.WRONG_ANSWER, None) == 4
+    assert status_id(Status.FINISHED, Verdict.PRESENTATION_ERROR, None) == 4  # Judge0 has no such status
     assert STATUSES[11] == "Runtime Error (NZEC)" and len(STATUSES) == 14
 
 

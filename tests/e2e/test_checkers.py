@@ -30,7 +30,7 @@ PERMUTATION = {"language": "python", "source": judge_file("permutation_checker.p
 
 async def test_checker_accepts_any_right_answer_and_says_why_one_is_wrong(client: httpx.AsyncClient) -> None:
     tests = cases(("3\n", "1 2 3\n"), ("5\n", "1 2 3 4 5\n"))
-    backwards, repeated = await asyncio.gather(
+    backwards, repeated, one_per_line = await asyncio.gather(
         run(
             client,
             language="python",
@@ -39,11 +39,20 @@ async def test_checker_accepts_any_right_answer_and_says_why_one_is_wrong(client
             checker=PERMUTATION,
         ),
         run(client, language="python", source="print(*[1] * int(input()))", tests=tests, checker=PERMUTATION),
+        run(
+            client,
+            language="python",
+            source="print(*range(1, int(input()) + 1), sep='\\n')",
+            tests=tests,
+            checker=PERMUTATION,
+        ),
     )
     assert backwards["verdict"] == "accepted", backwards
     assert [t["stdout"] for t in backwards["tests"]] == ["3 2 1\n", "5 4 3 2 1\n"]
     assert repeated["verdict"] == "wrong_answer", repeated
     assert repeated["tests"][0]["checker_message"] == "3 numbers but not all different"
+    assert one_per_line["verdict"] == "presentation_error", one_per_line
+    assert one_per_line["tests"][1]["checker_message"] == "the right numbers, but not on one line"
 
 
 async def test_a_python_checker_judges_a_cpp_program(client: httpx.AsyncClient) -> None:

@@ -67,6 +67,14 @@ def test_checker_rejects_with_its_message(python_runtime: Runtime, exec_config: 
     assert short.tests[0].checker_message == "output: unexpected end of data"
 
 
+def test_checker_says_presentation_error(python_runtime: Runtime, exec_config: ExecConfig) -> None:
+    one_per_line = permutation_job("print(*range(1, int(input()) + 1), sep='\\n')")
+    outcome = run(one_per_line, python_runtime, exec_config)
+    assert [t.verdict for t in outcome.tests] == [Verdict.PRESENTATION_ERROR] * 2
+    assert outcome.verdict is Verdict.PRESENTATION_ERROR
+    assert outcome.tests[0].checker_message == "the right numbers, but not on one line"
+
+
 def test_a_failed_run_is_not_checked(python_runtime: Runtime, exec_config: ExecConfig) -> None:
     outcome = run(permutation_job("raise SystemExit(3)"), python_runtime, exec_config)
     assert outcome.tests[0].verdict is Verdict.RUNTIME_ERROR

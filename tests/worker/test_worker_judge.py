@@ -202,7 +202,7 @@ def test_overall_verdict_is_the_first_failure() -> None:
     [
         ({"exit_code": 0}, Verdict.ACCEPTED),
         ({"exit_code": 1}, Verdict.WRONG_ANSWER),
-        ({"exit_code": 2}, Verdict.WRONG_ANSWER),  # presentation error: no verdict of its own
+        ({"exit_code": 2}, Verdict.PRESENTATION_ERROR),
         ({"exit_code": 3}, Verdict.INTERNAL_ERROR),  # testlib's "fail": the checker cannot judge
         ({"exit_code": 7}, Verdict.INTERNAL_ERROR),
         ({"exit_code": None, "signal": "SIGSEGV"}, Verdict.INTERNAL_ERROR),

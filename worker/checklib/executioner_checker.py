@@ -50,7 +50,7 @@ def wrong(message: str) -> NoReturn:
 
 
 def presentation(message: str) -> NoReturn:
-    """The answer is malformed (reported as a wrong answer)."""
+    """The answer is malformed (``presentation_error``): right in substance, wrong in layout."""
     _quit(PRESENTATION_ERROR, message)
 
 

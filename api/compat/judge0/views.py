@@ -41,6 +41,8 @@ _RUNTIME_ERROR_SIGNALS = {"SIGSEGV": 7, "SIGXFSZ": 8, "SIGFPE": 9, "SIGABRT": 10
 _VERDICT_STATUS = {
     Verdict.ACCEPTED: 3,
     Verdict.WRONG_ANSWER: 4,
+    # Judge0 has no presentation error: its checkers only compare, so a malformed answer is a wrong one.
+    Verdict.PRESENTATION_ERROR: 4,
     Verdict.TIME_LIMIT_EXCEEDED: 5,
     Verdict.COMPILATION_ERROR: 6,
     # Judge0 has no memory status: its sandbox kills the program, which Judge0 reports as "Other".

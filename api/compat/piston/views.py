@@ -44,7 +44,7 @@ def _status(report: RunReport) -> str | None:
     """Piston's status: null (fine), RE (non-zero exit), SG (signal), TO (timeout), OL/EL (stdout or
     stderr too long), XX (internal error)."""
     match report.verdict:
-        case Verdict.ACCEPTED | Verdict.WRONG_ANSWER:
+        case Verdict.ACCEPTED | Verdict.WRONG_ANSWER | Verdict.PRESENTATION_ERROR:
             return None
         case Verdict.TIME_LIMIT_EXCEEDED:
             return "TO"

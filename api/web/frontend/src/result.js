@@ -6,6 +6,7 @@ const VERDICTS = {
   running: "Running",
   accepted: "Accepted",
   wrong_answer: "Wrong answer",
+  presentation_error: "Presentation error",
   time_limit_exceeded: "Time limit exceeded",
   memory_limit_exceeded: "Memory limit exceeded",
   output_limit_exceeded: "Output limit exceeded",
