@@ -6,10 +6,6 @@ The scripts under ``static/build/`` are bundled from ``frontend/`` by ``make web
 them a page says so instead of failing silently.
 """
 
-import hashlib
-import logging
-from pathlib import Path
-
 from litestar import MediaType, Response, get
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromPath
@@ -18,15 +14,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.keys.guard import route_opt
 from api.lib.openapi import KEY_SECURITY
-
-log = logging.getLogger(__name__)
-
-WEB_DIR = Path(__file__).resolve().parent
-PAGE_TEMPLATE = WEB_DIR / "page.html"
-PROBLEM_LIST_TEMPLATE = WEB_DIR / "problem-list.html"
-PROBLEM_TEMPLATE = WEB_DIR / "problem.html"
-ADMIN_PROBLEM_TEMPLATE = WEB_DIR / "admin-problem.html"
-STATIC_DIR = WEB_DIR / "static"
+from api.web.pages import ADMIN_PROBLEM, EDITOR, PROBLEM, PROBLEM_LIST, STATIC_DIR, render_page
 
 # The pages talk to their own origin only. CodeMirror adds <style> elements at run time, hence inline
 # styles; scripts are the bundle's files, never inline.
@@ -45,25 +33,11 @@ PAGE_HEADERS = {
 ASSET_CACHE = CacheControlHeader(max_age=86_400, public=True)
 
 
-def render_page(
-    template: Path = PAGE_TEMPLATE, static_dir: Path = STATIC_DIR, entry: str = "main.js"
-) -> bytes:
-    """A page's HTML, with asset URLs versioned by the content of the stylesheet and its ``entry`` script."""
-    digest = hashlib.sha256()
-    for asset in (static_dir / "app.css", static_dir / "build" / entry):
-        if asset.is_file():
-            digest.update(asset.read_bytes())
-        else:
-            log.warning("the web page's %s is missing: run `make web` to build it", asset.name)
-    return template.read_text().replace("{{version}}", digest.hexdigest()[:16]).encode()
-
-
 def web_routes() -> list[ControllerRouterHandler]:
     """The pages' routes; the HTML is rendered once, here (the assets do not change while serving)."""
-    page = render_page()
-    problem_list = render_page(PROBLEM_LIST_TEMPLATE, entry="problem-list.js")
-    problem = render_page(PROBLEM_TEMPLATE, entry="problem.js")
-    admin_problem = render_page(ADMIN_PROBLEM_TEMPLATE, entry="admin-problem.js")
+    page, problem_list, problem, admin_problem = map(
+        render_page, (EDITOR, PROBLEM_LIST, PROBLEM, ADMIN_PROBLEM)
+    )
 
     def page_response(html: bytes = page) -> Response[bytes]:
         return Response(html, media_type=MediaType.HTML, headers=PAGE_HEADERS)

@@ -1,7 +1,7 @@
 // `/admin/problems/new`: create a problem (POST /api/v1/problems) and upload its tests as a zip (PUT
 // /api/v1/problems/<slug>/tests), with the admin token the user pastes. The token stays in this tab's
 // sessionStorage: never in localStorage, a URL or a cookie. The API's refusals are shown next to the
-// field they name (a bad archive entry at the file field). See ../../admin-problem.html.
+// field they name (a bad archive entry at the file field). See ../../pages/admin-problem.html.
 import { ApiError, createProblem, uploadTests } from "./api.js";
 import { clearFieldErrors, showFieldError } from "./field-errors.js";
 import { describe, hideNotice, showNotice } from "./notice.js";

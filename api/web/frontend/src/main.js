@@ -1,5 +1,5 @@
 // The page: `/` edits and runs the draft kept in localStorage; `/s/<id>` shows a submission (read-only),
-// live while it runs. See ../../page.html for the elements used here.
+// live while it runs. See ../../pages/editor.html for the elements used here.
 import { ApiError, createSubmission, getSubmission, listLanguages } from "./api.js";
 import { createEditor } from "./editor.js";
 import { clearFieldErrors, showFieldError } from "./field-errors.js";

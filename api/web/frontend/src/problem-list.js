@@ -1,5 +1,5 @@
 // `/problems`: every stored problem (GET /api/v1/problems), each a link to its page. See
-// ../../problem-list.html for the elements used here.
+// ../../pages/problem-list.html for the elements used here.
 import { listProblems } from "./api.js";
 import { describe, hideNotice, showNotice } from "./notice.js";
 

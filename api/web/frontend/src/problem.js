@@ -1,7 +1,7 @@
 // `/problems/<slug>`: a stored problem's statement (Markdown, rendered safely) and samples, and the editor
 // to submit a solution to it: `{"problem", "language", "source"}`, judged live as on the editor page. The
 // program per language is kept in localStorage, per problem; a language with a stub starts from its
-// template. See ../../problem.html for the elements used here.
+// template. See ../../pages/problem.html for the elements used here.
 import { ApiError, createSubmission, getProblem, listLanguages } from "./api.js";
 import { createEditor } from "./editor.js";
 import { clearFieldErrors, showFieldError } from "./field-errors.js";

@@ -69,7 +69,7 @@ function output(title, text, truncated) {
   return box;
 }
 
-/** The Result pane's behaviour; `ids` are the page's elements (see page.html; `score`, where a page has
+/** The Result pane's behaviour; `ids` are the page's elements (see pages/editor.html; `score`, where a page has
  * one, shows a stored problem's score and groups). */
 export function createResultView(ids) {
   const $ = (id) => document.getElementById(ids[id]);
