@@ -6,8 +6,8 @@ only the time inside the container counts (``bench/floor_runner.py`` measures it
 
 import asyncio
 import contextlib
+import dataclasses
 import json
-import resource
 import secrets
 import shutil
 import tempfile
@@ -25,15 +25,16 @@ from master.settings import MasterSettings
 from master.spec import LABEL_CLUSTER, LABEL_LANGUAGE, LABEL_ROLE, worker_run_args
 from schemas.jobs import Limits
 from worker import gvisor as gvisor_kernel
+from worker import warm_init
 from worker.commands import command, job_env
 from worker.job_filter import job_filter
 from worker.limits import compile_limits, run_limits
-from worker.sandbox import OOM_SCORE_ADJ, SANDBOX_WORKDIR, SandboxSpec, bwrap_argv, bwrap_options
+from worker.sandbox import SANDBOX_WORKDIR, SandboxSpec, bwrap_argv, bwrap_options
+from worker.warm import init_command
 
 RUNNER = Path(__file__).resolve().parent / "floor_runner.py"
 RUNNER_WARM = RUNNER.with_name("floor_warm.py")
 """The runner's warm sandbox (``EXECUTIONER_SANDBOX=warm``), mounted next to it."""
-WARM_INIT = Path(__file__).resolve().parent.parent / "worker" / "warm_init.py"
 CONTROL_FD = "@CONTROL_FD@"  # floor_warm.CONTROL_FD: the init's end of its control socket
 SCRATCH = "@SCRATCH@"  # floor_runner.SCRATCH: the runner puts each job's scratch directory there
 STATUS_FD = 9
@@ -111,22 +112,23 @@ def _steps(runtime: Runtime, limits: Limits, sandboxed: bool, *, gvisor: bool = 
 
 
 def _warm_steps(runtime: Runtime, limits: Limits, *, gvisor: bool) -> dict[str, Any]:
-    """The requests the warm sandbox's init gets for the compile and run steps (worker/warm_init.py),
-    as the worker would send them, with only the process limit bubblewrap's phases set too."""
+    """The requests the warm sandbox's init gets for the compile and run steps (worker/warm_init.py), as
+    the worker sends them: the ``prlimit`` wrapper with the step's limits, the spawner, then the command."""
     steps: dict[str, Any] = {}
     for step, plan in _steps(runtime, limits, False).items():
-        processes = (compile_limits if step == "compile" else run_limits)(limits, runtime).processes
+        process_limits = (compile_limits if step == "compile" else run_limits)(limits, runtime)
+        processes = process_limits.processes
         processes = min(processes, gvisor_kernel.JOB_PROCESSES) if gvisor else processes
+        process_limits = dataclasses.replace(process_limits, processes=processes)
+        prefix = [*process_limits.exec_prefix(dies_with_parent=True), *warm_init.SPAWNER]
         steps[step] = {
             "request": {
                 "op": "run",
-                "argv": plan["argv"],
+                "argv": [*prefix, *plan["argv"]],
                 "env": {
                     name: value.replace(SCRATCH, str(SANDBOX_WORKDIR)) for name, value in plan["env"].items()
                 },
                 "cwd": str(SANDBOX_WORKDIR),
-                "rlimits": [(resource.RLIMIT_NPROC, processes, processes)],
-                "oom_score_adj": OOM_SCORE_ADJ,
             }
         }
     return steps
@@ -136,8 +138,7 @@ def _warm_sandbox(*, gvisor: bool) -> list[str]:
     """The warm sandbox's command line, as worker/warm.py builds it (the runner fills in the slot, the
     filter's and the control socket's descriptors)."""
     spec = SandboxSpec(Path(SCRATCH), 0, -1, seccomp_fd=-1, disable_userns=not gvisor, share_net=gvisor)
-    init = ["python3", "-I", "-S", "-c", WARM_INIT.read_text(), CONTROL_FD]
-    return [*bwrap_options(spec), "--as-pid-1", "--", *init]
+    return [*bwrap_options(spec), "--as-pid-1", "--", *init_command("/usr/bin/python3", CONTROL_FD)]
 
 
 def floor_spec(runtime: Runtime, program: Program, phases: list[Phase]) -> dict[str, Any]:

@@ -101,6 +101,9 @@ class WarmSandbox:
             feed.write(stdin)
         with os.fdopen(pipes[1][0]) as out, os.fdopen(pipes[2][0]) as err:
             stdout, stderr = out.read(), err.read()
-        status = int(self.answer()["status"])
+        answer = self.answer()
+        if "started" in answer:  # the init says so once the command is forked, then how it ended
+            answer = self.answer()
+        status = int(answer["status"])
         code = os.waitstatus_to_exitcode(status)
         return (128 - code if code < 0 else code), stdout, stderr

@@ -68,6 +68,13 @@ def _check(result: int, what: str) -> None:
         raise InternalError(f"{what}: {os.strerror(errno)}")
 
 
+def init_command(python: str, control_fd: str) -> list[str]:
+    """The command line of the sandbox's pid 1: :mod:`worker.warm_init` run by ``python``, given its end
+    of the control socket and the OOM score every command inherits (bench/floor.py starts the same)."""
+    source = Path(warm_init.__file__).read_text()
+    return [python, "-I", "-S", "-c", source, control_fd, str(OOM_SCORE_ADJ)]
+
+
 class SandboxLost(InternalError):
     """The init ended or stopped answering."""
 
@@ -156,19 +163,7 @@ class WarmSandbox:
             self.slot, 0, -1, dirs, files, seccomp_fd, not self.config.gvisor, self.config.gvisor
         )
         python = os.path.realpath(sys.executable)  # the system interpreter: no path of ours in its name
-        source = Path(warm_init.__file__).read_text()
-        argv = [
-            *bwrap_options(spec),
-            "--as-pid-1",
-            "--",
-            python,
-            "-I",
-            "-S",
-            "-c",
-            source,
-            str(theirs.fileno()),
-            str(OOM_SCORE_ADJ),
-        ]
+        argv = [*bwrap_options(spec), "--as-pid-1", "--", *init_command(python, str(theirs.fileno()))]
         try:
             self.bwrap = subprocess.Popen(
                 argv,
