@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from uuid import UUID
 
 from opentelemetry.context import Context
@@ -17,42 +17,58 @@ RESULT_TRACES_KEPT = 1024
 
 
 class Subscription:
-    """One stream's view of one submission's events. Iterate with :meth:`next`; close when done."""
+    """One stream's view of one submission's events. Iterate with :meth:`next`; close when done.
+
+    Kept small: thousands of idle streams each hold one. Waiting is a future and a timer handle, not a
+    task (``asyncio.wait_for`` over a queue would start one per wait)."""
+
+    __slots__ = ("_broker", "_events", "_waiter", "closed", "submission_id")
 
     def __init__(self, broker: "Broker", submission_id: UUID, capacity: int) -> None:
         self.submission_id = submission_id
         self._broker = broker
-        self._queue: asyncio.Queue[ResultMessage | None] = asyncio.Queue(capacity)
+        self._events: deque[ResultMessage] = deque(maxlen=capacity)
+        self._waiter: asyncio.Future[None] | None = None
         self.closed = False
 
     def result_trace(self) -> Context | None:
         """The trace context of the submission's result as it went by (None: not seen, or not traced)."""
         return self._broker.result_trace(self.submission_id)
 
-    def _offer(self, event: ResultMessage | None) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
+    def _offer(self, event: ResultMessage) -> None:
+        if len(self._events) == self._events.maxlen:
             # A stream this far behind is stuck; its periodic MySQL re-read still delivers the result.
             log.warning("dropping an event for a stalled stream of %s", self.submission_id)
+            return
+        self._events.append(event)
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next(self, wait_s: float) -> ResultMessage | None:
         """The next event, or None after ``wait_s`` seconds or once closed (then :attr:`closed` is set)."""
+        if not self._events and not self.closed:
+            loop = asyncio.get_running_loop()
+            self._waiter = loop.create_future()
+            timer = loop.call_later(wait_s, self._wake)
+            try:
+                await self._waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
         if self.closed:
             return None
-        try:
-            event = await asyncio.wait_for(self._queue.get(), wait_s)
-        except TimeoutError:
-            return None
-        if event is None:
-            self.closed = True
-        return event
+        return self._events.popleft() if self._events else None
+
+    def _end(self) -> None:
+        self.closed = True
+        self._wake()  # a stream waiting in next() wakes up
 
     def close(self) -> None:
         """Stop receiving events; a stream waiting in :meth:`next` wakes up (idempotent)."""
-        if not self.closed:
-            self.closed = True
-            self._offer(None)
+        self._end()
         self._broker.unsubscribe(self)
 
 
@@ -118,6 +134,5 @@ class Broker:
         self._closed = True
         for subscribers in list(self._subscriptions.values()):
             for subscription in list(subscribers):
-                subscription.closed = True
-                subscription._offer(None)  # wakes a stream blocked in next()
+                subscription._end()
         self._subscriptions.clear()

@@ -2,7 +2,6 @@
 
 from typing import Annotated
 
-import anyio
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
@@ -20,9 +19,6 @@ from api.metrics.instruments import counted_stream
 from api.services import Services
 from api.submissions.requests import parse_submission_id
 from schemas import Status
-
-SHUTDOWN_GRACE_S = 2.0
-"""How long open streams get to end by themselves when the server shuts down."""
 
 
 def _event_id(header: str | None) -> int | None:
@@ -83,20 +79,15 @@ async def stream_submission_events(
         source=services.source,
         recheck_s=services.settings.sse_recheck_s,
         recheck_max_s=services.settings.sse_recheck_max_s,
+        ping_s=services.settings.sse_ping_s,
     )
-    shutdown = anyio.Event()
-
-    async def end_on_shutdown() -> None:
-        # Server shutdown: end the stream cleanly (the client reconnects, to another replica).
-        await shutdown.wait()
-        subscription.close()
-
+    # Per idle stream this keeps sse-starlette's tasks to three (the stream, the client's disconnect, the
+    # server's shutdown): pings come from the stream's own wait, not a task. On shutdown the stream is
+    # ended at once, cleanly (its closing chunk sent); the client reconnects, to another replica.
     return EventSourceResponse(
         counted_stream(events),
-        ping=services.settings.sse_ping_s,
-        shutdown_event=shutdown,
-        shutdown_grace_period=SHUTDOWN_GRACE_S,
-        data_sender_callable=end_on_shutdown,
+        ping=0,
+        shutdown_grace_period=0,
         # Covers a stream that never started iterating (its own finally would not run then).
         background=BackgroundTask(subscription.close),
     )

@@ -10,7 +10,9 @@ or taken from the recorded outcome before the result. The ``result`` frame is th
 
 import contextlib
 import logging
+import math
 import random
+import time
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 from uuid import UUID
@@ -103,17 +105,20 @@ async def submission_events(
     source: Source,
     recheck_s: float,
     recheck_max_s: float | None = None,
+    ping_s: float | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the submission's events the client has not seen; end after ``result``.
 
     ``subscription`` must have been taken *before* ``state`` was read, so no event falls between them;
     ``recent`` is the broker's memory of a result that may have gone by just before. The stream owns the
     subscription and closes it when it ends. While it waits it re-reads the submission after
-    :func:`recheck_delays` (``recheck_s``, doubling up to ``recheck_max_s``, each with some jitter).
+    :func:`recheck_delays` (``recheck_s``, doubling up to ``recheck_max_s``, each with some jitter), and
+    sends a ping comment every ``ping_s`` it has sent nothing (the stream's own timer: no task of its own).
     """
     sid = subscription.submission_id
     sent = -1 if last_event_id is None else last_event_id
     delays = recheck_delays(recheck_s, recheck_max_s or recheck_s)
+    waits = _Waits(delays, ping_s)
     # A stream opened on a finished submission shows only the result (it holds every test); one that
     # follows the run shows each test, and before the result any it missed.
     following = state.row.status is not Status.FINISHED and recent is None
@@ -135,22 +140,19 @@ async def submission_events(
                         return
                     frames = _result_frames(row, sent, replay_tests=following)
                     break
-            event = await subscription.next(next(delays) * random.uniform(1 - JITTER, 1 + JITTER))
+            event = await subscription.next(waits.next_s())
             if event is None:
                 if subscription.closed:
                     return  # shutting down
-                # Safety net: a result recorded by another replica whose fan-out this one missed.
-                try:
-                    fresh = await source.state(sid, sent)
-                except (SQLAlchemyError, OSError) as exc:
-                    log.debug("stream of %s could not re-read MySQL: %s", sid, exc)
-                    continue  # MySQL is down for now; live events still arrive meanwhile
-                if fresh is None:
+                if not waits.recheck_due():
+                    yield PING  # it woke for the ping alone
+                    waits.sent()
+                    continue
+                reread = await _reread(source, sid, sent, following=following)
+                if reread is None:
                     return
-                if fresh.row.status is Status.FINISHED:
-                    frames = _result_frames(fresh.row, sent, replay_tests=following)
-                    break
-                for frame in _state_frames(fresh, sent):
+                progress, frames = reread
+                for frame in progress:
                     yield frame
                     sent = _seq(frame)
                 continue
@@ -162,11 +164,65 @@ async def submission_events(
             for frame in await _live_frames(source, event, sent):
                 yield frame
                 sent = _seq(frame)
+            waits.sent()
         for frame in frames:
             with _delivery(frame, subscription):
                 yield frame  # resumed once the frame was written to the client
     finally:
         subscription.close()
+
+
+async def _reread(
+    source: Source, sid: UUID, sent: int, *, following: bool
+) -> tuple[list[ServerSentEvent], Iterator[ServerSentEvent] | None] | None:
+    """The safety net: a result recorded by another replica whose fan-out this one missed. The frames of
+    what changed, and the result's frames once it is finished; None when the submission is gone."""
+    try:
+        fresh = await source.state(sid, sent)
+    except (SQLAlchemyError, OSError) as exc:
+        log.debug("stream of %s could not re-read MySQL: %s", sid, exc)
+        return [], None  # MySQL is down for now; live events still arrive meanwhile
+    if fresh is None:
+        return None
+    if fresh.row.status is Status.FINISHED:
+        return [], _result_frames(fresh.row, sent, replay_tests=following)
+    return list(_state_frames(fresh, sent)), None
+
+
+PING = ServerSentEvent(comment="ping")
+"""Keeps proxies from closing an idle stream; EventSource ignores comments."""
+
+
+class _Waits:
+    """How long a waiting stream sleeps: until its next MySQL re-read or its next ping, whichever is first.
+    A re-read is due once its (jittered) delay has passed since the last one; a ping, ``ping_s`` after
+    the last frame or ping."""
+
+    def __init__(self, delays: Iterator[float], ping_s: float | None) -> None:
+        self._delays, self._ping_s = delays, ping_s
+        now = time.monotonic()
+        self._recheck_at = now + self._jittered()
+        self._ping_at = math.inf if ping_s is None else now + ping_s
+
+    def _jittered(self) -> float:
+        return next(self._delays) * random.uniform(1 - JITTER, 1 + JITTER)
+
+    def next_s(self) -> float:
+        """Seconds until the first of the two is due (0 when one already is)."""
+        return max(0.0, min(self._recheck_at, self._ping_at) - time.monotonic())
+
+    def recheck_due(self) -> bool:
+        """Whether the re-read is due (then the next one is scheduled); if not, the wake was for a ping."""
+        now = time.monotonic()
+        if self._recheck_at > now:
+            return False
+        self._recheck_at = now + self._jittered()
+        return True
+
+    def sent(self) -> None:
+        """A frame went out: no ping needed for another ``ping_s``."""
+        if self._ping_s is not None:
+            self._ping_at = time.monotonic() + self._ping_s
 
 
 @contextlib.contextmanager

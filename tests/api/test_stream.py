@@ -1,5 +1,6 @@
 """The SSE event sequence, driven by a real Broker and a stand-in for MySQL (rows, kept tests, recording)."""
 
+import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -59,7 +60,12 @@ def decode(frame: ServerSentEvent) -> tuple[str, int, Any]:
 
 
 async def stream_of(
-    broker: Broker, stored: Stored, *, last_event_id: int | None = None
+    broker: Broker,
+    stored: Stored,
+    *,
+    last_event_id: int | None = None,
+    recheck_s: float = 0.05,
+    ping_s: float | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     sid = UUID(stored.row.id)
     subscription = broker.subscribe(sid)
@@ -70,7 +76,8 @@ async def stream_of(
         recent=broker.recent_result(sid),
         last_event_id=last_event_id,
         source=stored,
-        recheck_s=0.05,
+        recheck_s=recheck_s,
+        ping_s=ping_s,
     )
 
 
@@ -202,6 +209,34 @@ async def test_broker_shutdown_ends_the_stream() -> None:
     broker.close()
 
     assert [f async for f in stream] == []
+
+
+async def test_an_idle_stream_pings_between_its_rereads_and_a_live_event_puts_the_ping_off() -> None:
+    broker = Broker()
+    sid = uuid4()
+    stored = Stored(queued_row(sid))
+    stream = await stream_of(broker, stored, recheck_s=3600, ping_s=0.05)
+    assert decode(await anext(stream))[:2] == ("status", 0)
+    assert [(await anext(stream)).comment for _ in range(3)] == ["ping"] * 3
+    # The live event comes first: it was there before the next ping was due.
+    broker.publish(running(sid))
+    assert decode(await anext(stream))[:2] == ("status", 1)
+    stored.row = recorded_row(running_row(sid, 1), single_run_result(sid, seq=2))
+    broker.publish(single_run_result(sid, seq=2))
+    assert [f.event async for f in stream] == ["result"]
+
+
+async def test_a_waiting_stream_starts_no_task_of_its_own() -> None:
+    # Thousands of idle streams each wait here: a timer handle, not a task (and its frame) per wait.
+    broker = Broker()
+    subscription = broker.subscribe(uuid4())
+    before = len(asyncio.all_tasks())
+    waiting = asyncio.ensure_future(subscription.next(3600))
+    await asyncio.sleep(0)
+    assert len(asyncio.all_tasks()) == before + 1  # the one this test started, nothing under it
+    subscription.close()
+    assert await waiting is None
+    assert subscription.closed
 
 
 def test_a_waiting_stream_rereads_mysql_less_and_less_often() -> None:
