@@ -111,7 +111,8 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     relay_poll_interval_s: float = Field(default=1.0, gt=0)
     """How often the relay looks for outbox rows when no POST woke it (rows left by another replica)."""
     sse_ping_s: float = Field(default=15.0, gt=0)
-    """Seconds between SSE ping comments, which keep proxies from closing idle streams."""
+    """Seconds an SSE stream may go without sending anything before it sends a ping comment, which keeps
+    proxies from closing idle streams."""
     sse_recheck_s: float = Field(default=5.0, gt=0)
     """While a stream waits, re-read the submission from MySQL after this long (a result another replica
     saw, which this one's fan-out missed); the waits then double up to ``sse_recheck_max_s``."""
