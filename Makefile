@@ -8,7 +8,7 @@ WEB := api/web/frontend
 WEB_DEPS := $(WEB)/node_modules/.installed-stamp
 WEB_BUNDLE := api/web/static/build/main.js
 
-.PHONY: up down test test-unit test-languages chaos lint fmt schemas bench dashboard images services web clean help
+.PHONY: up down test test-all test-unit test-languages chaos lint fmt schemas bench dashboard images services web clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -29,7 +29,10 @@ services: $(STAMP)  ## only Docker, MariaDB, Kafka and the images (test profile)
 images: $(STAMP)  ## build the base, worker and runtime images (skipped when unchanged)
 	@$(BIN)/python -m devstack images
 
-test: $(STAMP) web  ## run the whole suite against real Kafka, MariaDB and Docker (started when needed)
+test: $(STAMP) web  ## what CI runs: the suite against real Kafka, MariaDB and Docker (started when needed), less the `extended` tests
+	@$(BIN)/python -m pytest -m "not extended" $(PYTEST_ARGS)
+
+test-all: $(STAMP) web  ## the whole suite: `make test` and the `extended` tests (the other sandbox mode's corpora, outage and chaos drills)
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: $(STAMP)  ## only the tests that need no service (seconds; starts nothing)
@@ -38,7 +41,7 @@ test-unit: $(STAMP)  ## only the tests that need no service (seconds; starts not
 test-languages: $(STAMP)  ## the runtime suite of the non-core languages (their images built once per machine, then cached)
 	@EXECUTIONER_LANGUAGES=$${EXECUTIONER_LANGUAGES:-extra} $(BIN)/python -m pytest tests/runtimes $(PYTEST_ARGS)
 
-chaos: $(STAMP)  ## the chaos suite in full: three passes of every fault under a heavier load (a pass runs in `make test`)
+chaos: $(STAMP)  ## the chaos suite in full: three passes of every fault under a heavier load (a pass runs in `make test-all`)
 	@EXECUTIONER_CHAOS_FULL=1 $(BIN)/python -m pytest -m chaos tests/chaos $(PYTEST_ARGS)
 
 web: $(WEB_BUNDLE)  ## build the web page's script (npm ci + esbuild; skipped when up to date)

@@ -7,11 +7,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api.support import submit
 from tests.fixtures.cluster import new_cluster
 from tests.fixtures.log_records import assert_outage_logged_within_bounds, records_since
 from tests.fixtures.services import Services
+
+# `make test-all`: a 20 s outage drill about log volume; CI keeps the outage tests that lose nothing.
+pytestmark = pytest.mark.extended
 
 WINDOW_S = 5
 # The outage is the measurement: what the API logs while Kafka stays down this long.

@@ -30,7 +30,14 @@ from tests.fixtures.cluster import Cluster, cluster_of_its_own
 from tests.fixtures.services import Services
 from tests.fixtures.waiting import eventually
 
-pytestmark = [pytest.mark.chaos, pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1800)]
+# `make chaos` (three passes) and `make test-all` (one) run it; CI does not.
+pytestmark = [
+    pytest.mark.chaos,
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.extended,
+    pytest.mark.timeout(1800),
+]
 
 FULL = os.environ.get("EXECUTIONER_CHAOS_FULL") == "1"
 PASSES = 3 if FULL else 1

@@ -16,6 +16,9 @@ from devstack import processes
 from devstack.profile import Profile, repo_root
 from devstack.stack import stop_services
 
+# `make test-all`: the supervisor of `make up` under kills, 26 s of a whole dev stack.
+pytestmark = pytest.mark.extended
+
 UP_TIMEOUT_S = 300.0
 RESTART_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 180.0

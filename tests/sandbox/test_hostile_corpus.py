@@ -26,6 +26,16 @@ OUR_PROCESSES = ("/sbin/docker-init", "/opt/executioner/venv/bin/python", "bwrap
 a warm sandbox's init (worker/warm_init.py)."""
 SANDBOX_MODES = ["bwrap", "warm"]
 """``EXECUTIONER_SANDBOX`` of the workers: every corpus runs against each (worker/warm.py)."""
+DEFAULT_SANDBOX = "warm"
+
+
+def in_mode(value: object, mode: str) -> Any:
+    """``value`` as a test parameter of sandbox ``mode``: CI (``make test``) runs the default mode's,
+    ``make test-all`` both (the other is marked ``extended``)."""
+    return pytest.param(value, marks=() if mode == DEFAULT_SANDBOX else pytest.mark.extended)
+
+
+MODE_PARAMS = [in_mode(mode, mode) for mode in SANDBOX_MODES]
 
 
 @dataclass
@@ -71,7 +81,7 @@ def witness() -> Witness:
     return Witness()
 
 
-@pytest.fixture(scope="module", params=SANDBOX_MODES)
+@pytest.fixture(scope="module", params=MODE_PARAMS)
 async def corpus_run(request: Any, harness: WorkerHarness, witness: Witness, artifacts: Path) -> WorkerRun:
     """The whole corpus, then the checks, on one worker container with the master's default pool (1), in
     each sandbox mode. Every outcome is left in ``test-artifacts/sandbox-corpus-python-<mode>.json``."""

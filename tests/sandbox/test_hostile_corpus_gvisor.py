@@ -13,7 +13,7 @@ from tests.sandbox.corpus import FRESH_SCRATCH, SANDBOX_FACTS
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
 from tests.sandbox.test_hostile_corpus import (
     ATTACK_NAMES,
-    SANDBOX_MODES,
+    MODE_PARAMS,
     assert_nothing_leaked,
     attacks,
     sandbox_facts,
@@ -23,7 +23,7 @@ from worker.gvisor import JOB_PROCESSES
 RUNTIME = "runsc"
 
 
-@pytest.fixture(scope="module", params=SANDBOX_MODES)
+@pytest.fixture(scope="module", params=MODE_PARAMS)
 async def gvisor_run(request: Any, harness: WorkerHarness, artifacts: Path) -> WorkerRun:
     """The corpus on one gVisor worker container (pool of 1), in order, then the checks, in each sandbox
     mode; outcomes and the worker's log are left in ``test-artifacts/sandbox-corpus-python-gvisor-*``."""

@@ -10,7 +10,7 @@ import pytest
 
 from schemas.verdicts import Verdict
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
-from tests.sandbox.test_hostile_corpus import SANDBOX_MODES
+from tests.sandbox.test_hostile_corpus import SANDBOX_MODES, in_mode
 
 JUDGES = Path(__file__).resolve().parents[1] / "worker" / "judges"
 # Roomy wall times: what is tested is where the judges run, on a machine that may be busy.
@@ -36,7 +36,7 @@ GAME = [{"stdin": "100 37 7\n", "expected_output": ""}]
 
 @pytest.fixture(
     scope="module",
-    params=[(runtime, mode) for mode in SANDBOX_MODES for runtime in ("runc", "runsc")],
+    params=[in_mode((runtime, mode), mode) for mode in SANDBOX_MODES for runtime in ("runc", "runsc")],
     ids="-".join,
 )
 async def judged(request: Any, harness: WorkerHarness, artifacts: Path) -> WorkerRun:

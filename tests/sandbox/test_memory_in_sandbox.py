@@ -60,7 +60,13 @@ def _job(name: str, source: str) -> Job:
     return Job(name, source, tests=[{"stdin": "", "expected_output": ""}] * REPEATS, limits=LIMITS)
 
 
-@pytest.fixture(scope="module", params=RUNTIMES)
+# On runc in CI; on gVisor too in `make test-all` (the same comparison, 18 s more).
+RUNTIME_PARAMS = [
+    pytest.param(runtime, marks=[pytest.mark.extended] * (runtime == "runsc")) for runtime in RUNTIMES
+]
+
+
+@pytest.fixture(scope="module", params=RUNTIME_PARAMS)
 async def reports(request: Any, harness: WorkerHarness, artifacts: Path) -> tuple[str, Reports]:
     """Every program's outcome on one runtime, a worker container per mode and language; outcomes left
     in ``test-artifacts/sandbox-memory-<runtime>-<mode>-<language>.json``."""

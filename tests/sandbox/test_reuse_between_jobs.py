@@ -22,7 +22,7 @@ from schemas.verdicts import Verdict
 from tests.sandbox.corpus import WITNESS
 from tests.sandbox.corpus_reuse import LITTER_MARK, REUSE_PROGRAM
 from tests.sandbox.harness import Job, WorkerHarness, WorkerRun
-from tests.sandbox.test_hostile_corpus import SANDBOX_MODES, Witness
+from tests.sandbox.test_hostile_corpus import SANDBOX_MODES, Witness, in_mode
 
 LIMITS = {"time_ms": 8000, "wall_ms": 20000, "memory_mb": 128, "output_kb": 1024}
 """Walking the whole file system for writable directories takes a while, on gVisor most."""
@@ -42,7 +42,7 @@ def _job(name: str, *roles: str) -> Job:
 
 @pytest.fixture(
     scope="module",
-    params=[(runtime, mode) for mode in SANDBOX_MODES for runtime in ("runc", "runsc")],
+    params=[in_mode((runtime, mode), mode) for mode in SANDBOX_MODES for runtime in ("runc", "runsc")],
     ids="-".join,
 )
 async def reuse_run(request: Any, harness: WorkerHarness, artifacts: Path) -> tuple[WorkerRun, Witness]:

@@ -6,10 +6,10 @@ import pytest
 
 from tests.runtimes.cases import LANGUAGES
 from tests.sandbox.harness import WorkerHarness
-from tests.sandbox.test_hostile_corpus import SANDBOX_MODES
+from tests.sandbox.test_hostile_corpus import MODE_PARAMS
 
 
-@pytest.mark.parametrize("mode", SANDBOX_MODES)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_the_runtime_passes_its_self_test_in_the_sandbox(
     harness: WorkerHarness, language: str, mode: str

@@ -15,6 +15,9 @@ from tests.fixtures.log_records import assert_outage_logged_within_bounds, recor
 from tests.fixtures.services import Services
 from tests.worker.support import Results, WorkerStarter, environment, submit
 
+# `make test-all`: an outage drill about log volume; CI keeps the worker's retry and resilience tests.
+pytestmark = pytest.mark.extended
+
 PARTITIONS = 2
 WINDOW_S = 5
 # The outage is the measurement: what the worker logs while Kafka stays down this long.
