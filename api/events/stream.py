@@ -129,6 +129,7 @@ async def submission_events(
             for frame in _state_frames(state, sent):
                 yield frame
                 sent = _seq(frame)
+        del state, recent  # a waiting stream holds no row: its spec carries any inline tests
         while frames is None:
             if final is not None:
                 try:
