@@ -102,6 +102,8 @@ class Services:
         tasks.start("job-intake", intake.run)
         tasks.start("dead-letter-recorder", dead_letters.run)
         tasks.start("results-fanout", fanout.run)
+        source = SubmissionSource(engine, remembered_results=settings.recent_results)
+        tasks.start("stream-results", source.run)
         tasks.start(
             "idempotency-purge",
             lambda: purge_forever(
@@ -130,7 +132,7 @@ class Services:
             runtimes=runtimes,
             rules=SubmissionRules.from_settings(settings, runtimes),
             broker=broker,
-            source=SubmissionSource(engine, remembered_results=settings.recent_results),
+            source=source,
             relay=relay,
             kafka_probe=KafkaProbe(settings.kafka_bootstrap),
             tasks=tasks,

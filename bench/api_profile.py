@@ -24,18 +24,19 @@ STOP_TIMEOUT_S = 30.0
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("HTTP requests", ("uvicorn/", "litestar/", "api/submissions/")),
     ("outbox relay", ("api/outbox/",)),
+    ("SSE fan-out", ("api/events/",)),
     ("results recorder", ("api/results/",)),
     ("job intake", ("api/intake/",)),
     ("dead-letter recorder", ("api/deadletters/",)),
-    ("SSE fan-out", ("api/events/",)),
     ("consumers' shared loop", ("api/lib/consumer.py",)),
     ("Kafka clients' own tasks", ("aiokafka/",)),
     ("MySQL calls, any task's", ("sqlalchemy/", "asyncmy/")),
 )
 """A sample belongs to the first part (in this order) any frame of its stack matches. Requests come
-first: a request handler may call into other parts' modules (a POST writes the outbox row). The recorder,
-the intake and the dead-letter recorder share one consumer loop (api/lib/consumer.py): a sample in it
-without a frame of their own (fetching, committing) is the shared loop's. aiokafka's background tasks
+first: a request handler may call into other parts' modules (a POST writes the outbox row). The SSE
+fan-out's come before the recorder's, whose statement the streams use to record a result they show. The
+recorder, the intake and the dead-letter recorder share one consumer loop (api/lib/consumer.py): a sample
+in it without a frame of their own (fetching, committing) is the shared loop's. aiokafka's background tasks
 (fetcher, sender, heartbeat) serve every consumer and producer of the process. SQLAlchemy runs each
 statement in a greenlet, whose stack py-spy shows without the task that awaits it: such samples are
 "MySQL calls" of whichever task. A sample in the event loop itself (uvloop's I/O callbacks, with no task

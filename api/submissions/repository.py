@@ -1,5 +1,6 @@
 """Reading and writing submission rows (and their outbox rows)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -137,8 +138,16 @@ async def read_submission(conn: AsyncConnection, submission_id: UUID) -> Submiss
     """:func:`fetch_submission` within the caller's transaction."""
     query = sa.select(*_COLUMNS).where(submissions.c.id == str(submission_id))
     row = (await conn.execute(query)).first()
-    if row is None:
-        return None
+    return None if row is None else _submission_row(row)
+
+
+async def read_submissions(conn: AsyncConnection, ids: Iterable[UUID]) -> dict[str, SubmissionRow]:
+    """The submissions of ``ids`` that exist, by id, in one query."""
+    query = sa.select(*_COLUMNS).where(submissions.c.id.in_(sorted({str(i) for i in ids})))
+    return {row.id: _submission_row(row) for row in await conn.execute(query)}
+
+
+def _submission_row(row: sa.Row[Any]) -> SubmissionRow:
     return SubmissionRow(
         id=row.id,
         language=row.language,
