@@ -78,6 +78,7 @@ class Services:
             topic=topics.results,
             group_id=topics.recorder_group,
             topics_ready=topics_ready,
+            fetch_wait_ms=settings.consumer_fetch_wait_ms,
         )
         intake = job_intake(
             engine=engine,
@@ -88,9 +89,14 @@ class Services:
             limits=settings,
             runtimes=runtimes,
             check_keys=settings.auth == "keys",
+            fetch_wait_ms=settings.consumer_fetch_wait_ms,
         )
         dead_letters = dead_letter_recorder(
-            engine=engine, bootstrap=settings.kafka_bootstrap, topics=topics, topics_ready=topics_ready
+            engine=engine,
+            bootstrap=settings.kafka_bootstrap,
+            topics=topics,
+            topics_ready=topics_ready,
+            fetch_wait_ms=settings.consumer_fetch_wait_ms,
         )
         fanout = ResultsFanout(
             bootstrap=settings.kafka_bootstrap, topic=topics.results, broker=broker, topics_ready=topics_ready

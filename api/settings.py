@@ -118,6 +118,11 @@ class ApiSettings(KafkaSettings, DatabaseSettings):
     saw, which this one's fan-out missed); the waits then double up to ``sse_recheck_max_s``."""
     sse_recheck_max_s: float = Field(default=60.0, gt=0)
     """The longest wait between two re-reads of a waiting stream: with 10,000 idle streams, 167 queries/s."""
+    consumer_fetch_wait_ms: int = Field(default=50, ge=0, le=1000)
+    """How long Kafka may hold a fetch of the results recorder, the job intake and the dead-letter recorder
+    to fill it (64 KiB): fewer, larger fetches, so less broker and API CPU per job, for at most this much
+    more delay before a result reaches GET (SSE streams and ``wait`` requests do not wait for it: the
+    fan-out fetches at once). 0 fetches as soon as one record is there."""
     recent_results: int = Field(default=1024, ge=0)
     """Final results the SSE fan-out remembers, for subscribers arriving just after a result went by."""
     compat_wait_s: float = Field(default=60.0, gt=0, le=600)

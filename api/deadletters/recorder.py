@@ -37,7 +37,12 @@ class DeadLetters:
 
 
 def dead_letter_recorder(
-    *, engine: AsyncEngine, bootstrap: str, topics: Topics, topics_ready: asyncio.Event
+    *,
+    engine: AsyncEngine,
+    bootstrap: str,
+    topics: Topics,
+    topics_ready: asyncio.Event,
+    fetch_wait_ms: int = 0,
 ) -> MySQLConsumer[DeadLetter]:
     """Consumes ``dead-letter`` in the dead-letter group and records every record."""
     return MySQLConsumer(
@@ -49,4 +54,5 @@ def dead_letter_recorder(
         group_id=topics.dead_letter_group,
         topics_ready=topics_ready,
         on_written=observe_written,
+        fetch_wait_ms=fetch_wait_ms,
     )

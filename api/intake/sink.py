@@ -131,6 +131,7 @@ def job_intake(
     limits: AdmissionLimits,
     runtimes: Mapping[str, Runtime] | None = None,
     check_keys: bool = False,
+    fetch_wait_ms: int = 0,
 ) -> MySQLConsumer[Record]:
     """Consumes the jobs topics (``languages``: topic → language) in the intake group, recording the jobs
     within ``limits`` that keep to their ``runtimes``' allow-lists."""
@@ -144,4 +145,5 @@ def job_intake(
         group_id=group_id,
         topics_ready=topics_ready,
         on_written=observe_written,
+        fetch_wait_ms=fetch_wait_ms,
     )

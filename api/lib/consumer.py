@@ -27,6 +27,9 @@ from api.lib.kafka import Outage, start_client
 
 log = logging.getLogger(__name__)
 
+FETCH_FILL_BYTES = 64 * 1024
+"""With a fetch wait, the broker answers once it has this much for the fetch (or the wait is over)."""
+
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 Batch: TypeAlias = dict[TopicPartition, list[Record]]
 T = TypeVar("T")
@@ -65,7 +68,8 @@ class Written:
 
 class MySQLConsumer(Generic[T]):
     """Consumes ``topics`` in the consumer group ``group_id`` and writes every batch to MySQL through
-    ``sink``. One instance per background task; :meth:`run` until cancelled."""
+    ``sink``. One instance per background task; :meth:`run` until cancelled. ``fetch_wait_ms`` > 0 lets
+    the broker hold a fetch that long to fill it (:data:`FETCH_FILL_BYTES`)."""
 
     def __init__(
         self,
@@ -78,6 +82,7 @@ class MySQLConsumer(Generic[T]):
         group_id: str,
         topics_ready: asyncio.Event,
         max_records: int = 500,
+        fetch_wait_ms: int = 0,
         on_written: Callable[["Written"], None] | None = None,
     ) -> None:
         self._name = name
@@ -89,6 +94,7 @@ class MySQLConsumer(Generic[T]):
         self._group_id = group_id
         self._topics_ready = topics_ready
         self._max_records = max_records
+        self._fetch_wait_ms = fetch_wait_ms
         self._kafka_outage = Outage(log, f"Kafka ({name})")
         self._db_outage = Outage(log, f"MySQL ({name})")
         self._lags: dict[TopicPartition, int] = {}
@@ -107,6 +113,9 @@ class MySQLConsumer(Generic[T]):
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # Without a wait the broker answers each fetch with the first record: a request per record.
+            fetch_min_bytes=FETCH_FILL_BYTES if self._fetch_wait_ms else 1,
+            fetch_max_wait_ms=self._fetch_wait_ms or 500,
         )
 
     async def run(self) -> None:

@@ -65,7 +65,13 @@ class ResultEvents:
 
 
 def results_recorder(
-    *, engine: AsyncEngine, bootstrap: str, topic: str, group_id: str, topics_ready: asyncio.Event
+    *,
+    engine: AsyncEngine,
+    bootstrap: str,
+    topic: str,
+    group_id: str,
+    topics_ready: asyncio.Event,
+    fetch_wait_ms: int = 0,
 ) -> MySQLConsumer[TracedEvent]:
     """Consumes ``results`` in the recorder group and applies every event to MySQL."""
     return MySQLConsumer(
@@ -77,4 +83,5 @@ def results_recorder(
         group_id=group_id,
         topics_ready=topics_ready,
         on_written=observe_written,
+        fetch_wait_ms=fetch_wait_ms,
     )
