@@ -35,7 +35,7 @@ async def submit_native(
         job = accepted.job
         caller = current_principal()
         callback = await accept_callback(accepted.callback_url, services.settings, shape)
-        await insert_submission(
+        stored = await insert_submission(
             services.engine,
             job,
             accepted.payload,
@@ -43,6 +43,7 @@ async def submit_native(
             callback=callback,
             owner_key=caller.key_id,
             quota=quota_for(caller, services.settings, job.language),
+            lease=services.relay.lease_new_row(),
         )
-    services.relay.wake()
+    services.relay.publish_soon(stored.outbox)
     return job

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.lib.kafka import Outage
 from api.metrics.instruments import relay_publish
+from api.outbox.handoff import Handoffs, RowLease
 from api.outbox.leases import OutboxRecord, claim, release, settle
 from common.kafka import make_producer
 from common.lifecycle import first_of, sleep_or_stop, wait_or_stop
@@ -38,6 +39,8 @@ UNPUBLISHABLE = (MessageSizeTooLargeError, InvalidTopicError)
 PUBLISH_TIMEOUT_S = 45.0
 # A lease outlives the longest round (publish, then settle), so only a dead relay's rows are taken over.
 LEASE_S = PUBLISH_TIMEOUT_S + 15.0
+# A row handed over in memory is published only while its lease still outlasts a whole publish.
+HANDOFF_MARGIN_S = 5.0
 RELEASE_ON_STOP_TIMEOUT_S = 5.0
 
 
@@ -56,8 +59,9 @@ class Delivery:
 
 
 class OutboxRelay:
-    """Background task publishing the outbox. :meth:`wake` after inserting rows; :meth:`request_stop`
-    to make :meth:`run` return after the batch in flight."""
+    """Background task publishing the outbox. :meth:`publish_soon` after inserting rows (a row
+    inserted under :meth:`lease_new_row` skips the claim round: :mod:`api.outbox.handoff`);
+    :meth:`request_stop` to make :meth:`run` return after the batch in flight."""
 
     def __init__(
         self,
@@ -86,9 +90,24 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._kafka_outage = Outage(log, "Kafka (outbox relay)")
         self._db_outage = Outage(log, "MySQL (outbox relay)")
+        self._handed = Handoffs(
+            self.name,
+            lease_s=lease_s,
+            fresh_for_s=lease_s - PUBLISH_TIMEOUT_S - HANDOFF_MARGIN_S,
+            limit=batch_size,
+        )
+        self._claimed_at = 0.0
 
-    def wake(self) -> None:
-        """Look at the outbox now rather than at the next poll (never blocks)."""
+    def lease_new_row(self) -> RowLease | None:
+        """The lease to insert a new outbox row under, so that this relay publishes it without claiming
+        it (:meth:`publish_soon`); None: insert it free."""
+        return self._handed.lease()
+
+    def publish_soon(self, record: OutboxRecord | None = None) -> None:
+        """After a commit that inserted outbox rows: publish ``record`` (inserted under
+        :meth:`lease_new_row`) with no claim round, and look at the outbox now (never blocks)."""
+        if record is not None:
+            self._handed.hand_over(record)
         self._wake.set()
 
     def request_stop(self) -> None:
@@ -98,9 +117,9 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Relay until :meth:`request_stop`."""
-        if not await wait_or_stop(self._topics_ready.wait(), self._stopping):
-            return
         try:
+            if not await wait_or_stop(self._topics_ready.wait(), self._stopping):
+                return
             while not self._stopping.is_set():
                 self._wake.clear()
                 try:
@@ -112,13 +131,25 @@ class OutboxRelay:
                 if not full:
                     await first_of(self._wake.wait(), within_s=self._poll_interval_s)
         finally:
+            if left := self._handed.close():
+                await self._release_on_stop(left)
             await self._discard_producer()
 
     async def _relay_batch(self) -> bool:
         """Publish one batch; True when the outbox may hold more rows right away."""
-        rows = await claim(self._engine, self.name, self._batch_size, self._lease_s)
+        rows, stale = self._handed.take(self._batch_size)
+        if stale:
+            await release(self._engine, self.name, [row.id for row in stale])
+        more = bool(self._handed)
+        # Handed rows go first, but free rows (another replica's, a dead relay's, a rejudge's, ours
+        # when too many were waiting) are still claimed at least once per poll interval.
+        if not rows or time.monotonic() - self._claimed_at >= self._poll_interval_s:
+            claimed = await claim(self._engine, self.name, self._batch_size, self._lease_s)
+            self._claimed_at = time.monotonic()
+            more = more or len(claimed) == self._batch_size
+            rows += claimed
         if not rows:
-            return False
+            return more
         publishing = time.monotonic()
         try:
             delivery = await self._publish(rows)
@@ -136,7 +167,7 @@ class OutboxRelay:
             await self._on_kafka_failure(delivery.error)
             return False
         self._kafka_outage.recovered()
-        return len(rows) == self._batch_size
+        return more or bool(self._handed)
 
     async def _release_on_stop(self, rows: Sequence[OutboxRecord]) -> None:
         # Stopped mid-publish: hand the rows back now rather than leaving them leased until LEASE_S.

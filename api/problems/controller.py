@@ -207,7 +207,7 @@ class ProblemsController(Controller):
         progress = await start_rejudge(services.engine, slug, wanted, services.settings.topics.jobs)
         if progress is None:
             raise not_found("problem")
-        services.relay.wake()
+        services.relay.publish_soon()
         return progress_view(progress)
 
     @get(

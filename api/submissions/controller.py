@@ -122,13 +122,14 @@ class SubmissionController(Controller):
                     owner_key=caller.key_id,
                     quota=quota_for(caller, settings, job.language),
                     user_source=accepted.user_source,
+                    lease=services.relay.lease_new_row(),
                 )
                 earlier = stored.earlier
                 if earlier is None:
                     log.info("submission %s accepted (%s)", job.id, job.language)
         submission_id = str(earlier or job.id)
         if earlier is None:
-            services.relay.wake()
+            services.relay.publish_soon(stored.outbox)
         events = request.url_for("submission-events", submission_id=submission_id)
         body: SubmissionAccepted = {"id": submission_id, "status": "queued", "events": events}
         # The draft asks a replay to answer what the first request was answered: 202 and the same body.

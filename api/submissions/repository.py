@@ -10,12 +10,15 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from api.db.leases import seconds_from_now
 from api.db.submission_rows import Origin, new_submission_row
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
 from api.limits.quota import Quota, admit
 from api.metrics.instruments import submissions_accepted
+from api.outbox.handoff import RowLease
+from api.outbox.leases import OutboxRecord
 from api.webhooks.deliveries import Callback, insert_delivery
 from common.tables import outbox, submission_tests, submissions
 from common.tracing import current_traceparent
@@ -67,6 +70,8 @@ class Stored:
     rate_limit: dict[str, str]
     """The ``RateLimit-*`` headers of the key's per-minute limit once this one counted; empty without
     a quota."""
+    outbox: OutboxRecord | None = None
+    """The new outbox row, when it was inserted under a ``lease``: the relay's to publish."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ async def insert_submission(
     owner_key: str | None = None,
     quota: Quota | None = None,
     user_source: str | None = None,
+    lease: RowLease | None = None,
 ) -> Stored:
     """Store a new submission and its outbox row in one transaction: once this returns, it is durable.
 
@@ -99,7 +105,9 @@ async def insert_submission(
 
     ``owner_key`` is the submitter key that owns it; with ``quota``, the key's limits are checked and
     counted in the same transaction (a 429 :class:`~api.lib.errors.ApiError` stores nothing).
-    ``user_source``: what the submitter wrote, when ``job.source`` was composed from it.
+    ``user_source``: what the submitter wrote, when ``job.source`` was composed from it. With
+    ``lease`` (:meth:`~api.outbox.relay.OutboxRelay.lease_new_row`), the outbox row goes in leased and
+    comes back as ``outbox``, for the relay to publish without claiming it.
     """
     now = utcnow()
     async with engine.begin() as conn:
@@ -113,19 +121,26 @@ async def insert_submission(
         row = new_submission_row(job, origin=Origin.HTTP, created_at=now, user_source=user_source)
         row["owner_key"] = owner_key
         await conn.execute(submissions.insert().values(row))
-        await conn.execute(
+        key, traceparent = str(job.id).encode(), current_traceparent()  # the relay continues the trace
+        leased = (
+            {}
+            if lease is None
+            else {"claimed_by": lease.owner, "lease_until": seconds_from_now(lease.lease_s)}
+        )
+        inserted = await conn.execute(
             outbox.insert().values(
-                topic=topic,
-                msg_key=str(job.id).encode(),
-                payload=payload,
-                created_at=now,
-                traceparent=current_traceparent(),  # the request's span: the relay continues its trace
+                topic=topic, msg_key=key, payload=payload, created_at=now, traceparent=traceparent, **leased
             )
         )
         if callback is not None:
             await insert_delivery(conn, str(job.id), callback, now)
     submissions_accepted.labels(job.language, Origin.HTTP.value).inc()  # committed: counted once
-    return Stored(None, rate_limit)
+    if lease is None:
+        return Stored(None, rate_limit)
+    (row_id,) = inserted.inserted_primary_key or (None,)
+    assert isinstance(row_id, int), "MySQL returns the AUTO_INCREMENT id of the row"
+    record = OutboxRecord(row_id, topic, key, payload, traceparent)
+    return Stored(None, rate_limit, record)
 
 
 async def fetch_submission(engine: AsyncEngine, submission_id: UUID) -> SubmissionRow | None:

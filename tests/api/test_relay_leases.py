@@ -3,83 +3,24 @@ a relay waiting for Kafka locks nothing a new submission needs, no second relay 
 rows of a relay that died are taken over once their lease has ended."""
 
 import asyncio
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.outbox.leases import claim
-from api.outbox.relay import OutboxRelay
+from tests.api.outbox_support import HeldProducer, insert_row, leases, make_relay
 from tests.api.support import eventually
-
-
-class HeldProducer:
-    """Sends go out at once; their acknowledgements wait for :attr:`acks_allowed`."""
-
-    def __init__(self, delivered: list[bytes]) -> None:
-        self.delivered = delivered
-        self.acks_allowed = asyncio.Event()
-        self.sent: list[bytes] = []
-        self.headers: dict[bytes, list[tuple[str, bytes]]] = {}
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    async def send(
-        self, topic: str, value: bytes, key: bytes, headers: list[tuple[str, bytes]]
-    ) -> "asyncio.Future[Any]":
-        self.sent.append(key)
-        self.headers[key] = headers
-        return asyncio.ensure_future(self._ack(key))
-
-    async def _ack(self, key: bytes) -> None:
-        await self.acks_allowed.wait()
-        self.delivered.append(key)
-
-
-async def _insert(
-    engine: AsyncEngine, key: bytes, *, lock_wait_s: int = 50, leased_to: str | None = None, lease_s: int = 0
-) -> None:
-    """Insert an outbox row, free or leased to ``leased_to`` until ``lease_s`` from now (negative: ended)."""
-    statement = sa.text(
-        "INSERT INTO outbox (topic, msg_key, payload, created_at, claimed_by, lease_until)"
-        " VALUES ('t', :key, '{}', NOW(6), :owner, IF(:owner IS NULL, NULL, NOW(6) + INTERVAL :lease SECOND))"
-    )
-    async with engine.begin() as conn:
-        await conn.execute(sa.text(f"SET SESSION innodb_lock_wait_timeout = {lock_wait_s}"))
-        await conn.execute(statement, {"key": key, "owner": leased_to, "lease": lease_s})
-
-
-async def _leases(engine: AsyncEngine) -> dict[bytes, str | None]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(sa.text("SELECT msg_key, claimed_by FROM outbox ORDER BY id"))
-        return {key: owner for key, owner in rows}
-
-
-def _relay(engine: AsyncEngine, producer: Any) -> OutboxRelay:
-    ready = asyncio.Event()
-    ready.set()
-    return OutboxRelay(
-        engine=engine,
-        bootstrap="unused",
-        topics_ready=ready,
-        poll_interval_s=0.1,
-        producer_factory=lambda: producer,
-    )
 
 
 async def test_a_relay_waiting_for_kafka_blocks_no_submission_and_no_other_relay_takes_its_rows(
     outbox_engine: AsyncEngine,
 ) -> None:
     for key in (b"job-1", b"job-2"):
-        await _insert(outbox_engine, key)
+        await insert_row(outbox_engine, key)
     delivered: list[bytes] = []
     producer = HeldProducer(delivered)
-    relay = _relay(outbox_engine, producer)
+    relay = make_relay(outbox_engine, producer)
     task = asyncio.create_task(relay.run())
     try:
 
@@ -89,10 +30,10 @@ async def test_a_relay_waiting_for_kafka_blocks_no_submission_and_no_other_relay
         await eventually(both_sent)
         # Kafka has not acknowledged: a new submission's row goes in at once (a lock held by the relay
         # would make it fail after 1 s), and another relay finds nothing of the held rows to claim.
-        await _insert(outbox_engine, b"job-3", lock_wait_s=1)
+        await insert_row(outbox_engine, b"job-3", lock_wait_s=1)
         taken = await claim(outbox_engine, "another-replica", 100, 60)
         assert [row.key for row in taken] == [b"job-3"]
-        assert await _leases(outbox_engine) == {
+        assert await leases(outbox_engine) == {
             b"job-1": relay.name,
             b"job-2": relay.name,
             b"job-3": "another-replica",
@@ -101,7 +42,7 @@ async def test_a_relay_waiting_for_kafka_blocks_no_submission_and_no_other_relay
         producer.acks_allowed.set()
 
         async def only_the_other_replicas_row_left() -> bool | None:
-            return True if list(await _leases(outbox_engine)) == [b"job-3"] else None
+            return True if list(await leases(outbox_engine)) == [b"job-3"] else None
 
         await eventually(only_the_other_replicas_row_left)
     finally:
@@ -111,17 +52,17 @@ async def test_a_relay_waiting_for_kafka_blocks_no_submission_and_no_other_relay
 
 
 async def test_rows_of_a_dead_relay_are_published_once_their_lease_ends(outbox_engine: AsyncEngine) -> None:
-    await _insert(outbox_engine, b"lease-ended", leased_to="dead-relay", lease_s=-1)
-    await _insert(outbox_engine, b"still-leased", leased_to="live-relay", lease_s=3600)
+    await insert_row(outbox_engine, b"lease-ended", leased_to="dead-relay", lease_s=-1)
+    await insert_row(outbox_engine, b"still-leased", leased_to="live-relay", lease_s=3600)
     delivered: list[bytes] = []
     producer = HeldProducer(delivered)
     producer.acks_allowed.set()
-    relay = _relay(outbox_engine, producer)
+    relay = make_relay(outbox_engine, producer)
     task = asyncio.create_task(relay.run())
     try:
 
         async def only_the_live_lease_left() -> bool | None:
-            return True if list(await _leases(outbox_engine)) == [b"still-leased"] else None
+            return True if list(await leases(outbox_engine)) == [b"still-leased"] else None
 
         await eventually(only_the_live_lease_left)
     finally:
@@ -133,9 +74,9 @@ async def test_rows_of_a_dead_relay_are_published_once_their_lease_ends(outbox_e
 
 async def test_a_relay_stopped_mid_publish_hands_its_rows_back(outbox_engine: AsyncEngine) -> None:
     for key in (b"job-1", b"job-2"):
-        await _insert(outbox_engine, key)
+        await insert_row(outbox_engine, key)
     producer = HeldProducer([])  # Kafka never acknowledges
-    relay = _relay(outbox_engine, producer)
+    relay = make_relay(outbox_engine, producer)
     task = asyncio.create_task(relay.run())
 
     async def both_sent() -> bool | None:
@@ -147,7 +88,7 @@ async def test_a_relay_stopped_mid_publish_hands_its_rows_back(outbox_engine: As
         task.cancel()  # as the API's shutdown does once the relay's drain time is over
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert await _leases(outbox_engine) == {b"job-1": None, b"job-2": None}, "free for any relay at once"
+    assert await leases(outbox_engine) == {b"job-1": None, b"job-2": None}, "free for any relay at once"
 
 
 async def test_a_job_is_published_in_the_trace_its_outbox_row_recorded(outbox_engine: AsyncEngine) -> None:
@@ -163,7 +104,7 @@ async def test_a_job_is_published_in_the_trace_its_outbox_row_recorded(outbox_en
         )
     producer = HeldProducer([])
     producer.acks_allowed.set()
-    relay = _relay(outbox_engine, producer)
+    relay = make_relay(outbox_engine, producer)
     task = asyncio.create_task(relay.run())
     try:
 
