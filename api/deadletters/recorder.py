@@ -7,8 +7,8 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.deadletters.rows import DeadLetter, insert_dead_letters, parse_dead_letter
-from api.lib.consumer import MySQLConsumer, Record
-from api.metrics.instruments import dead_letter_kind, dead_letters, observe_written
+from api.lib.consumer import AfterCommit, MySQLConsumer, Record
+from api.metrics.instruments import counting, dead_letter_kind, dead_letters, observe_written
 from schemas import Topics
 
 
@@ -22,14 +22,16 @@ class DeadLetters:
         """Every record is a dead letter, whatever its bytes: that is why it is here."""
         return [parse_dead_letter(record, self._jobs_prefix) for record in records]
 
-    async def write(self, conn: AsyncConnection, items: list[DeadLetter]) -> None:
-        """Insert the rows."""
+    async def write(self, conn: AsyncConnection, items: list[DeadLetter]) -> AfterCommit:
+        """Insert the rows; count them once committed."""
         await insert_dead_letters(conn, items)
-        for item in items:
-            kind = dead_letter_kind(
+        kinds = (
+            dead_letter_kind(
                 result_published=bool(item.row["result_published"]), decodable=item.row["job_id"] is not None
             )
-            dead_letters.labels(kind).inc()
+            for item in items
+        )
+        return counting(dead_letters, ((kind,) for kind in kinds))
 
     def describe(self, item: DeadLetter) -> str:
         """Where the dead letter is."""

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.lib.clock import to_db_time
+from api.metrics.instruments import counting, results_recorded
 from api.results.apply import apply_events
 from api.results.progress import RecordedTest, read_tests
 from api.submissions.repository import SubmissionRow, read_submission, read_submissions
@@ -130,7 +131,8 @@ class SubmissionSource:
     async def _record(self, events: list[ResultEvent]) -> dict[str, SubmissionRow]:
         """Apply ``events`` in one transaction (rows locked in id order), then read their rows back."""
         async with self._engine.begin() as conn:
-            await apply_events(conn, sorted(events, key=lambda e: str(e.id)))
+            recorded = await apply_events(conn, sorted(events, key=lambda e: str(e.id)))
+        counting(results_recorded, recorded)()
         # After the commit, not within: that transaction's snapshot can predate a result the recorder
         # committed meanwhile, and would show such a row unfinished.
         async with self._engine.connect() as conn:

@@ -122,8 +122,11 @@ async def submission_events(
     # A stream opened on a finished submission shows only the result (it holds every test); one that
     # follows the run shows each test, and before the result any it missed.
     following = state.row.status is not Status.FINISHED and recent is None
+    # A resumed stream sends every event after the client's last, so the tests it missed come before
+    # the result even when the run has finished meanwhile.
+    replay_tests = following or last_event_id is not None
     final = None if state.row.status is Status.FINISHED else recent
-    frames = None if following or final else _result_frames(state.row, sent, replay_tests=False)
+    frames = None if following or final else _result_frames(state.row, sent, replay_tests=replay_tests)
     try:
         if following:
             for frame in _state_frames(state, sent):
@@ -139,7 +142,7 @@ async def submission_events(
                 else:
                     if row is None:
                         return
-                    frames = _result_frames(row, sent, replay_tests=following)
+                    frames = _result_frames(row, sent, replay_tests=replay_tests)
                     break
             event = await subscription.next(waits.next_s())
             if event is None:
@@ -149,7 +152,7 @@ async def submission_events(
                     yield PING  # it woke for the ping alone
                     waits.sent()
                     continue
-                reread = await _reread(source, sid, sent, following=following)
+                reread = await _reread(source, sid, sent, replay_tests=replay_tests)
                 if reread is None:
                     return
                 progress, frames = reread
@@ -174,7 +177,7 @@ async def submission_events(
 
 
 async def _reread(
-    source: Source, sid: UUID, sent: int, *, following: bool
+    source: Source, sid: UUID, sent: int, *, replay_tests: bool
 ) -> tuple[list[ServerSentEvent], Iterator[ServerSentEvent] | None] | None:
     """The safety net: a result recorded by another replica whose fan-out this one missed. The frames of
     what changed, and the result's frames once it is finished; None when the submission is gone."""
@@ -186,7 +189,7 @@ async def _reread(
     if fresh is None:
         return None
     if fresh.row.status is Status.FINISHED:
-        return [], _result_frames(fresh.row, sent, replay_tests=following)
+        return [], _result_frames(fresh.row, sent, replay_tests=replay_tests)
     return list(_state_frames(fresh, sent)), None
 
 

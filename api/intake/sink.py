@@ -20,8 +20,8 @@ from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.keys.repository import read_keys
 from api.lib.clock import utcnow
-from api.lib.consumer import MySQLConsumer, Record, record_position, record_time
-from api.metrics.instruments import observe_written, submissions_accepted
+from api.lib.consumer import AfterCommit, MySQLConsumer, Record, record_position, record_time
+from api.metrics.instruments import counting, observe_written, submissions_accepted
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
 from common.tables import submissions
@@ -43,8 +43,8 @@ class JobIntake:
         """The records themselves: which to decode depends on what MySQL holds."""
         return records
 
-    async def write(self, conn: AsyncConnection, items: list[Record]) -> None:
-        """Record the jobs of ``items`` that have no complete row yet."""
+    async def write(self, conn: AsyncConnection, items: list[Record]) -> AfterCommit | None:
+        """Record the jobs of ``items`` that have no complete row yet; count them once committed."""
         keys = [key_id(record.key) for record in items]
         complete = await _complete_ids(conn, {key for key in keys if key})
         jobs: dict[str, tuple[JobMessage, datetime]] = {}
@@ -59,14 +59,13 @@ class JobIntake:
         if self._check_keys:
             await _drop_refused_keys(conn, jobs)
         if not jobs:
-            return
+            return None
         await conn.execute(_upsert(list(jobs.values())))
-        # Counted before the consumer commits the transaction: a batch rewound after a MySQL failure
-        # counts twice (rare, and only over-counts).
-        for job, _ in jobs.values():
-            submissions_accepted.labels(job.language, Origin.KAFKA.value).inc()
         await finish_dead_lettered(conn, [job for job, _ in jobs.values()])
         log.debug("intake: recorded %d jobs produced straight to Kafka", len(jobs))
+        return counting(
+            submissions_accepted, ((job.language, Origin.KAFKA.value) for job, _ in jobs.values())
+        )
 
     def describe(self, item: Record) -> str:
         """Where the record is."""

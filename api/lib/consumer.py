@@ -35,6 +35,10 @@ Batch: TypeAlias = dict[TopicPartition, list[Record]]
 T = TypeVar("T")
 
 
+AfterCommit = Callable[[], None]
+"""What a sink does once the transaction it wrote in committed."""
+
+
 class Sink(Protocol[T]):
     """What one consumer does with its records: turn them into items (no I/O), write items idempotently."""
 
@@ -42,8 +46,10 @@ class Sink(Protocol[T]):
         """The items to write for ``records`` (decoding; records that are not items are logged, left out)."""
         ...
 
-    async def write(self, conn: AsyncConnection, items: list[T]) -> None:
-        """Write ``items`` within the caller's transaction; writing them again must change nothing."""
+    async def write(self, conn: AsyncConnection, items: list[T]) -> AfterCommit | None:
+        """Write ``items`` within the caller's transaction; writing them again must change nothing.
+        Returns what to do once the transaction committed (count metrics: a batch whose transaction
+        rolls back is written again, item by item)."""
         ...
 
     def describe(self, item: T) -> str:
@@ -174,14 +180,18 @@ class MySQLConsumer(Generic[T]):
             return
         try:
             async with self._engine.begin() as conn:
-                await self._sink.write(conn, items)
+                committed = await self._sink.write(conn, items)
+            if committed is not None:
+                committed()
             return
         except (SQLAlchemyError, OSError) as exc:
             await self._raise_if_down(exc)
         for item in items:
             try:
                 async with self._engine.begin() as conn:
-                    await self._sink.write(conn, [item])
+                    committed = await self._sink.write(conn, [item])
+                if committed is not None:
+                    committed()
             except (SQLAlchemyError, OSError) as exc:
                 await self._raise_if_down(exc)
                 log.error(

@@ -5,7 +5,7 @@ Nothing a client sends becomes a label (the HTTP middleware labels by route temp
 """
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -101,3 +101,15 @@ async def counted_stream(stream: AsyncIterator[T]) -> AsyncIterator[T]:
             yield item
     finally:
         sse_streams_open.dec()
+
+
+def counting(counter: Counter, label_values: Iterable[tuple[str, ...]]) -> Callable[[], None]:
+    """What counts each of ``label_values`` once on ``counter``: to run after the transaction that wrote
+    what they count committed (a transaction that rolls back is written again, and would count twice)."""
+    values = list(label_values)
+
+    def count() -> None:
+        for labels in values:
+            counter.labels(*labels).inc()
+
+    return count

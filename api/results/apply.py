@@ -7,6 +7,7 @@ finished submission.
 
 import logging
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from api.db.submission_rows import placeholder_submission_row
 from api.lib.clock import to_db_time
 from api.limits.quota import record_cpu
-from api.metrics.instruments import results_recorded
 from api.results.progress import forget_tests, record_test
 from common.tables import submissions
 from schemas import Outcome, ResultEvent, Status, StatusEvent, TestEvent
@@ -98,8 +98,18 @@ async def _insert_unknown(conn: AsyncConnection, event: ResultMessage) -> bool:
     return True
 
 
-async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -> None:
-    """Apply ``events`` in order within the caller's transaction."""
+class Recorded(NamedTuple):
+    """A result that finished its submission: the labels it is counted under once its transaction
+    committed (:func:`api.metrics.instruments.counting` with ``results_recorded``)."""
+
+    language: str
+    verdict: str
+
+
+async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -> list[Recorded]:
+    """Apply ``events`` in order within the caller's transaction; the results that finished their
+    submission, to count once it committed."""
+    recorded: list[Recorded] = []
     for event in events:
         statement = _statement(event)
         if statement is None:
@@ -120,8 +130,9 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
             row = (
                 await conn.execute(sa.select(_c.language, _c.owner_key).where(_c.id == str(event.id)))
             ).one()
-            results_recorded.labels(row.language or "unknown", event.outcome.verdict.value).inc()
+            recorded.append(Recorded(row.language or "unknown", event.outcome.verdict.value))
             if row.owner_key:
                 await record_cpu(
                     conn, row.owner_key, row.language, cpu_ms(event.outcome), to_db_time(event.at)
                 )
+    return recorded

@@ -13,8 +13,8 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.lib.consumer import MySQLConsumer, Record, record_position
-from api.metrics.instruments import observe_written
+from api.lib.consumer import AfterCommit, MySQLConsumer, Record, record_position
+from api.metrics.instruments import counting, observe_written, results_recorded
 from api.results.apply import ResultMessage, apply_events
 from common.tracing import context_from_kafka, is_traced
 from schemas import DecodeError, ResultEvent, decode_result
@@ -47,10 +47,13 @@ class ResultEvents:
                 log.error("skipping undecodable result at %s: %s", record_position(record), exc.reason)
         return events
 
-    async def write(self, conn: AsyncConnection, items: list[TracedEvent]) -> None:
-        """Apply the events in order; a traced ``result`` gets a span of the write in its job's trace."""
+    async def write(self, conn: AsyncConnection, items: list[TracedEvent]) -> AfterCommit:
+        """Apply the events, each submission's in order, in the order of their ids: the order the
+        streams' batches lock rows in (:mod:`api.events.source`), so the two never deadlock. A traced
+        ``result`` gets a span of the write in its job's trace."""
         started = time.time_ns()
-        await apply_events(conn, [item.message for item in items])
+        messages = sorted((item.message for item in items), key=lambda message: str(message.id))
+        recorded = await apply_events(conn, messages)
         for item in items:
             if isinstance(item.message, ResultEvent) and is_traced(item.context):
                 span = tracer.start_span(
@@ -58,6 +61,7 @@ class ResultEvents:
                 )
                 span.set_attribute("executioner.submission_id", str(item.message.id))
                 span.end()
+        return counting(results_recorded, recorded)
 
     def describe(self, item: TracedEvent) -> str:
         """``<event> <id> seq <n>``."""

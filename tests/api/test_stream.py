@@ -226,17 +226,31 @@ async def test_an_idle_stream_pings_between_its_rereads_and_a_live_event_puts_th
     assert [f.event async for f in stream] == ["result"]
 
 
-async def test_a_waiting_stream_starts_no_task_of_its_own() -> None:
+def test_a_waiting_stream_starts_no_task_of_its_own() -> None:
     # Thousands of idle streams each wait here: a timer handle, not a task (and its frame) per wait.
+    # On a loop of its own: the tests' shared loop runs other tests' Kafka clients, which start tasks.
+    async def wait_then_close() -> None:
+        broker = Broker()
+        subscription = broker.subscribe(uuid4())
+        before = asyncio.all_tasks()
+        waiting = asyncio.ensure_future(subscription.next(3600))
+        await asyncio.sleep(0)
+        assert asyncio.all_tasks() - before == {waiting}  # the one this test started, nothing under it
+        subscription.close()
+        assert await waiting is None
+        assert subscription.closed
+
+    asyncio.run(wait_then_close())
+
+
+async def test_resuming_a_finished_submission_sends_the_tests_missed_then_the_result() -> None:
     broker = Broker()
-    subscription = broker.subscribe(uuid4())
-    before = len(asyncio.all_tasks())
-    waiting = asyncio.ensure_future(subscription.next(3600))
-    await asyncio.sleep(0)
-    assert len(asyncio.all_tasks()) == before + 1  # the one this test started, nothing under it
-    subscription.close()
-    assert await waiting is None
-    assert subscription.closed
+    sid = uuid4()
+    stored = Stored(recorded_row(running_row(sid, 2), graded_result(sid, [Verdict.ACCEPTED] * 3)))
+    resumed = await stream_of(broker, stored, last_event_id=2)  # the client saw test 0
+    assert [decode(f)[:2] async for f in resumed] == [("test", 3), ("test", 4), ("result", 5)]
+    opened = await stream_of(broker, stored)  # a new client: the result holds every test
+    assert [decode(f)[:2] async for f in opened] == [("result", 5)]
 
 
 def test_a_waiting_stream_rereads_mysql_less_and_less_often() -> None:
