@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from schemas.jobs import Limits
+from schemas.jobs import LanguageId, Limits
 from schemas.verdicts import Status, Verdict
 
 SEQ_QUEUED = 0
@@ -158,6 +158,9 @@ class ResultEvent(_Wire):
     seq: int
     outcome: Outcome
     at: datetime
+    language: LanguageId | None = None
+    """The job's runtime id, so the result is counted under its language even when it is recorded
+    before its job is (a job produced straight to Kafka). Optional since v1 was first published."""
 
 
 ResultMessage = Annotated[StatusEvent | TestEvent | ResultEvent, Field(discriminator="event")]

@@ -126,7 +126,7 @@ class Batch:
 
     async def result(self, job: JobMessage, outcome: Outcome, seq: int) -> None:
         """The final ``result`` event; ``seq`` is one more than the last event published for the job."""
-        event = ResultEvent(id=job.id, seq=seq, outcome=outcome, at=datetime.now(UTC))
+        event = ResultEvent(id=job.id, seq=seq, outcome=outcome, at=datetime.now(UTC), language=job.language)
         await self._send_event(job.id, encode_within(event, self._max_event_bytes))
 
     async def stored_result(self, event: ResultEvent) -> None:

@@ -130,7 +130,9 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
             row = (
                 await conn.execute(sa.select(_c.language, _c.owner_key).where(_c.id == str(event.id)))
             ).one()
-            recorded.append(Recorded(row.language or "unknown", event.outcome.verdict.value))
+            # A job produced straight to Kafka may have no row of its own yet: the result names its language.
+            language = row.language or event.language or "unknown"
+            recorded.append(Recorded(language, event.outcome.verdict.value))
             if row.owner_key:
                 await record_cpu(
                     conn, row.owner_key, row.language, cpu_ms(event.outcome), to_db_time(event.at)

@@ -1,10 +1,11 @@
-"""A batch whose transaction MySQL rolls back is written again item by item (api/lib/consumer.py); what
-it counts is counted once, after the commit that kept it, on the real MySQL and Kafka."""
+"""What the recorder counts, on the real MySQL and Kafka: a batch whose transaction MySQL rolls back is
+written again item by item (api/lib/consumer.py), and what it counts is counted once, after the commit
+that kept it; a result recorded before its job is counted under the language it names."""
 
 import asyncio
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
@@ -15,7 +16,7 @@ from api.lib.consumer import MySQLConsumer
 from api.results.recorder import ResultEvents
 from api.submissions.repository import insert_submission
 from common.kafka import ensure_topics
-from schemas import JobMessage, Topics
+from schemas import JobMessage, Topics, Verdict
 from schemas.codec import encode
 from tests.api.support import kafka_bootstrap, running, single_run_result
 
@@ -59,7 +60,40 @@ async def test_a_result_recorded_after_its_batch_rolled_back_is_counted_once(
     await producer.send_and_wait(topics.results, encode(single_run_result(good.id)), key=b"good")
     await producer.send_and_wait(topics.results, encode(running(refused.id, worker="refused")), key=b"bad")
     labels = {"language": "ocaml", "verdict": "accepted"}
-    before = REGISTRY.get_sample_value("executioner_results_recorded_total", labels) or 0.0
+    before = recorded_count(labels)
+    await record_all(engine, topics, group_caught_up)
+    assert await submission_state(engine, good) == ("finished", "accepted")
+    assert await submission_state(engine, refused) == ("queued", None), "the refused event was skipped"
+    assert recorded_count(labels) == before + 1
+
+
+async def test_a_result_recorded_before_its_job_is_counted_under_the_language_it_names(
+    outbox_engine: AsyncEngine,
+    producer: AIOKafkaProducer,
+    group_caught_up: Callable[[str, Sequence[str]], Awaitable[None]],
+    new_topic_prefix: Callable[[], str],
+) -> None:
+    topics = Topics(new_topic_prefix())
+    await ensure_topics(kafka_bootstrap(), {topics.results: 1})
+    # A batch grader's job: its result is the first the API hears of it (no row, no language yet).
+    result = single_run_result(uuid4(), verdict=Verdict.WRONG_ANSWER).model_copy(
+        update={"language": "racket"}
+    )
+    await producer.send_and_wait(topics.results, encode(result), key=b"graded")
+    labels = {"language": "racket", "verdict": "wrong_answer"}
+    before = recorded_count(labels)
+    await record_all(outbox_engine, topics, group_caught_up)
+    assert recorded_count(labels) == before + 1
+
+
+def recorded_count(labels: dict[str, str]) -> float:
+    return REGISTRY.get_sample_value("executioner_results_recorded_total", labels) or 0.0
+
+
+async def record_all(
+    engine: AsyncEngine, topics: Topics, group_caught_up: Callable[[str, Sequence[str]], Awaitable[None]]
+) -> None:
+    """Run the recorder's consumer and sink until it committed everything on ``topics.results``."""
     ready = asyncio.Event()
     ready.set()
     recorder = MySQLConsumer(
@@ -77,6 +111,3 @@ async def test_a_result_recorded_after_its_batch_rolled_back_is_counted_once(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert await submission_state(engine, good) == ("finished", "accepted")
-    assert await submission_state(engine, refused) == ("queued", None), "the refused event was skipped"
-    assert REGISTRY.get_sample_value("executioner_results_recorded_total", labels) == before + 1

@@ -111,6 +111,7 @@ async def test_burst_worker_runs_jobs_and_dead_letters_bad_messages(
         assert [e.seq for e in stream] == list(range(1, len(stream) + 1))
         assert isinstance(stream[-1], ResultEvent)
         assert str(stream[-1].id) == key.decode()
+        assert stream[-1].language == "python"  # the recorder counts a result under it
 
     echo_result = events[echo[0]][-1]
     assert isinstance(echo_result, ResultEvent)
