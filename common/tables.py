@@ -56,6 +56,16 @@ submission_tests = sa.Table(
     mysql_charset="utf8mb4",
 )
 
+deleted_submissions = sa.Table(
+    "deleted_submissions",
+    metadata,
+    # A deleted submission's id, so an event or a job record that arrives late does not bring it back.
+    sa.Column("id", sa.CHAR(36), primary_key=True),
+    sa.Column("deleted_at", DT, nullable=False),
+    sa.Index("ix_deleted_submissions_deleted_at", "deleted_at"),
+    mysql_charset="utf8mb4",
+)
+
 outbox = sa.Table(
     "outbox",
     metadata,

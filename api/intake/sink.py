@@ -16,6 +16,7 @@ from sqlalchemy.dialects.mysql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db.submission_rows import Origin, new_submission_row
+from api.db.tombstones import deleted_among
 from api.deadletters.rows import finish_dead_lettered
 from api.intake.admission import JobAdmission, key_id
 from api.keys.repository import read_keys
@@ -87,11 +88,13 @@ async def _drop_refused_keys(conn: AsyncConnection, jobs: dict[str, tuple[JobMes
 
 
 async def _complete_ids(conn: AsyncConnection, ids: set[str]) -> set[str]:
-    """Those of ``ids`` whose rows exist with their job (not an empty row the recorder created)."""
+    """Those of ``ids`` whose rows exist with their job (not an empty row the recorder created), or
+    that were deleted (:mod:`api.db.tombstones`)."""
     if not ids:
         return set()
     rows = await conn.execute(sa.select(_c.id).where(_c.id.in_(sorted(ids)), _c.language != ""))
-    return set(rows.scalars())
+    complete = set(rows.scalars())
+    return complete | await deleted_among(conn, ids - complete)
 
 
 def _upsert(jobs: list[tuple[JobMessage, datetime]]) -> sa.Executable:

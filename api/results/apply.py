@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.db.submission_rows import placeholder_submission_row
+from api.db.tombstones import deleted_among
 from api.lib.clock import to_db_time
 from api.limits.quota import record_cpu
 from api.results.progress import forget_tests, record_test
@@ -89,9 +90,10 @@ def _statement(event: ResultMessage) -> sa.Update | None:
 async def _insert_unknown(conn: AsyncConnection, event: ResultMessage) -> bool:
     """Create the row of a submission the API has not seen yet (a batch grader produced the job straight
     to Kafka, and its result came first); False when it exists after all. Its source and language are
-    unknown here: the job intake (:mod:`api.intake`) fills them in when it sees the job."""
+    unknown here: the job intake (:mod:`api.intake`) fills them in when it sees the job. A submission
+    deleted meanwhile stays deleted (:mod:`api.db.tombstones`)."""
     exists = await conn.scalar(sa.select(sa.literal(1)).where(_c.id == str(event.id)))
-    if exists:
+    if exists or await deleted_among(conn, [str(event.id)]):
         return False
     row = placeholder_submission_row(event.id, created_at=to_db_time(event.at))
     await conn.execute(submissions.insert().prefix_with("IGNORE").values(row))

@@ -1,5 +1,5 @@
-"""The background task that deletes finished submissions older than ``EXECUTIONER_RETENTION_DAYS``, and
-the per-key usage counters no limit reads any more.
+"""The background task that deletes finished submissions older than ``EXECUTIONER_RETENTION_DAYS``, the
+per-key usage counters no limit reads any more, and the ids of deleted submissions once kept long enough.
 
 Each batch is one short transaction that selects up to ``batch`` finished submissions by the
 ``(status, created_at)`` index and deletes them by primary key, so the purge never holds many row locks
@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.db.batched import delete_in_batches
+from api.db.tombstones import forgotten_deletions
 from api.lib.clock import utcnow
 from common.tables import key_usage, submission_tests, submissions
 from schemas import Status
@@ -69,6 +70,7 @@ async def retention_forever(
             if purged:
                 log.info("retention: deleted %d finished submissions older than %s days", purged, days)
             await purge_old_usage(engine, batch=batch)
+            await delete_in_batches(engine, forgotten_deletions(), batch)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("the retention purge failed (%s); trying again later", exc)
         await asyncio.sleep(interval_s)

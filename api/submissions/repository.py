@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db.leases import seconds_from_now
 from api.db.submission_rows import Origin, new_submission_row
+from api.db.tombstones import remember_deleted
 from api.idempotency.keys import KeyClaim
 from api.idempotency.store import claim_key
 from api.lib.clock import utcnow
@@ -211,4 +212,5 @@ async def delete_finished_submission(engine: AsyncEngine, submission_id: UUID) -
         if not deleted.rowcount:
             return False
         await conn.execute(submission_tests.delete().where(submission_tests.c.submission_id == sid))
+        await remember_deleted(conn, [sid])  # a late event or job record must not bring it back
     return True

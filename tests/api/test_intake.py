@@ -17,7 +17,7 @@ from api.intake import admission
 from api.intake.sink import JobIntake
 from api.settings import ApiSettings
 from schemas import JobMessage, Verdict, decode_job
-from tests.api.support import NOW, graded_result, running, submit
+from tests.api.support import NOW, graded_result, running, single_run_result, submit
 
 FetchRow = Callable[[UUID | str], Awaitable[dict[str, Any] | None]]
 CaughtUp = Callable[[], Awaitable[None]]
@@ -233,3 +233,26 @@ async def test_jobs_the_api_published_are_not_decoded(
     assert decoded == [orjson.dumps(theirs)]
     row = await fetch_row(theirs["id"])
     assert row is not None and row["created_at"] == datetime(2023, 11, 14, 22, 13, 20)
+
+
+async def test_a_deleted_submission_stays_deleted_when_its_events_and_its_job_come_late(
+    client: httpx.AsyncClient,
+    grader: Grader,
+    publish_results: Publish,
+    recorder_caught_up: CaughtUp,
+    fetch_row: FetchRow,
+) -> None:
+    job = grader_job()
+    sid = UUID(job["id"])
+    await grader.produce(job)
+    await grader.recorded()
+    await publish_results(running(sid), single_run_result(sid))
+    await recorder_caught_up()
+    assert (await client.delete(f"/api/v1/submissions/{sid}")).status_code == 204
+    # Read again after the delete, as the recorder's and the intake's batches can be.
+    await publish_results(running(sid), single_run_result(sid))
+    await grader.produce(job)
+    await recorder_caught_up()
+    await grader.recorded()
+    assert await fetch_row(sid) is None
+    assert (await client.get(f"/api/v1/submissions/{sid}")).status_code == 404

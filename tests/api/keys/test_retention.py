@@ -10,8 +10,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from api.db.tombstones import KEPT, deleted_among
 from api.retention.purge import purge_old_submissions
-from common.tables import submissions
+from common.tables import deleted_submissions, submissions
 from tests.api.keys.conftest import ADMIN, StartKeysApi
 from tests.api.support import eventually
 
@@ -93,3 +94,26 @@ async def test_the_api_purges_in_the_background(start_keys_api: StartKeysApi) ->
 
         await eventually(purged)
         assert await count(api.engine, [row["id"] for row in kept]) == 3
+
+
+async def test_the_ids_of_deleted_submissions_are_forgotten_after_a_week(
+    start_keys_api: StartKeysApi,
+) -> None:
+    async with start_keys_api(retention_interval_s=0.2) as api:  # no retention_days: the ids still go
+        now = datetime.now(UTC).replace(tzinfo=None)
+        ages = {str(uuid.uuid4()): age for age in (KEPT + timedelta(hours=1), KEPT - timedelta(hours=1))}
+        async with api.engine.begin() as conn:
+            await conn.execute(
+                deleted_submissions.insert(), [{"id": i, "deleted_at": now - age} for i, age in ages.items()]
+            )
+        old, recent = ages
+
+        async def remembered() -> set[str]:
+            async with api.engine.connect() as conn:
+                return await deleted_among(conn, set(ages))
+
+        async def old_forgotten() -> bool | None:
+            return True if await remembered() == {recent} else None
+
+        await eventually(old_forgotten)
+        assert old not in await remembered()
