@@ -78,6 +78,7 @@ class Services:
             topic=topics.results,
             group_id=topics.recorder_group,
             topics_ready=topics_ready,
+            languages=runtimes,
             fetch_wait_ms=settings.consumer_fetch_wait_ms,
         )
         intake = job_intake(

@@ -6,7 +6,7 @@ finished submission.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import NamedTuple
 
 import orjson
@@ -108,9 +108,12 @@ class Recorded(NamedTuple):
     verdict: str
 
 
-async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -> list[Recorded]:
+async def apply_events(
+    conn: AsyncConnection, events: Iterable[ResultMessage], *, languages: Container[str] = ()
+) -> list[Recorded]:
     """Apply ``events`` in order within the caller's transaction; the results that finished their
-    submission, to count once it committed."""
+    submission, to count once it committed. ``languages``: the runtime ids a result's own ``language``
+    may name (it becomes a metric label, so any other counts as ``unknown``)."""
     recorded: list[Recorded] = []
     for event in events:
         statement = _statement(event)
@@ -133,7 +136,8 @@ async def apply_events(conn: AsyncConnection, events: Iterable[ResultMessage]) -
                 await conn.execute(sa.select(_c.language, _c.owner_key).where(_c.id == str(event.id)))
             ).one()
             # A job produced straight to Kafka may have no row of its own yet: the result names its language.
-            language = row.language or event.language or "unknown"
+            named = event.language if event.language in languages else None
+            language = row.language or named or "unknown"
             recorded.append(Recorded(language, event.outcome.verdict.value))
             if row.owner_key:
                 await record_cpu(

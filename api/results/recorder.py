@@ -7,6 +7,7 @@ the two only replays events, and replaying is harmless (:mod:`api.results.apply`
 import asyncio
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -32,7 +33,11 @@ class TracedEvent:
 
 
 class ResultEvents:
-    """The recorder's :class:`~api.lib.consumer.Sink`: result events, applied to ``submissions``."""
+    """The recorder's :class:`~api.lib.consumer.Sink`: result events, applied to ``submissions``;
+    ``languages`` are the runtime ids a result may be counted under by its own ``language``."""
+
+    def __init__(self, languages: Collection[str]) -> None:
+        self._languages = frozenset(languages)
 
     def prepare(self, records: list[Record]) -> list[TracedEvent]:
         """The decodable result events of ``records``."""
@@ -53,7 +58,7 @@ class ResultEvents:
         ``result`` gets a span of the write in its job's trace."""
         started = time.time_ns()
         messages = sorted((item.message for item in items), key=lambda message: str(message.id))
-        recorded = await apply_events(conn, messages)
+        recorded = await apply_events(conn, messages, languages=self._languages)
         for item in items:
             if isinstance(item.message, ResultEvent) and is_traced(item.context):
                 span = tracer.start_span(
@@ -75,12 +80,14 @@ def results_recorder(
     topic: str,
     group_id: str,
     topics_ready: asyncio.Event,
+    languages: Collection[str],
     fetch_wait_ms: int = 0,
 ) -> MySQLConsumer[TracedEvent]:
-    """Consumes ``results`` in the recorder group and applies every event to MySQL."""
+    """Consumes ``results`` in the recorder group and applies every event to MySQL (``languages``: the
+    runtime ids of this cluster)."""
     return MySQLConsumer(
         name="recorder",
-        sink=ResultEvents(),
+        sink=ResultEvents(languages),
         engine=engine,
         bootstrap=bootstrap,
         topics=[topic],

@@ -1,6 +1,7 @@
 """What the recorder counts, on the real MySQL and Kafka: a batch whose transaction MySQL rolls back is
 written again item by item (api/lib/consumer.py), and what it counts is counted once, after the commit
-that kept it; a result recorded before its job is counted under the language it names."""
+that kept it; a result recorded before its job is counted under the language it names,
+when the cluster runs that language."""
 
 import asyncio
 import secrets
@@ -19,6 +20,9 @@ from common.kafka import ensure_topics
 from schemas import JobMessage, Topics, Verdict
 from schemas.codec import encode
 from tests.api.support import kafka_bootstrap, running, single_run_result
+
+LANGUAGES = ("ocaml", "racket")
+"""The runtimes of the recorder's cluster."""
 
 REFUSE_A_WORKER = """
 CREATE TRIGGER refuse_a_worker BEFORE UPDATE ON submissions FOR EACH ROW
@@ -76,14 +80,18 @@ async def test_a_result_recorded_before_its_job_is_counted_under_the_language_it
     topics = Topics(new_topic_prefix())
     await ensure_topics(kafka_bootstrap(), {topics.results: 1})
     # A batch grader's job: its result is the first the API hears of it (no row, no language yet).
-    result = single_run_result(uuid4(), verdict=Verdict.WRONG_ANSWER).model_copy(
-        update={"language": "racket"}
-    )
-    await producer.send_and_wait(topics.results, encode(result), key=b"graded")
-    labels = {"language": "racket", "verdict": "wrong_answer"}
-    before = recorded_count(labels)
+    # A language the cluster does not run is no label: whoever can produce results could mint them.
+    for language in ("racket", "not-a-runtime"):
+        result = single_run_result(uuid4(), verdict=Verdict.WRONG_ANSWER)
+        graded = result.model_copy(update={"language": language})
+        await producer.send_and_wait(topics.results, encode(graded), key=language.encode())
+    racket = {"language": "racket", "verdict": "wrong_answer"}
+    unknown = {"language": "unknown", "verdict": "wrong_answer"}
+    before, unknown_before = recorded_count(racket), recorded_count(unknown)
     await record_all(outbox_engine, topics, group_caught_up)
-    assert recorded_count(labels) == before + 1
+    assert recorded_count(racket) == before + 1
+    assert recorded_count(unknown) == unknown_before + 1
+    assert recorded_count({**racket, "language": "not-a-runtime"}) == 0
 
 
 def recorded_count(labels: dict[str, str]) -> float:
@@ -98,7 +106,7 @@ async def record_all(
     ready.set()
     recorder = MySQLConsumer(
         name="count-test",
-        sink=ResultEvents(),
+        sink=ResultEvents(LANGUAGES),
         engine=engine,
         bootstrap=kafka_bootstrap(),
         topics=[topics.results],
