@@ -175,11 +175,12 @@ async def test_the_result_arrives_although_the_api_serving_the_page_restarts_mid
 ) -> None:
     async with cluster.extra_api() as url:
         editor = await EditorPage.open(page, url)
-        # Test 2 waits for nothing until its wall limit (3 x CPU time): the run is certainly mid-way (test 1
-        # shown, test 2 not) until then, long enough to hold its worker there while the API restarts.
+        # Test 2 waits for nothing until its wall limit (3 x CPU time, 15 s): the run is certainly mid-way
+        # (test 1 shown, test 2 not) until then, long enough to hold its worker there while the API
+        # restarts (6 s was not always enough on a loaded CI machine).
         await editor.write_program(STUCK_AT_TWO)
         await editor.page.get_by_text("Limits (optional)").click()
-        await editor.limit("CPU time per test, ms").fill("2000")
+        await editor.limit("CPU time per test, ms").fill("5000")
         await editor.add_test("1\n", "1\n")
         await editor.add_test("2\n", "2\n")
         await editor.run_button.click()
