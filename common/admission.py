@@ -3,6 +3,7 @@ the API's Kafka intake and the workers, so the API never accepts or records a jo
 dead-letter. Each caller reports a refusal its own way (HTTP 413 naming the field, a dead letter with the
 reason)."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from common.contract import AdmissionLimits
@@ -80,12 +81,15 @@ class Mismatch:
         return f"{self.field}: {self.message}"
 
 
-def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
+def runtime_mismatch(
+    job: JobMessage, runtime: Runtime, languages: Collection[str] | None = None
+) -> Mismatch | None:
     """The first part of ``job`` its runtime does not allow: a compiler option outside the runtime's
     allow-list (the submitter chooses them: docs/security.md), compile limits above the runtime's own
     (or for a runtime that does not compile), a file where the source goes, a source that is not Base64
-    where the runtime takes its program as Base64 bytes, or a checker or interactor in a language its
-    workers do not have."""
+    where the runtime takes its program as Base64 bytes, or a judge program in a language it cannot run
+    in: an interactor runs beside the program, so only in a language the job's workers have; a checker
+    may be in any of the cluster's ``languages`` (None: not known here, as on a worker)."""
     if (mismatch := _compile_limits_mismatch(job, runtime)) is not None:
         return mismatch
     if runtime.source_encoding == "base64" and runtime.program_bytes(job.source_bytes()) is None:
@@ -105,13 +109,27 @@ def runtime_mismatch(job: JobMessage, runtime: Runtime) -> Mismatch | None:
         if file.path == entry or file.path.startswith(f"{entry}/"):
             return Mismatch(f"files.{index}.path", f"{file.path!r} is the program's own source file")
     for name, program in judge_programs(job):
-        if program.language != job.language and program.language not in JUDGE_LANGUAGES_EVERYWHERE:
-            others = ", ".join(JUDGE_LANGUAGES_EVERYWHERE)
-            return Mismatch(
-                f"{name}.language",
-                f"a {name} runs on the {job.language} workers, which have {job.language} and {others} "
-                f"only, not {program.language!r}",
-            )
+        if (
+            mismatch := _judge_language_mismatch(name, program.language, job.language, languages)
+        ) is not None:
+            return mismatch
+    return None
+
+
+def _judge_language_mismatch(
+    name: str, language: str, job_language: str, languages: Collection[str] | None
+) -> Mismatch | None:
+    if language == job_language or language in JUDGE_LANGUAGES_EVERYWHERE:
+        return None
+    others = ", ".join(JUDGE_LANGUAGES_EVERYWHERE)
+    if name != "checker":
+        return Mismatch(
+            f"{name}.language",
+            f"an {name} runs beside the program on the {job_language} workers, which have {job_language} "
+            f"and {others} only, not {language!r}",
+        )
+    if languages is not None and language not in languages:
+        return Mismatch(f"{name}.language", f"{language!r} is not a language of this cluster")
     return None
 
 

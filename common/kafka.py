@@ -13,8 +13,15 @@ from common.backoff import doubling, retrying
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, attempts: int = 30) -> None:
-    """Create the topics in ``partitions`` (name → partition count) that do not exist yet.
+async def ensure_topics(
+    bootstrap: str,
+    partitions: dict[str, int],
+    *,
+    attempts: int = 30,
+    configs: dict[str, str] | None = None,
+) -> None:
+    """Create the topics in ``partitions`` (name → partition count) that do not exist yet, with the topic
+    ``configs`` given (``max.message.bytes``...).
 
     Retries while the broker is unreachable, so processes can start before Kafka.
     """
@@ -30,7 +37,11 @@ async def ensure_topics(bootstrap: str, partitions: dict[str, int], *, attempts:
             try:
                 await admin.start()
                 existing = set(await admin.list_topics())
-                missing = [NewTopic(n, p, 1) for n, p in partitions.items() if n not in existing]
+                missing = [
+                    NewTopic(n, p, 1, topic_configs=configs or {})
+                    for n, p in partitions.items()
+                    if n not in existing
+                ]
                 if missing:
                     try:
                         await admin.create_topics(missing)

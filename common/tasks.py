@@ -1,7 +1,5 @@
-"""Named, guarded background tasks of the API and the master, restarted with back-off when they crash.
-
-Not for the worker: :mod:`common.backoff` needs tenacity, which the worker image does not install (its
-dependencies are the core ones)."""
+"""Named, guarded background tasks, restarted with back-off when they crash (the API's, the master's
+and the worker's check server)."""
 
 import asyncio
 import logging

@@ -1,4 +1,6 @@
-"""Queue lag per language: jobs on ``jobs.<language>`` that the language's worker group has not committed.
+"""Queue lag per language: jobs on ``jobs.<language>`` that the language's worker group has not committed,
+plus check requests on ``checks.<language>`` (other workers' tests judged by a checker in this language,
+schemas/checks.py) that its checker group has not.
 
 Workers commit a job's offset only after its result is on Kafka, so the lag counts jobs queued *and*
 jobs running: exactly the work a pool still has in hand.
@@ -66,16 +68,23 @@ class LagProbe:
         }
         lags: dict[str, int] = {}
         for language in languages:
-            tps = partitions.get(self._topics.jobs(language))
-            if not tps:
+            queues = [
+                (tps, group)
+                for tps, group in (
+                    (partitions.get(self._topics.jobs(language)), self._topics.worker_group(language)),
+                    (partitions.get(self._topics.checks(language)), self._topics.checker_group(language)),
+                )
+                if tps
+            ]
+            if not queues:
                 continue  # the API has not created the topic yet: nothing was queued
-            offsets = await admin.list_consumer_group_offsets(
-                self._topics.worker_group(language), partitions=tps
-            )
-            committed = {tp: meta.offset for tp, meta in offsets.items()}
-            lags[language] = lag_of(
-                tps, committed, await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
-            )
+            lags[language] = 0
+            for tps, group in queues:
+                offsets = await admin.list_consumer_group_offsets(group, partitions=tps)
+                committed = {tp: meta.offset for tp, meta in offsets.items()}
+                lags[language] += lag_of(
+                    tps, committed, await consumer.beginning_offsets(tps), await consumer.end_offsets(tps)
+                )
         return lags
 
     async def _connect(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:

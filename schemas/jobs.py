@@ -240,7 +240,8 @@ class ProgramSpec(_Wire):
     """
 
     language: LanguageId
-    """Runtime id of the program; any runtime the worker's image has (docs/checkers.md)."""
+    """Runtime id of the program: an interactor's, a runtime the worker's image has; a checker's, any
+    language of the cluster (that language's workers run it when the image lacks it; docs/checkers.md)."""
     source: Annotated[str, Field(min_length=1, max_length=MAX_PROGRAM_SOURCE_CHARS)]
     files: Annotated[list[SourceFile], Field(max_length=MAX_FILES)] = Field(default_factory=list)
     """More files written beside ``source`` (a Polygon package's ``testlib.h`` beside ``check.cpp``)."""

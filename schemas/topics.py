@@ -11,6 +11,7 @@ class Topics:
     * ``results``: result messages (:data:`schemas.results.ResultMessage`), key = submission id.
     * ``dead-letter``: messages a worker could not accept, original key and bytes, reason in headers
       (:class:`schemas.deadletter.DeadLetterHeaders`).
+    * ``checks.<language>`` and ``check-replies``: internal, between workers (:mod:`schemas.checks`).
     """
 
     prefix: str = ""
@@ -28,6 +29,19 @@ class Topics:
     def dead_letter(self) -> str:
         """The topic rejected messages go to, with the reason."""
         return f"{self.prefix}dead-letter"
+
+    def checks(self, language: str) -> str:
+        """The topic of check requests for checkers in ``language`` (internal)."""
+        return f"{self.prefix}checks.{language}"
+
+    @property
+    def check_replies(self) -> str:
+        """The topic check replies come back on (internal)."""
+        return f"{self.prefix}check-replies"
+
+    def checker_group(self, language: str) -> str:
+        """The consumer group of one language's workers serving check requests."""
+        return f"{self.prefix}executioner-checkers-{language}"
 
     def worker_group(self, language: str) -> str:
         """The consumer group shared by all workers of one language."""

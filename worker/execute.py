@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common.runtimes import Runtime
-from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT, JobMessage, Limits
+from schemas.jobs import COMPILE_SCRIPT, RUN_SCRIPT, JobMessage, Limits, TestCase
 from schemas.results import Outcome, RunReport, TestReport
 from schemas.verdicts import Verdict
+from worker.checks import CheckRemotely, RemoteChecker, runs_here
 from worker.commands import command, compile_command, job_env
 from worker.errors import InternalError
 from worker.interact import ProgramCommand, interact
@@ -23,7 +24,7 @@ from worker.process import ProcessResult
 from worker.reports import averaged, comparable, run_report
 from worker.sandbox import NO_SANDBOX, SandboxConfig
 from worker.sandboxed import run_sandboxed, scratch_space
-from worker.test_data import TestData, TestFiles
+from worker.test_data import TestFiles
 from worker.warm import WarmSandbox
 
 BASH = "/bin/bash"
@@ -81,8 +82,10 @@ class _JobRun:
         *,
         judges: JudgePrograms,
         test_files: TestFiles,
+        check_remotely: CheckRemotely | None = None,
     ) -> None:
         self.job = job
+        self.check_remotely = check_remotely
         self.judges = judges
         self.test_files = test_files
         self.warm = warm
@@ -190,7 +193,12 @@ class _JobRun:
             return self.outcome(Verdict.INTERNAL_ERROR, compiled=compiled, message=str(exc))
         reports: list[TestReport] = []
         for index, test in enumerate(self.job.tests):
-            report = self._judge_test(index, self.test_files.data(test), judge)
+            try:
+                report = self._judge_test(index, test, judge)
+            except JudgeProgramBroken as exc:  # a checker elsewhere that cannot be used at all
+                return self.outcome(
+                    Verdict.INTERNAL_ERROR, compiled=compiled, tests=reports, message=str(exc)
+                )
             on_test(report)
             reports.append(report)
             if self.job.stop_on_first_failure and report.verdict is not Verdict.ACCEPTED:
@@ -200,14 +208,21 @@ class _JobRun:
         verdict = overall_verdict(r.verdict for r in reports)
         return self.outcome(verdict, compiled=compiled, tests=reports, message=message)
 
-    def _prepare_judge(self) -> PreparedProgram | None:
+    def _prepare_judge(self) -> PreparedProgram | RemoteChecker | None:
         spec, role = (
             (self.job.interactor, "interactor") if self.job.interactor else (self.job.checker, "checker")
         )
-        return None if spec is None else self.judges.prepare(spec, role, self.runtime)
+        if spec is None:
+            return None
+        if role == "checker" and not runs_here(spec.language, self.runtime) and self.check_remotely:
+            return RemoteChecker(spec, self.config.worker_id, self.check_remotely)
+        return self.judges.prepare(spec, role, self.runtime)
 
-    def _judge_test(self, index: int, data: TestData, judge: PreparedProgram | None) -> TestReport:
-        if judge is not None and judge.role == "interactor":
+    def _judge_test(
+        self, index: int, test: TestCase, judge: PreparedProgram | RemoteChecker | None
+    ) -> TestReport:
+        data = self.test_files.data(test)
+        if isinstance(judge, PreparedProgram) and judge.role == "interactor":
             program = ProgramCommand(self._argv(), self.workdir, self.run_env, self.run_limits)
             done = interact(self.judges, judge, program, data)
             report = run_report(done.program, done.verdict)
@@ -218,7 +233,10 @@ class _JobRun:
             return TestReport(index=index, **{**run.model_dump(), "verdict": verdict})
         if run.verdict is not Verdict.ACCEPTED:
             return TestReport(index=index, **run.model_dump())
-        verdict, message = self.judges.check(judge, data.input, stdout, data.answer)
+        if isinstance(judge, RemoteChecker):
+            verdict, message = judge.check(self.job, index, test, stdout)
+        else:
+            verdict, message = self.judges.check(judge, data.input, stdout, data.answer)
         return TestReport(index=index, **{**run.model_dump(), "verdict": verdict}, checker_message=message)
 
 
@@ -232,18 +250,29 @@ def execute_job(
     on_ready: Callable[[], None] = lambda: None,
     judges: JudgePrograms | None = None,
     test_files: TestFiles = INLINE_TESTS,
+    check_remotely: CheckRemotely | None = None,
 ) -> Outcome:
     """Run ``job`` and judge it, in ``warm`` when given (``EXECUTIONER_SANDBOX=warm``); ``on_ready`` is
     called once its scratch directory holds the program (the sandbox is set up); ``judges`` keeps the
     pool process's compiled checkers and interactors (else they are compiled for this job only);
-    ``test_files`` reads the tests' data (:mod:`worker.test_data`). Raises
+    ``test_files`` reads the tests' data (:mod:`worker.test_data`); ``check_remotely`` has a checker in a
+    language this image lacks run by that language's workers (:mod:`worker.checks`). Raises
     :class:`InternalError` when *we* could not run it."""
     scratch = warm.job() if warm is not None else scratch_space(config.sandbox, config.scratch_dir)
     with scratch as workdir:
         write_program(job, runtime, workdir)
         on_ready()
         judges = judges or JudgePrograms(config.sandbox, config.scratch_dir)
-        run = _JobRun(job, runtime, config, workdir, warm, judges=judges, test_files=test_files)
+        run = _JobRun(
+            job,
+            runtime,
+            config,
+            workdir,
+            warm,
+            judges=judges,
+            test_files=test_files,
+            check_remotely=check_remotely,
+        )
         compiled = run.compile()
         if compiled is not None and compiled.verdict is not Verdict.ACCEPTED:
             return run.outcome(Verdict.COMPILATION_ERROR, compiled=compiled)

@@ -6,6 +6,7 @@ import shutil
 from dataclasses import dataclass
 
 from common.runtimes import Runtime
+from schemas.checks import CheckRequest
 from schemas.jobs import MAX_PROCESSES, CompileLimits, JobMessage, Limits
 
 MIB = 1024 * 1024
@@ -168,3 +169,11 @@ def job_budget_s(job: JobMessage, runtime: Runtime) -> float:
         compile_ms *= 2 if judge.language == runtime.id else 1
         wall_ms += max(judge_wall_ms, wall_ms) + 1000
     return (compile_ms + runs * (wall_ms + 1000)) / 1000 + 10.0
+
+
+def check_budget_s(request: CheckRequest, runtime: Runtime) -> float:
+    """The most one check asked by another worker can take: compiling the checker (the first time) and
+    one run of it, plus slack."""
+    compile_ms = 3 * runtime.compile_time_ms if runtime.compiled else 0
+    wall_ms = (request.checker.limits or Limits()).effective().wall_ms or 0
+    return (compile_ms + wall_ms + 1000) / 1000 + 10.0

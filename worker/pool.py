@@ -22,17 +22,21 @@ from multiprocessing.process import BaseProcess
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_fixed
 
 from common.runtimes import Runtime
+from schemas.checks import CheckReply, CheckRequest
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
+from schemas.verdicts import Verdict
 from worker.errors import InternalError, PoolProcessLost
 from worker.execute import ExecConfig
-from worker.limits import job_budget_s
+from worker.limits import check_budget_s, job_budget_s
 from worker.metrics import sandbox_setup
 from worker.pool_process import HEADER, encode_frame, serve
 
 log = logging.getLogger(__name__)
 
 OnTest = Callable[[TestReport], Awaitable[None]]
+CheckElsewhere = Callable[[CheckRequest], Awaitable[CheckReply]]
+"""Has a check request answered by the workers of the checker's language (:mod:`worker.check_client`)."""
 RESPAWN_BACKOFF_S = 1.0
 STOP_TIMEOUT_S = 5.0
 
@@ -64,6 +68,10 @@ async def _read_frame(reader: asyncio.StreamReader) -> tuple[object, ...]:
     return message
 
 
+async def _no_tests(report: TestReport) -> None:
+    """A check reports no tests."""
+
+
 class Slot:
     """A pool process reserved for one job (:meth:`Pool.slot`); a retry after a failure runs in the next
     idle process, which the slot then holds instead."""
@@ -77,11 +85,22 @@ class Slot:
 
         Raises :class:`InternalError` (:class:`PoolProcessLost` when the process died or hung); the
         process is then replaced, and the slot waits for an idle one when run again."""
+        outcome = await self._call(job, job_budget_s(job, self._pool._runtime), on_test)
+        assert isinstance(outcome, Outcome)
+        return outcome
+
+    async def check(self, request: CheckRequest) -> CheckReply:
+        """Answer a check request asked by another worker (as :meth:`run` runs a job)."""
+        reply = await self._call(request, check_budget_s(request, self._pool._runtime), _no_tests)
+        assert isinstance(reply, CheckReply)
+        return reply
+
+    async def _call(self, message: JobMessage | CheckRequest, budget_s: float, on_test: OnTest) -> object:
         member = self._member if self._member is not None else await self._pool._idle.get()
         self._member = None
-        outcome = await self._pool._run_on(member, job, on_test)
+        done = await self._pool._run_on(member, message, budget_s, on_test)
         self._member = member
-        return outcome
+        return done
 
     def release(self) -> None:
         """Give the process back to the pool (the one that ran the job last, unless it was replaced)."""
@@ -94,9 +113,16 @@ class Pool:
     """Runs jobs in pool processes; at most ``size`` at once (callers wait for a free process)."""
 
     def __init__(
-        self, size: int, runtime: Runtime, config: ExecConfig, *, language: str | None = None
+        self,
+        size: int,
+        runtime: Runtime,
+        config: ExecConfig,
+        *,
+        language: str | None = None,
+        check_elsewhere: CheckElsewhere | None = None,
     ) -> None:
         self.size = size
+        self._check_elsewhere = check_elsewhere
         self._runtime = runtime
         self._language = language or runtime.id
         """The language served (the label of this pool's metrics); the runtime's id unless it is named."""
@@ -155,11 +181,19 @@ class Pool:
         async with self.slot() as slot:
             return await slot.run(job, on_test)
 
-    async def _run_on(self, member: _Member, job: JobMessage, on_test: OnTest) -> Outcome:
-        """Run ``job`` on ``member`` within the job's time budget; a member that fails is replaced."""
+    async def check(self, request: CheckRequest) -> CheckReply:
+        """Answer ``request`` in the next idle pool process (see :meth:`Slot.check`)."""
+        async with self.slot() as slot:
+            return await slot.check(request)
+
+    async def _run_on(
+        self, member: _Member, job: JobMessage | CheckRequest, budget_s: float, on_test: OnTest
+    ) -> object:
+        """Run ``job`` on ``member`` within ``budget_s`` (not counting the waits for checks answered
+        elsewhere); a member that fails is replaced."""
         try:
-            async with asyncio.timeout(job_budget_s(job, self._runtime)):
-                return await self._exchange(member, job, on_test)
+            async with asyncio.timeout(budget_s) as budget:
+                return await self._exchange(member, job, on_test, budget)
         except TimeoutError as exc:
             self._replace(member)
             raise PoolProcessLost(f"pool process {member.index} exceeded the job's time budget") from exc
@@ -170,7 +204,9 @@ class Pool:
             self._replace(member)
             raise
 
-    async def _exchange(self, member: _Member, job: JobMessage, on_test: OnTest) -> Outcome:
+    async def _exchange(
+        self, member: _Member, job: JobMessage | CheckRequest, on_test: OnTest, budget: asyncio.Timeout
+    ) -> object:
         member.writer.write(encode_frame(job))
         await member.writer.drain()
         while True:
@@ -183,14 +219,37 @@ class Pool:
                 report = payload[0]
                 assert isinstance(report, TestReport)
                 await on_test(report)
+            elif kind == "check":
+                request = payload[0]
+                assert isinstance(request, CheckRequest)
+                await self._answer_check(member, request, budget)
             elif kind == "done":
-                outcome = payload[0]
-                assert isinstance(outcome, Outcome)
-                return outcome
+                return payload[0]
             else:
                 summary, detail = payload
                 log.error("pool process %d failed on job %s:\n%s", member.index, job.id, detail)
                 raise InternalError(str(summary))
+
+    async def _answer_check(self, member: _Member, request: CheckRequest, budget: asyncio.Timeout) -> None:
+        """Have ``request`` answered elsewhere and give the reply to ``member``; the wait does not count
+        against the job's budget (the process is not hung, it waits for another worker)."""
+        loop = asyncio.get_running_loop()
+        started, deadline = loop.time(), budget.when()
+        budget.reschedule(None)  # the wait has a timeout of its own (the check client's)
+        if self._check_elsewhere is None:
+            reply = CheckReply(
+                id=request.id,
+                reply_to=request.reply_to,
+                verdict=Verdict.INTERNAL_ERROR,
+                message=f"this worker cannot ask the {request.checker.language} workers for checks",
+                unusable=True,
+            )
+        else:
+            reply = await self._check_elsewhere(request)
+        if deadline is not None:
+            budget.reschedule(deadline + loop.time() - started)
+        member.writer.write(encode_frame(reply))
+        await member.writer.drain()
 
     def _replace(self, member: _Member) -> None:
         """Kill ``member`` and start a fresh process in its slot, in the background."""

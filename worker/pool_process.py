@@ -1,10 +1,12 @@
 """The pool process side: receive jobs over a socket, run them, stream back per-test reports and the
 outcome. Frames are a 4-byte big-endian length and a pickle (both ends are our own code).
 
-Parent → process: a JobMessage, or None to exit.
+Parent → process: a JobMessage or a CheckRequest (a check asked by another worker), or None to exit.
 Process → parent: ``("ready",)`` once, when it can take jobs (its warm sandbox started); then, per job,
-``("setup", seconds)`` once its sandbox is set up, ``("test", TestReport)`` per test, then
-``("done", Outcome)`` or ``("error", summary, traceback)`` when we failed.
+``("setup", seconds)`` once its sandbox is set up, ``("test", TestReport)`` per test, ``("check",
+CheckRequest)`` for a test whose checker runs elsewhere (the parent answers with the CheckReply), then
+``("done", Outcome)`` (``("done", CheckReply)`` for a check) or ``("error", summary, traceback)`` when we
+failed.
 """
 
 import contextlib
@@ -17,8 +19,10 @@ import time
 import traceback
 
 from common.runtimes import Runtime
+from schemas.checks import CheckReply, CheckRequest
 from schemas.jobs import JobMessage
 from schemas.results import TestReport
+from worker.checks import answer_check
 from worker.errors import InternalError
 from worker.execute import ExecConfig, execute_job
 from worker.judge_programs import JudgePrograms
@@ -101,6 +105,9 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                 return  # the worker died: nothing to report to
             if job is None:
                 return
+            if isinstance(job, CheckRequest):
+                _answer(sock, job, runtime, judges, test_files, unusable=unusable)
+                continue
             assert isinstance(job, JobMessage)
             received = time.monotonic()
 
@@ -109,6 +116,12 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
 
             def ready(received: float = received) -> None:
                 sock.sendall(encode_frame(("setup", time.monotonic() - received)))
+
+            def check_remotely(request: CheckRequest) -> CheckReply:
+                sock.sendall(encode_frame(("check", request)))
+                reply = recv_frame(sock)
+                assert isinstance(reply, CheckReply)
+                return reply
 
             try:
                 if unusable is not None:
@@ -124,6 +137,7 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                         on_ready=ready,
                         judges=judges,
                         test_files=test_files,
+                        check_remotely=check_remotely,
                     ),
                 )
             except InternalError as exc:
@@ -134,3 +148,23 @@ def serve(sock: socket.socket, runtime: Runtime, config: ExecConfig) -> None:
                 sock.sendall(encode_frame(reply))
             except OSError:
                 return  # the parent gave up on us
+
+
+def _answer(
+    sock: socket.socket,
+    request: CheckRequest,
+    runtime: Runtime,
+    judges: JudgePrograms,
+    tests: TestFiles,
+    *,
+    unusable: str | None,
+) -> None:
+    """Answer one check request; our failure is an ``("error", ...)`` frame like a job's."""
+    try:
+        if unusable is not None:
+            raise InternalError(unusable)
+        reply: tuple[object, ...] = ("done", answer_check(request, runtime, judges, tests))
+    except Exception as exc:
+        reply = ("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+    with contextlib.suppress(OSError):  # the parent gave up on us
+        sock.sendall(encode_frame(reply))

@@ -1,18 +1,20 @@
-"""The worker's lifecycle: start (runtime, pool, self-test, topics, producer, consumer) → run (consume
-until SIGTERM/SIGINT, a fatal error, or an empty queue in burst mode) → drain (finish running jobs,
-publish and commit them) → stop (consumer, producer, pool, in that order; then the admin client and the
-MySQL connections)."""
+"""The worker's lifecycle: start (runtime, pool, self-test, topics, producers, check server, consumer) →
+run (consume until SIGTERM/SIGINT, a fatal error, or an empty queue in burst mode) → drain (finish
+running jobs, publish and commit them) → stop (consumer, check server and client, producers, pool, in
+that order; then the admin client and the MySQL connections)."""
 
 import asyncio
 import logging
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import ValidationError
 
-from common.kafka import ensure_topics, make_producer
+from common.kafka import ensure_topics, make_producer, producer_options
 from common.lifecycle import install_stop_signals
 from common.runtimes import Runtime, load_runtime
+from worker.check_client import CheckClient, check_producer_options
+from worker.check_server import CheckServer
 from worker.committed import CommittedReader
 from worker.consumer import JobConsumer
 from worker.errors import StartupError
@@ -63,6 +65,22 @@ class WorkerService:
         self._pool: Pool | None = None
         self._producer = make_producer(settings.kafka_bootstrap, f"worker-{settings.worker_id}")
         self._producer_started = False
+        self._check_producer = AIOKafkaProducer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            client_id=f"worker-{settings.worker_id}-checks",
+            **producer_options(),
+            **check_producer_options(),
+        )
+        self._check_producer_started = False
+        self._check_client = CheckClient(
+            settings.kafka_bootstrap,
+            settings.topics,
+            self._check_producer,
+            worker_id=settings.worker_id,
+            partitions=settings.jobs_partitions,
+            timeout_s=settings.check_timeout_s,
+        )
+        self._check_server: CheckServer | None = None
         self._consumer: JobConsumer | None = None
         self._committed: CommittedReader | None = None
         self._finished: FinishedResults | None = None
@@ -93,7 +111,9 @@ class WorkerService:
             log.warning("EXECUTIONER_SANDBOX=none: jobs run WITHOUT isolation (tests and development only)")
         elif config.sandbox.gvisor:
             log.info("the kernel is gVisor's: job sandboxes are set up for it (worker/gvisor.py)")
-        self._pool = Pool(settings.pool_size, runtime, config, language=language)
+        self._pool = Pool(
+            settings.pool_size, runtime, config, language=language, check_elsewhere=self._check_client.check
+        )
         pool_slots.labels(language).set(settings.pool_size)
         await self._pool.start()
         await run_selftest(self._pool, runtime, language)
@@ -103,6 +123,19 @@ class WorkerService:
         await ensure_topics(settings.kafka_bootstrap, settings.topic_partitions([language]))
         await self._producer.start()
         self._producer_started = True
+        await self._check_producer.start()
+        self._check_producer_started = True
+        if settings.serve_checks:
+            self._check_server = CheckServer(
+                settings.kafka_bootstrap,
+                topics,
+                self._check_producer,
+                runtime=runtime,
+                config=config,
+                partitions=settings.jobs_partitions,
+                test_cache=test_cache,
+            )
+            await self._check_server.start()
         publisher = Publisher(self._producer, topics, settings.worker_id, settings.max_event_bytes)
         handler = JobHandler(
             Admission(language, settings, runtime),
@@ -164,6 +197,11 @@ class WorkerService:
         """Release everything that was started, in reverse order."""
         if self._consumer is not None:
             await self._consumer.stop()
+        if self._check_server is not None:
+            await self._check_server.stop()
+        await self._check_client.close()
+        if self._check_producer_started:
+            await self._check_producer.stop()
         if self._producer_started:
             await self._producer.stop()
         if self._pool is not None:

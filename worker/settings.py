@@ -73,6 +73,14 @@ class WorkerSettings(KafkaSettings):
     """The most MiB of test files kept once the jobs using them ended, least recently used out first.
     In a worker container the cache is on its ``/tmp`` tmpfs, which counts as its memory."""
 
+    check_timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    """How long a test waits for the workers of its checker's language to judge it, when that language
+    is not in this image (docs/checkers.md): compiling the checker the first time included. Past it,
+    the submission is ``internal_error``."""
+    serve_checks: bool = True
+    """Answer other workers' check requests for checkers in this worker's language (in one pool process
+    of their own, started with the first request)."""
+
     @property
     def prefetch_jobs(self) -> int:
         """:attr:`prefetch`, its default applied."""

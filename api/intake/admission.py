@@ -37,7 +37,7 @@ class JobAdmission:
         if (refusal := first_refusal(job, self.limits)) is not None:
             return self._reject(record, refusal.reason)
         runtime = self.runtimes.get(job.language)
-        if runtime is not None and (mismatch := runtime_mismatch(job, runtime)) is not None:
+        if runtime is not None and (mismatch := runtime_mismatch(job, runtime, self.runtimes)) is not None:
             return self._reject(record, mismatch.reason)
         return job
 

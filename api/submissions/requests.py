@@ -171,7 +171,7 @@ def checked_job(
     if (refusal := first_refusal(job, rules.limits)) is not None:
         raise _too_large(refusal.field, refusal.size, refusal.limit)
     runtime = rules.runtimes.get(job.language)
-    if runtime is not None and (mismatch := runtime_mismatch(job, runtime)) is not None:
+    if runtime is not None and (mismatch := runtime_mismatch(job, runtime, rules.runtimes)) is not None:
         raise _invalid(mismatch.field, mismatch.message)
     payload = encode(job)
     if len(payload) > rules.max_job_bytes:

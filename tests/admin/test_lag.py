@@ -15,15 +15,16 @@ from schemas.topics import Topics
 
 @pytest.fixture
 async def topics() -> AsyncIterator[Topics]:
-    """A fresh prefix with a two-partition ``jobs.python``; its topics are deleted afterwards."""
+    """A fresh prefix with a two-partition ``jobs.python`` and a one-partition ``checks.go``; its topics
+    are deleted afterwards."""
     bootstrap = os.environ["EXECUTIONER_KAFKA_BOOTSTRAP"]
     names = Topics(f"tlag{secrets.token_hex(3)}.")
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(names.jobs("python"), 2, 1)])
+        await admin.create_topics([NewTopic(names.jobs("python"), 2, 1), NewTopic(names.checks("go"), 1, 1)])
         yield names
-        await admin.delete_topics([names.jobs("python")])
+        await admin.delete_topics([names.jobs("python"), names.checks("go")])
     finally:
         await admin.close()
 
@@ -43,6 +44,8 @@ async def test_lag_is_what_the_worker_group_has_not_committed(topics: Topics) ->
         for partition, count in ((0, 5), (1, 3)):
             for n in range(count):
                 await producer.send_and_wait(topic, b"job", key=str(n).encode(), partition=partition)
+        for n in range(4):  # python workers asking the go workers to check four tests
+            await producer.send_and_wait(topics.checks("go"), b"check", key=str(n).encode())
     finally:
         await producer.stop()
     # The workers' group finished three jobs of partition 0 and none of partition 1.
@@ -58,6 +61,7 @@ async def test_lag_is_what_the_worker_group_has_not_committed(topics: Topics) ->
 
     probe = LagProbe(bootstrap, topics)
     try:
-        assert await probe.measure(["python", "cpp"]) == {"python": 2 + 3}  # no jobs.cpp topic: absent
+        # No jobs.cpp topic: absent. The go workers have only checks to do (no jobs.go topic yet).
+        assert await probe.measure(["python", "cpp", "go"]) == {"python": 2 + 3, "go": 4}
     finally:
         await probe.close()

@@ -38,7 +38,7 @@ CASES = [
     case({**OK, "sourcee": "typo"}, 422, "sourcee"),
     case({**OK, "checker": {"language": "python", "source": "x"}}, 422, "checker"),
     case({**OK, "tests": TESTS, "checker": {"language": "cobol", "source": "x"}}, 422, "checker.language"),
-    case({**OK, "tests": TESTS, "checker": {"language": "rust", "source": "x"}}, 422, "checker.language"),
+    case({**OK, "tests": TESTS, "interactor": {"language": "go", "source": "x"}}, 422, "interactor.language"),
     case({**OK, "tests": TESTS, "checker": {"language": "python", "source": ""}}, 422, "checker.source"),
     case({**OK, "tests": TESTS, "checker": {"language": "python"}}, 422, "checker.source"),
     case(

@@ -2,17 +2,25 @@
 share: each text of a job against its limit, in UTF-8 bytes, the first one over it named (pure)."""
 
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from common.admission import Refusal, first_refusal
+from common.admission import Refusal, first_refusal, runtime_mismatch
 from common.contract import AdmissionLimits
+from common.runtimes import Runtime, load_runtime
 from schemas.jobs import JobMessage
 
 pytestmark = pytest.mark.unit
 
 LIMITS = AdmissionLimits(max_source_bytes=10, max_stdin_bytes=4)
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def python_runtime() -> Runtime:
+    return load_runtime(REPO / "runtimes" / "python" / "runtime.toml")
 
 
 def job(**fields: Any) -> JobMessage:
@@ -72,3 +80,34 @@ def test_the_reason_names_the_field_the_limit_and_the_size() -> None:
     assert Refusal("tests.3.expected_output", 70_000, 65_536).reason == (
         "tests.3.expected_output is larger than 65536 bytes (70000 bytes)"
     )
+
+
+@pytest.mark.parametrize(
+    ("judge", "languages", "field"),
+    [
+        pytest.param({"checker": {"language": "python", "source": "s"}}, ["python"], None, id="own"),
+        pytest.param({"checker": {"language": "cpp", "source": "s"}}, ["python"], None, id="everywhere"),
+        pytest.param(
+            {"checker": {"language": "go", "source": "s"}}, ["python", "go"], None, id="other-language"
+        ),
+        pytest.param({"checker": {"language": "go", "source": "s"}}, None, None, id="unknown-languages"),
+        pytest.param(
+            {"checker": {"language": "cobol", "source": "s"}},
+            ["python", "go"],
+            "checker.language",
+            id="none-of-ours",
+        ),
+        pytest.param(
+            {"interactor": {"language": "go", "source": "s"}},
+            ["python", "go"],
+            "interactor.language",
+            id="interactor-beside-the-program",
+        ),
+    ],
+)
+def test_a_checker_may_be_in_any_language_of_the_cluster_an_interactor_not(
+    python_runtime: Runtime, judge: dict[str, Any], languages: list[str] | None, field: str | None
+) -> None:
+    checked = job(tests=job_tests(("1", "1")), **judge)
+    mismatch = runtime_mismatch(checked, python_runtime, languages)
+    assert (mismatch and mismatch.field) == field, mismatch

@@ -1,7 +1,8 @@
 """Custom checkers and interactive tests through the whole cluster (API, Kafka, worker containers, the real
 sandbox), sent inline with the submission: a checker accepting any right answer of a multi-answer problem
 and rejecting a wrong one with its message, a checker that crashes, a C++ checker with a testlib-style
-header beside it judging a Python program, both helper libraries, and an interactive guessing game."""
+header beside it judging a Python program, both helper libraries, checkers in JavaScript and Go judging
+Python and C++ programs on the workers of their own language, and an interactive guessing game."""
 
 import asyncio
 from pathlib import Path
@@ -113,6 +114,91 @@ async def test_cpp_checkers_with_a_header_beside_them_and_with_the_helper(client
         ("wrong_answer", "wrong sum"),
     ], sums
     assert [t["verdict"] for t in thirds["tests"]] == ["accepted", "wrong_answer"], thirds
+
+
+# Checkers in languages the submission's workers lack: the workers of the checker's language run them.
+JAVASCRIPT_PERMUTATION = {
+    "language": "javascript",
+    "source": """
+const fs = require("fs");
+const [input, output] = process.argv.slice(2, 4).map((name) => fs.readFileSync(name, "utf8"));
+const n = parseInt(input, 10);
+const got = output.trim().split(/\\s+/).map(Number);
+const ok = got.length === n && new Set(got).size === n && got.every((x) => x >= 1 && x <= n);
+process.stderr.write(ok ? `node: a permutation of ${n}` : `node: not a permutation of 1..${n}`);
+process.exit(ok ? 0 : 1);
+""",
+}
+GO_SAME_NUMBERS = {
+    "language": "go",
+    "source": """package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+)
+
+func words(name string) []string {
+	data, _ := os.ReadFile(name)
+	fields := strings.Fields(string(data))
+	sort.Strings(fields)
+	return fields
+}
+
+func main() {
+	got, want := words(os.Args[2]), words(os.Args[3])
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		fmt.Fprintf(os.Stderr, "go: %d numbers, not the %d of the answer", len(got), len(want))
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "go: the %d numbers of the answer", len(want))
+}
+""",
+}
+
+
+async def test_checkers_in_languages_the_submissions_workers_lack(client: httpx.AsyncClient) -> None:
+    tests = cases(("3\n", "1 2 3\n"), ("5\n", "1 2 3 4 5\n"))
+    backwards = (
+        '#include <cstdio>\nint main() { int n; std::scanf("%d", &n); while (n) std::printf("%d ", n--); }'
+    )
+    by_node, wrong_by_node, by_go, broken = await asyncio.gather(
+        run(
+            client,
+            language="python",
+            source="print(*range(int(input()), 0, -1))",
+            tests=tests,
+            checker=JAVASCRIPT_PERMUTATION,
+        ),
+        run(
+            client,
+            language="python",
+            source="print(*[1] * int(input()))",
+            tests=tests,
+            checker=JAVASCRIPT_PERMUTATION,
+        ),
+        run(client, language="cpp", source=backwards, tests=tests, checker=GO_SAME_NUMBERS),
+        run(
+            client,
+            language="python",
+            source="print(1)",
+            tests=tests,
+            checker={"language": "rust", "source": "fn main() { this does not compile }"},
+        ),
+    )
+    assert by_node["verdict"] == "accepted", by_node
+    assert [t["checker_message"] for t in by_node["tests"]] == [
+        "node: a permutation of 3",
+        "node: a permutation of 5",
+    ]
+    assert wrong_by_node["verdict"] == "wrong_answer", wrong_by_node
+    assert wrong_by_node["tests"][0]["checker_message"] == "node: not a permutation of 1..3"
+    assert by_go["verdict"] == "accepted", by_go
+    assert by_go["tests"][1]["checker_message"] == "go: the 5 numbers of the answer"
+    assert broken["verdict"] == "internal_error", broken
+    assert broken["message"].startswith("the checker does not compile"), broken["message"]
 
 
 GUESS = {"language": "python", "source": judge_file("guess_interactor.py"), "limits": {"time_ms": 1000}}

@@ -1,8 +1,9 @@
 """Stored problems through the whole cluster (API, Kafka, master, worker containers in their sandboxes,
 MariaDB): many large tests judged with only their hashes on Kafka, fetched once per worker and then
 served from its cache, a tampered cached file detected and fetched again; hidden tests' data in no
-response, SSE event or result message; stubs in four languages; a rejudge of 50 submissions after a test
-changed, through ``executioner rejudge``."""
+response, SSE event or result message; a JavaScript checker judging Python submissions on hidden tests by
+hash; stubs in four languages; a rejudge of 50 submissions after a test changed, through
+``executioner rejudge``."""
 
 import asyncio
 import hashlib
@@ -212,6 +213,45 @@ async def test_hidden_data_is_in_no_response_event_or_result_message(
     assert len(results) >= 4  # running, two tests, result
     for text in (shown, *results, orjson.dumps((await client.get(f"{PROBLEMS}/{slug}")).json())):
         assert secret_in.encode() not in text and secret_out.encode() not in text
+
+
+SUM_CHECKER = {  # accepts any two numbers whose sum is the answer's one number
+    "language": "javascript",
+    "source": """
+const fs = require("fs");
+const [output, answer] = process.argv.slice(3, 5).map((name) => fs.readFileSync(name, "utf8"));
+const got = output.trim().split(/\\s+/).map(Number);
+const ok = got.length === 2 && got[0] + got[1] === Number(answer.trim());
+process.stderr.write(ok ? "node: the sum is right" : `node: ${got.join("+")} is not ${answer.trim()}`);
+process.exit(ok ? 0 : 1);
+""",
+}
+
+
+async def test_a_checker_in_another_language_judges_hidden_tests_by_hash(
+    cluster: Cluster, admin: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    slug = new_slug()
+    secret = secrets.randbelow(10**9) + 10**9
+    tests = [
+        {"input": "10\n", "expected_output": "10\n", "sample": True},
+        {"input": f"{secret}\n", "expected_output": f"{secret}\n", "points": 5},
+    ]
+    await create(admin, slug, tests, checker=SUM_CHECKER)
+    halves = "n = int(input())\nprint(n // 2, n - n // 2)"
+    right, _ = await judge(client, {"problem": slug, "language": "python", "source": halves})
+    wrong, events = await judge(
+        client, {"problem": slug, "language": "python", "source": "print(input(), 1)"}
+    )
+    assert right["verdict"] == "accepted", right
+    assert (right["score"], right["tests"][0]["checker_message"]) == (5, "node: the sum is right")
+    assert wrong["verdict"] == "wrong_answer", wrong
+    assert wrong["tests"][0]["checker_message"] == "node: 10+1 is not 10"
+    hidden = wrong["tests"][1]
+    assert (hidden["hidden"], hidden["verdict"], hidden["checker_message"]) == (True, "wrong_answer", None)
+    shown = orjson.dumps(wrong) + orjson.dumps([e.data for e in events])
+    results = await kafka_values(cluster, Topics(cluster.topic_prefix).results, wrong["id"])
+    assert str(secret).encode() not in shown and all(str(secret).encode() not in r for r in results)
 
 
 STUBS = {

@@ -11,6 +11,7 @@ import pytest
 
 from common.contract import AdmissionLimits
 from common.runtimes import Runtime
+from schemas.checks import CheckReply, CheckRequest
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
 from schemas.verdicts import Verdict
@@ -183,3 +184,35 @@ async def test_selftest_fails_when_the_echo_is_wrong(pool: Pool, python_runtime:
     )
     with pytest.raises(StartupError, match="wrong_answer"):
         await run_selftest(pool, broken, "python")
+
+
+async def test_a_check_answered_elsewhere_reaches_the_job_and_its_wait_is_not_counted(
+    python_runtime: Runtime, exec_config: ExecConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[CheckRequest] = []
+
+    async def slow_other_worker(request: CheckRequest) -> CheckReply:
+        asked.append(request)
+        await asyncio.sleep(1.0)  # another worker compiling the checker: longer than the job's budget
+        verdict = Verdict.ACCEPTED if request.output_bytes() == b"3 2 1\n" else Verdict.WRONG_ANSWER
+        return CheckReply(id=request.id, reply_to=request.reply_to, verdict=verdict, message="far away")
+
+    monkeypatch.setattr("worker.pool.job_budget_s", lambda job, runtime: 0.8)
+    pool = Pool(1, python_runtime, exec_config, check_elsewhere=slow_other_worker)
+    await pool.start()
+    try:
+        tests = [{"stdin": "3", "expected_output": "1 2 3"}, {"stdin": "2", "expected_output": "1 2"}]
+        checker = {"language": "elsewhere", "source": "checks in a language this image lacks"}
+        the_job = job("print(*range(int(input()), 0, -1))", tests=tests, checker=checker)
+        outcome = await pool.run(the_job, lambda report: asyncio.sleep(0))
+    finally:
+        await pool.close()
+    assert [(t.verdict, t.checker_message) for t in outcome.tests] == [
+        (Verdict.ACCEPTED, "far away"),
+        (Verdict.WRONG_ANSWER, "far away"),
+    ]
+    assert [(r.test_index, r.submission_id, r.reply_to) for r in asked] == [
+        (0, the_job.id, exec_config.worker_id),
+        (1, the_job.id, exec_config.worker_id),
+    ]
+    assert asked[0].test.stdin == "3" and asked[0].checker.language == "elsewhere"
