@@ -46,6 +46,7 @@ class Services:
     source: SubmissionSource
     relay: OutboxRelay
     kafka_probe: KafkaProbe
+    fanout: ResultsFanout
     tasks: TaskGroup
     relay_task: asyncio.Task[None]
 
@@ -142,6 +143,7 @@ class Services:
             source=source,
             relay=relay,
             kafka_probe=KafkaProbe(settings.kafka_bootstrap),
+            fanout=fanout,
             tasks=tasks,
             relay_task=relay_task,
         )

@@ -8,7 +8,6 @@ the request topics, created as they are first asked for. A request nobody answer
 """
 
 import asyncio
-import contextlib
 import logging
 from uuid import UUID
 
@@ -93,7 +92,8 @@ class CheckClient:
         """The request topic of ``language``, once it and the reply reader are up."""
         topic = self._topics.checks(language)
         async with self._starting:
-            if self._reader is None:
+            if self._reader is None or self._reader.done():  # not started, or it failed: (re)start it
+                await self._stop_reader()
                 await self._start_reader()
             if topic not in self._request_topics:
                 await ensure_topics(self._bootstrap, {topic: self._partitions}, configs=CHECK_TOPIC_CONFIGS)
@@ -138,9 +138,18 @@ class CheckClient:
 
     async def close(self) -> None:
         """Stop the reply reader (requests still waiting get no reply: the pool's jobs are over)."""
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        if self._consumer is not None:
-            await self._consumer.stop()
+        await self._stop_reader()
+
+    async def _stop_reader(self) -> None:
+        reader, consumer = self._reader, self._consumer
+        self._reader = self._consumer = None
+        if reader is not None:
+            reader.cancel()
+            try:
+                await reader
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("the check reply reader failed; starting it again")
+        if consumer is not None:
+            await consumer.stop()

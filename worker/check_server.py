@@ -7,6 +7,7 @@ the first request (most workers never get one). A request is committed once its 
 worker that dies holding one leaves it to the next worker of the group.
 """
 
+import dataclasses
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -24,6 +25,7 @@ from worker.check_client import CHECK_TOPIC_CONFIGS
 from worker.errors import InternalError
 from worker.execute import ExecConfig
 from worker.pool import Pool
+from worker.sandboxed import per_command
 from worker.test_cache import TestCache
 
 log = logging.getLogger(__name__)
@@ -95,7 +97,9 @@ class CheckServer:
             )
             return None
         if self._pool is None:
-            self._pool = Pool(1, self._runtime, self._config, language=self._runtime.id)
+            # Checkers run in a sandbox each (worker/judge_programs.py): no warm one to keep in this pool.
+            config = dataclasses.replace(self._config, sandbox=per_command(self._config.sandbox))
+            self._pool = Pool(1, self._runtime, config, language=self._runtime.id)
             await self._pool.start()
         try:
             if self._test_cache is None:

@@ -8,7 +8,7 @@ at the end: SSE streams only need events from now on; earlier ones are in MySQL.
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from api.events.broker import Broker
 from api.lib.kafka import Outage, start_client
@@ -37,6 +37,9 @@ class ResultsFanout:
         self._topics_ready = topics_ready
         self._metadata_max_age_ms = metadata_max_age_ms
         self._outage = Outage(log, "Kafka (results fan-out)")
+        self.live = asyncio.Event()
+        """Set while every partition's position is known: an event produced from then on reaches the
+        broker (``/readyz`` waits for it, so a new replica takes no stream that would miss events)."""
 
     def _make_consumer(self) -> AIOKafkaConsumer:
         consumer = AIOKafkaConsumer(
@@ -56,14 +59,24 @@ class ResultsFanout:
         await self._topics_ready.wait()
         consumer = await start_client(self._make_consumer, self._outage)
         try:
+            # Positions are resolved lazily (at the end) by the first fetch after the partitions are
+            # assigned; until then an event produced would be skipped, so resolve them before going live.
+            while not consumer.assignment():
+                self._publish_batch(await consumer.getmany(timeout_ms=100))
+            for partition in consumer.assignment():
+                await consumer.position(partition)
+            self.live.set()
             while True:
-                batch = await consumer.getmany(timeout_ms=1000)
-                for records in batch.values():
-                    for record in records:
-                        self._publish(record.value, record.headers)
-                        observe_fanout(record.timestamp)
+                self._publish_batch(await consumer.getmany(timeout_ms=1000))
         finally:
+            self.live.clear()
             await consumer.stop()
+
+    def _publish_batch(self, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> None:
+        for records in batch.values():
+            for record in records:
+                self._publish(record.value, record.headers)
+                observe_fanout(record.timestamp)
 
     def _publish(self, raw: bytes | None, headers: list[tuple[str, bytes]]) -> None:
         try:

@@ -16,7 +16,7 @@ from api.lib.errors import ApiError, documented_errors, not_found
 from api.lib.openapi import ADMIN_SECURITY, KEY_SECURITY
 from api.lib.responses import json_response
 from api.problems.archive import open_archive, refused
-from api.problems.model import MAX_PROBLEM_BYTES, ProblemBody, RejudgeBody, parse_body
+from api.problems.model import MAX_PROBLEM_BYTES, ProblemBody, RejudgeBody, foreign_judge, parse_body
 from api.problems.rejudges import RejudgeFilter, rejudge_progress, start_rejudge
 from api.problems.repository import (
     create_problem,
@@ -54,6 +54,13 @@ async def require_zip_body(request: Request[Any, Any, Any]) -> None:
         raise ApiError(
             415, "unsupported_media_type", "the body must be a zip archive (application/zip)", "content-type"
         )
+
+
+def _refuse_foreign_judges(body: ProblemBody, services: Services) -> None:
+    """422 for a checker or interactor in a language this cluster does not run."""
+    if (foreign := foreign_judge(body, services.runtimes)) is not None:
+        field, language = foreign
+        raise ApiError(422, "validation_error", f"{language!r} is not a language of this cluster", field)
 
 
 def _version(text: str | None) -> int | None:
@@ -95,6 +102,7 @@ class ProblemsController(Controller):
         body = parse_body(await request.body(), ProblemBody)
         if body.slug is None:
             raise ApiError(422, "validation_error", "slug is required", "slug")
+        _refuse_foreign_judges(body, services)
         problem = await create_problem(services.engine, body.slug, body)
         return json_response(await problem_view(services.engine, problem, admin=True), 201)
 
@@ -172,6 +180,7 @@ class ProblemsController(Controller):
         body = parse_body(await request.body(), ProblemBody)
         if body.slug not in (None, slug):
             raise ApiError(422, "validation_error", "slug cannot change", "slug")
+        _refuse_foreign_judges(body, services)
         problem = await update_problem(services.engine, slug, body)
         return await problem_view(services.engine, problem, admin=True)
 

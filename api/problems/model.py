@@ -6,6 +6,7 @@ by SHA-256. Only :class:`Judging` decides a verdict: a change to it is a new ver
 title or statement is not.
 """
 
+from collections.abc import Collection
 from typing import Annotated, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -74,6 +75,15 @@ class ProblemBody(ProblemText):
     tests: Annotated[list[TestBody], Field(min_length=1, max_length=10_000)]
     stubs: dict[Annotated[str, Field(pattern=r"^[a-z0-9_+-]{1,32}$")], Stub] = Field(default_factory=dict)
     """Per language id."""
+
+
+def foreign_judge(body: ProblemBody, languages: Collection[str]) -> tuple[str, str] | None:
+    """The field and language of a checker or interactor in a language the cluster does not run (no
+    submission could be judged with it), or None."""
+    for name, program in (("checker", body.checker), ("interactor", body.interactor)):
+        if program is not None and program.language not in languages:
+            return f"{name}.language", program.language
+    return None
 
 
 class StoredTest(_Strict):

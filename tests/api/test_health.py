@@ -14,7 +14,7 @@ async def test_healthz_says_ok(client: httpx.AsyncClient) -> None:
 async def test_readyz_checks_mysql_and_kafka(client: httpx.AsyncClient) -> None:
     reply = await client.get("/readyz")
     assert reply.status_code == 200
-    assert reply.json() == {"status": "ok", "checks": {"mysql": "ok", "kafka": "ok"}}
+    assert reply.json() == {"status": "ok", "checks": {"mysql": "ok", "kafka": "ok", "results": "ok"}}
 
 
 async def test_languages_come_from_the_runtimes_with_versions_from_mysql(

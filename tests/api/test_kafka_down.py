@@ -33,7 +33,10 @@ async def test_api_without_kafka_accepts_and_reports_not_ready(
 
     ready = await client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unavailable", "checks": {"mysql": "ok", "kafka": "down"}}
+    assert ready.json() == {
+        "status": "unavailable",
+        "checks": {"mysql": "ok", "kafka": "down", "results": "down"},
+    }
 
     accepted = await submit(client)
     assert (await client.get(f"/api/v1/submissions/{accepted['id']}")).json()["status"] == "queued"

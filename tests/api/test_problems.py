@@ -88,6 +88,8 @@ async def test_create_read_list_edit_and_delete(
         ({"compare": "fuzzy"}, "compare"),
         ({"stubs": {"python": {"template": "", "driver": "print(1)"}}}, "stubs.python.driver"),
         ({"checker": {"language": "cpp"}}, "checker.source"),
+        ({"checker": {"language": "cobol", "source": "x"}}, "checker.language"),
+        ({"interactor": {"language": "cobol", "source": "x"}}, "interactor.language"),
         ({"colour": "red"}, "colour"),
     ],
 )
