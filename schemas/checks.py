@@ -53,6 +53,16 @@ class CheckRequest(_Wire):
         """The program's output."""
         return base64.b64decode(self.output)
 
+    def reply(self, verdict: Verdict, message: str, *, unusable: bool = False) -> "CheckReply":
+        """The reply to this request."""
+        return CheckReply(
+            id=self.id, reply_to=self.reply_to, verdict=verdict, message=message, unusable=unusable
+        )
+
+    def failed(self, message: str, *, unusable: bool = False) -> "CheckReply":
+        """The reply saying the check could not be done (``internal_error``)."""
+        return self.reply(Verdict.INTERNAL_ERROR, message, unusable=unusable)
+
 
 class CheckReply(_Wire):
     """What the checker said about one test."""

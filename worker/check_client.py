@@ -19,7 +19,6 @@ from common.kafka import ensure_topics
 from schemas.checks import CHECK_MESSAGE_BYTES, CheckReply, CheckRequest
 from schemas.codec import encode
 from schemas.topics import Topics
-from schemas.verdicts import Verdict
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +79,7 @@ class CheckClient:
         finally:
             self._waiting.pop(request.id, None)
         log.warning("%s (submission %s)", why, request.submission_id)
-        return CheckReply(
-            id=request.id,
-            reply_to=request.reply_to,
-            verdict=Verdict.INTERNAL_ERROR,
-            message=why,
-            unusable=True,
-        )
+        return request.failed(why, unusable=True)
 
     async def _ready(self, language: str) -> str:
         """The request topic of ``language``, once it and the reply reader are up."""

@@ -20,7 +20,6 @@ from common.tasks import TaskGroup
 from schemas.checks import CHECK_MESSAGE_BYTES, CheckReply, CheckRequest
 from schemas.codec import encode
 from schemas.topics import Topics
-from schemas.verdicts import Verdict
 from worker.check_client import CHECK_TOPIC_CONFIGS
 from worker.errors import InternalError
 from worker.execute import ExecConfig
@@ -110,12 +109,7 @@ class CheckServer:
                 return await self._pool.check(request)
         except InternalError as exc:
             log.warning("check of submission %s failed on our side: %s", request.submission_id, exc)
-            return CheckReply(
-                id=request.id,
-                reply_to=request.reply_to,
-                verdict=Verdict.INTERNAL_ERROR,
-                message=f"the {self._runtime.id} worker could not run the checker: {exc}",
-            )
+            return request.failed(f"the {self._runtime.id} worker could not run the checker: {exc}")
 
     async def stop(self) -> None:
         """Stop consuming (a check half-way is left to another worker) and stop the check pool."""

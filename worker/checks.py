@@ -58,20 +58,11 @@ class RemoteChecker:
 
 def answer_check(request: CheckRequest, own: Runtime, judges: JudgePrograms, tests: TestFiles) -> CheckReply:
     """Run the request's checker (a checker in this worker's language) on its test."""
-
-    def reply(verdict: Verdict, message: str, *, unusable: bool = False) -> CheckReply:
-        return CheckReply(
-            id=request.id, reply_to=request.reply_to, verdict=verdict, message=message, unusable=unusable
-        )
-
     if request.checker.language != own.id:
-        return reply(
-            Verdict.INTERNAL_ERROR, f"a {own.id} worker got a {request.checker.language} check", unusable=True
-        )
+        return request.failed(f"a {own.id} worker got a {request.checker.language} check", unusable=True)
     try:
         checker = judges.prepare(request.checker, "checker", own)
     except JudgeProgramBroken as exc:
-        return reply(Verdict.INTERNAL_ERROR, str(exc), unusable=True)
+        return request.failed(str(exc), unusable=True)
     data = tests.data(request.test)
-    verdict, message = judges.check(checker, data.input, request.output_bytes(), data.answer)
-    return reply(verdict, message)
+    return request.reply(*judges.check(checker, data.input, request.output_bytes(), data.answer))

@@ -25,7 +25,6 @@ from common.runtimes import Runtime
 from schemas.checks import CheckReply, CheckRequest
 from schemas.jobs import JobMessage
 from schemas.results import Outcome, TestReport
-from schemas.verdicts import Verdict
 from worker.errors import InternalError, PoolProcessLost
 from worker.execute import ExecConfig
 from worker.limits import check_budget_s, job_budget_s
@@ -237,13 +236,8 @@ class Pool:
         started, deadline = loop.time(), budget.when()
         budget.reschedule(None)  # the wait has a timeout of its own (the check client's)
         if self._check_elsewhere is None:
-            reply = CheckReply(
-                id=request.id,
-                reply_to=request.reply_to,
-                verdict=Verdict.INTERNAL_ERROR,
-                message=f"this worker cannot ask the {request.checker.language} workers for checks",
-                unusable=True,
-            )
+            language = request.checker.language
+            reply = request.failed(f"this worker cannot ask the {language} workers for checks", unusable=True)
         else:
             reply = await self._check_elsewhere(request)
         if deadline is not None:
